@@ -1,0 +1,420 @@
+"""Collect the links of each page while Markdown builds its element tree.
+
+Markdown conversion is most of a build, so the collector rides on it: a tree processor looks at
+the tree Markdown has already built instead of parsing the finished HTML again. Raw HTML the
+author wrote is not in that tree (Markdown keeps it aside in its "stash" and pastes it back at
+the end), so stashed pieces that contain `<a` are read with the standard library's HTML parser;
+they are rare and small.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from markdown import Markdown
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+from mkdocs_backlinks.graph import Link
+from mkdocs_backlinks.snippets import collapse, sentence_around
+from mkdocs_backlinks.urls import SiteMap, Target, domain_matches, host_of
+
+# Elements that start a new context for the sentence around a link.
+BLOCK_TAGS = frozenset(
+    (
+        "address", "article", "aside", "blockquote", "body", "caption", "dd", "details",
+        "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form",
+        "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p",
+        "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+    )
+)  # fmt: skip
+HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+# Links inside these are examples, not links (code) or not content at all.
+SKIP_TAGS = frozenset(("code", "pre", "script", "style", "template", "textarea", "kbd", "samp"))
+
+# Markdown's stash placeholder (`\x02wzxhzdk:N\x03`) and its escaped characters (`\x02NN\x03`).
+_STASH_OR_ESCAPE = re.compile("\x02(?:wzxhzdk:(\\d+)|(\\d+))\x03")
+_OPEN_A = re.compile(r"<a(?:\s[^>]*)?>\Z", re.IGNORECASE | re.DOTALL)
+_CLOSE_A = re.compile(r"</a\s*>\Z", re.IGNORECASE)
+
+# Priority of our tree processor: after `attr_list` (8) and `toc` (5), so classes and heading
+# ids are set; before MkDocs' `relpath` (0), which rewrites `x.md` hrefs into URLs, and before
+# `unescape` (0), which we do ourselves on what we read.
+TREEPROCESSOR_PRIORITY = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What the collector skips, compiled from the plugin options."""
+
+    ignore_rel: frozenset[str] = frozenset()
+    opt_out_class: str = ""
+    exclude_domains: tuple[str, ...] = ()
+    exclude_urls: tuple[re.Pattern[str], ...] = ()
+    excluded_target: Callable[[str], bool] = field(default=lambda _src: False)
+    snippet_length: int = 240
+
+
+@dataclass(slots=True)
+class _RawLink:
+    """A link found in the page, before resolution: positions are offsets in `text`."""
+
+    href: str
+    classes: str
+    rel: str
+    start: int
+    end: int
+    section: str
+
+
+@dataclass(slots=True)
+class _Block:
+    text: str
+    links: list[_RawLink]
+
+
+class LinkCollector:
+    """Owns the per-page collection; the plugin calls `start_page` and `finish_page` around
+    each page's conversion and the Markdown extension calls `collect` in between."""
+
+    def __init__(self, site: SiteMap, rules: Rules) -> None:
+        self.site = site
+        self.rules = rules
+        self._page: str | None = None
+        self._links: list[Link] = []
+
+    def extension(self) -> Extension:
+        """The Markdown extension to add to `markdown_extensions`."""
+        return _CollectorExtension(self)
+
+    def start_page(self, src_uri: str | None) -> None:
+        """Collect the next conversion for `src_uri`; None converts without collecting."""
+        self._page = src_uri
+        self._links = []
+
+    def finish_page(self) -> list[Link]:
+        """The links of the page converted since `start_page`, in document order."""
+        links, self._links, self._page = self._links, [], None
+        return links
+
+    def collect(self, root: etree.Element, md: Markdown) -> None:
+        """Walk one converted tree; called by the tree processor."""
+        if self._page is None:
+            return  # a conversion that is not a page (another plugin's snippet), or opted out
+        stash = md.htmlStash.rawHtmlBlocks
+        blocks = _TreeReader(stash).read(root)
+        self._links.extend(self._resolve(blocks))
+
+    def _resolve(self, blocks: list[_Block]) -> Iterator[Link]:
+        src = self._page
+        assert src is not None
+        rules = self.rules
+        contexts: dict[str, str] = {}  # one string object per distinct context, to save memory
+        for block in blocks:
+            for raw in block.links:
+                if rules.opt_out_class and rules.opt_out_class in raw.classes.split():
+                    continue
+                rel = tuple(sorted(set(raw.rel.lower().split())))
+                if rules.ignore_rel.intersection(rel):
+                    continue
+                target = self.site.resolve(raw.href, src)
+                if target is None or not self._wanted(target, src):
+                    continue
+                text = collapse(block.text[raw.start : raw.end])
+                context = sentence_around(block.text, raw.start, raw.end, rules.snippet_length)
+                context = contexts.setdefault(context, context)
+                yield Link(
+                    source=src,
+                    href=raw.href.strip(),
+                    target=target.target,
+                    anchor=target.anchor,
+                    text=text,
+                    context=context,
+                    section=raw.section,
+                    rel=rel,
+                    internal=target.internal,
+                )
+
+    def _wanted(self, target: Target, src: str) -> bool:
+        if target.internal:
+            return target.target != src and not self.rules.excluded_target(target.target)
+        if domain_matches(host_of(target.target), self.rules.exclude_domains):
+            return False
+        return not any(p.search(target.target) for p in self.rules.exclude_urls)
+
+
+class _TreeReader:
+    """Finds the links of one tree, with the plain text of the block each one sits in."""
+
+    def __init__(self, stash: list[str | etree.Element]) -> None:
+        self.stash = stash
+        self.section = ""
+        self.blocks: list[_Block] = []
+
+    def read(self, root: etree.Element) -> list[_Block]:
+        self._walk(root)
+        return self.blocks
+
+    def _walk(self, elem: etree.Element) -> None:
+        """Visit blocks in document order; only blocks that hold a link are flattened.
+
+        A block's own text excludes its nested blocks, which are flattened on their own, so
+        each link gets the sentence of the innermost block around it.
+        """
+        for child in elem:
+            tag = child.tag
+            if tag in SKIP_TAGS:
+                continue
+            if tag in HEADINGS:
+                self.section = child.get("id") or self.section
+            if tag in BLOCK_TAGS and _holds_link(child):
+                self._flatten_block(child)
+            self._walk(child)
+
+    def _flatten_block(self, block: etree.Element) -> None:
+        """Plain text of `block` (nested blocks left out) with the offsets of its links."""
+        parts: list[str] = []
+        links: list[_RawLink] = []
+        open_raw: list[_RawLink] = []
+        size = 0
+
+        def add(text: str | None) -> None:
+            nonlocal size
+            if not text:
+                return
+            if "\x02" not in text:
+                parts.append(text)
+                size += len(text)
+                return
+            pos = 0
+            for match in _STASH_OR_ESCAPE.finditer(text):
+                piece = text[pos : match.start()]
+                parts.append(piece)
+                size += len(piece)
+                pos = match.end()
+                if match.group(2) is not None:  # an escaped character
+                    char = chr(int(match.group(2)))
+                    parts.append(char)
+                    size += 1
+                    continue
+                index = int(match.group(1))
+                raw = self.stash[index] if index < len(self.stash) else ""
+                self._stashed(raw, open_raw, links, size)
+            rest = text[pos:]
+            parts.append(rest)
+            size += len(rest)
+
+        def visit(elem: etree.Element) -> None:
+            nonlocal size
+            add(elem.text)
+            for child in elem:
+                tag = child.tag
+                if tag in BLOCK_TAGS:
+                    parts.append(" ")
+                    size += 1
+                elif tag == "a":
+                    start = size
+                    visit(child)
+                    href = child.get("href")
+                    if href is not None:
+                        links.append(
+                            _RawLink(
+                                _unescape(href),
+                                child.get("class", ""),
+                                child.get("rel", ""),
+                                start,
+                                size,
+                                self.section,
+                            )
+                        )
+                elif tag in SKIP_TAGS:
+                    text = "".join(child.itertext())
+                    parts.append(text)
+                    size += len(text)
+                else:
+                    visit(child)
+                add(child.tail)
+
+        visit(block)
+        # An <a> opened in raw HTML but never closed still counts, up to the block's end.
+        for raw_link in open_raw:
+            raw_link.end = size
+            links.append(raw_link)
+        if links:
+            links.sort(key=lambda link: link.start)
+            self.blocks.append(_Block("".join(parts), links))
+
+    def _stashed(
+        self,
+        raw: str | etree.Element,
+        open_raw: list[_RawLink],
+        links: list[_RawLink],
+        offset: int,
+    ) -> None:
+        """Handle one stash placeholder met inside a block's text."""
+        if not isinstance(raw, str):
+            raw = etree.tostring(raw, encoding="unicode", method="html")
+        if _OPEN_A.match(raw):  # inline raw HTML keeps `<a ...>` and `</a>` apart
+            attrs = _tag_attributes(raw)
+            if attrs.get("href") is not None:
+                open_raw.append(
+                    _RawLink(
+                        attrs["href"] or "",
+                        attrs.get("class") or "",
+                        attrs.get("rel") or "",
+                        offset,
+                        offset,
+                        self.section,
+                    )
+                )
+        elif _CLOSE_A.match(raw):
+            if open_raw:
+                link = open_raw.pop()
+                link.end = offset
+                links.append(link)
+        elif "<a" in raw or "<A" in raw:  # a whole block of raw HTML with links in it
+            parser = _FragmentParser(self.section, self.stash)
+            parser.feed(raw)
+            parser.close()
+            self.blocks.extend(parser.finish())
+            self.section = parser.section
+
+
+def _holds_link(elem: etree.Element) -> bool:
+    """Cheap test: does this subtree have an <a> or a stash placeholder that may be one?"""
+    for node in elem.iter():
+        if node.tag == "a":
+            return True
+        text, tail = node.text, node.tail
+        if (text and "\x02w" in text) or (tail and "\x02w" in tail):
+            return True
+    return False
+
+
+def _unescape(text: str) -> str:
+    """Undo Markdown's escaping of backslash-escaped characters in an attribute value."""
+    if "\x02" not in text:
+        return text
+    return _STASH_OR_ESCAPE.sub(lambda m: chr(int(m.group(2))) if m.group(2) else "", text)
+
+
+class _AttributeReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.attrs: dict[str, str | None] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not self.attrs:
+            self.attrs = dict(attrs)
+
+
+def _tag_attributes(tag: str) -> dict[str, str | None]:
+    reader = _AttributeReader()
+    reader.feed(tag)
+    reader.close()
+    return reader.attrs
+
+
+class _FragmentParser(HTMLParser):
+    """Links in a piece of raw HTML, each with the text of the block around it."""
+
+    def __init__(self, section: str, stash: list[str | etree.Element]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.section = section
+        self.stash = stash
+        self.done: list[_Block] = []
+        self._stack: list[tuple[list[str], list[_RawLink], list[_RawLink]]] = []
+        self._skip = 0
+        self._new_block()
+
+    def _new_block(self) -> None:
+        self._stack.append(([], [], []))
+
+    def _close_block(self) -> None:
+        parts, links, open_links = self._stack.pop()
+        size = sum(map(len, parts))
+        for link in open_links:
+            link.end = size
+            links.append(link)
+        if links:
+            links.sort(key=lambda link: link.start)
+            self.done.append(_Block("".join(parts), links))
+        if not self._stack:
+            self._new_block()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIP_TAGS:
+            self._skip += 1
+            return
+        if self._skip:
+            return
+        values = dict(attrs)
+        if tag in BLOCK_TAGS:
+            if tag in HEADINGS and values.get("id"):
+                self.section = values["id"] or self.section
+            self._new_block()
+        elif tag == "a" and values.get("href") is not None:
+            parts, _links, open_links = self._stack[-1]
+            open_links.append(
+                _RawLink(
+                    values["href"] or "",
+                    values.get("class") or "",
+                    values.get("rel") or "",
+                    sum(map(len, parts)),
+                    0,
+                    self.section,
+                )
+            )
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIP_TAGS:
+            self._skip = max(self._skip - 1, 0)
+            return
+        if self._skip:
+            return
+        if tag in BLOCK_TAGS and len(self._stack) > 1:
+            self._close_block()
+        elif tag == "a":
+            parts, links, open_links = self._stack[-1]
+            if open_links:
+                link = open_links.pop()
+                link.end = sum(map(len, parts))
+                links.append(link)
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        # Nested placeholders (Markdown inside raw HTML) are text here, not markup.
+        self._stack[-1][0].append(_STASH_OR_ESCAPE.sub(" ", data) if "\x02" in data else data)
+
+    def finish(self) -> list[_Block]:
+        while len(self._stack) > 1:
+            self._close_block()
+        self._close_block()
+        return self.done
+
+
+class _CollectorTreeprocessor(Treeprocessor):
+    def __init__(self, md: Markdown, collector: LinkCollector) -> None:
+        super().__init__(md)
+        self.collector = collector
+
+    def run(self, root: etree.Element) -> None:
+        self.collector.collect(root, self.md)
+
+
+class _CollectorExtension(Extension):
+    def __init__(self, collector: LinkCollector) -> None:
+        super().__init__()
+        self.collector = collector
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        md.treeprocessors.register(
+            _CollectorTreeprocessor(md, self.collector),
+            "mkdocs_backlinks",
+            TREEPROCESSOR_PRIORITY,
+        )

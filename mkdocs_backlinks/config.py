@@ -1,0 +1,228 @@
+"""Typed configuration of the plugin and of a page's front matter.
+
+Every option is a `mkdocs.config.config_options` item so that MkDocs reports a bad value with
+the option's name before the build starts. Patterns are compiled here, once, so that the
+collector never sees an invalid one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pathspec
+from mkdocs.config import base
+from mkdocs.config import config_options as opt
+from mkdocs.config.base import BaseConfigOption, ValidationError
+
+REL_VALUES = ("nofollow", "sponsored", "ugc")
+"""The `rel` values the `ignore_rel` option understands (the ones search engines define)."""
+
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?"
+_HOST_RE = re.compile(rf"^(\*\.)?{_LABEL}(?:\.{_LABEL})*$")
+
+
+class DomainPatterns(BaseConfigOption[tuple[str, ...]]):
+    """Host names: `example.com` matches it and its subdomains, `*.example.com` only subdomains.
+
+    Validated as host names, because a pasted URL (`https://example.com/`) in this list would
+    otherwise silently match nothing.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default: list[str] = []
+
+    def run_validation(self, value: object) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValidationError("Expected a list of domain names.")
+        out = []
+        for raw in value:
+            host = raw.strip().lower().rstrip(".")
+            if not _HOST_RE.match(host):
+                raise ValidationError(
+                    f"'{raw}' is not a domain name (write 'example.com' or '*.example.com', "
+                    "without scheme or path)."
+                )
+            out.append(host)
+        return tuple(sorted(set(out)))
+
+
+class RegexList(BaseConfigOption[tuple["re.Pattern[str]", ...]]):
+    """A list of Python regular expressions, compiled at validation time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default: list[str] = []
+
+    def run_validation(self, value: object) -> tuple[re.Pattern[str], ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValidationError("Expected a list of regular expressions.")
+        compiled = []
+        for raw in value:
+            try:
+                compiled.append(re.compile(raw))
+            except re.error as exc:
+                raise ValidationError(f"Invalid regular expression '{raw}': {exc}") from exc
+        return tuple(compiled)
+
+
+class PagePatterns(BaseConfigOption[pathspec.GitIgnoreSpec]):
+    """Gitignore-style patterns over page source paths, as in MkDocs' own `exclude_docs`.
+
+    Accepts a list (the natural YAML form for plugin options) or a multi-line string (the form
+    `exclude_docs` uses), so both habits work.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default: list[str] = []
+
+    def run_validation(self, value: object) -> pathspec.GitIgnoreSpec:
+        if isinstance(value, str):
+            lines = value.splitlines()
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            lines = list(value)
+        else:
+            raise ValidationError("Expected a list of page patterns such as 'drafts/*.md'.")
+        try:
+            return pathspec.GitIgnoreSpec.from_lines(lines)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(f"Invalid page pattern: {exc}") from exc
+
+
+class RelativeFile(opt.Type[str]):
+    """A relative path inside `site_dir`: no absolute paths, no `..` escaping the site."""
+
+    def __init__(self, default: str) -> None:
+        super().__init__(str, default=default)
+
+    def run_validation(self, value: object) -> str:
+        text = super().run_validation(value)
+        parts = text.replace("\\", "/").split("/")
+        if not text or text.startswith(("/", "\\")) or ".." in parts or ":" in text:
+            raise ValidationError(f"'{text}' must be a relative path inside site_dir.")
+        return text
+
+
+class StringsConfig(base.Config):
+    """Headings and labels of the rendered sections (translate them here)."""
+
+    credits_title = opt.Type(str, default="Works cited")
+    """Heading of the section listing the outside works a page links to."""
+
+    backlinks_title = opt.Type(str, default="Pages that link here")
+    """Heading of the section listing this site's pages that link to the page."""
+
+    section_separator = opt.Type(str, default=" \u203a ")
+    """Placed between a citing page's title and the title of the section that links."""
+
+    cited_times = opt.Type(str, default="cited {count} times")
+    """Shown after a work the page links to more than once; `{count}` is replaced."""
+
+
+class BacklinksConfig(base.Config):
+    """Options under `plugins: - backlinks:` in `mkdocs.yml`."""
+
+    credits = opt.Type(bool, default=True)
+    """Render the credits section (outside works the page cites) on each page."""
+
+    backlinks = opt.Type(bool, default=True)
+    """Render the backlinks section (pages of this site that link to the page)."""
+
+    auto_append = opt.Type(bool, default=True)
+    """Append the sections at the end of the content when the page has no placeholder comment.
+
+    Turn it off when a theme places `{{ backlinks.credits_html }}` itself.
+    """
+
+    snippet_length = opt.Type(int, default=240)
+    """Upper bound, in characters, of the sentence stored around each link."""
+
+    ignore_rel = opt.ListOfItems(opt.Choice(REL_VALUES), default=list(REL_VALUES))
+    """Links whose `rel` has any of these values are not tracked (paid or untrusted links)."""
+
+    opt_out_class = opt.Type(str, default="no-backlinks")
+    """A link with this CSS class (`[text](url){.no-backlinks}` with `attr_list`) is skipped."""
+
+    exclude_domains = DomainPatterns()
+    """Sites never tracked as citations: `example.com` also covers its subdomains."""
+
+    exclude_urls = RegexList()
+    """Regular expressions searched in the normalised URL of each outside link; a match skips it."""
+
+    exclude_sources = PagePatterns()
+    """Pages (gitignore-style patterns over source paths) whose links are not collected."""
+
+    exclude_targets = PagePatterns()
+    """Pages that never receive backlinks: links to them are not recorded."""
+
+    export = opt.Type(bool, default=True)
+    """Write the link graph as JSON into `site_dir`."""
+
+    export_path = RelativeFile(default="backlinks.json")
+    """Where the graph export goes, relative to `site_dir`."""
+
+    strings = opt.SubConfig(StringsConfig)
+    """Headings and labels; English by default."""
+
+    def validate(self) -> tuple[base.ConfigErrors, base.ConfigWarnings]:
+        """Turn MkDocs' 'unrecognised option' warnings into errors.
+
+        A misspelt option would otherwise be ignored without `--strict`, and the user would
+        wonder why their setting has no effect.
+        """
+        failed, warnings = super().validate()
+        keep: base.ConfigWarnings = []
+        for key, message in warnings:
+            if message.startswith("Unrecognised configuration name"):
+                hint = difflib.get_close_matches(key, list(self._schema_keys), n=1)
+                extra = f" Did you mean '{hint[0]}'?" if hint else ""
+                failed.append((key, ValidationError(f"Unknown option.{extra}")))
+            else:
+                keep.append((key, message))
+        return failed, keep
+
+
+class PageOptions(base.Config):
+    """The `backlinks:` key of a page's front matter.
+
+    `backlinks: false` is shorthand for turning all three off.
+    """
+
+    track = opt.Type(bool, default=True)
+    """Collect the links this page makes."""
+
+    credits = opt.Type(bool, default=True)
+    """Render the credits section on this page."""
+
+    backlinks = opt.Type(bool, default=True)
+    """Render the backlinks section on this page."""
+
+
+class PageOptionsError(ValueError):
+    """Front matter that does not validate; the message names the key."""
+
+
+def page_options(meta: Mapping[str, Any], src_uri: str) -> PageOptions:
+    """Validate a page's `backlinks` front-matter key, defaulting every switch to on."""
+    raw = meta.get("backlinks", True)
+    if isinstance(raw, bool):
+        raw = {"track": raw, "credits": raw, "backlinks": raw}
+    if not isinstance(raw, dict):
+        raise PageOptionsError(
+            f"{src_uri}: front matter 'backlinks' must be true, false or a mapping with "
+            f"track/credits/backlinks, not {raw!r}"
+        )
+    options = PageOptions()
+    options.load_dict(raw)
+    failed, warnings = options.validate()
+    problems = [f"{key}: {err}" for key, err in failed]
+    problems += [f"{key}: {msg}" for key, msg in warnings]
+    if problems:
+        raise PageOptionsError(
+            f"{src_uri}: front matter 'backlinks' is invalid: " + "; ".join(problems)
+        )
+    return options

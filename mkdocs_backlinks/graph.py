@@ -1,0 +1,198 @@
+"""The graph of who links to whom in one build, and the views rendered from it.
+
+Plain data in, plain data out: nothing here knows about MkDocs objects, so the graph is
+tested on its own and the export is the same bytes for the same input.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mkdocs_backlinks.urls import site_of
+
+EXPORT_SCHEMA = "mkdocs-backlinks/graph"
+EXPORT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One link one page makes, as the author wrote it and as it resolved."""
+
+    source: str
+    """Source path of the citing page (`blog/post.md`)."""
+    href: str
+    """The href exactly as written."""
+    target: str
+    """Source path of the linked page, or the normalised URL of an outside work."""
+    anchor: str
+    """Fragment of an internal link ('' when none)."""
+    text: str
+    """Anchor text, white space folded."""
+    context: str
+    """The sentence around the link, plain text, bounded length."""
+    section: str
+    """Id of the heading whose section holds the link ('' before the first heading)."""
+    rel: tuple[str, ...]
+    """Sorted `rel` values of the link."""
+    internal: bool
+    """True for a link to a page of this site, False for a citation of an outside work."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageInfo:
+    """What the graph needs to know about a page to show it as a link source or target."""
+
+    src_uri: str
+    url: str
+    title: str
+    sections: Mapping[str, str]
+    """Heading id to heading title, to name the section a backlink comes from."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreditEntry:
+    """One outside work a page cites."""
+
+    url: str
+    href: str
+    text: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CreditGroup:
+    """The works of one site that a page cites."""
+
+    site: str
+    entries: tuple[CreditEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BacklinkEntry:
+    """One place on another page of the site that links to a page."""
+
+    source: str
+    url: str
+    """Site-relative URL of the citing page plus `#section`, to turn relative when rendered."""
+    title: str
+    section_title: str
+    text: str
+    context: str
+
+
+class LinkGraph:
+    """All links of one build, indexed by source and, once complete, by target."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, PageInfo] = {}
+        self._outgoing: dict[str, tuple[Link, ...]] = {}
+        self._incoming: dict[str, list[Link]] | None = None
+
+    def add_page(self, info: PageInfo, links: Iterable[Link]) -> None:
+        """Record a converted page and the links it makes (replacing any earlier record)."""
+        self.pages[info.src_uri] = info
+        self._outgoing[info.src_uri] = tuple(links)
+        self._incoming = None
+
+    def links_from(self, src_uri: str) -> tuple[Link, ...]:
+        return self._outgoing.get(src_uri, ())
+
+    def citations(self, src_uri: str) -> list[Link]:
+        """Links from a page to outside works, in document order."""
+        return [link for link in self.links_from(src_uri) if not link.internal]
+
+    def links_to(self, src_uri: str) -> list[Link]:
+        """Internal links that point at a page, sorted by citing page then document order."""
+        if self._incoming is None:
+            incoming: dict[str, list[Link]] = defaultdict(list)
+            for source in sorted(self._outgoing):
+                for link in self._outgoing[source]:
+                    if link.internal and link.target in self.pages:
+                        incoming[link.target].append(link)
+            self._incoming = dict(incoming)
+        return self._incoming.get(src_uri, [])
+
+    def credit_groups(self, src_uri: str) -> list[CreditGroup]:
+        """The page's citations grouped by site; each work once, with its first anchor text."""
+        by_url: dict[str, list[Link]] = {}
+        for link in self.citations(src_uri):
+            by_url.setdefault(link.target, []).append(link)
+        sites: dict[str, list[CreditEntry]] = defaultdict(list)
+        for url, links in by_url.items():
+            first = links[0]
+            text = first.text or url
+            sites[site_of(url)].append(CreditEntry(url, first.href, text, len(links)))
+        return [CreditGroup(site, tuple(sites[site])) for site in sorted(sites)]
+
+    def backlink_entries(self, src_uri: str) -> list[BacklinkEntry]:
+        """Where other pages link to this one: one entry per citing section and sentence."""
+        entries: list[BacklinkEntry] = []
+        seen: set[tuple[str, str, str]] = set()
+        for link in self.links_to(src_uri):
+            key = (link.source, link.section, link.context)
+            if key in seen:
+                continue
+            seen.add(key)
+            page = self.pages[link.source]
+            url = page.url + ("#" + link.section if link.section else "")
+            section_title = page.sections.get(link.section, "") if link.section else ""
+            if section_title == page.title:
+                section_title = ""  # the h1 section is the page itself
+            entries.append(
+                BacklinkEntry(link.source, url, page.title, section_title, link.text, link.context)
+            )
+        return entries
+
+    def counts(self) -> tuple[int, int, int]:
+        """Pages, internal links and citations in the graph (for the build summary)."""
+        internal = sum(link.internal for links in self._outgoing.values() for link in links)
+        total = sum(len(links) for links in self._outgoing.values())
+        return len(self.pages), internal, total - internal
+
+    def export(self, site_url: str | None) -> dict[str, Any]:
+        """The graph as the documented, versioned JSON document (see the README)."""
+        base = (site_url or "").rstrip("/") + "/" if site_url else ""
+        pages: dict[str, Any] = {}
+        for src in sorted(self.pages):
+            info = self.pages[src]
+            pages[src] = {
+                "url": info.url,
+                "absolute_url": base + info.url if base else None,
+                "title": info.title,
+                "citations": [_link_record(link) for link in self.citations(src)],
+                "links": [_link_record(link) for link in self.links_from(src) if link.internal],
+                "backlinks": [
+                    {
+                        "source": link.source,
+                        "anchor": link.anchor,
+                        "href": link.href,
+                        "text": link.text,
+                        "context": link.context,
+                        "section": link.section,
+                    }
+                    for link in self.links_to(src)
+                ],
+            }
+        return {
+            "schema": EXPORT_SCHEMA,
+            "version": EXPORT_VERSION,
+            "site_url": site_url or None,
+            "pages": pages,
+        }
+
+
+def _link_record(link: Link) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "target": link.target,
+        "href": link.href,
+        "text": link.text,
+        "context": link.context,
+        "section": link.section,
+        "rel": list(link.rel),
+    }
+    if link.internal:
+        record["anchor"] = link.anchor
+    return record

@@ -1,0 +1,154 @@
+"""The MkDocs hooks. Each one hands its inputs to the objects that do the work.
+
+Event order this relies on (see `mkdocs/commands/build.py`): `on_files` knows every page;
+each page is then converted (`on_page_markdown`, Markdown with our tree processor,
+`on_page_content`); only after every page is converted does `on_env` run and the templates
+render (`on_page_context`). So links are collected during conversion and the sections, which
+need the whole graph, are placed in `on_page_context`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.structure.files import Files
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import AnchorLink
+from mkdocs.utils.templates import TemplateContext
+
+from mkdocs_backlinks.collect import LinkCollector, Rules
+from mkdocs_backlinks.config import BacklinksConfig, PageOptions, PageOptionsError, page_options
+from mkdocs_backlinks.graph import LinkGraph, PageInfo
+from mkdocs_backlinks.render import TEMPLATES_DIR, SectionRenderer, place
+from mkdocs_backlinks.storage import write_json_atomic
+from mkdocs_backlinks.urls import SiteMap
+
+log = get_plugin_logger(__name__)
+
+
+class BacklinksPlugin(BasePlugin[BacklinksConfig]):
+    """Tracks citations and internal links, renders credits and backlinks, exports the graph."""
+
+    def __init__(self) -> None:
+        self.command = "build"
+        self._reset()
+
+    def _reset(self) -> None:
+        # Everything derived from one build. `mkdocs serve` keeps this instance across
+        # rebuilds (we define on_startup), so each build starts from nothing: a link removed
+        # in an edit must not survive as a stale backlink.
+        self.graph = LinkGraph()
+        self.collector: LinkCollector | None = None
+        self.renderer: SectionRenderer | None = None
+        self.page_options: dict[str, PageOptions] = {}
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Remember whether this is `serve`, where later layers must stay off the network."""
+        self.command = command
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self._reset()
+        rules = Rules(
+            ignore_rel=frozenset(self.config.ignore_rel),
+            opt_out_class=self.config.opt_out_class,
+            exclude_domains=self.config.exclude_domains,
+            exclude_urls=self.config.exclude_urls,
+            excluded_target=self.config.exclude_targets.match_file,
+            snippet_length=max(self.config.snippet_length, 20),
+        )
+        self.collector = LinkCollector(SiteMap((), config.site_url), rules)
+        # MkDocs builds a Markdown instance per page from this list, so our tree processor
+        # runs inside every page's conversion.
+        config.markdown_extensions.append(self.collector.extension())  # type: ignore[arg-type]
+        # Appended, not prepended: a `backlinks/*.html` in the user's custom_dir or theme wins.
+        config.theme.dirs.append(str(TEMPLATES_DIR))
+        return config
+
+    # Late, after other plugins have added or removed pages, so the site map is final.
+    @event_priority(-50)
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.collector is not None
+        pages = [(f.src_uri, f.url) for f in files.documentation_pages()]
+        self.collector.site = SiteMap(pages, config.site_url)
+        return files
+
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        src = page.file.src_uri
+        try:
+            options = page_options(page.meta, src)
+        except PageOptionsError as exc:
+            raise PluginError(str(exc)) from exc
+        self.page_options[src] = options
+        excluded = self.config.exclude_sources.match_file(src)
+        assert self.collector is not None
+        self.collector.start_page(src if options.track and not excluded else None)
+        return markdown
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        assert self.collector is not None
+        links = self.collector.finish_page()
+        info = PageInfo(page.file.src_uri, page.url, page.title or "", _section_titles(page))
+        self.graph.add_page(info, links)
+        return html
+
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        self.renderer = SectionRenderer(env.loader, dict(self.config.strings))
+        return env
+
+    # Late, so sections are added after other plugins have edited the content; our HTML is
+    # final and holds only relative links, so nothing after us needs to touch it.
+    @event_priority(-50)
+    def on_page_context(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        assert self.renderer is not None
+        src = page.file.src_uri
+        options = self.page_options.get(src) or PageOptions()
+        show_credits = self.config.credits and options.credits
+        show_backlinks = self.config.backlinks and options.backlinks
+        sections = self.renderer.render(
+            page.url,
+            self.graph.credit_groups(src) if show_credits else [],
+            self.graph.backlink_entries(src) if show_backlinks else [],
+        )
+        page.content = place(
+            page.content or "",
+            sections.credits_html,
+            sections.backlinks_html,
+            self.config.auto_append,
+        )
+        context["backlinks"] = sections  # type: ignore[typeddict-unknown-key]
+        return context
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        pages, internal, citations = self.graph.counts()
+        if self.config.export:
+            path = Path(config.site_dir) / self.config.export_path
+            document = self.graph.export(config.site_url)
+            write_json_atomic(path, document)
+        log.info(
+            "%d pages, %d internal links, %d citations%s",
+            pages,
+            internal,
+            citations,
+            f"; graph written to {self.config.export_path}" if self.config.export else "",
+        )
+
+
+def _section_titles(page: Page) -> dict[str, str]:
+    titles: dict[str, str] = {}
+
+    def walk(items: list[AnchorLink]) -> None:
+        for item in items:
+            titles.setdefault(item.id, item.title)
+            walk(item.children)
+
+    walk(list(page.toc))
+    return titles

@@ -1,0 +1,111 @@
+"""Render the credits and backlinks sections and place them in a page's HTML.
+
+Templates ship in `templates/backlinks/` and are looked up through the theme's loader, so a
+file of the same name in the user's `custom_dir` wins. They are rendered by our own
+environment with autoescaping on: MkDocs' theme environment does not escape, and every value
+here (anchor text, snippets, later remote titles) is data, not markup.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+from mkdocs.utils import get_relative_url
+
+from mkdocs_backlinks.graph import BacklinkEntry, CreditGroup
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+CREDITS_TEMPLATE = "backlinks/credits.html"
+BACKLINKS_TEMPLATE = "backlinks/backlinks.html"
+
+# `<!-- backlinks -->` places both sections; `<!-- backlinks:credits -->` or
+# `<!-- backlinks:backlinks -->` places one. Markdown passes HTML comments through untouched,
+# and inside code they arrive escaped, so an example in a code block is never replaced.
+_PLACEHOLDER = re.compile(r"<!--\s*backlinks(?::\s*(credits|backlinks))?\s*-->")
+
+
+@dataclass(frozen=True, slots=True)
+class PageSections:
+    """What a page shows: the data (for themes that place it themselves) and the HTML."""
+
+    credits: tuple[CreditGroup, ...]
+    backlinks: tuple[BacklinkEntry, ...]
+    credits_html: Markup
+    backlinks_html: Markup
+
+    @property
+    def html(self) -> Markup:
+        """Both sections, credits first."""
+        return self.credits_html + self.backlinks_html
+
+
+class SectionRenderer:
+    """Renders the sections of one page at a time with the (possibly overridden) templates."""
+
+    def __init__(self, loader: jinja2.BaseLoader | None, strings: dict[str, Any]) -> None:
+        own = jinja2.FileSystemLoader(str(TEMPLATES_DIR))
+        env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader([loader, own]) if loader else own,
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self._credits = env.get_template(CREDITS_TEMPLATE)
+        self._backlinks = env.get_template(BACKLINKS_TEMPLATE)
+        self._strings = strings
+
+    def render(
+        self,
+        page_url: str,
+        credits: list[CreditGroup],
+        backlinks: list[BacklinkEntry],
+    ) -> PageSections:
+        """Render both sections for the page at `page_url`; an empty list renders nothing."""
+        relative = tuple(
+            dataclasses.replace(entry, url=relative_url(entry.url, page_url)) for entry in backlinks
+        )
+        credits_html = (
+            # Safe: the output of an autoescaping template.
+            Markup(self._credits.render(credits=credits, strings=self._strings))  # noqa: S704
+            if credits
+            else Markup("")
+        )
+        backlinks_html = (
+            Markup(self._backlinks.render(backlinks=relative, strings=self._strings))  # noqa: S704
+            if relative
+            else Markup("")
+        )
+        return PageSections(tuple(credits), relative, credits_html, backlinks_html)
+
+
+def relative_url(url: str, from_page_url: str) -> str:
+    """A site-relative `url` (with optional `#fragment`) as seen from another page's URL."""
+    path, hash_, fragment = url.partition("#")
+    rel = get_relative_url(path or ".", from_page_url or ".")
+    if path.endswith("/") and not rel.endswith("/"):
+        rel += "/"
+    return rel + hash_ + fragment
+
+
+def place(content: str, credits_html: str, backlinks_html: str, auto_append: bool) -> str:
+    """Put the sections where the author's placeholders are, else (optionally) at the end.
+
+    The first placeholder naming a section gets it; further placeholders are removed.
+    """
+    pending = {"credits": credits_html, "backlinks": backlinks_html}
+
+    def fill(match: re.Match[str]) -> str:
+        names = [match.group(1)] if match.group(1) else ["credits", "backlinks"]
+        return "".join(pending.pop(name, "") for name in names)
+
+    content = _PLACEHOLDER.sub(fill, content)
+    if auto_append:
+        content += "".join(pending.values())
+    return content

@@ -1,0 +1,198 @@
+"""Decide what a link points at: a page of this site, an outside work, or neither.
+
+Pure functions over plain data, so every rule is unit-tested without MkDocs. Resolution follows
+MkDocs itself: a relative path is first tried as a source file next to the citing page (how
+MkDocs rewrites `other.md`), then as a URL relative to the citing page's URL. URLs are handled
+with `posixpath` and `urllib.parse` only; `os.path` would break on Windows and on `%2F`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# Query parameters that only track the click; dropping them groups the same work together.
+_TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "hsa_")
+_TRACKING_NAMES = frozenset(
+    {
+        "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid",
+        "twclid", "ttclid", "li_fat_id", "igshid", "mc_cid", "mc_eid", "_hsenc", "_hsmi",
+        "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "ref_src", "s_cid",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a link goes: `target` is a page's source path or a normalised outside URL."""
+
+    internal: bool
+    target: str
+    anchor: str = ""
+
+
+def url_key(path: str) -> str:
+    """Reduce a site-relative URL path to the form under which its page is indexed.
+
+    `a/b/`, `a/b`, `a/b/index.html` and `/a/b/` all name the same page.
+    """
+    path = path.lstrip("/")
+    if path.endswith("index.html"):
+        path = path[: -len("index.html")]
+    return path.rstrip("/")
+
+
+def _netloc(scheme: str, host: str, port: int | None) -> str:
+    if ":" in host:  # an IPv6 literal loses its brackets in .hostname
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        return f"{host}:{port}"
+    return host
+
+
+def _is_tracking(name: str) -> bool:
+    name = unquote(name).lower()
+    return name.startswith(_TRACKING_PREFIXES) or name in _TRACKING_NAMES
+
+
+def normalise_url(url: str) -> str:
+    """The key under which citations of the same work are grouped.
+
+    Lower-case scheme and host, no default port, no user info, no fragment, no click-tracking
+    parameters; the rest of the query is kept byte for byte, because it often selects the work
+    (`?id=42`). A URL whose port is not a number is returned stripped of its fragment only.
+    """
+    parts = urlsplit(url.strip())
+    scheme = (parts.scheme or "https").lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:
+        return urlunsplit((scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+    query = "&".join(
+        item for item in parts.query.split("&") if item and not _is_tracking(item.split("=", 1)[0])
+    )
+    return urlunsplit((scheme, _netloc(scheme, host, port), parts.path or "/", query, ""))
+
+
+def host_of(url: str) -> str:
+    """Lower-case host of a URL, '' when it has none."""
+    return (urlsplit(url).hostname or "").lower().rstrip(".")
+
+
+def site_of(url: str) -> str:
+    """The site a work belongs to, for grouping credits: its host without a leading `www.`."""
+    host = host_of(url)
+    return host[4:] if host.startswith("www.") else host
+
+
+def domain_matches(host: str, patterns: Iterable[str]) -> bool:
+    """True when `host` is one of the domains or (for plain names) a subdomain of one."""
+    for pattern in patterns:
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]):
+                return True
+        elif host == pattern or host.endswith("." + pattern):
+            return True
+    return False
+
+
+class SiteMap:
+    """The pages of one build and the URLs under which the site is served.
+
+    Built once per build from the file list; `resolve` is then called for every link.
+    """
+
+    def __init__(self, pages: Iterable[tuple[str, str]], site_url: str | None) -> None:
+        """`pages` holds `(src_uri, url)` pairs as MkDocs' `File` objects give them."""
+        self.pages: dict[str, str] = {}
+        self._by_key: dict[str, str] = {}
+        for src_uri, url in pages:
+            self.pages[src_uri] = url
+            self._by_key.setdefault(url_key(unquote(url)), src_uri)
+        site = urlsplit(site_url or "")
+        self._site_host = (site.hostname or "").lower()
+        try:
+            self._site_port = site.port
+        except ValueError:
+            self._site_port = None
+        self._site_scheme = site.scheme.lower()
+        path = unquote(site.path or "/")
+        self.site_path = path if path.endswith("/") else path + "/"
+
+    def page_for_url_path(self, path: str) -> str | None:
+        """The page served at a site-relative URL path, if any."""
+        return self._by_key.get(url_key(path))
+
+    def _is_site_host(self, scheme: str, host: str, port: int | None) -> bool:
+        if not self._site_host or host != self._site_host:
+            return False
+        # http and https of the same host are the same site; other ports are not.
+        ours = self._site_port or _DEFAULT_PORTS.get(self._site_scheme)
+        theirs = port or _DEFAULT_PORTS.get(scheme)
+        return ours == theirs or (port is None and self._site_port is None)
+
+    def _under_site_path(self, path: str) -> str | None:
+        if path == self.site_path.rstrip("/"):
+            return ""
+        if path.startswith(self.site_path):
+            return path[len(self.site_path) :]
+        return None
+
+    def resolve(self, href: str, src_uri: str) -> Target | None:
+        """Classify one href written on page `src_uri`.
+
+        Returns None for what is neither a page of the site nor an outside work: fragments,
+        `mailto:` and other schemes, assets, and same-site URLs that match no page.
+        """
+        href = href.strip()
+        if not href or href.startswith("#"):
+            return None
+        try:
+            parts = urlsplit(href)
+            port = parts.port
+        except ValueError:
+            return None
+        scheme = parts.scheme.lower()
+        if scheme and scheme not in _DEFAULT_PORTS:
+            return None  # mailto:, tel:, javascript:, data:, ftp: ... are not citations
+        anchor = unquote(parts.fragment)
+        if parts.netloc:
+            host = (parts.hostname or "").lower().rstrip(".")
+            if not host:
+                return None
+            if self._is_site_host(scheme or self._site_scheme, host, port):
+                rest = self._under_site_path(unquote(parts.path or "/"))
+                page = None if rest is None else self.page_for_url_path(rest)
+                return Target(True, page, anchor) if page else None
+            return Target(False, normalise_url(href if scheme else "https:" + href))
+        return self._resolve_local(unquote(parts.path), anchor, src_uri)
+
+    def _resolve_local(self, path: str, anchor: str, src_uri: str) -> Target | None:
+        if not path:
+            return None  # '?query' alone points back at the same page
+        if path.startswith("/"):
+            # MkDocs 1.6 can treat '/x.md' as relative to docs_dir (validation.absolute_links).
+            if path.endswith(".md") and path[1:] in self.pages:
+                return Target(True, path[1:], anchor)
+            rest = self._under_site_path(path)
+            page = None if rest is None else self.page_for_url_path(rest)
+            return Target(True, page, anchor) if page else None
+        # First as a source file beside the citing page: how MkDocs rewrites 'other.md'.
+        src = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), path))
+        if src in self.pages and not src.startswith("../"):
+            return Target(True, src, anchor)
+        if path.endswith("/") and posixpath.join(src, "index.md") in self.pages:
+            return Target(True, posixpath.join(src, "index.md"), anchor)
+        # Then as a URL relative to the citing page's own URL ('../other/').
+        page_url = unquote(self.pages.get(src_uri, ""))
+        base = page_url if page_url.endswith("/") or not page_url else posixpath.dirname(page_url)
+        joined = posixpath.normpath(posixpath.join("/" + base, path))
+        if joined.startswith("/.."):
+            return None
+        page = self.page_for_url_path(joined)
+        return Target(True, page, anchor) if page else None

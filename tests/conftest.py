@@ -1,0 +1,108 @@
+"""Shared helpers: write a real MkDocs site into a temporary folder and build it.
+
+Builds run MkDocs' own `build()` on a config loaded from the written `mkdocs.yml`, exactly what
+`mkdocs build` does after parsing its arguments; `run_cli` runs the real command in a
+subprocess where the exit status matters (`--strict`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
+
+@dataclass
+class Site:
+    """A site written to disk: its root, and helpers to build it and read the output."""
+
+    root: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "mkdocs.yml"
+
+    @property
+    def site_dir(self) -> Path:
+        return self.root / "site"
+
+    def build(self, strict: bool = False, **overrides: Any) -> None:
+        config = load_config(str(self.config_file), strict=strict, **overrides)
+        build(config)
+
+    def run_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "-f", str(self.config_file), *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    def html(self, path: str) -> str:
+        return (self.site_dir / path).read_text(encoding="utf-8")
+
+    def graph(self, name: str = "backlinks.json") -> dict[str, Any]:
+        return json.loads((self.site_dir / name).read_text(encoding="utf-8"))
+
+    def write(self, path: str, text: str) -> None:
+        target = self.root / "docs" / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+MakeSite = Callable[..., Site]
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> MakeSite:
+    """`make_site(pages, plugin_options=None, **mkdocs_options)` writes a site and returns it.
+
+    `pages` maps a path under docs/ to its Markdown (dedented). `plugin_options` go under
+    `plugins: - backlinks:`; other keyword arguments are top-level mkdocs.yml settings.
+    """
+    counter = 0
+
+    def factory(
+        pages: dict[str, str],
+        plugin_options: dict[str, Any] | None = None,
+        *,
+        plugins: list[Any] | None = None,
+        **mkdocs_options: Any,
+    ) -> Site:
+        nonlocal counter
+        counter += 1
+        root = tmp_path / f"site{counter}"
+        site = Site(root)
+        for path, text in pages.items():
+            site.write(path, text)
+        config: dict[str, Any] = {
+            "site_name": "Test site",
+            "markdown_extensions": [
+                "toc",
+                "attr_list",
+                "admonition",
+                "tables",
+                "footnotes",
+                "md_in_html",
+            ],
+        }
+        config.update(mkdocs_options)
+        if plugins is None:
+            plugins = [{"backlinks": plugin_options} if plugin_options else "backlinks"]
+        config["plugins"] = plugins
+        site.config_file.parent.mkdir(parents=True, exist_ok=True)
+        site.config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        return site
+
+    return factory
