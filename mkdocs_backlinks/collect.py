@@ -9,6 +9,7 @@ they are rare and small.
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterator
@@ -33,11 +34,31 @@ BLOCK_TAGS = frozenset(
     )
 )  # fmt: skip
 HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+# Blocks that can hold headings (md_in_html, raw HTML sections); paragraphs and lists cannot.
+_CONTAINERS = frozenset(
+    (
+        "div",
+        "section",
+        "article",
+        "details",
+        "aside",
+        "main",
+        "header",
+        "footer",
+        "blockquote",
+        "body",
+        "nav",
+    )
+)
 # Links inside these are examples, not links (code) or not content at all.
 SKIP_TAGS = frozenset(("code", "pre", "script", "style", "template", "textarea", "kbd", "samp"))
 
 # Markdown's stash placeholder (`\x02wzxhzdk:N\x03`) and its escaped characters (`\x02NN\x03`).
-_STASH_OR_ESCAPE = re.compile("\x02(?:wzxhzdk:(\\d+)|(\\d+))\x03")
+# Other extensions' markers (footnotes' `\x02qq…zz\x03`) match the last branch and are dropped.
+_STASH_OR_ESCAPE = re.compile("\x02(?:wzxhzdk:(\\d+)|(\\d+)|[^\x02\x03]*)\x03")
+_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+_SKIP_OPEN = re.compile(r"<(code|pre|script|style|template|textarea|kbd|samp)\b[^>]*>\Z", re.I)
+_SKIP_CLOSE = re.compile(r"</(code|pre|script|style|template|textarea|kbd|samp)\s*>\Z", re.I)
 _OPEN_A = re.compile(r"<a(?:\s[^>]*)?>\Z", re.IGNORECASE | re.DOTALL)
 _CLOSE_A = re.compile(r"</a\s*>\Z", re.IGNORECASE)
 
@@ -116,10 +137,10 @@ class LinkCollector:
         contexts: dict[str, str] = {}  # one string object per distinct context, to save memory
         for block in blocks:
             for raw in block.links:
-                if rules.opt_out_class and rules.opt_out_class in raw.classes.split():
+                if raw.classes and rules.opt_out_class in raw.classes.split():
                     continue
-                rel = tuple(sorted(set(raw.rel.lower().split())))
-                if rules.ignore_rel.intersection(rel):
+                rel = tuple(sorted(set(raw.rel.lower().split()))) if raw.rel else ()
+                if rel and rules.ignore_rel.intersection(rel):
                     continue
                 target = self.site.resolve(raw.href, src)
                 if target is None or not self._wanted(target, src):
@@ -142,9 +163,10 @@ class LinkCollector:
     def _wanted(self, target: Target, src: str) -> bool:
         if target.internal:
             return target.target != src and not self.rules.excluded_target(target.target)
-        if domain_matches(host_of(target.target), self.rules.exclude_domains):
+        rules = self.rules
+        if rules.exclude_domains and domain_matches(host_of(target.target), rules.exclude_domains):
             return False
-        return not any(p.search(target.target) for p in self.rules.exclude_urls)
+        return not any(p.search(target.target) for p in rules.exclude_urls)
 
 
 class _TreeReader:
@@ -154,29 +176,59 @@ class _TreeReader:
         self.stash = stash
         self.section = ""
         self.blocks: list[_Block] = []
+        self.raw_skip = 0  # depth of raw inline <code>-like tags open in the current block
+        # Placeholders matter only when some stashed raw HTML holds a link: in most pages
+        # none does, and the walk below can then rely on the C-level `iter("a")` alone.
+        self.raw_links = any(_may_hold_link(raw) for raw in stash)
 
     def read(self, root: etree.Element) -> list[_Block]:
-        self._walk(root)
+        if self.raw_links or next(root.iter("a"), None) is not None:
+            self._walk(root)
         return self.blocks
 
+    def _holds_link(self, elem: etree.Element) -> bool:
+        if next(elem.iter("a"), None) is not None:
+            return True
+        if not self.raw_links:
+            return False
+        for node in elem.iter():
+            text, tail = node.text, node.tail
+            if (text and "\x02w" in text) or (tail and "\x02w" in tail):
+                return True
+        return False
+
     def _walk(self, elem: etree.Element) -> None:
-        """Visit blocks in document order; only blocks that hold a link are flattened.
+        """Visit blocks in document order, skipping subtrees that hold no link.
 
         A block's own text excludes its nested blocks, which are flattened on their own, so
-        each link gets the sentence of the innermost block around it.
+        each link gets the sentence of the innermost block around it. Headings are tracked
+        even in skipped subtrees, because they set the section of the links that follow.
         """
         for child in elem:
             tag = child.tag
-            if tag in SKIP_TAGS:
-                continue
             if tag in HEADINGS:
                 self.section = child.get("id") or self.section
-            if tag in BLOCK_TAGS and _holds_link(child):
-                self._flatten_block(child)
-            self._walk(child)
+            if tag in SKIP_TAGS:
+                continue
+            if not self._holds_link(child):
+                if tag in _CONTAINERS:
+                    self._track_headings(child)
+                continue
+            if tag not in BLOCK_TAGS or self._flatten_block(child):
+                self._walk(child)  # inline wrappers, and blocks with nested blocks
 
-    def _flatten_block(self, block: etree.Element) -> None:
-        """Plain text of `block` (nested blocks left out) with the offsets of its links."""
+    def _track_headings(self, elem: etree.Element) -> None:
+        for node in elem.iter():
+            if node.tag in HEADINGS:
+                self.section = node.get("id") or self.section
+
+    def _flatten_block(self, block: etree.Element) -> bool:
+        """Record the plain text of `block` (nested blocks left out) with its links' offsets.
+
+        Returns whether the block has nested blocks, which the caller then walks.
+        """
+        nested = False
+        self.raw_skip = 0
         parts: list[str] = []
         links: list[_RawLink] = []
         open_raw: list[_RawLink] = []
@@ -197,23 +249,27 @@ class _TreeReader:
                 size += len(piece)
                 pos = match.end()
                 if match.group(2) is not None:  # an escaped character
-                    char = chr(int(match.group(2)))
-                    parts.append(char)
+                    parts.append(chr(int(match.group(2))))
                     size += 1
+                    continue
+                if match.group(1) is None:  # another extension's marker: no text
                     continue
                 index = int(match.group(1))
                 raw = self.stash[index] if index < len(self.stash) else ""
-                self._stashed(raw, open_raw, links, size)
+                text_of_raw = self._stashed(raw, open_raw, links, size)
+                parts.append(text_of_raw)
+                size += len(text_of_raw)
             rest = text[pos:]
             parts.append(rest)
             size += len(rest)
 
         def visit(elem: etree.Element) -> None:
-            nonlocal size
+            nonlocal size, nested
             add(elem.text)
             for child in elem:
                 tag = child.tag
                 if tag in BLOCK_TAGS:
+                    nested = True
                     parts.append(" ")
                     size += 1
                 elif tag == "a":
@@ -247,6 +303,7 @@ class _TreeReader:
         if links:
             links.sort(key=lambda link: link.start)
             self.blocks.append(_Block("".join(parts), links))
+        return nested
 
     def _stashed(
         self,
@@ -254,11 +311,22 @@ class _TreeReader:
         open_raw: list[_RawLink],
         links: list[_RawLink],
         offset: int,
-    ) -> None:
-        """Handle one stash placeholder met inside a block's text."""
+    ) -> str:
+        """Handle one stash placeholder met inside a block's text; return the text it adds.
+
+        Markdown stashes inline raw HTML one tag at a time, and character entities too.
+        """
         if not isinstance(raw, str):
             raw = etree.tostring(raw, encoding="unicode", method="html")
-        if _OPEN_A.match(raw):  # inline raw HTML keeps `<a ...>` and `</a>` apart
+        if raw.startswith("&"):  # an entity such as &eacute; or &#46;
+            return html.unescape(raw)
+        if _SKIP_OPEN.match(raw):
+            self.raw_skip += 1
+        elif _SKIP_CLOSE.match(raw):
+            self.raw_skip = max(self.raw_skip - 1, 0)
+        elif self.raw_skip:
+            pass  # a link inside raw <code> is an example, not a link
+        elif _OPEN_A.match(raw):  # inline raw HTML keeps `<a ...>` and `</a>` apart
             attrs = _tag_attributes(raw)
             if attrs.get("href") is not None:
                 open_raw.append(
@@ -282,24 +350,26 @@ class _TreeReader:
             parser.close()
             self.blocks.extend(parser.finish())
             self.section = parser.section
+        return ""
 
 
-def _holds_link(elem: etree.Element) -> bool:
-    """Cheap test: does this subtree have an <a> or a stash placeholder that may be one?"""
-    for node in elem.iter():
-        if node.tag == "a":
-            return True
-        text, tail = node.text, node.tail
-        if (text and "\x02w" in text) or (tail and "\x02w" in tail):
-            return True
-    return False
+def _may_hold_link(raw: str | etree.Element) -> bool:
+    if isinstance(raw, str):
+        return "<a" in raw or "<A" in raw or "</a" in raw or "</A" in raw
+    return next(raw.iter("a"), None) is not None
 
 
 def _unescape(text: str) -> str:
-    """Undo Markdown's escaping of backslash-escaped characters in an attribute value."""
-    if "\x02" not in text:
-        return text
-    return _STASH_OR_ESCAPE.sub(lambda m: chr(int(m.group(2))) if m.group(2) else "", text)
+    """The href a browser would follow: Markdown's escapes undone, entities decoded.
+
+    Only complete entities (`&amp;`) are decoded: in an attribute `&copy=2` stays as written,
+    as HTML5 says, which `html.unescape` alone would not respect.
+    """
+    if "\x02" in text:
+        text = _STASH_OR_ESCAPE.sub(lambda m: chr(int(m.group(2))) if m.group(2) else "", text)
+    if "&" in text:
+        text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    return text
 
 
 class _AttributeReader(HTMLParser):

@@ -107,6 +107,9 @@ class RelativeFile(opt.Type[str]):
         return text
 
 
+_UNKNOWN_SUB_OPTION = re.compile(r"Sub-option '([^']*)': Unrecognised configuration name")
+
+
 class StringsConfig(base.Config):
     """Headings and labels of the rendered sections (translate them here)."""
 
@@ -177,10 +180,16 @@ class BacklinksConfig(base.Config):
         failed, warnings = super().validate()
         keep: base.ConfigWarnings = []
         for key, message in warnings:
+            sub = _UNKNOWN_SUB_OPTION.match(message)
             if message.startswith("Unrecognised configuration name"):
                 hint = difflib.get_close_matches(key, list(self._schema_keys), n=1)
                 extra = f" Did you mean '{hint[0]}'?" if hint else ""
                 failed.append((key, ValidationError(f"Unknown option.{extra}")))
+            elif sub and key == "strings":
+                name = sub.group(1)
+                hint = difflib.get_close_matches(name, [k for k, _ in StringsConfig._schema], n=1)
+                extra = f" Did you mean '{hint[0]}'?" if hint else ""
+                failed.append((key, ValidationError(f"Unknown option '{name}'.{extra}")))
             else:
                 keep.append((key, message))
         return failed, keep

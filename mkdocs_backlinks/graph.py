@@ -7,7 +7,7 @@ tested on its own and the export is the same bytes for the same input.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,36 +152,45 @@ class LinkGraph:
         total = sum(len(links) for links in self._outgoing.values())
         return len(self.pages), internal, total - internal
 
-    def export(self, site_url: str | None) -> dict[str, Any]:
-        """The graph as the documented, versioned JSON document (see the README)."""
-        base = (site_url or "").rstrip("/") + "/" if site_url else ""
-        pages: dict[str, Any] = {}
+    def export_header(self, site_url: str | None) -> dict[str, Any]:
+        """The top-level fields of the export (everything but `pages`)."""
+        return {"schema": EXPORT_SCHEMA, "version": EXPORT_VERSION, "site_url": site_url or None}
+
+    def export_pages(self, site_url: str | None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """`(source path, record)` for every page, sorted, made one at a time.
+
+        A generator, so that writing the export never holds every record in memory at once.
+        """
+        base = site_url.rstrip("/") + "/" if site_url else ""
         for src in sorted(self.pages):
             info = self.pages[src]
-            pages[src] = {
-                "url": info.url,
-                "absolute_url": base + info.url if base else None,
-                "title": info.title,
-                "citations": [_link_record(link) for link in self.citations(src)],
-                "links": [_link_record(link) for link in self.links_from(src) if link.internal],
-                "backlinks": [
-                    {
-                        "source": link.source,
-                        "anchor": link.anchor,
-                        "href": link.href,
-                        "text": link.text,
-                        "context": link.context,
-                        "section": link.section,
-                    }
-                    for link in self.links_to(src)
-                ],
-            }
-        return {
-            "schema": EXPORT_SCHEMA,
-            "version": EXPORT_VERSION,
-            "site_url": site_url or None,
-            "pages": pages,
-        }
+            yield (
+                src,
+                {
+                    "url": info.url,
+                    "absolute_url": base + info.url if base else None,
+                    "title": info.title,
+                    "citations": [_link_record(link) for link in self.citations(src)],
+                    "links": [_link_record(link) for link in self.links_from(src) if link.internal],
+                    "backlinks": [
+                        {
+                            "source": link.source,
+                            "anchor": link.anchor,
+                            "href": link.href,
+                            "text": link.text,
+                            "context": link.context,
+                            "section": link.section,
+                        }
+                        for link in self.links_to(src)
+                    ],
+                },
+            )
+
+    def export(self, site_url: str | None) -> dict[str, Any]:
+        """The whole export as one document (see the README for the schema)."""
+        document = self.export_header(site_url)
+        document["pages"] = dict(self.export_pages(site_url))
+        return document
 
 
 def _link_record(link: Link) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from mkdocs_backlinks.collect import LinkCollector, Rules
 from mkdocs_backlinks.config import BacklinksConfig, PageOptions, PageOptionsError, page_options
 from mkdocs_backlinks.graph import LinkGraph, PageInfo
 from mkdocs_backlinks.render import TEMPLATES_DIR, SectionRenderer, place
-from mkdocs_backlinks.storage import write_json_atomic
+from mkdocs_backlinks.storage import dump_json_lines, write_text_atomic
 from mkdocs_backlinks.urls import SiteMap
 
 log = get_plugin_logger(__name__)
@@ -131,8 +131,9 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         pages, internal, citations = self.graph.counts()
         if self.config.export:
             path = Path(config.site_dir) / self.config.export_path
-            document = self.graph.export(config.site_url)
-            write_json_atomic(path, document)
+            header = self.graph.export_header(config.site_url)
+            records = self.graph.export_pages(config.site_url)
+            write_text_atomic(path, dump_json_lines(header, "pages", records))
         log.info(
             "%d pages, %d internal links, %d citations%s",
             pages,

@@ -44,7 +44,7 @@ def sentence_around(text: str, start: int, end: int, limit: int) -> str:
         piece = _ELLIPSIS + piece
     if right < length:
         cut = piece.rfind(" ")
-        if cut > len(piece) - (right - link_end):  # drop the partial last word
+        if cut >= len(piece) - (right - link_end):  # drop the partial last word
             piece = piece[:cut]
         piece += _ELLIPSIS
     collapsed = collapse(piece)

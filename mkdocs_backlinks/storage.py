@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,38 @@ def dump_json(document: Any) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically (temp file, fsync, rename)."""
+def dump_json_lines(
+    head: dict[str, Any], key: str, entries: Iterable[tuple[str, Any]]
+) -> Iterator[str]:
+    """A JSON object as text chunks, with `key` holding one entry per line.
+
+    For large machine-written files such as the graph export: compact entries use the C
+    encoder (an indented dump falls back to the pure-Python one, several times slower), one
+    line per entry still diffs well, and chunks are written as made instead of held at once.
+    """
+    opening = json.dumps(head, ensure_ascii=False, sort_keys=True)
+    yield opening[:-1] + ("," if head else "") + json.dumps(key) + ":{"
+    separator = "\n"
+    for name, value in entries:
+        yield separator + json.dumps(name, ensure_ascii=False) + ":"
+        yield json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        separator = ",\n"
+    yield "\n}}\n"
+
+
+def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:
+    """Replace `path` with `text` (a string or chunks of one) atomically.
+
+    Temp file in the same folder, fsync, then rename: readers see the old file or the new one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            if isinstance(text, str):
+                handle.write(text)
+            else:
+                handle.writelines(text)
             handle.flush()
             os.fsync(handle.fileno())
         Path(tmp).replace(path)

@@ -114,6 +114,8 @@ class SiteMap:
         for src_uri, url in pages:
             self.pages[src_uri] = url
             self._by_key.setdefault(url_key(unquote(url)), src_uri)
+        # Outside links repeat across pages; their resolution does not depend on the page.
+        self._external: dict[str, Target | None] = {}
         site = urlsplit(site_url or "")
         self._site_host = (site.hostname or "").lower()
         try:
@@ -152,6 +154,15 @@ class SiteMap:
         href = href.strip()
         if not href or href.startswith("#"):
             return None
+        if href.startswith(("http:", "https:", "HTTP", "//")):
+            try:
+                return self._external[href]
+            except KeyError:
+                found = self._external[href] = self._resolve_url(href)
+                return found
+        return self._resolve_url(href, src_uri)
+
+    def _resolve_url(self, href: str, src_uri: str = "") -> Target | None:
         try:
             parts = urlsplit(href)
             port = parts.port
@@ -161,6 +172,8 @@ class SiteMap:
         if scheme and scheme not in _DEFAULT_PORTS:
             return None  # mailto:, tel:, javascript:, data:, ftp: ... are not citations
         anchor = unquote(parts.fragment)
+        if scheme and not parts.netloc:
+            return None  # 'http:page' names no host: not a usable link
         if parts.netloc:
             host = (parts.hostname or "").lower().rstrip(".")
             if not host:
@@ -191,8 +204,11 @@ class SiteMap:
         # Then as a URL relative to the citing page's own URL ('../other/').
         page_url = unquote(self.pages.get(src_uri, ""))
         base = page_url if page_url.endswith("/") or not page_url else posixpath.dirname(page_url)
-        joined = posixpath.normpath(posixpath.join("/" + base, path))
-        if joined.startswith("/.."):
+        # Normalised without a leading slash, so a path climbing above the root keeps its '..'.
+        joined = posixpath.normpath(posixpath.join(base or ".", path))
+        if joined == ".." or joined.startswith("../"):
             return None
+        if joined == ".":
+            joined = ""
         page = self.page_for_url_path(joined)
         return Target(True, page, anchor) if page else None

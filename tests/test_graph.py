@@ -1,0 +1,340 @@
+"""Unit tests for `mkdocs_backlinks.graph`: credits, backlinks, export and counts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mkdocs_backlinks.graph import (
+    EXPORT_SCHEMA,
+    EXPORT_VERSION,
+    BacklinkEntry,
+    CreditEntry,
+    CreditGroup,
+    Link,
+    LinkGraph,
+    PageInfo,
+)
+
+
+def cite(
+    source: str,
+    url: str,
+    text: str = "",
+    *,
+    href: str | None = None,
+    context: str = "",
+    section: str = "",
+    rel: tuple[str, ...] = (),
+) -> Link:
+    """A link to an outside work."""
+    return Link(source, href or url, url, "", text, context, section, rel, False)
+
+
+def link(
+    source: str,
+    target: str,
+    text: str = "",
+    *,
+    href: str | None = None,
+    anchor: str = "",
+    context: str = "",
+    section: str = "",
+) -> Link:
+    """A link to a page of the site."""
+    return Link(source, href or target, target, anchor, text, context, section, (), True)
+
+
+def page(src: str, url: str, title: str, sections: dict[str, str] | None = None) -> PageInfo:
+    return PageInfo(src, url, title, sections or {})
+
+
+# --------------------------------------------------------------------------- credits
+
+
+def test_credit_groups_by_site_sorted() -> None:
+    graph = LinkGraph()
+    graph.add_page(
+        page("index.md", "", "Home"),
+        [
+            cite("index.md", "https://zeta.org/a", "Zeta A"),
+            cite("index.md", "https://www.alpha.org/x", "Alpha X"),
+            cite("index.md", "https://zeta.org/b", "Zeta B"),
+            cite("index.md", "https://alpha.org/y", "Alpha Y"),
+            cite("index.md", "https://docs.mid.org/", "Mid"),
+        ],
+    )
+    groups = graph.credit_groups("index.md")
+    assert [g.site for g in groups] == ["alpha.org", "docs.mid.org", "zeta.org"]
+    # www. is folded into the bare site; within a site, works keep document order
+    assert [e.url for e in groups[0].entries] == ["https://www.alpha.org/x", "https://alpha.org/y"]
+    assert [e.url for e in groups[2].entries] == ["https://zeta.org/a", "https://zeta.org/b"]
+
+
+def test_credit_groups_count_duplicates_and_keep_first_text() -> None:
+    graph = LinkGraph()
+    graph.add_page(
+        page("index.md", "", "Home"),
+        [
+            cite("index.md", "https://x.org/a", "first text", href="https://x.org/a#one"),
+            cite("index.md", "https://x.org/b", "other"),
+            cite("index.md", "https://x.org/a", "second text", href="https://x.org/a?utm_source=z"),
+            cite("index.md", "https://x.org/a", "third text"),
+        ],
+    )
+    assert graph.credit_groups("index.md") == [
+        CreditGroup(
+            "x.org",
+            (
+                CreditEntry("https://x.org/a", "https://x.org/a#one", "first text", 3),
+                CreditEntry("https://x.org/b", "https://x.org/b", "other", 1),
+            ),
+        )
+    ]
+
+
+def test_credit_entry_without_text_uses_url() -> None:
+    graph = LinkGraph()
+    graph.add_page(page("index.md", "", "Home"), [cite("index.md", "https://x.org/a", "")])
+    (group,) = graph.credit_groups("index.md")
+    assert group.entries[0].text == "https://x.org/a"
+
+
+def test_credit_groups_ignore_internal_links_and_other_pages() -> None:
+    graph = LinkGraph()
+    graph.add_page(page("a.md", "a/", "A"), [cite("a.md", "https://x.org/", "X")])
+    graph.add_page(
+        page("index.md", "", "Home"),
+        [link("index.md", "a.md", "A"), cite("index.md", "https://y.org/", "Y")],
+    )
+    assert [g.site for g in graph.credit_groups("index.md")] == ["y.org"]
+    assert [g.site for g in graph.credit_groups("a.md")] == ["x.org"]
+    assert graph.credit_groups("missing.md") == []
+
+
+def test_citations_in_document_order() -> None:
+    graph = LinkGraph()
+    links = [
+        cite("index.md", "https://b.org/"),
+        link("index.md", "a.md"),
+        cite("index.md", "https://a.org/"),
+    ]
+    graph.add_page(page("index.md", "", "Home"), links)
+    assert graph.citations("index.md") == [links[0], links[2]]
+    assert graph.links_from("index.md") == tuple(links)
+    assert graph.links_from("missing.md") == ()
+
+
+# --------------------------------------------------------------------------- backlinks
+
+
+def small_site() -> LinkGraph:
+    graph = LinkGraph()
+    graph.add_page(page("target.md", "target/", "Target"), [])
+    graph.add_page(
+        page("z.md", "z/", "Zed", {"zed": "Zed", "more": "More about it"}),
+        [
+            link("z.md", "target.md", "t1", context="Zed says t1.", section="more"),
+            # same section and sentence: a duplicate of the one above
+            link("z.md", "target.md", "t1 again", context="Zed says t1.", section="more"),
+            # the h1 section: same title as the page, so no section title
+            link("z.md", "target.md", "t2", context="Intro t2.", section="zed"),
+        ],
+    )
+    graph.add_page(
+        page("a.md", "a/", "Aye", {"part": "Part one"}),
+        [
+            link("a.md", "target.md", "before", context="Before any heading."),
+            link("a.md", "target.md", "in part", context="In part.", section="part"),
+            # a section id the page's table of contents does not know
+            link("a.md", "target.md", "ghost", context="Ghost.", section="ghost"),
+            # same sentence but another section: kept
+            link("a.md", "target.md", "again", context="Before any heading.", section="part"),
+        ],
+    )
+    return graph
+
+
+def test_backlink_entries_sorted_by_source_deduplicated_with_sections() -> None:
+    entries = small_site().backlink_entries("target.md")
+    assert entries == [
+        BacklinkEntry("a.md", "a/", "Aye", "", "before", "Before any heading."),
+        BacklinkEntry("a.md", "a/#part", "Aye", "Part one", "in part", "In part."),
+        BacklinkEntry("a.md", "a/#ghost", "Aye", "", "ghost", "Ghost."),
+        BacklinkEntry("a.md", "a/#part", "Aye", "Part one", "again", "Before any heading."),
+        BacklinkEntry("z.md", "z/#more", "Zed", "More about it", "t1", "Zed says t1."),
+        BacklinkEntry("z.md", "z/#zed", "Zed", "", "t2", "Intro t2."),
+    ]
+
+
+def test_backlink_entries_for_page_without_backlinks() -> None:
+    graph = small_site()
+    assert graph.backlink_entries("a.md") == []
+    assert graph.backlink_entries("missing.md") == []
+
+
+def test_links_to_ignores_targets_not_in_pages() -> None:
+    graph = LinkGraph()
+    graph.add_page(
+        page("a.md", "a/", "A"),
+        [link("a.md", "gone.md", "gone"), link("a.md", "b.md", "b"), cite("a.md", "https://x/")],
+    )
+    assert graph.links_to("gone.md") == []
+    # b.md is not a known page yet: its link is not a backlink
+    assert graph.links_to("b.md") == []
+    graph.add_page(page("b.md", "b/", "B"), [])
+    assert [lk.text for lk in graph.links_to("b.md")] == ["b"]
+
+
+def test_links_to_sorted_by_source_then_document_order() -> None:
+    graph = LinkGraph()
+    graph.add_page(page("t.md", "t/", "T"), [])
+    graph.add_page(
+        page("m.md", "m/", "M"), [link("m.md", "t.md", "m1"), link("m.md", "t.md", "m2")]
+    )
+    graph.add_page(
+        page("b.md", "b/", "B"), [link("b.md", "t.md", "b2"), link("b.md", "t.md", "b1")]
+    )
+    assert [lk.text for lk in graph.links_to("t.md")] == ["b2", "b1", "m1", "m2"]
+
+
+def test_add_page_replaces_earlier_record_and_refreshes_index() -> None:
+    graph = LinkGraph()
+    graph.add_page(page("t.md", "t/", "T"), [])
+    graph.add_page(page("a.md", "a/", "A"), [link("a.md", "t.md", "old")])
+    assert [lk.text for lk in graph.links_to("t.md")] == ["old"]
+    graph.add_page(page("a.md", "a/", "A2"), [])
+    assert graph.links_to("t.md") == []
+    assert graph.pages["a.md"].title == "A2"
+
+
+# --------------------------------------------------------------------------- export
+
+
+def build_graph(order: list[str]) -> LinkGraph:
+    """The same pages and links, added in the given page order."""
+    records: dict[str, tuple[PageInfo, list[Link]]] = {
+        "index.md": (
+            page("index.md", "", "Home", {"home": "Home"}),
+            [
+                cite(
+                    "index.md",
+                    "https://x.org/a",
+                    "X",
+                    href="https://x.org/a#f",
+                    context="See X.",
+                    rel=("noopener",),
+                ),
+                link("index.md", "a.md", "A", href="a.md#part", anchor="part", context="Go A."),
+            ],
+        ),
+        "a.md": (
+            page("a.md", "a/", "A", {"part": "Part"}),
+            [link("a.md", "index.md", "home", href="index.md", section="part", context="Home.")],
+        ),
+        "dir/b.md": (page("dir/b.md", "dir/b/", "B"), [cite("dir/b.md", "https://y.org/")]),
+    }
+    graph = LinkGraph()
+    for src in order:
+        graph.add_page(*records[src])
+    return graph
+
+
+def test_export_document() -> None:
+    document = build_graph(["index.md", "a.md", "dir/b.md"]).export("https://example.com/sub/")
+    assert set(document) == {"schema", "version", "site_url", "pages"}
+    assert document["schema"] == EXPORT_SCHEMA == "mkdocs-backlinks/graph"
+    assert document["version"] == EXPORT_VERSION == 1
+    assert document["site_url"] == "https://example.com/sub/"
+    assert list(document["pages"]) == ["a.md", "dir/b.md", "index.md"]
+    for record in document["pages"].values():
+        assert set(record) == {"url", "absolute_url", "title", "citations", "links", "backlinks"}
+
+    home = document["pages"]["index.md"]
+    assert home["url"] == ""
+    assert home["absolute_url"] == "https://example.com/sub/"
+    assert home["title"] == "Home"
+    assert home["citations"] == [
+        {
+            "target": "https://x.org/a",
+            "href": "https://x.org/a#f",
+            "text": "X",
+            "context": "See X.",
+            "section": "",
+            "rel": ["noopener"],
+        }
+    ]
+    assert home["links"] == [
+        {
+            "target": "a.md",
+            "href": "a.md#part",
+            "text": "A",
+            "context": "Go A.",
+            "section": "",
+            "rel": [],
+            "anchor": "part",
+        }
+    ]
+    assert home["backlinks"] == [
+        {
+            "source": "a.md",
+            "anchor": "",
+            "href": "index.md",
+            "text": "home",
+            "context": "Home.",
+            "section": "part",
+        }
+    ]
+    a = document["pages"]["a.md"]
+    assert a["absolute_url"] == "https://example.com/sub/a/"
+    assert [b["source"] for b in a["backlinks"]] == ["index.md"]
+    assert a["citations"] == []
+
+
+def test_export_without_site_url() -> None:
+    document = build_graph(["index.md", "a.md", "dir/b.md"]).export(None)
+    assert document["site_url"] is None
+    assert all(record["absolute_url"] is None for record in document["pages"].values())
+    assert build_graph(["a.md"]).export("")["site_url"] is None
+
+
+def test_export_site_url_without_trailing_slash() -> None:
+    document = build_graph(["a.md"]).export("https://example.com/sub")
+    assert document["pages"]["a.md"]["absolute_url"] == "https://example.com/sub/a/"
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, sort_keys=True, ensure_ascii=False)
+
+
+def test_export_is_deterministic() -> None:
+    first = build_graph(["index.md", "a.md", "dir/b.md"]).export("https://example.com/")
+    again = build_graph(["index.md", "a.md", "dir/b.md"]).export("https://example.com/")
+    reordered = build_graph(["dir/b.md", "a.md", "index.md"]).export("https://example.com/")
+    assert dumps(first) == dumps(again) == dumps(reordered)
+    # without sort_keys too: the export itself is ordered
+    assert json.dumps(first) == json.dumps(reordered)
+
+
+def test_export_is_json_serialisable_round_trip() -> None:
+    document = build_graph(["index.md", "a.md", "dir/b.md"]).export("https://example.com/")
+    assert json.loads(json.dumps(document)) == document
+
+
+# --------------------------------------------------------------------------- counts
+
+
+def test_counts() -> None:
+    assert LinkGraph().counts() == (0, 0, 0)
+    graph = build_graph(["index.md", "a.md", "dir/b.md"])
+    # 3 pages; internal: index->a, a->index; citations: index->x.org, b->y.org
+    assert graph.counts() == (3, 2, 2)
+
+
+def test_counts_include_links_to_unknown_pages() -> None:
+    graph = LinkGraph()
+    graph.add_page(
+        page("a.md", "a/", "A"),
+        [link("a.md", "gone.md"), link("a.md", "gone.md"), cite("a.md", "https://x.org/")],
+    )
+    assert graph.counts() == (1, 2, 1)

@@ -1,0 +1,172 @@
+"""Unit tests for `mkdocs_backlinks.storage`: whole-or-nothing writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mkdocs_backlinks import storage
+from mkdocs_backlinks.storage import dump_json, write_json_atomic, write_text_atomic
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_dump_json_is_sorted_and_stable() -> None:
+    first = {"b": 1, "a": {"z": [3, 2, 1], "y": "café"}, "c": None}
+    second = {"c": None, "a": {"y": "café", "z": [3, 2, 1]}, "b": 1}
+    text = dump_json(first)
+    assert text == dump_json(second)
+    assert text == (
+        "{\n"
+        '  "a": {\n'
+        '    "y": "café",\n'
+        '    "z": [\n'
+        "      3,\n"
+        "      2,\n"
+        "      1\n"
+        "    ]\n"
+        "  },\n"
+        '  "b": 1,\n'
+        '  "c": null\n'
+        "}\n"
+    )
+    assert json.loads(text) == first
+
+
+def test_write_json_atomic_writes_stable_json(tmp_path: Path) -> None:
+    path = tmp_path / "graph.json"
+    document = {"version": 1, "pages": {"b.md": {"title": "B"}, "a.md": {"title": "Ä"}}}
+    write_json_atomic(path, document)
+    raw = path.read_bytes()
+    assert raw == dump_json(document).encode("utf-8")
+    assert b"\r\n" not in raw
+    assert raw.endswith(b"}\n")
+    assert json.loads(raw.decode("utf-8")) == document
+    # keys sorted at every level
+    text = raw.decode("utf-8")
+    assert text.index('"pages"') < text.index('"version"')
+    assert text.index('"a.md"') < text.index('"b.md"')
+    assert "Ä" in text  # not \u-escaped
+    assert listing(tmp_path) == ["graph.json"]
+
+
+def test_write_json_atomic_same_input_same_bytes(tmp_path: Path) -> None:
+    write_json_atomic(tmp_path / "one.json", {"x": [1, 2], "a": "b"})
+    write_json_atomic(tmp_path / "two.json", {"a": "b", "x": [1, 2]})
+    assert (tmp_path / "one.json").read_bytes() == (tmp_path / "two.json").read_bytes()
+
+
+def test_write_json_atomic_replaces_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "graph.json"
+    path.write_text("old content that is longer than the new one\n" * 10, encoding="utf-8")
+    write_json_atomic(path, {"new": True})
+    assert json.loads(path.read_text(encoding="utf-8")) == {"new": True}
+    assert listing(tmp_path) == ["graph.json"]
+
+
+def test_write_creates_parent_folders(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "graph.json"
+    write_json_atomic(path, [1])
+    assert json.loads(path.read_text(encoding="utf-8")) == [1]
+    assert listing(path.parent) == ["graph.json"]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"bad": object()},
+        {"bad": {1, 2}},
+        {"ok": 1, "nested": [1, {"bad": b"bytes"}]},
+        {1: "int key", "str": "key"},  # mixed key types cannot be sorted
+    ],
+)
+def test_unserialisable_document_leaves_old_file(tmp_path: Path, document: Any) -> None:
+    path = tmp_path / "graph.json"
+    path.write_text('{"old": true}\n', encoding="utf-8")
+    before = path.read_bytes()
+    with pytest.raises(TypeError):
+        write_json_atomic(path, document)
+    assert path.read_bytes() == before
+    assert listing(tmp_path) == ["graph.json"]
+
+
+def test_unserialisable_document_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "graph.json"
+    with pytest.raises(TypeError):
+        write_json_atomic(path, {"bad": object()})
+    assert listing(tmp_path) == []
+
+
+def test_failure_during_write_leaves_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "graph.json"
+    path.write_text("old\n", encoding="utf-8")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storage.os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="No space left"):
+        write_text_atomic(path, "new\n")
+    assert path.read_text(encoding="utf-8") == "old\n"
+    assert listing(tmp_path) == ["graph.json"]
+
+
+def test_failure_during_replace_leaves_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "graph.json"
+    path.write_text("old\n", encoding="utf-8")
+
+    def broken_replace(self: Path, target: Any) -> Path:
+        raise PermissionError("denied")
+
+    monkeypatch.setattr(Path, "replace", broken_replace)
+    with pytest.raises(PermissionError):
+        write_text_atomic(path, "new\n")
+    monkeypatch.undo()
+    assert path.read_text(encoding="utf-8") == "old\n"
+    assert listing(tmp_path) == ["graph.json"]
+
+
+def test_keyboard_interrupt_also_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "graph.json"
+
+    def interrupted(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(storage.os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_text_atomic(path, "new\n")
+    assert listing(tmp_path) == []
+
+
+def test_write_text_atomic_keeps_newlines_and_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    write_text_atomic(path, "line one\nligne deux \u2013 é\n")
+    assert path.read_bytes() == "line one\nligne deux \u2013 é\n".encode()
+
+
+def test_written_file_is_complete_before_rename(tmp_path: Path) -> None:
+    # The temporary file sits in the same folder (so the rename is atomic) and is hidden.
+    seen: list[str] = []
+    original = Path.replace
+
+    def spy(self: Path, target: Any) -> Path:
+        seen.append(self.name)
+        assert self.parent == tmp_path
+        assert self.read_text(encoding="utf-8") == '{\n  "a": 1\n}\n'
+        return original(self, target)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Path, "replace", spy)
+        write_json_atomic(tmp_path / "graph.json", {"a": 1})
+    assert len(seen) == 1
+    assert seen[0].startswith(".graph.json.")
+    assert seen[0].endswith(".tmp")
