@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AMP_SUBSTITUTE
 
 from mkdocs_backlinks.graph import Link
 from mkdocs_backlinks.snippets import collapse, sentence_around
@@ -242,6 +243,10 @@ class _TreeReader:
                 parts.append(text)
                 size += len(text)
                 return
+            if AMP_SUBSTITUTE in text:
+                # Markdown hides the '&' of entities it leaves in text (email autolinks
+                # obfuscate every character as one); put it back and decode them.
+                text = _ENTITY.sub(_decode_entity, text.replace(AMP_SUBSTITUTE, "&"))
             pos = 0
             for match in _STASH_OR_ESCAPE.finditer(text):
                 piece = text[pos : match.start()]
@@ -359,6 +364,10 @@ def _may_hold_link(raw: str | etree.Element) -> bool:
     return next(raw.iter("a"), None) is not None
 
 
+def _decode_entity(match: re.Match[str]) -> str:
+    return html.unescape(match.group(0))
+
+
 def _unescape(text: str) -> str:
     """The href a browser would follow: Markdown's escapes undone, entities decoded.
 
@@ -366,9 +375,10 @@ def _unescape(text: str) -> str:
     as HTML5 says, which `html.unescape` alone would not respect.
     """
     if "\x02" in text:
+        text = text.replace(AMP_SUBSTITUTE, "&")
         text = _STASH_OR_ESCAPE.sub(lambda m: chr(int(m.group(2))) if m.group(2) else "", text)
     if "&" in text:
-        text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+        text = _ENTITY.sub(_decode_entity, text)
     return text
 
 

@@ -43,7 +43,8 @@ def url_key(path: str) -> str:
     path = path.lstrip("/")
     if path.endswith("index.html"):
         path = path[: -len("index.html")]
-    return path.rstrip("/")
+    path = path.rstrip("/")
+    return "" if path == "." else path  # MkDocs gives the home page the URL './'
 
 
 def _netloc(scheme: str, host: str, port: int | None) -> str:
@@ -160,6 +161,11 @@ class SiteMap:
             except KeyError:
                 found = self._external[href] = self._resolve_url(href)
                 return found
+        if ":" not in href and not href.startswith("/"):
+            # The common case, a relative path: split it by hand, urlsplit is slow.
+            path, _, fragment = href.partition("#")
+            path = path.partition("?")[0]
+            return self._resolve_local(unquote(path), unquote(fragment), src_uri)
         return self._resolve_url(href, src_uri)
 
     def _resolve_url(self, href: str, src_uri: str = "") -> Target | None:
