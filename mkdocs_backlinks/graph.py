@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mkdocs_backlinks.urls import site_of
+from mkdocs_backlinks.urls import relative_url, site_of
 
 EXPORT_SCHEMA = "mkdocs-backlinks/graph"
 EXPORT_VERSION = 1
@@ -127,8 +127,12 @@ class LinkGraph:
             sites[site_of(url)].append(CreditEntry(url, first.href, text, len(links)))
         return [CreditGroup(site, tuple(sites[site])) for site in sorted(sites)]
 
-    def backlink_entries(self, src_uri: str) -> list[BacklinkEntry]:
-        """Where other pages link to this one: one entry per citing section and sentence."""
+    def backlink_entries(self, src_uri: str, from_url: str | None = None) -> list[BacklinkEntry]:
+        """Where other pages link to this one: one entry per citing section and sentence.
+
+        With `from_url` (the URL of the page that will show them) the entries' URLs are
+        relative to it, ready for a template; without, they are site-relative.
+        """
         entries: list[BacklinkEntry] = []
         seen: set[tuple[str, str, str]] = set()
         for link in self.links_to(src_uri):
@@ -137,7 +141,8 @@ class LinkGraph:
                 continue
             seen.add(key)
             page = self.pages[link.source]
-            url = page.url + ("#" + link.section if link.section else "")
+            url = page.url if from_url is None else relative_url(page.url, from_url)
+            url += "#" + link.section if link.section else ""
             section_title = page.sections.get(link.section, "") if link.section else ""
             if section_title == page.title:
                 section_title = ""  # the h1 section is the page itself

@@ -114,9 +114,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         show_credits = self.config.credits and options.credits
         show_backlinks = self.config.backlinks and options.backlinks
         sections = self.renderer.render(
-            page.url,
             self.graph.credit_groups(src) if show_credits else [],
-            self.graph.backlink_entries(src) if show_backlinks else [],
+            self.graph.backlink_entries(src, page.url) if show_backlinks else [],
         )
         page.content = place(
             page.content or "",

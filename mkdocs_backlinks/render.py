@@ -8,7 +8,6 @@ here (anchor text, snippets, later remote titles) is data, not markup.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +15,11 @@ from typing import Any
 
 import jinja2
 from markupsafe import Markup
-from mkdocs.utils import get_relative_url
 
 from mkdocs_backlinks.graph import BacklinkEntry, CreditGroup
+from mkdocs_backlinks.urls import relative_url
+
+__all__ = ["PageSections", "SectionRenderer", "place", "relative_url"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CREDITS_TEMPLATE = "backlinks/credits.html"
@@ -61,16 +62,12 @@ class SectionRenderer:
         self._backlinks = env.get_template(BACKLINKS_TEMPLATE)
         self._strings = strings
 
-    def render(
-        self,
-        page_url: str,
-        credits: list[CreditGroup],
-        backlinks: list[BacklinkEntry],
-    ) -> PageSections:
-        """Render both sections for the page at `page_url`; an empty list renders nothing."""
-        relative = tuple(
-            dataclasses.replace(entry, url=relative_url(entry.url, page_url)) for entry in backlinks
-        )
+    def render(self, credits: list[CreditGroup], backlinks: list[BacklinkEntry]) -> PageSections:
+        """Render both sections of one page; an empty list renders nothing.
+
+        Backlink URLs must already be relative to the page (`LinkGraph.backlink_entries`).
+        """
+        relative = tuple(backlinks)
         credits_html = (
             # Safe: the output of an autoescaping template.
             Markup(self._credits.render(credits=credits, strings=self._strings))  # noqa: S704
@@ -85,21 +82,13 @@ class SectionRenderer:
         return PageSections(tuple(credits), relative, credits_html, backlinks_html)
 
 
-def relative_url(url: str, from_page_url: str) -> str:
-    """A site-relative `url` (with optional `#fragment`) as seen from another page's URL."""
-    path, hash_, fragment = url.partition("#")
-    rel = get_relative_url(path or ".", from_page_url or ".")
-    if path.endswith("/") and not rel.endswith("/"):
-        rel += "/"
-    return rel + hash_ + fragment
-
-
 def place(content: str, credits_html: str, backlinks_html: str, auto_append: bool) -> str:
     """Put the sections where the author's placeholders are, else (optionally) at the end.
 
     The first placeholder naming a section gets it; further placeholders are removed.
     """
     pending = {"credits": credits_html, "backlinks": backlinks_html}
+    content_was_ascii = content.isascii()
 
     def fill(match: re.Match[str]) -> str:
         names = [match.group(1)] if match.group(1) else ["credits", "backlinks"]
@@ -108,4 +97,8 @@ def place(content: str, credits_html: str, backlinks_html: str, auto_append: boo
     content = _PLACEHOLDER.sub(fill, content)
     if auto_append:
         content += "".join(pending.values())
+    if not content.isascii() and content_was_ascii:
+        # One non-ASCII character (an ellipsis in a snippet) would make Python store the
+        # whole page at two or four bytes a character; character references keep it at one.
+        content = content.encode("ascii", "xmlcharrefreplace").decode("ascii")
     return content

@@ -8,6 +8,7 @@ with `posixpath` and `urllib.parse` only; `os.path` would break on Windows and o
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -85,8 +86,12 @@ def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower().rstrip(".")
 
 
+@functools.lru_cache(maxsize=16384)
 def site_of(url: str) -> str:
-    """The site a work belongs to, for grouping credits: its host without a leading `www.`."""
+    """The site a work belongs to, for grouping credits: its host without a leading `www.`.
+
+    Cached: every page's credits ask it for each work, and works repeat across pages.
+    """
     host = host_of(url)
     return host[4:] if host.startswith("www.") else host
 
@@ -218,3 +223,23 @@ class SiteMap:
             joined = ""
         page = self.page_for_url_path(joined)
         return Target(True, page, anchor) if page else None
+
+
+def relative_url(url: str, from_page_url: str) -> str:
+    """A site-relative `url` (with optional `#fragment`) as seen from another page's URL.
+
+    Both are MkDocs page URLs (`a/b/`, `a/b.html`, `''` for the home page), so a split on '/'
+    is enough; MkDocs' general `get_relative_url` normalises paths and costs several times
+    more, once per backlink of every page.
+    """
+    path, hash_, fragment = url.partition("#")
+    path = "" if path == "./" else path
+    base = from_page_url.split("/")[:-1]  # the folder the citing page is served from
+    if base == ["."]:
+        base = []
+    target = path.split("/")
+    common = 0
+    while common < len(base) and common < len(target) - 1 and base[common] == target[common]:
+        common += 1
+    rel = "../" * (len(base) - common) + "/".join(target[common:])
+    return (rel or "./") + hash_ + fragment

@@ -167,6 +167,20 @@ def test_backlink_entries_sorted_by_source_deduplicated_with_sections() -> None:
     ]
 
 
+def test_backlink_entries_relative_to_the_showing_page() -> None:
+    graph = small_site()
+    assert [e.url for e in graph.backlink_entries("target.md", "target/")] == [
+        "../a/",
+        "../a/#part",
+        "../a/#ghost",
+        "../a/#part",
+        "../z/#more",
+        "../z/#zed",
+    ]
+    # the flat layout: target.html is in the root folder
+    assert graph.backlink_entries("target.md", "target.html")[0].url == "a/"
+
+
 def test_backlink_entries_for_page_without_backlinks() -> None:
     graph = small_site()
     assert graph.backlink_entries("a.md") == []

@@ -164,7 +164,7 @@ def strings() -> dict[str, Any]:
 
 
 def test_render_nothing_for_empty_lists() -> None:
-    sections = SectionRenderer(None, strings()).render("a/", [], [])
+    sections = SectionRenderer(None, strings()).render([], [])
     assert sections == PageSections((), (), Markup(""), Markup(""))
     assert sections.html == ""
     assert isinstance(sections.html, Markup)
@@ -180,7 +180,7 @@ def test_render_credits() -> None:
             ),
         )
     ]
-    sections = SectionRenderer(None, strings()).render("a/", groups, [])
+    sections = SectionRenderer(None, strings()).render(groups, [])
     html = str(sections.credits_html)
     assert sections.backlinks_html == ""
     assert sections.credits == tuple(groups)
@@ -193,11 +193,19 @@ def test_render_credits() -> None:
 
 
 def test_render_backlinks_relative_urls_and_section_title() -> None:
+    # URLs arrive relative to the page (LinkGraph.backlink_entries does that) and are kept.
     entries = [
-        BacklinkEntry("dir/b.md", "dir/b/#part", "Page B", "Part one", "text", "Some context."),
-        BacklinkEntry("index.md", "", "Home", "", "home", ""),
+        BacklinkEntry(
+            "dir/b.md",
+            relative_url("dir/b/#part", "a/"),
+            "Page B",
+            "Part one",
+            "text",
+            "Some context.",
+        ),
+        BacklinkEntry("index.md", relative_url("", "a/"), "Home", "", "home", ""),
     ]
-    sections = SectionRenderer(None, strings()).render("a/", [], entries)
+    sections = SectionRenderer(None, strings()).render([], entries)
     html = str(sections.backlinks_html)
     assert sections.credits_html == ""
     assert "Pages that link here" in html
@@ -233,7 +241,7 @@ def test_render_escapes_text_context_and_href() -> None:
             'context <script>alert(5)</script> "quoted"',
         )
     ]
-    sections = SectionRenderer(None, strings()).render("a/", groups, entries)
+    sections = SectionRenderer(None, strings()).render(groups, entries)
     html = str(sections.html)
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -258,7 +266,7 @@ def test_render_uses_strings() -> None:
     }
     groups = [CreditGroup("x.org", (CreditEntry("https://x.org/", "https://x.org/", "X", 4),))]
     entries = [BacklinkEntry("b.md", "b/#s", "B", "Sec", "t", "c")]
-    html = str(SectionRenderer(None, custom).render("a/", groups, entries).html)
+    html = str(SectionRenderer(None, custom).render(groups, entries).html)
     assert "Sources &lt;&amp;&gt;" in html
     assert "Cité par" in html
     assert "B / Sec" in html
@@ -268,7 +276,7 @@ def test_render_uses_strings() -> None:
 def test_render_html_credits_first() -> None:
     groups = [CreditGroup("x.org", (CreditEntry("https://x.org/", "https://x.org/", "X", 1),))]
     entries = [BacklinkEntry("b.md", "b/", "B", "", "t", "c")]
-    sections = SectionRenderer(None, strings()).render("a/", groups, entries)
+    sections = SectionRenderer(None, strings()).render(groups, entries)
     html = str(sections.html)
     assert html.index("backlinks-credits") < html.index("backlinks-incoming")
     assert html == str(sections.credits_html) + str(sections.backlinks_html)
