@@ -301,13 +301,9 @@ class _TreeReader:
                 add(child.tail)
 
         visit(block)
-        # An <a> opened in raw HTML but never closed still counts, up to the block's end.
-        for raw_link in open_raw:
-            raw_link.end = size
-            links.append(raw_link)
-        if links:
-            links.sort(key=lambda link: link.start)
-            self.blocks.append(_Block("".join(parts), links))
+        finished = _finish_block(parts, links, open_raw)
+        if finished:
+            self.blocks.append(finished)
         return nested
 
     def _stashed(
@@ -356,6 +352,24 @@ class _TreeReader:
             self.blocks.extend(parser.finish())
             self.section = parser.section
         return ""
+
+
+def _finish_block(
+    parts: list[str], links: list[_RawLink], open_links: list[_RawLink]
+) -> _Block | None:
+    """The block's text and links in order; None when it has no link.
+
+    An <a> opened in raw HTML but never closed still counts, up to the block's end.
+    """
+    if open_links:
+        size = sum(map(len, parts))
+        for link in open_links:
+            link.end = size
+            links.append(link)
+    if not links:
+        return None
+    links.sort(key=lambda link: link.start)
+    return _Block("".join(parts), links)
 
 
 def _may_hold_link(raw: str | etree.Element) -> bool:
@@ -415,14 +429,9 @@ class _FragmentParser(HTMLParser):
         self._stack.append(([], [], []))
 
     def _close_block(self) -> None:
-        parts, links, open_links = self._stack.pop()
-        size = sum(map(len, parts))
-        for link in open_links:
-            link.end = size
-            links.append(link)
-        if links:
-            links.sort(key=lambda link: link.start)
-            self.done.append(_Block("".join(parts), links))
+        finished = _finish_block(*self._stack.pop())
+        if finished:
+            self.done.append(finished)
         if not self._stack:
             self._new_block()
 

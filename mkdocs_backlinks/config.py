@@ -218,6 +218,8 @@ class PageOptionsError(ValueError):
 def page_options(meta: Mapping[str, Any], src_uri: str) -> PageOptions:
     """Validate a page's `backlinks` front-matter key, defaulting every switch to on."""
     raw = meta.get("backlinks", True)
+    if raw is True:
+        return _ALL_ON  # the common case: no front matter, no validation to run
     if isinstance(raw, bool):
         raw = {"track": raw, "credits": raw, "backlinks": raw}
     if not isinstance(raw, dict):
@@ -235,3 +237,8 @@ def page_options(meta: Mapping[str, Any], src_uri: str) -> PageOptions:
             f"{src_uri}: front matter 'backlinks' is invalid: " + "; ".join(problems)
         )
     return options
+
+
+_ALL_ON = PageOptions()
+_ALL_ON.load_dict({})
+_ALL_ON.validate()

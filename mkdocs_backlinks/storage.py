@@ -31,7 +31,7 @@ def dump_json_lines(
     encoder (an indented dump falls back to the pure-Python one, several times slower), one
     line per entry still diffs well, and chunks are written as made instead of held at once.
     """
-    opening = json.dumps(head, ensure_ascii=False, sort_keys=True)
+    opening = json.dumps(head, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     yield opening[:-1] + ("," if head else "") + json.dumps(key) + ":{"
     separator = "\n"
     for name, value in entries:

@@ -117,8 +117,10 @@ class SiteMap:
         """`pages` holds `(src_uri, url)` pairs as MkDocs' `File` objects give them."""
         self.pages: dict[str, str] = {}
         self._by_key: dict[str, str] = {}
+        self._canonical: dict[str, str] = {}
         for src_uri, url in pages:
             self.pages[src_uri] = url
+            self._canonical[src_uri] = src_uri
             self._by_key.setdefault(url_key(unquote(url)), src_uri)
         # Outside links repeat across pages; their resolution does not depend on the page.
         self._external: dict[str, Target | None] = {}
@@ -209,7 +211,8 @@ class SiteMap:
         # First as a source file beside the citing page: how MkDocs rewrites 'other.md'.
         src = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), path))
         if src in self.pages and not src.startswith("../"):
-            return Target(True, src, anchor)
+            # The page's own key string, so thousands of links share one object.
+            return Target(True, self._canonical[src], anchor)
         if path.endswith("/") and posixpath.join(src, "index.md") in self.pages:
             return Target(True, posixpath.join(src, "index.md"), anchor)
         # Then as a URL relative to the citing page's own URL ('../other/').
