@@ -22,7 +22,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
 from mkdocs_backlinks.graph import Link
-from mkdocs_backlinks.snippets import collapse, sentence_around
+from mkdocs_backlinks.snippets import Sentences, collapse
 from mkdocs_backlinks.urls import SiteMap, Target, domain_matches, host_of
 
 # Elements that start a new context for the sentence around a link.
@@ -62,6 +62,9 @@ _SKIP_OPEN = re.compile(r"<(code|pre|script|style|template|textarea|kbd|samp)\b[
 _SKIP_CLOSE = re.compile(r"</(code|pre|script|style|template|textarea|kbd|samp)\s*>\Z", re.I)
 _OPEN_A = re.compile(r"<a(?:\s[^>]*)?>\Z", re.IGNORECASE | re.DOTALL)
 _CLOSE_A = re.compile(r"</a\s*>\Z", re.IGNORECASE)
+
+# Marks link boundaries during the fast flattening; Markdown never leaves it in text.
+_MARK = "\x01"
 
 # Priority of our tree processor: after `attr_list` (8) and `toc` (5), so classes and heading
 # ids are set; before MkDocs' `relpath` (0), which rewrites `x.md` hrefs into URLs, and before
@@ -136,7 +139,9 @@ class LinkCollector:
         assert src is not None
         rules = self.rules
         contexts: dict[str, str] = {}  # one string object per distinct context, to save memory
+        limit = rules.snippet_length
         for block in blocks:
+            sentences = Sentences(block.text)
             for raw in block.links:
                 if raw.classes and rules.opt_out_class in raw.classes.split():
                     continue
@@ -147,7 +152,7 @@ class LinkCollector:
                 if target is None or not self._wanted(target, src):
                     continue
                 text = collapse(block.text[raw.start : raw.end])
-                context = sentence_around(block.text, raw.start, raw.end, rules.snippet_length)
+                context = sentences.around(raw.start, raw.end, limit)
                 context = contexts.setdefault(context, context)
                 yield Link(
                     source=src,
@@ -183,13 +188,15 @@ class _TreeReader:
         self.raw_links = any(_may_hold_link(raw) for raw in stash)
 
     def read(self, root: etree.Element) -> list[_Block]:
-        if self.raw_links or next(root.iter("a"), None) is not None:
+        if self._holds_link(root):
             self._walk(root)
         return self.blocks
 
     def _holds_link(self, elem: etree.Element) -> bool:
-        if next(elem.iter("a"), None) is not None:
-            return True
+        # Fragment-only anchors (heading permalinks, footnote references) never count.
+        for anchor in elem.iter("a"):
+            if not (anchor.get("href") or "#").startswith("#"):
+                return True
         if not self.raw_links:
             return False
         for node in elem.iter():
@@ -228,6 +235,68 @@ class _TreeReader:
 
         Returns whether the block has nested blocks, which the caller then walks.
         """
+        for child in block:
+            if child.tag in BLOCK_TAGS:
+                break
+        else:
+            if self._flatten_leaf(block):
+                return False
+            return self._flatten_any(block)
+        if _only_blocks(block):
+            return True  # a list, table or admonition body: its text is all in nested blocks
+        return self._flatten_any(block)
+
+    def _flatten_leaf(self, block: etree.Element) -> bool:
+        """The fast path for a block without nested blocks or placeholders (most of them).
+
+        Marks the start and end of every link with a control character, lets the C-level
+        `itertext` produce the block's text, then puts the tree back as it was. Returns False,
+        with nothing recorded, when the text needs the careful path.
+        """
+        anchors = list(block.iter("a"))
+        saved: list[tuple[etree.Element, str | None, etree.Element | None, str | None]] = []
+        for anchor in anchors:
+            last = anchor[-1] if len(anchor) else None
+            saved.append((anchor, anchor.text, last, last.tail if last is not None else None))
+            if last is None:
+                anchor.text = _MARK + (anchor.text or "") + _MARK
+            else:
+                anchor.text = _MARK + (anchor.text or "")
+                last.tail = (last.tail or "") + _MARK
+        try:
+            text = "".join(block.itertext())
+        finally:
+            for anchor, anchor_text, last, last_tail in saved:
+                anchor.text = anchor_text
+                if last is not None:
+                    last.tail = last_tail
+        pieces = text.split(_MARK)
+        if "\x02" in text or len(pieces) != 2 * len(anchors) + 1:
+            return False
+        links: list[_RawLink] = []
+        size = len(pieces[0])
+        section = self.section
+        for index, anchor in enumerate(anchors):
+            inside = len(pieces[2 * index + 1])
+            href = anchor.get("href")
+            if href is not None:
+                links.append(
+                    _RawLink(
+                        _unescape(href),
+                        anchor.get("class", ""),
+                        anchor.get("rel", ""),
+                        size,
+                        size + inside,
+                        section,
+                    )
+                )
+            size += inside + len(pieces[2 * index + 2])
+        if links:
+            self.blocks.append(_Block("".join(pieces), links))
+        return True
+
+    def _flatten_any(self, block: etree.Element) -> bool:
+        """The careful path: walks every node, expands placeholders and escapes."""
         nested = False
         self.raw_skip = 0
         parts: list[str] = []
@@ -352,6 +421,16 @@ class _TreeReader:
             self.blocks.extend(parser.finish())
             self.section = parser.section
         return ""
+
+
+def _only_blocks(block: etree.Element) -> bool:
+    """True when `block` has no text of its own, only nested blocks and white space."""
+    if block.text and not block.text.isspace():
+        return False
+    for child in block:
+        if child.tag not in BLOCK_TAGS or (child.tail and not child.tail.isspace()):
+            return False
+    return True
 
 
 def _finish_block(

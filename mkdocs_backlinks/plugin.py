@@ -24,7 +24,7 @@ from mkdocs.utils.templates import TemplateContext
 from mkdocs_backlinks.collect import LinkCollector, Rules
 from mkdocs_backlinks.config import BacklinksConfig, PageOptions, PageOptionsError, page_options
 from mkdocs_backlinks.graph import LinkGraph, PageInfo
-from mkdocs_backlinks.render import TEMPLATES_DIR, SectionRenderer, place
+from mkdocs_backlinks.render import TEMPLATES_DIR, PageSections, SectionRenderer, fill, mark_end
 from mkdocs_backlinks.storage import dump_json_lines, write_text_atomic
 from mkdocs_backlinks.urls import SiteMap
 
@@ -46,6 +46,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self.collector: LinkCollector | None = None
         self.renderer: SectionRenderer | None = None
         self.page_options: dict[str, PageOptions] = {}
+        self.pending: dict[str, PageSections] = {}  # rendered, waiting for on_post_page
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Remember whether this is `serve`, where later layers must stay off the network."""
@@ -102,8 +103,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self.renderer = SectionRenderer(env.loader, dict(self.config.strings))
         return env
 
-    # Late, so sections are added after other plugins have edited the content; our HTML is
-    # final and holds only relative links, so nothing after us needs to touch it.
+    # Late, so other plugins have finished editing the content before we mark its end.
     @event_priority(-50)
     def on_page_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
@@ -117,14 +117,23 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             self.graph.credit_groups(src) if show_credits else [],
             self.graph.backlink_entries(src, page.url) if show_backlinks else [],
         )
-        page.content = place(
-            page.content or "",
-            sections.credits_html,
-            sections.backlinks_html,
-            self.config.auto_append,
-        )
+        # Only a marker goes into page.content: MkDocs keeps every page's content until the
+        # build ends, so the sections themselves are pasted into the page's final HTML below
+        # and freed once it is written. Search indexes and feeds read page.content and so
+        # never see the sections, which are navigation, not content.
+        page.content = mark_end(page.content or "", self.config.auto_append)
+        self.pending[src] = sections
         context["backlinks"] = sections  # type: ignore[typeddict-unknown-key]
         return context
+
+    # Early: before other plugins post-process the HTML. An HTML minifier (which runs here at
+    # the default priority) strips comments, and with them our placeholders.
+    @event_priority(50)
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        sections = self.pending.pop(page.file.src_uri, None)
+        if sections is None:
+            return output
+        return fill(output, sections.credits_html, sections.backlinks_html)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         pages, internal, citations = self.graph.counts()

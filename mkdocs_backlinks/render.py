@@ -19,7 +19,15 @@ from markupsafe import Markup
 from mkdocs_backlinks.graph import BacklinkEntry, CreditGroup
 from mkdocs_backlinks.urls import relative_url
 
-__all__ = ["PageSections", "SectionRenderer", "place", "relative_url"]
+__all__ = [
+    "END_MARKER",
+    "PageSections",
+    "SectionRenderer",
+    "fill",
+    "mark_end",
+    "place",
+    "relative_url",
+]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CREDITS_TEMPLATE = "backlinks/credits.html"
@@ -28,7 +36,10 @@ BACKLINKS_TEMPLATE = "backlinks/backlinks.html"
 # `<!-- backlinks -->` places both sections; `<!-- backlinks:credits -->` or
 # `<!-- backlinks:backlinks -->` places one. Markdown passes HTML comments through untouched,
 # and inside code they arrive escaped, so an example in a code block is never replaced.
-_PLACEHOLDER = re.compile(r"<!--\s*backlinks(?::\s*(credits|backlinks))?\s*-->")
+# `<!-- backlinks:end -->` is ours: it marks the end of the content, where sections that no
+# placeholder claimed are appended.
+_PLACEHOLDER = re.compile(r"<!--\s*backlinks(?::\s*(credits|backlinks|end))?\s*-->")
+END_MARKER = "<!-- backlinks:end -->"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,23 +93,29 @@ class SectionRenderer:
         return PageSections(tuple(credits), relative, credits_html, backlinks_html)
 
 
-def place(content: str, credits_html: str, backlinks_html: str, auto_append: bool) -> str:
-    """Put the sections where the author's placeholders are, else (optionally) at the end.
+def mark_end(content: str, auto_append: bool) -> str:
+    """Mark the end of a page's content, where unplaced sections go when `auto_append` is on."""
+    return content + END_MARKER if auto_append else content
 
-    The first placeholder naming a section gets it; further placeholders are removed.
+
+def fill(html: str, credits_html: str, backlinks_html: str) -> str:
+    """Replace the placeholders in `html` with the sections.
+
+    The first placeholder naming a section gets it; the end marker gets what no placeholder
+    claimed; further placeholders are removed.
     """
     pending = {"credits": credits_html, "backlinks": backlinks_html}
-    content_was_ascii = content.isascii()
 
-    def fill(match: re.Match[str]) -> str:
-        names = [match.group(1)] if match.group(1) else ["credits", "backlinks"]
-        return "".join(pending.pop(name, "") for name in names)
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "end":
+            return "".join(pending.pop(key) for key in list(pending))
+        names = [name] if name else ["credits", "backlinks"]
+        return "".join(pending.pop(key, "") for key in names)
 
-    content = _PLACEHOLDER.sub(fill, content)
-    if auto_append:
-        content += "".join(pending.values())
-    if not content.isascii() and content_was_ascii:
-        # One non-ASCII character (an ellipsis in a snippet) would make Python store the
-        # whole page at two or four bytes a character; character references keep it at one.
-        content = content.encode("ascii", "xmlcharrefreplace").decode("ascii")
-    return content
+    return _PLACEHOLDER.sub(replace, html)
+
+
+def place(content: str, credits_html: str, backlinks_html: str, auto_append: bool) -> str:
+    """Put the sections where the author's placeholders are, else (optionally) at the end."""
+    return fill(mark_end(content, auto_append), credits_html, backlinks_html)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 
 # A sentence ends at . ! ? or an ellipsis, optionally followed by closing quotes or brackets,
@@ -15,17 +16,38 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+class Sentences:
+    """The sentence boundaries of one block's text, found once for all the links in it."""
+
+    __slots__ = ("_finishes", "_next_starts", "_starts", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        matches = list(_SENTENCE_END.finditer(text))
+        self._starts = [m.start() for m in matches]  # where each boundary begins
+        self._finishes = [m.end(1) for m in matches]  # where each sentence's text ends
+        self._next_starts = [m.end() for m in matches]  # where the next sentence begins
+
+    def around(self, start: int, end: int, limit: int) -> str:
+        """See `sentence_around`."""
+        # The last boundary that ends at or before the link, the first that begins after it.
+        index = bisect.bisect_right(self._next_starts, start) - 1
+        begin = self._next_starts[index] if index >= 0 else 0
+        index = bisect.bisect_left(self._starts, end)
+        finish = self._finishes[index] if index < len(self._starts) else len(self.text)
+        return _cut(self.text, begin, finish, start, end, limit)
+
+
 def sentence_around(text: str, start: int, end: int, limit: int) -> str:
     """The sentence containing `text[start:end]`, at most `limit` characters, white space folded.
 
     When the sentence is longer than `limit`, a window centred on the link is kept, cut at word
     boundaries, with an ellipsis on each cut side, so the reader still sees the linked words.
     """
-    begin = 0
-    for match in _SENTENCE_END.finditer(text, 0, start):
-        begin = match.end()
-    after = _SENTENCE_END.search(text, end)
-    finish = after.end(1) if after else len(text)
+    return Sentences(text).around(start, end, limit)
+
+
+def _cut(text: str, begin: int, finish: int, start: int, end: int, limit: int) -> str:
     sentence = text[begin:finish]
     if len(sentence) <= limit:
         return collapse(sentence)
