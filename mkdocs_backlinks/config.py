@@ -126,6 +126,40 @@ class StringsConfig(base.Config):
     """Shown after a work the page links to more than once; `{count}` is replaced."""
 
 
+class OutreachConfig(base.Config):
+    """The "I mentioned you" notes and the relationship ledger."""
+
+    enabled = opt.Type(bool, default=True)
+    """Keep the ledger and write the outreach list after each build."""
+
+    author = opt.Type(str, default="")
+    """Your name in the notes; defaults to `site_author`."""
+
+    author_url = opt.Type(str, default="")
+    """Your site in the notes' signature; defaults to `site_url`."""
+
+    sign_off = opt.Type(str, default="Thanks,")
+    """The line before your name."""
+
+    tone = opt.Choice(("friendly", "brief", "formal"), default="friendly")
+    """Which wording the shipped note template uses."""
+
+    note_template = opt.Optional(opt.File(exists=True))
+    """A Jinja file (relative to mkdocs.yml) replacing the shipped note template."""
+
+    exclude_sites = DomainPatterns()
+    """Sites never to contact (they stay in the ledger, not in the list)."""
+
+    done_statuses = opt.ListOfItems(
+        opt.Choice(("pending", "sent", "replied", "linked-back", "skipped")),
+        default=["sent", "replied", "linked-back", "skipped"],
+    )
+    """Statuses that mean nothing is left to do for a contact."""
+
+    on_serve = opt.Type(bool, default=False)
+    """Also update the ledger during `mkdocs serve` (off: drafts and half-edits stay out)."""
+
+
 class BacklinksConfig(base.Config):
     """Options under `plugins: - backlinks:` in `mkdocs.yml`."""
 
@@ -171,6 +205,13 @@ class BacklinksConfig(base.Config):
     strings = opt.SubConfig(StringsConfig)
     """Headings and labels; English by default."""
 
+    data_dir = opt.Type(str, default="backlinks")
+    """The data folder, relative to mkdocs.yml: the ledger and the outreach list. Commit it;
+    it must not be inside docs_dir, where it would be published."""
+
+    outreach = opt.SubConfig(OutreachConfig)
+    """The outreach notes and ledger."""
+
     def validate(self) -> tuple[base.ConfigErrors, base.ConfigWarnings]:
         """Turn MkDocs' 'unrecognised option' warnings into errors.
 
@@ -185,14 +226,21 @@ class BacklinksConfig(base.Config):
                 hint = difflib.get_close_matches(key, list(self._schema_keys), n=1)
                 extra = f" Did you mean '{hint[0]}'?" if hint else ""
                 failed.append((key, ValidationError(f"Unknown option.{extra}")))
-            elif sub and key == "strings":
+            elif sub and key in _SUB_CONFIGS:
                 name = sub.group(1)
-                hint = difflib.get_close_matches(name, [k for k, _ in StringsConfig._schema], n=1)
+                names = [k for k, _ in _SUB_CONFIGS[key]._schema]
+                hint = difflib.get_close_matches(name, names, n=1)
                 extra = f" Did you mean '{hint[0]}'?" if hint else ""
                 failed.append((key, ValidationError(f"Unknown option '{name}'.{extra}")))
             else:
                 keep.append((key, message))
         return failed, keep
+
+
+_SUB_CONFIGS: dict[str, type[base.Config]] = {
+    "strings": StringsConfig,
+    "outreach": OutreachConfig,
+}
 
 
 class PageOptions(base.Config):

@@ -24,6 +24,13 @@ from mkdocs.utils.templates import TemplateContext
 from mkdocs_backlinks.collect import LinkCollector, Rules
 from mkdocs_backlinks.config import BacklinksConfig, PageOptions, PageOptionsError, page_options
 from mkdocs_backlinks.graph import LinkGraph, PageInfo
+from mkdocs_backlinks.ledger import LedgerError
+from mkdocs_backlinks.outreach import (
+    OutreachDesk,
+    data_folder,
+    observed_citations,
+    settings_for,
+)
 from mkdocs_backlinks.render import TEMPLATES_DIR, PageSections, SectionRenderer, fill, mark_end
 from mkdocs_backlinks.storage import dump_json_lines, write_text_atomic
 from mkdocs_backlinks.urls import SiteMap
@@ -47,6 +54,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self.renderer: SectionRenderer | None = None
         self.page_options: dict[str, PageOptions] = {}
         self.pending: dict[str, PageSections] = {}  # rendered, waiting for on_post_page
+        self.desk: OutreachDesk | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Remember whether this is `serve`, where later layers must stay off the network."""
@@ -68,7 +76,29 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         config.markdown_extensions.append(self.collector.extension())  # type: ignore[arg-type]
         # Appended, not prepended: a `backlinks/*.html` in the user's custom_dir or theme wins.
         config.theme.dirs.append(str(TEMPLATES_DIR))
+        folder = data_folder(self.config, config)
+        if folder.is_relative_to(Path(config.docs_dir).resolve()):
+            raise PluginError(
+                f"Plugin 'backlinks' option 'data_dir': {folder} is inside docs_dir, where the "
+                "private ledger and outreach list would be published. Choose a folder beside "
+                "mkdocs.yml."
+            )
+        outreach = self.config.outreach
+        if outreach.enabled and (self.command != "serve" or outreach.on_serve):
+            try:
+                self.desk = OutreachDesk(folder, settings_for(self.config, config))
+            except ValueError as exc:  # the author's note template does not load
+                message = f"Plugin 'backlinks' option 'outreach.note_template': {exc}"
+                raise PluginError(message) from exc
         return config
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        """Read the ledger first: a damaged one stops the build before anything is built."""
+        if self.desk is not None:
+            try:
+                self.desk.load()
+            except LedgerError as exc:
+                raise PluginError(str(exc)) from exc
 
     # Late, after other plugins have added or removed pages, so the site map is final.
     @event_priority(-50)
@@ -142,13 +172,23 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             header = self.graph.export_header(config.site_url)
             records = self.graph.export_pages(config.site_url)
             write_text_atomic(path, dump_json_lines(header, "pages", records))
-        log.info(
-            "%d pages, %d internal links, %d citations%s",
-            pages,
-            internal,
-            citations,
-            f"; graph written to {self.config.export_path}" if self.config.export else "",
-        )
+        message = f"{pages} pages, {internal} internal links, {citations} citations"
+        if self.desk is not None:
+            summary = self.desk.record(observed_citations(self.graph, config.site_url))
+            lists = _shown(self.desk.folder / "outreach.html")
+            message += (
+                f"; {summary['new_contacts']} new contacts, {summary['to_do']} notes to send: "
+                f"review {lists}"
+            )
+        log.info(message)
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _section_titles(page: Page) -> dict[str, str]:

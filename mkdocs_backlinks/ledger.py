@@ -1,0 +1,383 @@
+"""The relationship ledger: every work the site has cited, and where each contact stands.
+
+It lives in the data folder beside `mkdocs.yml`, under version control, and outlives builds:
+a citation that disappears is kept and marked as no longer cited, and the statuses the author
+sets (`sent`, `skipped`, ...) are never touched by a build. Merging a build into the ledger is
+a pure function, so it is tested without MkDocs; loading validates everything, and a file that
+is damaged or from a newer version stops the build and is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from mkdocs_backlinks.storage import dump_json, write_text_atomic
+from mkdocs_backlinks.urls import normalise_url, site_of
+
+LEDGER_SCHEMA = "mkdocs-backlinks/ledger"
+LEDGER_VERSION = 1
+
+STATUSES = ("new", "pending", "sent", "replied", "linked-back", "skipped")
+"""Outreach statuses, in the order the list shows them."""
+
+MARKABLE = ("pending", "sent", "replied", "linked-back", "skipped")
+"""Statuses an author can set with `mkdocs-backlinks mark` (`new` is the build's to give)."""
+
+
+class LedgerError(Exception):
+    """The ledger cannot be used as it is; the message names the file and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """One place on the site that cites a work."""
+
+    page: str
+    page_title: str
+    page_url: str
+    text: str
+    context: str
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """A cited work, under its normalised URL."""
+
+    url: str
+    site: str
+    contact: str
+    first_seen: str
+    last_seen: str
+    cited: bool
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A status change, kept so the author can see when a contact was told."""
+
+    date: str
+    status: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Someone to tell: by default one per site."""
+
+    id: str
+    site: str
+    status: str
+    first_seen: str
+    last_seen: str
+    cited: bool
+    reason: str = ""
+    name: str = ""
+    email: str = ""
+    history: tuple[Event, ...] = ()
+
+    @property
+    def last_told(self) -> str:
+        """Date the contact was last marked as told (`sent`), '' if never."""
+        dates = [event.date for event in self.history if event.status == "sent"]
+        return dates[-1] if dates else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """The whole ledger: contacts and works, keyed by id and URL."""
+
+    contacts: Mapping[str, Contact] = field(default_factory=dict)
+    works: Mapping[str, Work] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """A citation seen in this build (the plain data the plugin hands over)."""
+
+    url: str
+    page: str
+    page_title: str
+    page_url: str
+    text: str
+    context: str
+
+
+# ----------------------------------------------------------------------------- merge
+
+
+def merge_build(
+    ledger: Ledger, observed: Iterable[Observed], today: str, contact_of: Any = site_of
+) -> Ledger:
+    """The ledger after a build that saw `observed` citations on date `today`.
+
+    - A work seen now is cited, its `last_seen` is today, its citations are this build's.
+    - A work not seen now is kept, marked no longer cited, with its last known citations.
+    - A contact seen for the first time is `new`. When a build brings new contacts, the ones
+      that were `new` before become `pending`; a build that brings none changes no status, so
+      rebuilding the same site gives the same file.
+    - Statuses the author set are never changed here.
+    """
+    by_url: dict[str, list[Citation]] = {}
+    for item in observed:
+        url = normalise_url(item.url)
+        citation = Citation(item.page, item.page_title, item.page_url, item.text, item.context)
+        bucket = by_url.setdefault(url, [])
+        if citation not in bucket:
+            bucket.append(citation)
+
+    works: dict[str, Work] = {}
+    for url, old in ledger.works.items():
+        if url not in by_url:
+            works[url] = replace(old, cited=False)
+    for url, citations in by_url.items():
+        old_work = ledger.works.get(url)
+        contact_id = old_work.contact if old_work else contact_of(url)
+        works[url] = Work(
+            url=url,
+            site=site_of(url),
+            contact=contact_id,
+            first_seen=old_work.first_seen if old_work else today,
+            last_seen=today,
+            cited=True,
+            citations=tuple(sorted(citations, key=lambda c: (c.page, c.text, c.context))),
+        )
+
+    cited_contacts = {work.contact for work in works.values() if work.cited}
+    seen_contacts = {work.contact for work in works.values()}
+    fresh = sorted(seen_contacts - set(ledger.contacts))
+    contacts: dict[str, Contact] = {}
+    for cid, contact in ledger.contacts.items():
+        if fresh and contact.status == "new":
+            contact = _with_status(contact, "pending", today)
+        last_seen = today if cid in cited_contacts else contact.last_seen
+        contacts[cid] = replace(contact, cited=cid in cited_contacts, last_seen=last_seen)
+    for cid in fresh:
+        site = next(work.site for work in works.values() if work.contact == cid)
+        contacts[cid] = Contact(
+            id=cid,
+            site=site,
+            status="new",
+            first_seen=today,
+            last_seen=today,
+            cited=cid in cited_contacts,
+            history=(Event(today, "new"),),
+        )
+    return Ledger(dict(sorted(contacts.items())), dict(sorted(works.items())))
+
+
+def _with_status(contact: Contact, status: str, today: str, reason: str = "") -> Contact:
+    return replace(
+        contact,
+        status=status,
+        reason=reason,
+        history=(*contact.history, Event(today, status, reason)),
+    )
+
+
+def find_contact(ledger: Ledger, ref: str) -> Contact:
+    """The contact named by its id, its site, or the URL of one of its works or its site."""
+    ref = ref.strip()
+    if ref in ledger.contacts:
+        return ledger.contacts[ref]
+    lowered = ref.lower()
+    for contact in ledger.contacts.values():
+        if contact.site == lowered or contact.site == site_of("https://" + lowered):
+            return contact
+    if "://" in ref:
+        work = ledger.works.get(normalise_url(ref))
+        if work:
+            return ledger.contacts[work.contact]
+        site = site_of(ref)
+        for contact in ledger.contacts.values():
+            if contact.site == site:
+                return contact
+    known = ", ".join(sorted(ledger.contacts)) or "none yet: run mkdocs build first"
+    raise LedgerError(f"No contact '{ref}' in the ledger. Known contacts: {known}")
+
+
+def mark(ledger: Ledger, ref: str, status: str, today: str, reason: str = "") -> Ledger:
+    """The ledger with one contact's outreach status set by the author."""
+    if status not in MARKABLE:
+        raise LedgerError(f"Unknown status '{status}'. Use one of: {', '.join(MARKABLE)}")
+    contact = find_contact(ledger, ref)
+    contacts = dict(ledger.contacts)
+    contacts[contact.id] = _with_status(contact, status, today, reason)
+    return Ledger(contacts, ledger.works)
+
+
+# ----------------------------------------------------------------------------- disk
+
+
+def load_ledger(path: Path) -> Ledger:
+    """Read and validate the ledger; a missing file is an empty ledger."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Ledger()
+    except OSError as exc:
+        raise LedgerError(f"Cannot read the ledger {path}: {exc}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LedgerError(
+            f"The ledger {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}). It was left untouched: fix it or restore it from version control."
+        ) from exc
+    try:
+        return _decode(data)
+    except KeyError as exc:
+        raise LedgerError(
+            f"The ledger {path} is damaged: a required field {exc} is missing. It was left "
+            "untouched: fix it or restore it from version control."
+        ) from exc
+    except (TypeError, ValueError) as exc:
+        raise LedgerError(
+            f"The ledger {path} is damaged: {exc}. It was left untouched: fix it or restore it "
+            "from version control."
+        ) from exc
+
+
+def save_ledger(path: Path, ledger: Ledger) -> None:
+    """Write the ledger atomically, keys sorted, indented: readable diffs in review."""
+    write_text_atomic(path, dump_json(encode(ledger)))
+
+
+def encode(ledger: Ledger) -> dict[str, Any]:
+    """The ledger as the JSON document stored on disk."""
+    return {
+        "schema": LEDGER_SCHEMA,
+        "version": LEDGER_VERSION,
+        "contacts": {
+            cid: {
+                "site": c.site,
+                "status": c.status,
+                "reason": c.reason,
+                "name": c.name,
+                "email": c.email,
+                "first_seen": c.first_seen,
+                "last_seen": c.last_seen,
+                "cited": c.cited,
+                "history": [
+                    {"date": e.date, "status": e.status, "reason": e.reason} for e in c.history
+                ],
+            }
+            for cid, c in ledger.contacts.items()
+        },
+        "works": {
+            url: {
+                "site": w.site,
+                "contact": w.contact,
+                "first_seen": w.first_seen,
+                "last_seen": w.last_seen,
+                "cited": w.cited,
+                "citations": [
+                    {
+                        "page": c.page,
+                        "page_title": c.page_title,
+                        "page_url": c.page_url,
+                        "text": c.text,
+                        "context": c.context,
+                    }
+                    for c in w.citations
+                ],
+            }
+            for url, w in ledger.works.items()
+        },
+    }
+
+
+def _str(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _bool(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be true or false, not {type(value).__name__}")
+    return value
+
+
+def _dict(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"{what} must be an object, not {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"{what} must be a list, not {type(value).__name__}")
+    return value
+
+
+def _decode(data: Any) -> Ledger:
+    data = _dict(data, "the document")
+    if data.get("schema") != LEDGER_SCHEMA:
+        raise ValueError(f"'schema' is {data.get('schema')!r}, expected {LEDGER_SCHEMA!r}")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ValueError("'version' must be a whole number")
+    if version > LEDGER_VERSION:
+        raise ValueError(
+            f"it was written by a newer version of the plugin (schema version {version}, this "
+            f"one reads up to {LEDGER_VERSION}); upgrade mkdocs-backlinks-plugin"
+        )
+    contacts: dict[str, Contact] = {}
+    for cid, raw in _dict(data.get("contacts", {}), "'contacts'").items():
+        raw = _dict(raw, f"contact {cid!r}")
+        status = _str(raw["status"], f"status of {cid!r}")
+        if status not in STATUSES:
+            raise ValueError(f"contact {cid!r} has unknown status {status!r}")
+        history = tuple(
+            Event(
+                _str(_dict(e, "history entry")["date"], "history date"),
+                _str(e["status"], "history status"),
+                _str(e.get("reason", ""), "history reason"),
+            )
+            for e in _list(raw.get("history", []), f"history of {cid!r}")
+        )
+        contacts[cid] = Contact(
+            id=cid,
+            site=_str(raw["site"], f"site of {cid!r}"),
+            status=status,
+            reason=_str(raw.get("reason", ""), f"reason of {cid!r}"),
+            name=_str(raw.get("name", ""), f"name of {cid!r}"),
+            email=_str(raw.get("email", ""), f"email of {cid!r}"),
+            first_seen=_str(raw["first_seen"], f"first_seen of {cid!r}"),
+            last_seen=_str(raw["last_seen"], f"last_seen of {cid!r}"),
+            cited=_bool(raw["cited"], f"cited of {cid!r}"),
+            history=history,
+        )
+    works: dict[str, Work] = {}
+    for url, raw in _dict(data.get("works", {}), "'works'").items():
+        raw = _dict(raw, f"work {url!r}")
+        contact = _str(raw["contact"], f"contact of {url!r}")
+        if contact not in contacts:
+            raise ValueError(f"work {url!r} belongs to unknown contact {contact!r}")
+        citations = tuple(
+            Citation(
+                _str(c["page"], "citation page"),
+                _str(c["page_title"], "citation page_title"),
+                _str(c["page_url"], "citation page_url"),
+                _str(c["text"], "citation text"),
+                _str(c["context"], "citation context"),
+            )
+            for c in (
+                _dict(item, "citation") for item in _list(raw["citations"], f"citations of {url!r}")
+            )
+        )
+        works[url] = Work(
+            url=url,
+            site=_str(raw["site"], f"site of {url!r}"),
+            contact=contact,
+            first_seen=_str(raw["first_seen"], f"first_seen of {url!r}"),
+            last_seen=_str(raw["last_seen"], f"last_seen of {url!r}"),
+            cited=_bool(raw["cited"], f"cited of {url!r}"),
+            citations=citations,
+        )
+    return Ledger(contacts, works)

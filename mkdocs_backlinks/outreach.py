@@ -1,0 +1,464 @@
+"""The outreach list: whom the site cites, what to tell them, and how.
+
+`build_report` turns the ledger into one plain document (the content of `outreach.json`); the
+Markdown, CSV and HTML lists are views of that document, so they always agree. Notes come from
+a Jinja template the author can replace; they say who wrote what, where it was cited and why,
+and ask for nothing, because a note that asks for a link back reads as link building.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from typing import Any
+
+import jinja2
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.utils import get_build_datetime
+
+from mkdocs_backlinks.config import BacklinksConfig
+from mkdocs_backlinks.graph import LinkGraph
+from mkdocs_backlinks.ledger import (
+    STATUSES,
+    Contact,
+    Ledger,
+    Observed,
+    Work,
+    load_ledger,
+    merge_build,
+    save_ledger,
+)
+from mkdocs_backlinks.render import TEMPLATES_DIR
+from mkdocs_backlinks.storage import dump_json, write_text_atomic
+from mkdocs_backlinks.urls import domain_matches
+
+REPORT_SCHEMA = "mkdocs-backlinks/outreach"
+REPORT_VERSION = 1
+NOTE_TEMPLATE = "backlinks/outreach_note.txt"
+REVIEW_TEMPLATE = "backlinks/outreach.html"
+LIST_FILES = ("outreach.md", "outreach.csv", "outreach.json", "outreach.html")
+LEDGER_FILE = "ledger.json"
+
+# A site cited from this many pages and never told deserves a nudge.
+MANY_PAGES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the outreach list needs from the configuration."""
+
+    site_name: str
+    site_url: str
+    author: str
+    author_url: str
+    sign_off: str
+    tone: str
+    done_statuses: tuple[str, ...]
+    exclude_sites: tuple[str, ...]
+    note_template: Path | None
+    config_file: str
+    today: str
+
+
+class NoteWriter:
+    """Renders notes from the shipped template or the author's own file."""
+
+    def __init__(self, template_file: Path | None) -> None:
+        if template_file is not None:
+            loader: jinja2.BaseLoader = jinja2.FileSystemLoader(str(template_file.parent))
+            name = template_file.name
+        else:
+            loader = jinja2.FileSystemLoader(str(TEMPLATES_DIR))
+            name = NOTE_TEMPLATE
+        # Notes are plain text (.txt): nothing to escape. Every view that shows a note in HTML
+        # escapes it there. A template named .html would be escaped.
+        env = jinja2.Environment(
+            loader=loader,
+            autoescape=jinja2.select_autoescape(("html", "htm", "xml"), default=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        try:
+            self._template = env.get_template(name)
+        except jinja2.TemplateError as exc:
+            raise ValueError(f"Cannot load the note template {template_file}: {exc}") from exc
+
+    def write(self, variables: dict[str, Any]) -> tuple[str, str]:
+        """`(subject, body)` of one note."""
+        text = self._template.render(**variables).strip("\n")
+        subject = ""
+        first, _, rest = text.partition("\n")
+        if first.lower().startswith("subject:"):
+            subject, text = first[len("subject:") :].strip(), rest.lstrip("\n")
+        return subject, _tidy(text)
+
+
+def _tidy(text: str) -> str:
+    """At most one blank line in a row, no trailing spaces, one final newline."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        line = line.rstrip()
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+def mark_command(contact_id: str, config_file: str) -> str:
+    """The command that records the note as sent, ready to paste."""
+    flag = "" if config_file in ("", "mkdocs.yml") else f" -f {_quote(config_file)}"
+    return f"mkdocs-backlinks mark {_quote(contact_id)} --status sent{flag}"
+
+
+def _quote(word: str) -> str:
+    safe = all(ch.isalnum() or ch in "-._/:@" for ch in word)
+    return word if safe and word else "'" + word.replace("'", "'\\''") + "'"
+
+
+def _suggestions(contact: Contact, works: list[Work]) -> list[str]:
+    out: list[str] = []
+    pages = {c.page for work in works if work.cited for c in work.citations}
+    if contact.status in ("new", "pending") and len(pages) >= MANY_PAGES:
+        out.append(f"cited in {len(pages)} pages, never contacted")
+    if not contact.cited:
+        out.append("no longer cited")
+    return out
+
+
+def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> dict[str, Any]:
+    """The outreach document: contacts sorted new first, each with its note and routes."""
+    works_of: dict[str, list[Work]] = {}
+    for work in ledger.works.values():
+        works_of.setdefault(work.contact, []).append(work)
+    order = {status: index for index, status in enumerate(STATUSES)}
+    contacts = sorted(
+        (c for c in ledger.contacts.values() if not domain_matches(c.site, settings.exclude_sites)),
+        key=lambda c: (order[c.status], not c.cited, c.id),
+    )
+    me = {"name": settings.author, "url": settings.author_url, "site_name": settings.site_name}
+    rows = []
+    relationships = []
+    citation_count = 0
+    for contact in contacts:
+        works = sorted(works_of.get(contact.id, []), key=lambda w: (not w.cited, w.url))
+        shown = [w for w in works if w.cited] or works
+        pages: dict[str, dict[str, str]] = {}
+        for work in shown:
+            for citation in work.citations:
+                pages.setdefault(
+                    citation.page,
+                    {
+                        "title": citation.page_title,
+                        "url": citation.page_url,
+                        "context": citation.context,
+                    },
+                )
+        work_rows = [
+            {
+                "url": work.url,
+                # Until titles are fetched, the anchor text stands in for the title.
+                "title": work.citations[0].text if work.citations else "",
+                "home": urlsplit(work.url).path in ("", "/"),
+                "cited": work.cited,
+                "citations": [
+                    {
+                        "page": c.page,
+                        "page_title": c.page_title,
+                        "page_url": c.page_url,
+                        "text": c.text,
+                        "context": c.context,
+                    }
+                    for c in work.citations
+                ],
+            }
+            for work in works
+        ]
+        citation_count += sum(len(w.citations) for w in works if w.cited)
+        subject, body = writer.write(
+            {
+                "contact": {"id": contact.id, "site": contact.site, "name": contact.name},
+                "works": [w for w in work_rows if w["cited"]] or work_rows,
+                "pages": [pages[key] for key in sorted(pages)],
+                "me": me,
+                "sign_off": settings.sign_off,
+                "tone": settings.tone,
+            }
+        )
+        suggestions = _suggestions(contact, works)
+        routes = [{"kind": "site", "url": f"https://{contact.site}/"}]
+        if contact.email:
+            routes.insert(0, {"kind": "email", "url": f"mailto:{contact.email}"})
+        rows.append(
+            {
+                "id": contact.id,
+                "site": contact.site,
+                "name": contact.name or None,
+                "status": contact.status,
+                "done": contact.status in settings.done_statuses,
+                "reason": contact.reason,
+                "cited": contact.cited,
+                "first_seen": contact.first_seen,
+                "last_seen": contact.last_seen,
+                "last_told": contact.last_told or None,
+                "email": contact.email or None,
+                "routes": routes,
+                "works": work_rows,
+                "note": {"subject": subject, "body": body},
+                "mark_command": mark_command(contact.id, settings.config_file),
+                "suggestions": suggestions,
+            }
+        )
+        relationships.append(
+            {
+                "site": contact.site,
+                "citations": sum(len(w.citations) for w in works if w.cited),
+                "pages": len({c.page for w in works if w.cited for c in w.citations}),
+                "last_told": contact.last_told or None,
+                "mentions": 0,
+                "status": contact.status,
+                "suggestions": suggestions,
+            }
+        )
+    by_status = Counter(row["status"] for row in rows)
+    return {
+        "schema": REPORT_SCHEMA,
+        "version": REPORT_VERSION,
+        "generated": settings.today,
+        "site": {"name": settings.site_name, "url": settings.site_url},
+        "config_file": settings.config_file,
+        "statuses": list(STATUSES),
+        "summary": {
+            "contacts": len(rows),
+            "citations": citation_count,
+            "by_status": {status: by_status.get(status, 0) for status in STATUSES},
+            "to_do": sum(1 for row in rows if not row["done"] and row["cited"]),
+        },
+        "contacts": rows,
+        "relationships": sorted(relationships, key=lambda r: (-r["pages"], r["site"])),
+    }
+
+
+# ----------------------------------------------------------------------------- views
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The list as Markdown: grouped by status, new first, each note ready to copy."""
+    lines = [
+        f"# Outreach for {report['site']['name'] or 'this site'}",
+        "",
+        f"Generated {report['generated']} by mkdocs-backlinks. {report['summary']['to_do']} "
+        f"notes to send, {report['summary']['contacts']} contacts in all.",
+        "",
+    ]
+    for status in report["statuses"]:
+        group = [row for row in report["contacts"] if row["status"] == status]
+        if not group:
+            continue
+        lines += [f"## {status.capitalize()} ({len(group)})", ""]
+        for row in group:
+            lines += [f"### {row['site']}", ""]
+            if row["reason"]:
+                lines += [f"Reason: {row['reason']}", ""]
+            if not row["cited"]:
+                lines += ["No longer cited.", ""]
+            for work in row["works"]:
+                title = work["title"] or work["url"]
+                lines.append(f"- [{_md_text(title)}]({work['url']})")
+                for c in work["citations"]:
+                    lines.append(f"    - cited in [{_md_text(c['page_title'])}]({c['page_url']})")
+            lines.append("")
+            for suggestion in row["suggestions"]:
+                lines.append(f"*Suggestion: {suggestion}.*")
+            if row["suggestions"]:
+                lines.append("")
+            if row["email"]:
+                lines += [f"Email: <{row['email']}>", ""]
+            lines += ["```text", f"Subject: {row['note']['subject']}", ""]
+            lines += [*row["note"]["body"].rstrip("\n").split("\n"), "```", ""]
+            lines += [f"Done? `{row['mark_command']}`", ""]
+    if report["relationships"]:
+        lines += ["## Relationships", "", "| site | citations | pages | last told | mentions |"]
+        lines.append("| --- | ---: | ---: | --- | ---: |")
+        for rel in report["relationships"]:
+            lines.append(
+                f"| {rel['site']} | {rel['citations']} | {rel['pages']} | "
+                f"{rel['last_told'] or 'never'} | {rel['mentions']} |"
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _md_text(text: str) -> str:
+    return text.replace("[", "\\[").replace("]", "\\]").replace("\n", " ")
+
+
+CSV_COLUMNS = (
+    "id", "site", "name", "email", "status", "reason", "cited", "first_seen", "last_seen",
+    "last_told", "works", "pages", "suggestions", "subject", "note", "mark_command",
+)  # fmt: skip
+
+
+def render_csv(report: dict[str, Any]) -> str:
+    """One row per contact, for spreadsheets and scripts."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in report["contacts"]:
+        writer.writerow(
+            [
+                row["id"],
+                row["site"],
+                row["name"] or "",
+                row["email"] or "",
+                row["status"],
+                row["reason"],
+                "yes" if row["cited"] else "no",
+                row["first_seen"],
+                row["last_seen"],
+                row["last_told"] or "",
+                " ".join(w["url"] for w in row["works"]),
+                " ".join(sorted({c["page_url"] for w in row["works"] for c in w["citations"]})),
+                "; ".join(row["suggestions"]),
+                row["note"]["subject"],
+                row["note"]["body"],
+                row["mark_command"],
+            ]
+        )
+    return out.getvalue()
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The self-contained review page (works from the file system, no server)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template(REVIEW_TEMPLATE).render(report=report)
+
+
+def render_table(rows: Iterable[dict[str, Any]]) -> str:
+    """A plain-text table for the terminal."""
+    header = ("ID", "STATUS", "CITED", "PAGES", "EMAIL", "SUGGESTION")
+    body = [
+        (
+            row["id"],
+            row["status"],
+            "yes" if row["cited"] else "no",
+            str(len({c["page"] for w in row["works"] for c in w["citations"]})),
+            row["email"] or "-",
+            "; ".join(row["suggestions"]) or "-",
+        )
+        for row in rows
+    ]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *body, strict=True)]
+    return (
+        "\n".join(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+            for line in (header, *body)
+        )
+        + "\n"
+    )
+
+
+def write_lists(folder: Path, report: dict[str, Any]) -> None:
+    """Write the four views of the list, each atomically."""
+    write_text_atomic(folder / "outreach.md", render_markdown(report))
+    write_text_atomic(folder / "outreach.csv", render_csv(report))
+    write_text_atomic(folder / "outreach.json", dump_json(report))
+    write_text_atomic(folder / "outreach.html", render_html(report))
+
+
+def filter_rows(
+    report: dict[str, Any], statuses: Iterable[str] = (), site: str = ""
+) -> dict[str, Any]:
+    """The report with only the contacts of the given statuses and site."""
+    wanted = set(statuses)
+    rows = [
+        row
+        for row in report["contacts"]
+        if (not wanted or row["status"] in wanted)
+        and (not site or row["site"] == site.lower() or row["id"] == site)
+    ]
+    return {**report, "contacts": rows}
+
+
+# ----------------------------------------------------------------------------- wiring
+
+
+def build_date() -> str:
+    """Today as the build sees it: `SOURCE_DATE_EPOCH` pins it, as it pins MkDocs' own date."""
+    return get_build_datetime().date().isoformat()
+
+
+def data_folder(options: BacklinksConfig, config: MkDocsConfig) -> Path:
+    """The data folder, beside mkdocs.yml."""
+    base = Path(config.config_file_path or ".").resolve().parent
+    return base / options.data_dir
+
+
+def settings_for(options: BacklinksConfig, config: MkDocsConfig) -> Settings:
+    """Outreach settings from the plugin options, defaulting to the site's own details."""
+    out = options.outreach
+    config_file = Path(config.config_file_path or "mkdocs.yml").name
+    return Settings(
+        site_name=config.site_name or "",
+        site_url=config.site_url or "",
+        author=out.author or config.site_author or "",
+        author_url=out.author_url or config.site_url or "",
+        sign_off=out.sign_off,
+        tone=out.tone,
+        done_statuses=tuple(out.done_statuses),
+        exclude_sites=out.exclude_sites,
+        note_template=Path(out.note_template) if out.note_template else None,
+        config_file=config_file,
+        today=build_date(),
+    )
+
+
+def observed_citations(graph: LinkGraph, site_url: str | None) -> list[Observed]:
+    """This build's citations, with the public URL of each citing page."""
+    base = site_url.rstrip("/") + "/" if site_url else ""
+    found = []
+    for src in sorted(graph.pages):
+        info = graph.pages[src]
+        for link in graph.citations(src):
+            found.append(
+                Observed(link.target, src, info.title, base + info.url, link.text, link.context)
+            )
+    return found
+
+
+class OutreachDesk:
+    """Loads the ledger before the build and records the build into it afterwards."""
+
+    def __init__(self, folder: Path, settings: Settings) -> None:
+        self.folder = folder
+        self.path = folder / LEDGER_FILE
+        self.settings = settings
+        self.writer = NoteWriter(settings.note_template)
+        self.ledger = Ledger()
+
+    def load(self) -> None:
+        """Read the ledger now, so a damaged one stops the build before any work is done."""
+        self.ledger = load_ledger(self.path)
+
+    def record(self, observed: list[Observed]) -> dict[str, Any]:
+        """Merge this build, save the ledger if it changed, write the lists; the summary."""
+        before = set(self.ledger.contacts)
+        merged = merge_build(self.ledger, observed, self.settings.today)
+        if merged != self.ledger or not self.path.exists():
+            save_ledger(self.path, merged)
+        self.ledger = merged
+        report = build_report(merged, self.settings, self.writer)
+        write_lists(self.folder, report)
+        summary: dict[str, Any] = dict(report["summary"])
+        summary["new_contacts"] = len(set(merged.contacts) - before)
+        return summary
