@@ -9,18 +9,21 @@ and ask for nothing, because a note that asks for a link back reads as link buil
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.utils import get_build_datetime
 
+from mkdocs_backlinks import __version__
 from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.graph import LinkGraph
 from mkdocs_backlinks.ledger import (
@@ -29,12 +32,12 @@ from mkdocs_backlinks.ledger import (
     Ledger,
     Observed,
     Work,
+    dumps,
     load_ledger,
     merge_build,
-    save_ledger,
 )
 from mkdocs_backlinks.render import TEMPLATES_DIR
-from mkdocs_backlinks.storage import dump_json, write_text_atomic
+from mkdocs_backlinks.storage import write_text_atomic
 from mkdocs_backlinks.urls import domain_matches
 
 REPORT_SCHEMA = "mkdocs-backlinks/outreach"
@@ -89,6 +92,8 @@ class NoteWriter:
             self._template = env.get_template(name)
         except jinja2.TemplateError as exc:
             raise ValueError(f"Cannot load the note template {template_file}: {exc}") from exc
+        source = self._template.filename
+        self.source = Path(source).read_text(encoding="utf-8") if source else ""
 
     def write(self, variables: dict[str, Any]) -> tuple[str, str]:
         """`(subject, body)` of one note."""
@@ -333,6 +338,10 @@ def render_csv(report: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+def _compact(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+
+
 def render_html(report: dict[str, Any]) -> str:
     """The self-contained review page (works from the file system, no server)."""
     env = jinja2.Environment(
@@ -372,7 +381,8 @@ def write_lists(folder: Path, report: dict[str, Any]) -> None:
     """Write the four views of the list, each atomically."""
     write_text_atomic(folder / "outreach.md", render_markdown(report))
     write_text_atomic(folder / "outreach.csv", render_csv(report))
-    write_text_atomic(folder / "outreach.json", dump_json(report))
+    # Compact: it is for tools, and the indented encoder is slow on a large site.
+    write_text_atomic(folder / "outreach.json", _compact(report))
     write_text_atomic(folder / "outreach.html", render_html(report))
 
 
@@ -437,7 +447,12 @@ def observed_citations(graph: LinkGraph, site_url: str | None) -> list[Observed]
 
 
 class OutreachDesk:
-    """Loads the ledger before the build and records the build into it afterwards."""
+    """Loads the ledger before the build and records the build into it afterwards.
+
+    Writes only what changed: the ledger when its text differs from the file, the lists when
+    the ledger or the settings that shape the notes differ from what made the current lists.
+    A rebuild of an unchanged site writes nothing here.
+    """
 
     def __init__(self, folder: Path, settings: Settings) -> None:
         self.folder = folder
@@ -445,20 +460,50 @@ class OutreachDesk:
         self.settings = settings
         self.writer = NoteWriter(settings.note_template)
         self.ledger = Ledger()
+        self._text = ""
 
     def load(self) -> None:
         """Read the ledger now, so a damaged one stops the build before any work is done."""
         self.ledger = load_ledger(self.path)
+        self._text = dumps(self.ledger) if self.path.exists() else ""
 
     def record(self, observed: list[Observed]) -> dict[str, Any]:
-        """Merge this build, save the ledger if it changed, write the lists; the summary."""
+        """Merge this build, save what changed, and return the list's summary."""
         before = set(self.ledger.contacts)
         merged = merge_build(self.ledger, observed, self.settings.today)
-        if merged != self.ledger or not self.path.exists():
-            save_ledger(self.path, merged)
+        text = dumps(merged)
+        if text != self._text:
+            write_text_atomic(self.path, text)
+            self._text = text
         self.ledger = merged
-        report = build_report(merged, self.settings, self.writer)
-        write_lists(self.folder, report)
+        fingerprint = self._fingerprint(text)
+        report = self._current_report(fingerprint)
+        if report is None:
+            report = build_report(merged, self.settings, self.writer)
+            report["fingerprint"] = fingerprint
+            write_lists(self.folder, report)
         summary: dict[str, Any] = dict(report["summary"])
         summary["new_contacts"] = len(set(merged.contacts) - before)
         return summary
+
+    def _fingerprint(self, ledger_text: str) -> str:
+        """What the lists are made from: the ledger (less its first line, which holds the
+        build date), the settings (less today's date), the note template, the version."""
+        digest = hashlib.sha256()
+        digest.update(ledger_text.partition("\n")[2].encode())
+        digest.update(repr(replace(self.settings, today="")).encode())
+        digest.update(self.writer.source.encode())
+        digest.update(__version__.encode())
+        return digest.hexdigest()
+
+    def _current_report(self, fingerprint: str) -> dict[str, Any] | None:
+        """The report already on disk, if it was made from the same inputs."""
+        if not all((self.folder / name).exists() for name in LIST_FILES):
+            return None
+        try:
+            current = json.loads((self.folder / "outreach.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if isinstance(current, dict) and current.get("fingerprint") == fingerprint:
+            return current
+        return None

@@ -171,7 +171,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             path = Path(config.site_dir) / self.config.export_path
             header = self.graph.export_header(config.site_url)
             records = self.graph.export_pages(config.site_url)
-            write_text_atomic(path, dump_json_lines(header, "pages", records))
+            write_text_atomic(path, dump_json_lines(header, {"pages": records}))
         message = f"{pages} pages, {internal} internal links, {citations} citations"
         if self.desk is not None:
             summary = self.desk.record(observed_citations(self.graph, config.site_url))

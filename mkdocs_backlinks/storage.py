@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +23,28 @@ def dump_json(document: Any) -> str:
 
 
 def dump_json_lines(
-    head: dict[str, Any], key: str, entries: Iterable[tuple[str, Any]]
+    head: Mapping[str, Any], sections: Mapping[str, Iterable[tuple[str, Any]]]
 ) -> Iterator[str]:
-    """A JSON object as text chunks, with `key` holding one entry per line.
+    """A JSON object as text chunks, each section an object with one entry per line.
 
-    For large machine-written files such as the graph export: compact entries use the C
+    For large machine-written files (the graph export, the ledger): compact entries use the C
     encoder (an indented dump falls back to the pure-Python one, several times slower), one
     line per entry still diffs well, and chunks are written as made instead of held at once.
+    Keys are sorted within entries and head; sections follow the head in the order given.
     """
-    opening = json.dumps(head, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    yield opening[:-1] + ("," if head else "") + json.dumps(key) + ":{"
-    separator = "\n"
-    for name, value in entries:
-        yield separator + json.dumps(name, ensure_ascii=False) + ":"
-        yield json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        separator = ",\n"
-    yield "\n}}\n"
+    text = json.dumps(dict(head), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    yield text[:-1]
+    comma = "," if head else ""
+    for key, entries in sections.items():
+        yield comma + "\n" + json.dumps(key) + ":{"
+        separator = "\n"
+        for name, value in entries:
+            yield separator + json.dumps(name, ensure_ascii=False) + ":"
+            yield json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            separator = ",\n"
+        yield "\n}"
+        comma = ","
+    yield "\n}\n"
 
 
 def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:
@@ -47,8 +53,10 @@ def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:
     Temp file in the same folder, fsync, then rename: readers see the old file or the new one.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _mode_for(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        Path(tmp).chmod(mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             if isinstance(text, str):
                 handle.write(text)
@@ -61,6 +69,18 @@ def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:
         with contextlib.suppress(FileNotFoundError):
             Path(tmp).unlink()
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions the file should end with: its current ones, or what a plain `open`
+    would give under the umask. (mkstemp's private 0600 would hide a published file from the
+    web server.)"""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_json_atomic(path: Path, document: Any) -> None:
