@@ -1,0 +1,69 @@
+"""The sample site builds offline with --strict and shows every feature."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_site"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sample") / "sample_site"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("site", "outreach.*"))
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(root / "mkdocs.yml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "notes to send" in result.stderr
+    return root
+
+
+def test_every_page_has_its_sections(built: Path) -> None:
+    page = (built / "site" / "posts" / "webmentions-101" / "index.html").read_text()
+    assert 'class="backlinks backlinks-credits"' in page
+    assert 'class="backlinks backlinks-incoming"' in page
+    assert "(cited 2 times)" in page  # the W3C spec is linked twice
+
+
+def test_placeholder_and_front_matter_switch(built: Path) -> None:
+    tell = (built / "site" / "posts" / "tell-them-you-mentioned-them" / "index.html").read_text()
+    # the placeholder sits before the "Further reading" paragraph, so the sections come first
+    assert tell.index("backlinks-credits") < tell.index('id="further-reading"')
+    colophon = (built / "site" / "colophon" / "index.html").read_text()
+    assert "backlinks-credits" not in colophon and "backlinks-incoming" not in colophon
+
+
+def test_graph_export_has_tricky_links(built: Path) -> None:
+    graph = json.loads((built / "site" / "backlinks.json").read_text())
+    pages = graph["pages"]
+    assert len(pages) >= 8
+    sources = {
+        link["source"] for link in pages["field notes/a-year-of-webmentions.md"]["backlinks"]
+    }
+    assert sources  # reached through the folder with a space in its name
+    hrefs = [c["href"] for p in pages.values() for c in p["citations"]]
+    assert not any("example.com/code" in href for href in hrefs)  # code is not a link
+    assert not any(href.startswith("mailto:") for href in hrefs)
+
+
+def test_outreach_list_keeps_what_was_marked(built: Path) -> None:
+    report = json.loads((built / "backlinks" / "outreach.json").read_text())
+    status = {row["id"]: row["status"] for row in report["contacts"]}
+    assert status["w3.org"] == "sent"
+    assert status["daringfireball.net"] == "skipped"
+    assert "new" in status.values()
+    note = next(row for row in report["contacts"] if row["status"] == "new")["note"]["body"]
+    assert "Robin Ashe" in note and "https://robin.example.org/blog/" in note
+    for name in ("outreach.md", "outreach.csv", "outreach.html"):
+        assert (built / "backlinks" / name).stat().st_size > 0
