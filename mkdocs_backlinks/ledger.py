@@ -233,6 +233,11 @@ def load_ledger(path: Path) -> Ledger:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Ledger()
+    except UnicodeDecodeError as exc:
+        raise LedgerError(
+            f"The ledger {path} is not UTF-8 text ({exc.reason} at byte {exc.start}). It was "
+            "left untouched: fix it or restore it from version control."
+        ) from exc
     except OSError as exc:
         raise LedgerError(f"Cannot read the ledger {path}: {exc}") from exc
     try:
@@ -319,6 +324,13 @@ def _str(value: Any, what: str) -> str:
     return value
 
 
+def _status(value: Any, where: str) -> str:
+    status = _str(value, f"a status in {where}")
+    if status not in STATUSES:
+        raise ValueError(f"{where} has unknown status {status!r}")
+    return status
+
+
 def _date(value: Any, what: str) -> str:
     return "" if value is None else _str(value, what)
 
@@ -348,6 +360,8 @@ def _decode(data: Any) -> Ledger:
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise ValueError("'version' must be a whole number")
+    if version < 1:
+        raise ValueError(f"'version' is {version}; versions start at 1")
     if version > LEDGER_VERSION:
         raise ValueError(
             f"it was written by a newer version of the plugin (schema version {version}, this "
@@ -356,13 +370,11 @@ def _decode(data: Any) -> Ledger:
     contacts: dict[str, Contact] = {}
     for cid, raw in _dict(data.get("contacts", {}), "'contacts'").items():
         raw = _dict(raw, f"contact {cid!r}")
-        status = _str(raw["status"], f"status of {cid!r}")
-        if status not in STATUSES:
-            raise ValueError(f"contact {cid!r} has unknown status {status!r}")
+        status = _status(raw["status"], f"contact {cid!r}")
         history = tuple(
             Event(
                 _str(_dict(e, "history entry")["date"], "history date"),
-                _str(e["status"], "history status"),
+                _status(e["status"], f"history of {cid!r}"),
                 _str(e.get("reason", ""), "history reason"),
             )
             for e in _list(raw.get("history", []), f"history of {cid!r}")

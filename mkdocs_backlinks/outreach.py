@@ -36,14 +36,16 @@ from mkdocs_backlinks.ledger import (
     load_ledger,
     merge_build,
 )
-from mkdocs_backlinks.render import TEMPLATES_DIR
 from mkdocs_backlinks.storage import write_text_atomic
-from mkdocs_backlinks.urls import domain_matches
+from mkdocs_backlinks.urls import domain_matches, site_of
 
 REPORT_SCHEMA = "mkdocs-backlinks/outreach"
 REPORT_VERSION = 1
-NOTE_TEMPLATE = "backlinks/outreach_note.txt"
-REVIEW_TEMPLATE = "backlinks/outreach.html"
+# Not in the theme's template folder: MkDocs copies the non-HTML files found there into the
+# site, and these are private.
+OUTREACH_TEMPLATES = Path(__file__).parent / "outreach_templates"
+NOTE_TEMPLATE = "note.txt"
+REVIEW_TEMPLATE = "review.html"
 LIST_FILES = ("outreach.md", "outreach.csv", "outreach.json", "outreach.html")
 LEDGER_FILE = "ledger.json"
 
@@ -76,7 +78,7 @@ class NoteWriter:
             loader: jinja2.BaseLoader = jinja2.FileSystemLoader(str(template_file.parent))
             name = template_file.name
         else:
-            loader = jinja2.FileSystemLoader(str(TEMPLATES_DIR))
+            loader = jinja2.FileSystemLoader(str(OUTREACH_TEMPLATES))
             name = NOTE_TEMPLATE
         # Notes are plain text (.txt): nothing to escape. Every view that shows a note in HTML
         # escapes it there. A template named .html would be escaped.
@@ -94,15 +96,38 @@ class NoteWriter:
             raise ValueError(f"Cannot load the note template {template_file}: {exc}") from exc
         source = self._template.filename
         self.source = Path(source).read_text(encoding="utf-8") if source else ""
+        self.origin = str(template_file) if template_file else "the shipped note template"
+        self.write(_SAMPLE_NOTE)  # a template that cannot render fails now, not mid-build
 
     def write(self, variables: dict[str, Any]) -> tuple[str, str]:
         """`(subject, body)` of one note."""
-        text = self._template.render(**variables).strip("\n")
+        try:
+            text = self._template.render(**variables).strip("\n")
+        except jinja2.TemplateError as exc:
+            raise ValueError(f"Cannot render the note template {self.origin}: {exc}") from exc
         subject = ""
         first, _, rest = text.partition("\n")
         if first.lower().startswith("subject:"):
             subject, text = first[len("subject:") :].strip(), rest.lstrip("\n")
         return subject, _tidy(text)
+
+
+_SAMPLE_NOTE: dict[str, Any] = {
+    "contact": {"id": "example.org", "site": "example.org", "name": ""},
+    "works": [
+        {
+            "url": "https://example.org/post/",
+            "title": "A post",
+            "home": False,
+            "cited": True,
+            "citations": [],
+        }
+    ],
+    "pages": [{"title": "My page", "url": "https://example.com/page/", "context": "A sentence."}],
+    "me": {"name": "Me", "url": "https://example.com/", "site_name": "My site"},
+    "sign_off": "Thanks,",
+    "tone": "friendly",
+}
 
 
 def _tidy(text: str) -> str:
@@ -129,7 +154,8 @@ def _quote(word: str) -> str:
 def _suggestions(contact: Contact, works: list[Work]) -> list[str]:
     out: list[str] = []
     pages = {c.page for work in works if work.cited for c in work.citations}
-    if contact.status in ("new", "pending") and len(pages) >= MANY_PAGES:
+    never_told = contact.status in ("new", "pending") and not contact.last_told
+    if never_told and len(pages) >= MANY_PAGES:
         out.append(f"cited in {len(pages)} pages, never contacted")
     if not contact.cited:
         out.append("no longer cited")
@@ -345,7 +371,7 @@ def _compact(document: Any) -> str:
 def render_html(report: dict[str, Any]) -> str:
     """The self-contained review page (works from the file system, no server)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=jinja2.FileSystemLoader(str(OUTREACH_TEMPLATES)),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -391,11 +417,12 @@ def filter_rows(
 ) -> dict[str, Any]:
     """The report with only the contacts of the given statuses and site."""
     wanted = set(statuses)
+    site_name = site_of("https://" + site.strip()) if site else ""
     rows = [
         row
         for row in report["contacts"]
         if (not wanted or row["status"] in wanted)
-        and (not site or row["site"] == site.lower() or row["id"] == site)
+        and (not site or row["site"] == site_name or row["id"] == site)
     ]
     return {**report, "contacts": rows}
 
@@ -472,15 +499,17 @@ class OutreachDesk:
         before = set(self.ledger.contacts)
         merged = merge_build(self.ledger, observed, self.settings.today)
         text = dumps(merged)
+        fingerprint = self._fingerprint(text)
+        report = self._current_report(fingerprint)
+        fresh = report is None
+        if report is None:  # made before anything is written: if a note fails, nothing is
+            report = build_report(merged, self.settings, self.writer)
+            report["fingerprint"] = fingerprint
         if text != self._text:
             write_text_atomic(self.path, text)
             self._text = text
         self.ledger = merged
-        fingerprint = self._fingerprint(text)
-        report = self._current_report(fingerprint)
-        if report is None:
-            report = build_report(merged, self.settings, self.writer)
-            report["fingerprint"] = fingerprint
+        if fresh:
             write_lists(self.folder, report)
         summary: dict[str, Any] = dict(report["summary"])
         summary["new_contacts"] = len(set(merged.contacts) - before)

@@ -172,15 +172,19 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             header = self.graph.export_header(config.site_url)
             records = self.graph.export_pages(config.site_url)
             write_text_atomic(path, dump_json_lines(header, {"pages": records}))
-        message = f"{pages} pages, {internal} internal links, {citations} citations"
+        summary_line = f"{pages} pages, {internal} internal links, {citations} citations"
         if self.desk is not None:
-            summary = self.desk.record(observed_citations(self.graph, config.site_url))
+            try:
+                summary = self.desk.record(observed_citations(self.graph, config.site_url))
+            except ValueError as exc:  # a note template that fails on real data
+                message = f"Plugin 'backlinks' option 'outreach.note_template': {exc}"
+                raise PluginError(message) from exc
             lists = _shown(self.desk.folder / "outreach.html")
-            message += (
+            summary_line += (
                 f"; {summary['new_contacts']} new contacts, {summary['to_do']} notes to send: "
                 f"review {lists}"
             )
-        log.info(message)
+        log.info(summary_line)
 
 
 def _shown(path: Path) -> str:

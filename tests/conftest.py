@@ -38,7 +38,13 @@ class Site:
 
     def build(self, strict: bool = False, **overrides: Any) -> None:
         config = load_config(str(self.config_file), strict=strict, **overrides)
-        build(config)
+        # As `mkdocs build` does: plugins that MkDocs keeps across builds (ours, for serve)
+        # learn which command runs, so a serve-like test does not leak into the next one.
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(config)
+        finally:
+            config.plugins.on_shutdown()
 
     def run_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

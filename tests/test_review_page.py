@@ -25,8 +25,8 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "mkdocs_backlinks" / "templates"
-TEMPLATE = "backlinks/outreach.html"
+TEMPLATES = Path(__file__).resolve().parent.parent / "mkdocs_backlinks" / "outreach_templates"
+TEMPLATE = "review.html"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -1,0 +1,825 @@
+"""Unit tests for the relationship ledger (`mkdocs_backlinks.ledger`) and the pure parts of the
+outreach list (`mkdocs_backlinks.outreach`): merging a build, finding and marking contacts,
+reading and writing the file, and the Markdown / CSV views of the report.
+
+No MkDocs here: plain data in, plain data out. Build-level behaviour is in `test_outreach.py`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shlex
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mkdocs_backlinks.ledger import (
+    LEDGER_SCHEMA,
+    LEDGER_VERSION,
+    MARKABLE,
+    STATUSES,
+    Citation,
+    Contact,
+    Event,
+    Ledger,
+    LedgerError,
+    Observed,
+    Work,
+    dumps,
+    find_contact,
+    load_ledger,
+    mark,
+    merge_build,
+    save_ledger,
+)
+from mkdocs_backlinks.outreach import (
+    CSV_COLUMNS,
+    NoteWriter,
+    Settings,
+    build_report,
+    filter_rows,
+    mark_command,
+    render_csv,
+    render_markdown,
+    render_table,
+)
+
+DAY1 = "2024-03-01"
+DAY2 = "2024-03-02"
+DAY3 = "2024-03-03"
+
+
+def seen(url: str, page: str = "index.md", text: str = "link", context: str = "") -> Observed:
+    """A citation as the plugin hands it over: the page's title and URL derive from its path."""
+    stem = page.removesuffix(".md")
+    page_url = "https://me.example/" if stem == "index" else f"https://me.example/{stem}/"
+    return Observed(url, page, f"Title of {stem}", page_url, text, context or f"About {text}.")
+
+
+def settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "site_name": "My Notes",
+        "site_url": "https://me.example/",
+        "author": "Ada",
+        "author_url": "https://me.example/",
+        "sign_off": "Thanks,",
+        "tone": "friendly",
+        "done_statuses": ("sent", "replied", "linked-back", "skipped"),
+        "exclude_sites": (),
+        "note_template": None,
+        "config_file": "mkdocs.yml",
+        "today": DAY1,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def report_of(ledger: Ledger, **overrides: Any) -> dict[str, Any]:
+    return build_report(ledger, settings(**overrides), NoteWriter(None))
+
+
+BASIC = [
+    seen("https://www.alpha.org/guide", "index.md", "the guide"),
+    seen("https://beta.net/", "index.md", "Beta"),
+    seen("https://gamma.io/paper", "notes.md", "paper"),
+]
+
+
+# --------------------------------------------------------------------------- merge_build
+
+
+def test_first_merge_creates_new_contacts_keyed_by_site_without_www() -> None:
+    ledger = merge_build(Ledger(), BASIC, DAY1)
+
+    assert list(ledger.contacts) == ["alpha.org", "beta.net", "gamma.io"]
+    alpha = ledger.contacts["alpha.org"]
+    assert alpha == Contact(
+        id="alpha.org",
+        site="alpha.org",
+        status="new",
+        first_seen=DAY1,
+        last_seen="",
+        cited=True,
+        history=(Event(DAY1, "new"),),
+    )
+    assert ledger.last_build == DAY1
+    assert list(ledger.works) == [
+        "https://beta.net/",
+        "https://gamma.io/paper",
+        "https://www.alpha.org/guide",
+    ]
+    assert ledger.works["https://www.alpha.org/guide"] == Work(
+        url="https://www.alpha.org/guide",
+        site="alpha.org",
+        contact="alpha.org",
+        first_seen=DAY1,
+        last_seen="",
+        cited=True,
+        citations=(
+            Citation(
+                "index.md", "Title of index", "https://me.example/", "the guide", "About the guide."
+            ),
+        ),
+    )
+
+
+def test_merging_the_same_build_twice_is_idempotent() -> None:
+    once = merge_build(Ledger(), BASIC, DAY1)
+    twice = merge_build(once, BASIC, DAY1)
+    assert twice == once
+    assert dumps(twice) == dumps(once)
+    assert all(c.status == "new" for c in twice.contacts.values())
+
+
+def test_merging_on_a_later_day_only_moves_last_build() -> None:
+    first = merge_build(Ledger(), BASIC, DAY1)
+    later = merge_build(first, BASIC, DAY2)
+    assert later == replace(first, last_build=DAY2)
+    assert all(w.first_seen == DAY1 for w in later.works.values())
+    # In the file, only the first line (the head, which holds last_build) differs.
+    old, new = dumps(first).splitlines(), dumps(later).splitlines()
+    assert len(old) == len(new)
+    assert [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b] == [0]
+    assert new[0] == '{"last_build":"2024-03-02","schema":"mkdocs-backlinks/ledger","version":1,'
+
+
+def test_same_work_cited_from_two_pages_gives_two_sorted_citations() -> None:
+    observed = [
+        seen("https://gamma.io/paper", "zeta.md", "paper", "Zeta cites the paper."),
+        seen("https://gamma.io/paper", "alpha.md", "the paper", "Alpha cites the paper."),
+    ]
+    work = merge_build(Ledger(), observed, DAY1).works["https://gamma.io/paper"]
+    assert [(c.page, c.text, c.context) for c in work.citations] == [
+        ("alpha.md", "the paper", "Alpha cites the paper."),
+        ("zeta.md", "paper", "Zeta cites the paper."),
+    ]
+
+
+def test_citations_on_one_page_sort_by_text_then_context() -> None:
+    observed = [
+        seen("https://gamma.io/paper", "a.md", "second", "B."),
+        seen("https://gamma.io/paper", "a.md", "first", "Z."),
+        seen("https://gamma.io/paper", "a.md", "first", "A."),
+    ]
+    work = merge_build(Ledger(), observed, DAY1).works["https://gamma.io/paper"]
+    assert [(c.text, c.context) for c in work.citations] == [
+        ("first", "A."),
+        ("first", "Z."),
+        ("second", "B."),
+    ]
+
+
+def test_duplicate_citations_are_removed() -> None:
+    one = seen("https://gamma.io/paper", "a.md", "paper", "Same sentence.")
+    work = merge_build(Ledger(), [one, one, one], DAY1).works["https://gamma.io/paper"]
+    assert len(work.citations) == 1
+
+
+def test_url_normalisation_groups_tracking_case_and_fragment_variants() -> None:
+    observed = [
+        seen("https://WWW.X.org/a?utm_source=y#f", "one.md", "A"),
+        seen("https://www.x.org/a", "two.md", "A"),
+    ]
+    ledger = merge_build(Ledger(), observed, DAY1)
+    assert list(ledger.works) == ["https://www.x.org/a"]
+    work = ledger.works["https://www.x.org/a"]
+    assert work.site == "x.org"
+    assert work.contact == "x.org"
+    assert [c.page for c in work.citations] == ["one.md", "two.md"]
+    assert list(ledger.contacts) == ["x.org"]
+
+
+def test_query_that_selects_the_work_is_kept_apart() -> None:
+    observed = [seen("https://x.org/view?id=1", "a.md"), seen("https://x.org/view?id=2", "a.md")]
+    ledger = merge_build(Ledger(), observed, DAY1)
+    assert list(ledger.works) == ["https://x.org/view?id=1", "https://x.org/view?id=2"]
+    assert list(ledger.contacts) == ["x.org"]
+
+
+def test_new_contacts_turn_earlier_new_ones_pending() -> None:
+    first = merge_build(Ledger(), BASIC[:1], DAY1)
+    second = merge_build(first, BASIC[:2], DAY2)
+    assert second.contacts["alpha.org"].status == "pending"
+    assert second.contacts["alpha.org"].history == (Event(DAY1, "new"), Event(DAY2, "pending"))
+    assert second.contacts["beta.net"].status == "new"
+    assert second.contacts["beta.net"].history == (Event(DAY2, "new"),)
+
+
+def test_build_without_new_contacts_changes_no_status() -> None:
+    first = merge_build(Ledger(), BASIC, DAY1)
+    second = merge_build(first, BASIC[:2], DAY2)  # one contact's citation removed, none added
+    assert {c.status for c in second.contacts.values()} == {"new"}
+    assert all(len(c.history) == 1 for c in second.contacts.values())
+
+
+@pytest.mark.parametrize("status", ["sent", "replied", "linked-back", "skipped", "pending"])
+def test_statuses_set_by_the_author_survive_a_build_with_new_contacts(status: str) -> None:
+    first = mark(merge_build(Ledger(), BASIC[:2], DAY1), "alpha.org", status, DAY1, "why")
+    second = merge_build(first, BASIC, DAY2)
+    alpha = second.contacts["alpha.org"]
+    assert alpha.status == status
+    assert alpha.reason == "why"
+    assert alpha.history == (Event(DAY1, "new"), Event(DAY1, status, "why"))
+    assert second.contacts["beta.net"].status == "pending"
+    assert second.contacts["gamma.io"].status == "new"
+
+
+def test_work_no_longer_cited_is_kept_with_its_citations() -> None:
+    first = merge_build(Ledger(), BASIC, DAY1)
+    second = merge_build(first, BASIC[1:], DAY2)
+    work = second.works["https://www.alpha.org/guide"]
+    assert work == replace(first.works["https://www.alpha.org/guide"], cited=False, last_seen=DAY1)
+    contact = second.contacts["alpha.org"]
+    assert contact.cited is False
+    assert contact.last_seen == DAY1
+    assert second.contacts["beta.net"].cited is True
+    assert second.contacts["beta.net"].last_seen == ""
+    # Later builds keep the date of the last build that cited it.
+    third = merge_build(second, BASIC[1:], DAY3)
+    assert third.works["https://www.alpha.org/guide"] == work
+    assert third.contacts["alpha.org"].last_seen == DAY1
+
+
+def test_last_seen_is_the_last_build_that_saw_the_work() -> None:
+    first = merge_build(Ledger(), BASIC, DAY1)
+    second = merge_build(first, BASIC, DAY2)  # still cited on day 2
+    third = merge_build(second, BASIC[1:], DAY3)  # gone on day 3
+    assert third.works["https://www.alpha.org/guide"].last_seen == DAY2
+    assert third.contacts["alpha.org"].last_seen == DAY2
+    assert third.last_build == DAY3
+
+
+def test_ledger_without_last_build_uses_today_for_what_is_gone() -> None:
+    first = replace(merge_build(Ledger(), BASIC, DAY1), last_build="")
+    second = merge_build(first, BASIC[1:], DAY2)
+    assert second.works["https://www.alpha.org/guide"].last_seen == DAY2
+
+
+def test_contact_stays_cited_while_one_of_its_works_is() -> None:
+    observed = [seen("https://gamma.io/a", "a.md"), seen("https://gamma.io/b", "b.md")]
+    first = merge_build(Ledger(), observed, DAY1)
+    second = merge_build(first, observed[1:], DAY2)
+    assert second.works["https://gamma.io/a"].cited is False
+    assert second.works["https://gamma.io/b"].cited is True
+    assert second.contacts["gamma.io"].cited is True
+    assert second.contacts["gamma.io"].last_seen == ""
+
+
+def test_work_cited_again_keeps_first_seen() -> None:
+    first = merge_build(Ledger(), BASIC, DAY1)
+    gone = merge_build(first, BASIC[1:], DAY2)
+    back = merge_build(gone, BASIC, DAY3)
+    work = back.works["https://www.alpha.org/guide"]
+    assert (work.cited, work.first_seen, work.last_seen) == (True, DAY1, "")
+    assert back.contacts["alpha.org"].last_seen == ""
+    assert back.contacts["alpha.org"].cited is True
+    assert back.contacts["alpha.org"].status == "new"
+
+
+def test_contact_of_decides_the_contact_id() -> None:
+    ledger = merge_build(Ledger(), BASIC, DAY1, contact_of=lambda url: "everyone")
+    assert list(ledger.contacts) == ["everyone"]
+    assert {w.contact for w in ledger.works.values()} == {"everyone"}
+
+
+def test_merge_does_not_change_its_input() -> None:
+    first = merge_build(Ledger(), BASIC[:1], DAY1)
+    snapshot = dumps(first)
+    merge_build(first, BASIC, DAY2)
+    assert dumps(first) == snapshot
+
+
+# --------------------------------------------------------------------------- find and mark
+
+
+@pytest.fixture
+def basic() -> Ledger:
+    return merge_build(Ledger(), BASIC, DAY1)
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "alpha.org",
+        " alpha.org ",
+        "ALPHA.org",
+        "www.alpha.org",
+        "WWW.Alpha.Org",
+        "https://www.alpha.org/guide",
+        "https://www.alpha.org/guide?utm_source=x#top",
+        "https://alpha.org/",
+        "https://www.alpha.org/some/other/page",
+    ],
+)
+def test_find_contact_by_id_site_or_url(basic: Ledger, ref: str) -> None:
+    assert find_contact(basic, ref).id == "alpha.org"
+
+
+def test_find_contact_unknown_lists_the_known_ones(basic: Ledger) -> None:
+    with pytest.raises(LedgerError) as info:
+        find_contact(basic, "nobody.example")
+    assert str(info.value) == (
+        "No contact 'nobody.example' in the ledger. Known contacts: alpha.org, beta.net, gamma.io"
+    )
+
+
+def test_find_contact_in_empty_ledger_says_to_build() -> None:
+    with pytest.raises(LedgerError, match="none yet: run mkdocs build first"):
+        find_contact(Ledger(), "alpha.org")
+
+
+def test_mark_sets_status_reason_and_history(basic: Ledger) -> None:
+    marked = mark(basic, "www.alpha.org", "skipped", DAY2, "paywalled")
+    alpha = marked.contacts["alpha.org"]
+    assert (alpha.status, alpha.reason) == ("skipped", "paywalled")
+    assert alpha.history == (Event(DAY1, "new"), Event(DAY2, "skipped", "paywalled"))
+    assert marked.works == basic.works
+    assert {k: v for k, v in marked.contacts.items() if k != "alpha.org"} == {
+        k: v for k, v in basic.contacts.items() if k != "alpha.org"
+    }
+    # The input ledger is not changed.
+    assert basic.contacts["alpha.org"].status == "new"
+
+
+def test_mark_again_clears_the_old_reason(basic: Ledger) -> None:
+    marked = mark(mark(basic, "alpha.org", "skipped", DAY1, "later"), "alpha.org", "sent", DAY2)
+    assert marked.contacts["alpha.org"].reason == ""
+    assert [e.status for e in marked.contacts["alpha.org"].history] == ["new", "skipped", "sent"]
+
+
+@pytest.mark.parametrize("status", ["new", "done", "Sent", ""])
+def test_mark_with_unknown_status_lists_the_allowed_ones(basic: Ledger, status: str) -> None:
+    with pytest.raises(LedgerError) as info:
+        mark(basic, "alpha.org", status, DAY2)
+    assert str(info.value) == (
+        f"Unknown status '{status}'. Use one of: pending, sent, replied, linked-back, skipped"
+    )
+
+
+def test_mark_unknown_contact_raises(basic: Ledger) -> None:
+    with pytest.raises(LedgerError, match=r"No contact 'delta\.com'"):
+        mark(basic, "delta.com", "sent", DAY2)
+
+
+def test_last_told_is_the_latest_sent_date(basic: Ledger) -> None:
+    assert basic.contacts["alpha.org"].last_told == ""
+    ledger = mark(basic, "alpha.org", "sent", DAY1)
+    ledger = mark(ledger, "alpha.org", "replied", DAY2)
+    assert ledger.contacts["alpha.org"].last_told == DAY1
+    ledger = mark(ledger, "alpha.org", "sent", DAY3)
+    assert ledger.contacts["alpha.org"].last_told == DAY3
+
+
+def test_status_constants() -> None:
+    assert STATUSES == ("new", "pending", "sent", "replied", "linked-back", "skipped")
+    assert STATUSES[1:] == MARKABLE
+
+
+# --------------------------------------------------------------------------- load and save
+
+
+def rich_ledger() -> Ledger:
+    ledger = merge_build(Ledger(), BASIC, DAY1)
+    ledger = mark(ledger, "beta.net", "skipped", DAY2, "they said no — thanks anyway")
+    ledger = merge_build(ledger, [*BASIC[1:], seen("https://delta.com/ü", "é.md", "Ü")], DAY3)
+    contacts = dict(ledger.contacts)
+    contacts["gamma.io"] = replace(contacts["gamma.io"], name="Gamma Editors", email="ed@gamma.io")
+    return Ledger(contacts, ledger.works, ledger.last_build)
+
+
+def test_load_missing_file_is_an_empty_ledger(tmp_path: Path) -> None:
+    ledger = load_ledger(tmp_path / "nowhere" / "ledger.json")
+    assert ledger == Ledger()
+    assert dict(ledger.contacts) == {}
+    assert dict(ledger.works) == {}
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "ledger.json"
+    ledger = rich_ledger()
+    save_ledger(path, ledger)
+    loaded = load_ledger(path)
+    assert loaded == ledger
+    assert list(loaded.contacts) == list(ledger.contacts)
+    assert loaded.works["https://www.alpha.org/guide"].cited is False
+    assert loaded.contacts["gamma.io"].email == "ed@gamma.io"
+    # Saving what was loaded gives the same bytes.
+    text = path.read_bytes()
+    save_ledger(path, loaded)
+    assert path.read_bytes() == text
+    assert [p.name for p in path.parent.iterdir()] == ["ledger.json"]
+
+
+def test_saved_file_is_the_documented_schema(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    save_ledger(path, rich_ledger())
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text)
+    assert data["schema"] == LEDGER_SCHEMA == "mkdocs-backlinks/ledger"
+    assert data["version"] == LEDGER_VERSION == 1
+    assert data["last_build"] == DAY3
+    assert set(data) == {"schema", "version", "last_build", "contacts", "works"}
+    assert data["contacts"]["beta.net"] == {
+        "site": "beta.net",
+        "status": "skipped",
+        "reason": "they said no — thanks anyway",
+        "name": "",
+        "email": "",
+        "first_seen": DAY1,
+        "last_seen": None,
+        "cited": True,
+        "history": [
+            {"date": DAY1, "status": "new", "reason": ""},
+            {"date": DAY2, "status": "skipped", "reason": "they said no — thanks anyway"},
+        ],
+    }
+    assert data["contacts"]["alpha.org"]["last_seen"] == DAY1  # last build that cited it
+    assert data["works"]["https://www.alpha.org/guide"]["last_seen"] == DAY1
+    assert data["works"]["https://delta.com/ü"]["citations"] == [
+        {
+            "page": "é.md",
+            "page_title": "Title of é",
+            "page_url": "https://me.example/é/",
+            "text": "Ü",
+            "context": "About Ü.",
+        }
+    ]
+    assert "they said no — thanks anyway" in text  # UTF-8, not \u escapes
+    assert text.endswith("}\n")
+
+
+def test_dumps_is_one_record_a_line_and_stable_whatever_the_insertion_order() -> None:
+    ledger = rich_ledger()
+    shuffled = Ledger(
+        dict(reversed(list(ledger.contacts.items()))),
+        dict(reversed(list(ledger.works.items()))),
+        ledger.last_build,
+    )
+    first = dumps(ledger)
+    assert dumps(ledger) == first
+    lines = first.splitlines()
+    assert lines[0] == '{"last_build":"2024-03-03","schema":"mkdocs-backlinks/ledger","version":1,'
+    assert lines[1] == '"contacts":{'
+    contact_lines = lines[2 : 2 + len(ledger.contacts)]
+    assert [line.split('"', 2)[1] for line in contact_lines] == sorted(ledger.contacts)
+    assert lines[-1] == "}"
+    assert '"works":{' in lines
+    work_lines = lines[lines.index('"works":{') + 1 : -2]
+    assert [json.loads("{" + line.rstrip(",") + "}") for line in work_lines]
+    assert [next(iter(json.loads("{" + ln.rstrip(",") + "}"))) for ln in work_lines] == sorted(
+        ledger.works
+    )
+    # Keys sorted inside each record too, so a dump is independent of construction order.
+    record = json.loads("{" + contact_lines[0].rstrip(",") + "}")
+    inner = next(iter(record.values()))
+    assert list(inner) == sorted(inner)
+    # A ledger built in another order gives the same text once merged (merge sorts).
+    assert dumps(merge_build(shuffled, [], DAY3)) == dumps(merge_build(ledger, [], DAY3))
+
+
+def write_doc(path: Path, doc: Any) -> None:
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+def valid_doc() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(dumps(merge_build(Ledger(), BASIC, DAY1)))
+    return doc
+
+
+def _set(doc: dict[str, Any], keys: tuple[str, ...], value: Any) -> dict[str, Any]:
+    target = doc
+    for key in keys[:-1]:
+        target = target[key]
+    target[keys[-1]] = value
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("keys", "value", "message"),
+    [
+        (("schema",), "something/else", "'schema' is 'something/else'"),
+        (("version",), 99, "newer version of the plugin (schema version 99"),
+        (("version",), "1", "'version' must be a whole number"),
+        (("version",), True, "'version' must be a whole number"),
+        (("contacts", "alpha.org", "status"), "emailed", "unknown status 'emailed'"),
+        (("contacts", "alpha.org", "cited"), "yes", "cited of 'alpha.org' must be true or false"),
+        (("contacts", "alpha.org", "history"), {}, "history of 'alpha.org' must be a list"),
+        (("contacts",), [], "'contacts' must be an object"),
+        (("works", "https://beta.net/", "contact"), "zeta.org", "unknown contact 'zeta.org'"),
+        (("works", "https://beta.net/", "citations"), "x", "must be a list"),
+        (("works", "https://beta.net/", "last_seen"), 20240301, "must be a string"),
+        (("works",), None, "'works' must be an object"),
+        (("last_build",), 20240301, "'last_build' must be a string"),
+        (("contacts", "alpha.org", "history"), [{"status": "new"}], "required field 'date'"),
+    ],
+)
+def test_load_rejects_a_damaged_ledger(
+    tmp_path: Path, keys: tuple[str, ...], value: Any, message: str
+) -> None:
+    path = tmp_path / "ledger.json"
+    write_doc(path, _set(valid_doc(), keys, value))
+    with pytest.raises(LedgerError) as info:
+        load_ledger(path)
+    assert str(path) in str(info.value)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_load_rejects_missing_field_naming_it(tmp_path: Path) -> None:
+    doc = valid_doc()
+    del doc["contacts"]["gamma.io"]["first_seen"]
+    path = tmp_path / "ledger.json"
+    write_doc(path, doc)
+    with pytest.raises(LedgerError, match="required field 'first_seen' is missing"):
+        load_ledger(path)
+
+
+def test_load_rejects_invalid_json_with_position(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    path.write_text('{"schema": "mkdocs-backlinks/ledger",\n  "version": 1,\n}', encoding="utf-8")
+    with pytest.raises(LedgerError) as info:
+        load_ledger(path)
+    assert f"The ledger {path} is not valid JSON (line 3, column 1" in str(info.value)
+
+
+def test_load_rejects_a_document_that_is_not_an_object(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    path.write_text("[]", encoding="utf-8")
+    with pytest.raises(LedgerError, match="the document must be an object, not list"):
+        load_ledger(path)
+
+
+def test_load_rejects_non_utf8_bytes_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    path.write_bytes(
+        b'{"schema": "mkdocs-backlinks/ledger", "version": 1, "contacts": {"\xff": 1}}'
+    )
+    with pytest.raises(LedgerError) as info:
+        load_ledger(path)
+    assert str(path) in str(info.value)
+
+
+def test_load_accepts_an_older_minimal_document(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    write_doc(path, {"schema": LEDGER_SCHEMA, "version": 1})
+    assert load_ledger(path) == Ledger()
+
+
+# --------------------------------------------------------------------------- report and views
+
+
+def marked_everywhere() -> Ledger:
+    """One contact in each status, ids deliberately not in status order."""
+    sites = {
+        "a-skipped.org": "skipped",
+        "b-linked.org": "linked-back",
+        "c-replied.org": "replied",
+        "d-sent.org": "sent",
+        "e-pending.org": "pending",
+        "f-new.org": "new",
+    }
+    ledger = merge_build(
+        Ledger(), [seen(f"https://{site}/post", "index.md", site) for site in sites], DAY1
+    )
+    for site, status in sites.items():
+        if status != "new":
+            ledger = mark(ledger, site, status, DAY2, f"reason for {site}")
+    return ledger
+
+
+def test_render_markdown_groups_by_status_in_order() -> None:
+    text = render_markdown(report_of(marked_everywhere()))
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## New (1)",
+        "## Pending (1)",
+        "## Sent (1)",
+        "## Replied (1)",
+        "## Linked-back (1)",
+        "## Skipped (1)",
+        "## Relationships",
+    ]
+    sites = [line[4:] for line in text.splitlines() if line.startswith("### ")]
+    assert sites == [
+        "f-new.org",
+        "e-pending.org",
+        "d-sent.org",
+        "c-replied.org",
+        "b-linked.org",
+        "a-skipped.org",
+    ]
+    assert "Reason: reason for a-skipped.org" in text
+    assert text.startswith(
+        "# Outreach for My Notes\n\nGenerated 2024-03-01 by mkdocs-backlinks. "
+        "2 notes to send, 6 contacts in all.\n"
+    )
+    assert "Done? `mkdocs-backlinks mark f-new.org --status sent`" in text
+    assert "| d-sent.org | 1 | 1 | 2024-03-02 | 0 |" in text
+    assert "| f-new.org | 1 | 1 | never | 0 |" in text
+    assert text.endswith("\n") and not text.endswith("\n\n")
+
+
+def test_render_markdown_escapes_brackets_in_titles() -> None:
+    ledger = merge_build(Ledger(), [seen("https://x.org/a", "index.md", "see [1]")], DAY1)
+    text = render_markdown(report_of(ledger))
+    assert "- [see \\[1\\]](https://x.org/a)" in text
+
+
+def test_report_summary_and_done_statuses() -> None:
+    ledger = marked_everywhere()
+    report = report_of(ledger)
+    assert report["summary"] == {
+        "contacts": 6,
+        "citations": 6,
+        "by_status": dict.fromkeys(STATUSES, 1),
+        "to_do": 2,
+    }
+    assert [row["done"] for row in report["contacts"]] == [False, False, True, True, True, True]
+    assert report_of(ledger, done_statuses=("sent",))["summary"]["to_do"] == 5
+    assert report_of(ledger, done_statuses=())["summary"]["to_do"] == 6
+
+
+def test_report_leaves_out_excluded_sites_and_their_subdomains() -> None:
+    observed = [
+        seen("https://example.org/a", "a.md"),
+        seen("https://docs.example.org/b", "a.md"),
+        seen("https://other.net/c", "a.md"),
+    ]
+    ledger = merge_build(Ledger(), observed, DAY1)
+    report = report_of(ledger, exclude_sites=("example.org",))
+    assert [row["id"] for row in report["contacts"]] == ["other.net"]
+    assert [rel["site"] for rel in report["relationships"]] == ["other.net"]
+    assert report["summary"]["contacts"] == 1
+
+
+def test_uncited_contacts_are_not_to_do_and_say_so() -> None:
+    first = merge_build(Ledger(), BASIC, DAY1)
+    ledger = merge_build(first, BASIC[1:], DAY2)
+    report = report_of(ledger)
+    alpha = next(row for row in report["contacts"] if row["id"] == "alpha.org")
+    assert alpha["cited"] is False
+    assert alpha["suggestions"] == ["no longer cited"]
+    assert report["summary"]["to_do"] == 2
+    # Uncited contacts come last within their status.
+    assert [row["id"] for row in report["contacts"]] == ["beta.net", "gamma.io", "alpha.org"]
+
+
+def test_many_pages_suggestion() -> None:
+    observed = [seen("https://x.org/a", f"p{i}.md") for i in range(3)]
+    report = report_of(merge_build(Ledger(), observed, DAY1))
+    assert report["contacts"][0]["suggestions"] == ["cited in 3 pages, never contacted"]
+    assert report["relationships"] == [
+        {
+            "site": "x.org",
+            "citations": 3,
+            "pages": 3,
+            "last_told": None,
+            "mentions": 0,
+            "status": "new",
+            "suggestions": ["cited in 3 pages, never contacted"],
+        }
+    ]
+    two = report_of(merge_build(Ledger(), observed[:2], DAY1))
+    assert two["contacts"][0]["suggestions"] == []
+
+
+def test_render_csv_parses_back_with_the_right_columns() -> None:
+    ledger = mark(merge_build(Ledger(), BASIC, DAY1), "beta.net", "skipped", DAY2, 'said "no", ok')
+    report = report_of(ledger)
+    text = render_csv(report)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == list(CSV_COLUMNS)
+    assert rows[0] == [
+        "id", "site", "name", "email", "status", "reason", "cited", "first_seen", "last_seen",
+        "last_told", "works", "pages", "suggestions", "subject", "note", "mark_command",
+    ]  # fmt: skip
+    records = list(csv.DictReader(io.StringIO(text)))
+    assert [r["id"] for r in records] == ["alpha.org", "gamma.io", "beta.net"]
+    beta = records[2]
+    assert beta["status"] == "skipped"
+    assert beta["reason"] == 'said "no", ok'
+    assert beta["cited"] == "yes"
+    assert beta["works"] == "https://beta.net/"
+    assert beta["pages"] == "https://me.example/"
+    assert beta["mark_command"] == "mkdocs-backlinks mark beta.net --status sent"
+    gamma = records[1]
+    assert gamma["subject"] == 'I mentioned your work in "Title of notes"'
+    assert gamma["note"] == report["contacts"][1]["note"]["body"]
+    assert gamma["note"].count("\n") > 3  # the multi-line note survives the round trip
+    assert len(records) == 3
+
+
+def test_render_table_columns() -> None:
+    report = report_of(mark(merge_build(Ledger(), BASIC, DAY1), "beta.net", "sent", DAY2))
+    lines = render_table(report["contacts"]).splitlines()
+    assert lines[0].split() == ["ID", "STATUS", "CITED", "PAGES", "EMAIL", "SUGGESTION"]
+    assert [line.split() for line in lines[1:]] == [
+        ["alpha.org", "new", "yes", "1", "-", "-"],
+        ["gamma.io", "new", "yes", "1", "-", "-"],
+        ["beta.net", "sent", "yes", "1", "-", "-"],
+    ]
+
+
+def test_filter_rows_by_status_and_site() -> None:
+    report = report_of(mark(merge_build(Ledger(), BASIC, DAY1), "beta.net", "sent", DAY2))
+    ids = lambda r: [row["id"] for row in r["contacts"]]  # noqa: E731
+    assert ids(filter_rows(report, ["sent"])) == ["beta.net"]
+    assert ids(filter_rows(report, ["new", "sent"])) == ["alpha.org", "gamma.io", "beta.net"]
+    assert ids(filter_rows(report, [], "gamma.io")) == ["gamma.io"]
+    assert ids(filter_rows(report, [], "GAMMA.IO")) == ["gamma.io"]
+    assert ids(filter_rows(report, ["sent"], "gamma.io")) == []
+    assert filter_rows(report, ["sent"])["summary"] == report["summary"]
+
+
+def test_note_names_work_page_url_and_context() -> None:
+    report = report_of(merge_build(Ledger(), BASIC, DAY1))
+    gamma = next(row for row in report["contacts"] if row["id"] == "gamma.io")
+    assert gamma["note"]["subject"] == 'I mentioned your work in "Title of notes"'
+    assert gamma["note"]["body"] == (
+        "Hi there,\n"
+        "\n"
+        'I\'m Ada, and I write My Notes. I recently linked to "paper" (https://gamma.io/paper).\n'
+        "\n"
+        'In "Title of notes" (https://me.example/notes/) I wrote:\n'
+        "\n"
+        "> About paper.\n"
+        "\n"
+        "Thanks for writing it. It helped me, and I wanted you to know it's being read and "
+        "passed on. No need to reply, unless you spot something I got wrong.\n"
+        "\n"
+        "Thanks,\n"
+        "Ada\n"
+        "https://me.example/\n"
+    )
+    beta = next(row for row in report["contacts"] if row["id"] == "beta.net")
+    assert "I recently linked to your site (https://beta.net/)." in beta["note"]["body"]
+
+
+def test_note_writer_reads_subject_and_tidies_blank_lines(tmp_path: Path) -> None:
+    template = tmp_path / "note.txt"
+    template.write_text(
+        "\n\nSUBJECT:   Hello {{ contact.site }}  \n\n\n\nLine one.   \n\n\n\nLine two.\n\n\n",
+        encoding="utf-8",
+    )
+    writer = NoteWriter(template)
+    subject, body = writer.write({"contact": {"site": "x.org"}})
+    assert subject == "Hello x.org"
+    assert body == "Line one.\n\nLine two.\n"
+
+
+def test_note_writer_without_subject_line(tmp_path: Path) -> None:
+    template = tmp_path / "note.txt"
+    template.write_text("Hi {{ contact.site }}.\n", encoding="utf-8")
+    assert NoteWriter(template).write({"contact": {"site": "x.org"}}) == ("", "Hi x.org.\n")
+
+
+def test_note_writer_rejects_syntax_errors_naming_the_file(tmp_path: Path) -> None:
+    template = tmp_path / "note.txt"
+    template.write_text("{% if %}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"Cannot load the note template .*note\.txt"):
+        NoteWriter(template)
+
+
+# --------------------------------------------------------------------------- mark_command
+
+
+def test_mark_command_plain() -> None:
+    assert (
+        mark_command("alpha.org", "mkdocs.yml") == "mkdocs-backlinks mark alpha.org --status sent"
+    )
+    assert mark_command("alpha.org", "") == "mkdocs-backlinks mark alpha.org --status sent"
+    assert (
+        mark_command("alpha.org", "other.yml")
+        == "mkdocs-backlinks mark alpha.org --status sent -f other.yml"
+    )
+
+
+@pytest.mark.parametrize(
+    ("contact_id", "quoted"),
+    [
+        ("o'brien blog", "'o'\\''brien blog'"),
+        ("a b", "'a b'"),
+        ("$HOME", "'$HOME'"),
+        ("x;rm -rf", "'x;rm -rf'"),
+        ("back`tick`", "'back`tick`'"),
+        ("", "''"),
+        ("host:8080", "host:8080"),
+    ],
+)
+def test_mark_command_quotes_odd_ids(contact_id: str, quoted: str) -> None:
+    command = mark_command(contact_id, "my site.yml")
+    assert command == f"mkdocs-backlinks mark {quoted} --status sent -f 'my site.yml'"
+    # A shell gives back exactly the id and the file name.
+    assert shlex.split(command) == [
+        "mkdocs-backlinks",
+        "mark",
+        contact_id,
+        "--status",
+        "sent",
+        "-f",
+        "my site.yml",
+    ]
