@@ -22,8 +22,8 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
 from mkdocs_backlinks.graph import Link
-from mkdocs_backlinks.snippets import Sentences, collapse
-from mkdocs_backlinks.urls import SiteMap, Target, domain_matches, host_of
+from mkdocs_backlinks.snippets import Sentences, collapse, sentence_around
+from mkdocs_backlinks.urls import SiteMap, domain_matches, host_of
 
 # Elements that start a new context for the sentence around a link.
 BLOCK_TAGS = frozenset(
@@ -107,10 +107,22 @@ class LinkCollector:
     each page's conversion and the Markdown extension calls `collect` in between."""
 
     def __init__(self, site: SiteMap, rules: Rules) -> None:
-        self.site = site
         self.rules = rules
+        self.excluded_targets: frozenset[str] = frozenset()
+        self.site = site
         self._page: str | None = None
         self._links: list[Link] = []
+
+    @property
+    def site(self) -> SiteMap:
+        """The pages of the build; setting it also works out which pages are excluded targets."""
+        return self._site
+
+    @site.setter
+    def site(self, site: SiteMap) -> None:
+        self._site = site
+        # Matched once per page here rather than once per link during collection.
+        self.excluded_targets = frozenset(p for p in site.pages if self.rules.excluded_target(p))
 
     def extension(self) -> Extension:
         """The Markdown extension to add to `markdown_extensions`."""
@@ -140,8 +152,10 @@ class LinkCollector:
         rules = self.rules
         contexts: dict[str, str] = {}  # one string object per distinct context, to save memory
         limit = rules.snippet_length
+        excluded = self.excluded_targets
         for block in blocks:
-            sentences = Sentences(block.text)
+            # One link: two regex searches; several: index the block's sentences once.
+            sentences = Sentences(block.text) if len(block.links) > 1 else None
             for raw in block.links:
                 if raw.classes and rules.opt_out_class in raw.classes.split():
                     continue
@@ -149,30 +163,37 @@ class LinkCollector:
                 if rel and rules.ignore_rel.intersection(rel):
                     continue
                 target = self.site.resolve(raw.href, src)
-                if target is None or not self._wanted(target, src):
+                if target is None:
+                    continue
+                if target.internal:
+                    if target.target == src or target.target in excluded:
+                        continue
+                elif not self._wanted_outside(target.target):
                     continue
                 text = collapse(block.text[raw.start : raw.end])
-                context = sentences.around(raw.start, raw.end, limit)
+                if sentences is None:
+                    context = sentence_around(block.text, raw.start, raw.end, limit)
+                else:
+                    context = sentences.around(raw.start, raw.end, limit)
                 context = contexts.setdefault(context, context)
+                # Positional: this runs for every link of the site.
                 yield Link(
-                    source=src,
-                    href=raw.href.strip(),
-                    target=target.target,
-                    anchor=target.anchor,
-                    text=text,
-                    context=context,
-                    section=raw.section,
-                    rel=rel,
-                    internal=target.internal,
+                    src,
+                    raw.href.strip(),
+                    target.target,
+                    target.anchor,
+                    text,
+                    context,
+                    raw.section,
+                    rel,
+                    target.internal,
                 )
 
-    def _wanted(self, target: Target, src: str) -> bool:
-        if target.internal:
-            return target.target != src and not self.rules.excluded_target(target.target)
+    def _wanted_outside(self, url: str) -> bool:
         rules = self.rules
-        if rules.exclude_domains and domain_matches(host_of(target.target), rules.exclude_domains):
+        if rules.exclude_domains and domain_matches(host_of(url), rules.exclude_domains):
             return False
-        return not any(p.search(target.target) for p in rules.exclude_urls)
+        return not any(p.search(url) for p in rules.exclude_urls)
 
 
 class _TreeReader:

@@ -43,8 +43,13 @@ def sentence_around(text: str, start: int, end: int, limit: int) -> str:
 
     When the sentence is longer than `limit`, a window centred on the link is kept, cut at word
     boundaries, with an ellipsis on each cut side, so the reader still sees the linked words.
+    For several links in one text, `Sentences` finds the boundaries once.
     """
-    return Sentences(text).around(start, end, limit)
+    begin = 0
+    for match in _SENTENCE_END.finditer(text, 0, start):
+        begin = match.end()
+    after = _SENTENCE_END.search(text, end)
+    return _cut(text, begin, after.end(1) if after else len(text), start, end, limit)
 
 
 def _cut(text: str, begin: int, finish: int, start: int, end: int, limit: int) -> str:
