@@ -25,6 +25,7 @@ from mkdocs_backlinks.outreach import (
     build_report,
     data_folder,
     filter_rows,
+    lists_for,
     render_csv,
     render_markdown,
     render_table,
@@ -119,9 +120,10 @@ def run_mark(args: argparse.Namespace) -> int:
     settings = settings_for(plugin.config, config)
     ledger = load_ledger(path)
     updated = mark(ledger, args.contact, args.status, settings.today, args.reason)
-    save_ledger(path, updated)
     # Keep the lists in step with the ledger without a rebuild.
-    write_lists(path.parent, build_report(updated, settings, NoteWriter(settings.note_template)))
+    updated, report = lists_for(updated, settings, NoteWriter(settings.note_template))
+    save_ledger(path, updated)
+    write_lists(path.parent, report)
     contact = next(c for c in updated.contacts.values() if c != ledger.contacts.get(c.id))
     print(f"{contact.id}: {args.status}" + (f" ({args.reason})" if args.reason else ""))
     return 0

@@ -9,6 +9,7 @@ is damaged or from a newer version stops the build and is never overwritten.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -93,12 +94,27 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
+class ListsState:
+    """What made the outreach lists on disk, so an unchanged build can leave them alone."""
+
+    fingerprint: str = ""
+    contacts: int = 0
+    to_do: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Ledger:
-    """The whole ledger: contacts and works, keyed by id and URL."""
+    """The whole ledger: contacts and works, keyed by id and URL.
+
+    `observed` is a digest of the citations of the build that last changed it: a build that
+    sees the same citations knows, from the file's first line alone, that nothing changed.
+    """
 
     contacts: Mapping[str, Contact] = field(default_factory=dict)
     works: Mapping[str, Work] = field(default_factory=dict)
     last_build: str = ""
+    observed: str = ""
+    lists: ListsState = ListsState()
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +132,19 @@ class Observed:
 # ----------------------------------------------------------------------------- merge
 
 
+def observed_digest(observed: Iterable[Observed]) -> str:
+    """A digest of a build's citations, in the order given."""
+    digest = hashlib.sha256()
+    for item in observed:
+        digest.update(
+            "\x1f".join(
+                (item.url, item.page, item.page_title, item.page_url, item.text, item.context)
+            ).encode()
+        )
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
 def merge_build(
     ledger: Ledger, observed: Iterable[Observed], today: str, contact_of: Any = site_of
 ) -> Ledger:
@@ -129,6 +158,7 @@ def merge_build(
       rebuilding the same site gives the same file.
     - Statuses the author set are never changed here.
     """
+    observed = list(observed)
     by_url: dict[str, list[Citation]] = {}
     for item in observed:
         url = normalise_url(item.url)
@@ -181,7 +211,13 @@ def merge_build(
             cited=cid in cited_contacts,
             history=(Event(today, "new"),),
         )
-    return Ledger(dict(sorted(contacts.items())), dict(sorted(works.items())), today)
+    return Ledger(
+        dict(sorted(contacts.items())),
+        dict(sorted(works.items())),
+        today,
+        observed_digest(observed),
+        ledger.lists,
+    )
 
 
 def _with_status(contact: Contact, status: str, today: str, reason: str = "") -> Contact:
@@ -221,7 +257,7 @@ def mark(ledger: Ledger, ref: str, status: str, today: str, reason: str = "") ->
     contact = find_contact(ledger, ref)
     contacts = dict(ledger.contacts)
     contacts[contact.id] = _with_status(contact, status, today, reason)
-    return Ledger(contacts, ledger.works, ledger.last_build)
+    return replace(ledger, contacts=contacts)
 
 
 # ----------------------------------------------------------------------------- disk
@@ -240,6 +276,11 @@ def load_ledger(path: Path) -> Ledger:
         ) from exc
     except OSError as exc:
         raise LedgerError(f"Cannot read the ledger {path}: {exc}") from exc
+    return parse_ledger(text, path)
+
+
+def parse_ledger(text: str, path: Path) -> Ledger:
+    """Validate ledger `text` read from `path` (named in errors)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -261,6 +302,51 @@ def load_ledger(path: Path) -> Ledger:
         ) from exc
 
 
+def _head(ledger: Ledger) -> dict[str, Any]:
+    lists = ledger.lists
+    return {
+        "schema": LEDGER_SCHEMA,
+        "version": LEDGER_VERSION,
+        "last_build": ledger.last_build,
+        "observed": ledger.observed,
+        "lists": {
+            "fingerprint": lists.fingerprint,
+            "contacts": lists.contacts,
+            "to_do": lists.to_do,
+        },
+    }
+
+
+def read_head(path: Path) -> Ledger | None:
+    """The ledger's first line only (dates, digests, list state), without its records.
+
+    None when the file is missing or the line is not what this version writes; the caller
+    then reads the whole file, which reports any damage properly.
+    """
+    try:
+        with path.open(encoding="utf-8") as handle:
+            line = handle.readline()
+        data = json.loads(line.rstrip().rstrip(",") + "}")
+        lists = data.get("lists", {})
+        return Ledger(
+            last_build=_date(data.get("last_build"), "'last_build'"),
+            observed=_str(data.get("observed", ""), "'observed'"),
+            lists=ListsState(
+                _str(lists.get("fingerprint", ""), "fingerprint"),
+                int(lists.get("contacts", 0)),
+                int(lists.get("to_do", 0)),
+            ),
+        )
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def with_head(text: str, ledger: Ledger) -> str:
+    """The ledger file `text` with its first line replaced by `ledger`'s head."""
+    head = json.dumps(_head(ledger), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return head[:-1] + ",\n" + text.partition("\n")[2]
+
+
 def save_ledger(path: Path, ledger: Ledger) -> None:
     """Write the ledger atomically."""
     write_text_atomic(path, dumps(ledger))
@@ -272,7 +358,7 @@ def dumps(ledger: Ledger) -> str:
     One record a line keeps a review diff to the records that changed, and lets the fast C
     JSON encoder do the work (an indented dump is several times slower on a large site).
     """
-    head = {"schema": LEDGER_SCHEMA, "version": LEDGER_VERSION, "last_build": ledger.last_build}
+    head = _head(ledger)
     contacts = (
         (
             cid,
@@ -329,6 +415,12 @@ def _status(value: Any, where: str) -> str:
     if status not in STATUSES:
         raise ValueError(f"{where} has unknown status {status!r}")
     return status
+
+
+def _int(value: Any, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{what} must be a whole number, not {type(value).__name__}")
+    return value
 
 
 def _date(value: Any, what: str) -> str:
@@ -418,4 +510,15 @@ def _decode(data: Any) -> Ledger:
             cited=_bool(raw["cited"], f"cited of {url!r}"),
             citations=citations,
         )
-    return Ledger(contacts, works, _date(data.get("last_build"), "'last_build'"))
+    lists = _dict(data.get("lists", {}), "'lists'")
+    return Ledger(
+        contacts,
+        works,
+        _date(data.get("last_build"), "'last_build'"),
+        _str(data.get("observed", ""), "'observed'"),
+        ListsState(
+            _str(lists.get("fingerprint", ""), "'lists.fingerprint'"),
+            _int(lists.get("contacts", 0), "'lists.contacts'"),
+            _int(lists.get("to_do", 0), "'lists.to_do'"),
+        ),
+    )

@@ -30,11 +30,17 @@ from mkdocs_backlinks.ledger import (
     STATUSES,
     Contact,
     Ledger,
+    LedgerError,
+    ListsState,
     Observed,
     Work,
     dumps,
     load_ledger,
     merge_build,
+    observed_digest,
+    parse_ledger,
+    read_head,
+    with_head,
 )
 from mkdocs_backlinks.storage import write_text_atomic
 from mkdocs_backlinks.urls import domain_matches, site_of
@@ -474,11 +480,13 @@ def observed_citations(graph: LinkGraph, site_url: str | None) -> list[Observed]
 
 
 class OutreachDesk:
-    """Loads the ledger before the build and records the build into it afterwards.
+    """Checks the ledger before the build and records the build into it afterwards.
 
-    Writes only what changed: the ledger when its text differs from the file, the lists when
-    the ledger or the settings that shape the notes differ from what made the current lists.
-    A rebuild of an unchanged site writes nothing here.
+    Built for the common case, a rebuild that changes nothing: the ledger is validated before
+    the build (while memory is still low) and then let go; after the build, a digest of the
+    build's citations is compared with the one in the ledger's first line, and when they match
+    and the lists are up to date, at most that one line is rewritten. Only a build that changes
+    something loads the whole ledger again, merges, and rewrites what changed.
     """
 
     def __init__(self, folder: Path, settings: Settings) -> None:
@@ -486,53 +494,93 @@ class OutreachDesk:
         self.path = folder / LEDGER_FILE
         self.settings = settings
         self.writer = NoteWriter(settings.note_template)
-        self.ledger = Ledger()
-        self._text = ""
+        self._body_hash = ""
 
     def load(self) -> None:
-        """Read the ledger now, so a damaged one stops the build before any work is done."""
-        self.ledger = load_ledger(self.path)
-        self._text = dumps(self.ledger) if self.path.exists() else ""
+        """Validate the ledger now, so a damaged one stops the build before any work."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self._body_hash = ""
+            return
+        except UnicodeDecodeError:
+            load_ledger(self.path)  # raises the LedgerError that explains it
+            raise
+        except OSError as exc:
+            raise LedgerError(f"Cannot read the ledger {self.path}: {exc}") from exc
+        parse_ledger(text, self.path)
+        self._body_hash = _body_hash(text)
 
     def record(self, observed: list[Observed]) -> dict[str, Any]:
-        """Merge this build, save what changed, and return the list's summary."""
-        before = set(self.ledger.contacts)
-        merged = merge_build(self.ledger, observed, self.settings.today)
-        text = dumps(merged)
-        fingerprint = self._fingerprint(text)
-        report = self._current_report(fingerprint)
-        fresh = report is None
-        if report is None:  # made before anything is written: if a note fails, nothing is
+        """Record this build; return the summary for the build's log line."""
+        digest = observed_digest(observed)
+        head = read_head(self.path) if self._body_hash else None
+        lists_ok = all((self.folder / name).exists() for name in LIST_FILES)
+        if (
+            head is not None
+            and head.observed == digest
+            and lists_ok
+            and head.lists.fingerprint == self._fingerprint(self._body_hash)
+        ):
+            if head.last_build != self.settings.today:
+                text = self.path.read_text(encoding="utf-8")
+                write_text_atomic(
+                    self.path, with_head(text, replace(head, last_build=self.settings.today))
+                )
+            return {"contacts": head.lists.contacts, "to_do": head.lists.to_do, "new_contacts": 0}
+        return self._record_changes(observed, lists_ok)
+
+    def _record_changes(self, observed: list[Observed], lists_ok: bool) -> dict[str, Any]:
+        old = load_ledger(self.path)
+        merged = merge_build(old, observed, self.settings.today)
+        fingerprint = self._fingerprint(_body_hash(dumps(merged)))
+        report = None
+        if not lists_ok or fingerprint != old.lists.fingerprint:
+            # Made before anything is written: if a note fails, nothing is.
             report = build_report(merged, self.settings, self.writer)
-            report["fingerprint"] = fingerprint
-        if text != self._text:
+            summary = report["summary"]
+            merged = replace(
+                merged, lists=ListsState(fingerprint, summary["contacts"], summary["to_do"])
+            )
+        text = dumps(merged)
+        if not self.path.exists() or text != self.path.read_text(encoding="utf-8"):
             write_text_atomic(self.path, text)
-            self._text = text
-        self.ledger = merged
-        if fresh:
+        self._body_hash = _body_hash(text)
+        if report is not None:
             write_lists(self.folder, report)
-        summary: dict[str, Any] = dict(report["summary"])
-        summary["new_contacts"] = len(set(merged.contacts) - before)
-        return summary
+        return {
+            "contacts": merged.lists.contacts,
+            "to_do": merged.lists.to_do,
+            "new_contacts": len(set(merged.contacts) - set(old.contacts)),
+        }
 
-    def _fingerprint(self, ledger_text: str) -> str:
-        """What the lists are made from: the ledger (less its first line, which holds the
-        build date), the settings (less today's date), the note template, the version."""
-        digest = hashlib.sha256()
-        digest.update(ledger_text.partition("\n")[2].encode())
-        digest.update(repr(replace(self.settings, today="")).encode())
-        digest.update(self.writer.source.encode())
-        digest.update(__version__.encode())
-        return digest.hexdigest()
+    def _fingerprint(self, body_hash: str) -> str:
+        return lists_fingerprint(body_hash, self.settings, self.writer)
 
-    def _current_report(self, fingerprint: str) -> dict[str, Any] | None:
-        """The report already on disk, if it was made from the same inputs."""
-        if not all((self.folder / name).exists() for name in LIST_FILES):
-            return None
-        try:
-            current = json.loads((self.folder / "outreach.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if isinstance(current, dict) and current.get("fingerprint") == fingerprint:
-            return current
-        return None
+
+def lists_fingerprint(body_hash: str, settings: Settings, writer: NoteWriter) -> str:
+    """What the lists are made from: the ledger's records, the settings (less today's date),
+    the note template and the plugin version."""
+    digest = hashlib.sha256()
+    digest.update(body_hash.encode())
+    digest.update(repr(replace(settings, today="")).encode())
+    digest.update(writer.source.encode())
+    digest.update(__version__.encode())
+    return digest.hexdigest()
+
+
+def _body_hash(ledger_text: str) -> str:
+    """A digest of the ledger's records: everything after its first line."""
+    return hashlib.sha256(ledger_text.partition("\n")[2].encode()).hexdigest()
+
+
+def lists_for(
+    ledger: Ledger, settings: Settings, writer: NoteWriter
+) -> tuple[Ledger, dict[str, Any]]:
+    """The report for `ledger`, and the ledger with its list state updated to match (for
+    commands such as `mark` that change the ledger outside a build)."""
+    report = build_report(ledger, settings, writer)
+    fingerprint = lists_fingerprint(_body_hash(dumps(ledger)), settings, writer)
+    summary = report["summary"]
+    state = ListsState(fingerprint, summary["contacts"], summary["to_do"])
+    return replace(ledger, lists=state), report

@@ -144,7 +144,10 @@ def test_merging_on_a_later_day_only_moves_last_build() -> None:
     old, new = dumps(first).splitlines(), dumps(later).splitlines()
     assert len(old) == len(new)
     assert [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b] == [0]
-    assert new[0] == '{"last_build":"2024-03-02","schema":"mkdocs-backlinks/ledger","version":1,'
+    head = json.loads(new[0].rstrip(",") + "}")
+    assert head["last_build"] == "2024-03-02"
+    assert head["schema"] == "mkdocs-backlinks/ledger" and head["version"] == 1
+    assert head["observed"] == first.observed != ""  # the same citations, the same digest
 
 
 def test_same_work_cited_from_two_pages_gives_two_sorted_citations() -> None:
@@ -422,7 +425,15 @@ def test_saved_file_is_the_documented_schema(tmp_path: Path) -> None:
     assert data["schema"] == LEDGER_SCHEMA == "mkdocs-backlinks/ledger"
     assert data["version"] == LEDGER_VERSION == 1
     assert data["last_build"] == DAY3
-    assert set(data) == {"schema", "version", "last_build", "contacts", "works"}
+    assert set(data) == {
+        "schema",
+        "version",
+        "last_build",
+        "observed",
+        "lists",
+        "contacts",
+        "works",
+    }
     assert data["contacts"]["beta.net"] == {
         "site": "beta.net",
         "status": "skipped",
@@ -462,7 +473,8 @@ def test_dumps_is_one_record_a_line_and_stable_whatever_the_insertion_order() ->
     first = dumps(ledger)
     assert dumps(ledger) == first
     lines = first.splitlines()
-    assert lines[0] == '{"last_build":"2024-03-03","schema":"mkdocs-backlinks/ledger","version":1,'
+    assert lines[0].startswith('{"last_build":"2024-03-03","lists":{')
+    assert lines[0].endswith('"schema":"mkdocs-backlinks/ledger","version":1,')
     assert lines[1] == '"contacts":{'
     contact_lines = lines[2 : 2 + len(ledger.contacts)]
     assert [line.split('"', 2)[1] for line in contact_lines] == sorted(ledger.contacts)
