@@ -496,6 +496,21 @@ class OutreachDesk:
         self.writer = NoteWriter(settings.note_template)
         self._body_hash = ""
 
+    @classmethod
+    def for_config(cls, options: BacklinksConfig, config: MkDocsConfig) -> OutreachDesk:
+        """The desk for a build; ValueError (starting with the option's name) when the data
+        folder would be published or the note template does not load."""
+        folder = data_folder(options, config)
+        if folder.is_relative_to(Path(config.docs_dir).resolve()):
+            raise ValueError(
+                f"'data_dir': {folder} is inside docs_dir, where the private ledger and "
+                "outreach list would be published. Choose a folder beside mkdocs.yml."
+            )
+        try:
+            return cls(folder, settings_for(options, config))
+        except ValueError as exc:
+            raise ValueError(f"'outreach.note_template': {exc}") from exc
+
     def load(self) -> None:
         """Validate the ledger now, so a damaged one stops the build before any work."""
         try:

@@ -25,12 +25,7 @@ from mkdocs_backlinks.collect import LinkCollector, Rules
 from mkdocs_backlinks.config import BacklinksConfig, PageOptions, PageOptionsError, page_options
 from mkdocs_backlinks.graph import LinkGraph, PageInfo
 from mkdocs_backlinks.ledger import LedgerError
-from mkdocs_backlinks.outreach import (
-    OutreachDesk,
-    data_folder,
-    observed_citations,
-    settings_for,
-)
+from mkdocs_backlinks.outreach import OutreachDesk, observed_citations
 from mkdocs_backlinks.render import TEMPLATES_DIR, PageSections, SectionRenderer, fill, mark_end
 from mkdocs_backlinks.storage import dump_json_lines, write_text_atomic
 from mkdocs_backlinks.urls import SiteMap
@@ -76,20 +71,12 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         config.markdown_extensions.append(self.collector.extension())  # type: ignore[arg-type]
         # Appended, not prepended: a `backlinks/*.html` in the user's custom_dir or theme wins.
         config.theme.dirs.append(str(TEMPLATES_DIR))
-        folder = data_folder(self.config, config)
-        if folder.is_relative_to(Path(config.docs_dir).resolve()):
-            raise PluginError(
-                f"Plugin 'backlinks' option 'data_dir': {folder} is inside docs_dir, where the "
-                "private ledger and outreach list would be published. Choose a folder beside "
-                "mkdocs.yml."
-            )
         outreach = self.config.outreach
         if outreach.enabled and (self.command != "serve" or outreach.on_serve):
             try:
-                self.desk = OutreachDesk(folder, settings_for(self.config, config))
-            except ValueError as exc:  # the author's note template does not load
-                message = f"Plugin 'backlinks' option 'outreach.note_template': {exc}"
-                raise PluginError(message) from exc
+                self.desk = OutreachDesk.for_config(self.config, config)
+            except ValueError as exc:  # the message names the option
+                raise PluginError(f"Plugin 'backlinks' option {exc}") from exc
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
