@@ -299,18 +299,8 @@ class _TreeReader:
         section = self.section
         for index, anchor in enumerate(anchors):
             inside = len(pieces[2 * index + 1])
-            href = anchor.get("href")
-            if href is not None:
-                links.append(
-                    _RawLink(
-                        _unescape(href),
-                        anchor.get("class", ""),
-                        anchor.get("rel", ""),
-                        size,
-                        size + inside,
-                        section,
-                    )
-                )
+            if anchor.get("href") is not None:
+                links.append(_raw_link(anchor, size, size + inside, section))
             size += inside + len(pieces[2 * index + 2])
         if links:
             self.blocks.append(_Block("".join(pieces), links))
@@ -370,18 +360,8 @@ class _TreeReader:
                 elif tag == "a":
                     start = size
                     visit(child)
-                    href = child.get("href")
-                    if href is not None:
-                        links.append(
-                            _RawLink(
-                                _unescape(href),
-                                child.get("class", ""),
-                                child.get("rel", ""),
-                                start,
-                                size,
-                                self.section,
-                            )
-                        )
+                    if child.get("href") is not None:
+                        links.append(_raw_link(child, start, size, self.section))
                 elif tag in SKIP_TAGS:
                     text = "".join(child.itertext())
                     parts.append(text)
@@ -442,6 +422,18 @@ class _TreeReader:
             self.blocks.extend(parser.finish())
             self.section = parser.section
         return ""
+
+
+def _raw_link(anchor: etree.Element, start: int, end: int, section: str) -> _RawLink:
+    """A link found as an <a> element of the tree (it has an href)."""
+    return _RawLink(
+        _unescape(anchor.get("href", "")),
+        anchor.get("class", ""),
+        anchor.get("rel", ""),
+        start,
+        end,
+        section,
+    )
 
 
 def _only_blocks(block: etree.Element) -> bool:

@@ -466,21 +466,8 @@ class _WatchedConnection(HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    """The same for HTTPS (urllib3's HTTPS class does not derive from a mixin we can use)."""
-
-    backlinks_watchdog: _Watchdog | None = None
-
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _on_new_socket(self, sock)
-        return sock
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        attempt = _current_attempt()
-        if attempt is not None and self.sock is not None:
-            attempt.watchdog.watch(self, self.sock)
-        super().request(*args, **kwargs)
+class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
+    """The same for HTTPS: the checks above run before urllib3's TLS connection code."""
 
 
 def _on_new_socket(conn: _Watched, sock: socket.socket) -> None:

@@ -43,6 +43,16 @@ class Citation:
     text: str
     context: str
 
+    def record(self) -> dict[str, str]:
+        """As stored in the ledger and shown in the outreach report."""
+        return {
+            "page": self.page,
+            "page_title": self.page_title,
+            "page_url": self.page_url,
+            "text": self.text,
+            "context": self.context,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Work:
@@ -387,16 +397,7 @@ def dumps(ledger: Ledger) -> str:
                 "first_seen": w.first_seen,
                 "last_seen": w.last_seen or None,
                 "cited": w.cited,
-                "citations": [
-                    {
-                        "page": c.page,
-                        "page_title": c.page_title,
-                        "page_url": c.page_url,
-                        "text": c.text,
-                        "context": c.context,
-                    }
-                    for c in w.citations
-                ],
+                "citations": [c.record() for c in w.citations],
             },
         )
         for url, w in ledger.works.items()

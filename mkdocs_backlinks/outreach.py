@@ -203,16 +203,7 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> dict
                 "title": work.citations[0].text if work.citations else "",
                 "home": urlsplit(work.url).path in ("", "/"),
                 "cited": work.cited,
-                "citations": [
-                    {
-                        "page": c.page,
-                        "page_title": c.page_title,
-                        "page_url": c.page_url,
-                        "text": c.text,
-                        "context": c.context,
-                    }
-                    for c in work.citations
-                ],
+                "citations": [c.record() for c in work.citations],
             }
             for work in works
         ]
