@@ -275,10 +275,16 @@ def mark(ledger: Ledger, ref: str, status: str, today: str, reason: str = "") ->
 
 def load_ledger(path: Path) -> Ledger:
     """Read and validate the ledger; a missing file is an empty ledger."""
+    text = read_ledger_text(path)
+    return Ledger() if text is None else parse_ledger(text, path)
+
+
+def read_ledger_text(path: Path) -> str | None:
+    """The ledger file's text, None when there is none; LedgerError when it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return Ledger()
+        return None
     except UnicodeDecodeError as exc:
         raise LedgerError(
             f"The ledger {path} is not UTF-8 text ({exc.reason} at byte {exc.start}). It was "
@@ -286,7 +292,6 @@ def load_ledger(path: Path) -> Ledger:
         ) from exc
     except OSError as exc:
         raise LedgerError(f"Cannot read the ledger {path}: {exc}") from exc
-    return parse_ledger(text, path)
 
 
 def parse_ledger(text: str, path: Path) -> Ledger:

@@ -30,7 +30,6 @@ from mkdocs_backlinks.ledger import (
     STATUSES,
     Contact,
     Ledger,
-    LedgerError,
     ListsState,
     Observed,
     Work,
@@ -40,6 +39,7 @@ from mkdocs_backlinks.ledger import (
     observed_digest,
     parse_ledger,
     read_head,
+    read_ledger_text,
     with_head,
 )
 from mkdocs_backlinks.storage import write_text_atomic
@@ -504,16 +504,10 @@ class OutreachDesk:
 
     def load(self) -> None:
         """Validate the ledger now, so a damaged one stops the build before any work."""
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        text = read_ledger_text(self.path)
+        if text is None:
             self._body_hash = ""
             return
-        except UnicodeDecodeError:
-            load_ledger(self.path)  # raises the LedgerError that explains it
-            raise
-        except OSError as exc:
-            raise LedgerError(f"Cannot read the ledger {self.path}: {exc}") from exc
         parse_ledger(text, self.path)
         self._body_hash = _body_hash(text)
 
@@ -539,7 +533,8 @@ class OutreachDesk:
     def _record_changes(self, observed: list[Observed], lists_ok: bool) -> dict[str, Any]:
         old = load_ledger(self.path)
         merged = merge_build(old, observed, self.settings.today)
-        fingerprint = self._fingerprint(_body_hash(dumps(merged)))
+        text = dumps(merged)
+        fingerprint = self._fingerprint(_body_hash(text))
         report = None
         if not lists_ok or fingerprint != old.lists.fingerprint:
             # Made before anything is written: if a note fails, nothing is.
@@ -548,7 +543,7 @@ class OutreachDesk:
             merged = replace(
                 merged, lists=ListsState(fingerprint, summary["contacts"], summary["to_do"])
             )
-        text = dumps(merged)
+            text = with_head(text, merged)  # the list state lives in the first line only
         if not self.path.exists() or text != self.path.read_text(encoding="utf-8"):
             write_text_atomic(self.path, text)
         self._body_hash = _body_hash(text)
