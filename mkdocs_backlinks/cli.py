@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +129,13 @@ def run_mark(args: argparse.Namespace) -> int:
     return 0
 
 
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "outreach": run_outreach,
+    "mark": run_mark,
+}
+"""Each subcommand's function; `build_parser` defines its arguments."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -136,9 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        if args.command == "outreach":
-            return run_outreach(args)
-        return run_mark(args)
+        return COMMANDS[args.command](args)
     except (CommandError, LedgerError, ValueError) as exc:
         print(f"mkdocs-backlinks: error: {exc}", file=sys.stderr)
         return 1

@@ -17,6 +17,8 @@ from mkdocs.config import base
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import BaseConfigOption, ValidationError
 
+from mkdocs_backlinks.network import IPNetwork, parse_networks
+
 REL_VALUES = ("nofollow", "sponsored", "ugc")
 """The `rel` values the `ignore_rel` option understands (the ones search engines define)."""
 
@@ -105,6 +107,22 @@ class RelativeFile(opt.Type[str]):
         if not text or text.startswith(("/", "\\")) or ".." in parts or ":" in text:
             raise ValidationError(f"'{text}' must be a relative path inside site_dir.")
         return text
+
+
+class NetworkList(BaseConfigOption[tuple[IPNetwork, ...]]):
+    """Networks in CIDR form (`10.1.0.0/16`, `fd00::/8`) that the address guard lets through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default: list[str] = []
+
+    def run_validation(self, value: object) -> tuple[IPNetwork, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValidationError("Expected a list of networks in CIDR form, like 10.1.0.0/16.")
+        try:
+            return parse_networks(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 _UNKNOWN_SUB_OPTION = re.compile(r"Sub-option '([^']*)': Unrecognised configuration name")
@@ -211,6 +229,18 @@ class BacklinksConfig(base.Config):
 
     outreach = opt.SubConfig(OutreachConfig)
     """The outreach notes and ledger."""
+
+    offline = opt.Type(bool, default=False)
+    """Never touch the network: use what the data and cache folders hold. The environment
+    variable MKDOCS_BACKLINKS_OFFLINE=1 does the same without editing mkdocs.yml."""
+
+    allow_networks = NetworkList()
+    """Private networks (CIDR) the plugin may connect to, say an intranet that pages cite.
+    Loopback, private, link-local and reserved addresses are refused unless listed here."""
+
+    cache_dir = opt.Type(str, default=".cache/backlinks")
+    """Disposable HTTP cache, relative to mkdocs.yml. Not to be committed: deleting it only
+    costs requests."""
 
     def validate(self) -> tuple[base.ConfigErrors, base.ConfigWarnings]:
         """Turn MkDocs' 'unrecognised option' warnings into errors.

@@ -1,0 +1,81 @@
+"""The network options shared by the build and the commands: offline, allow_networks, cache."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+from pathlib import Path
+
+import pytest
+from mkdocs.config import load_config
+
+from mkdocs_backlinks.config import BacklinksConfig
+from mkdocs_backlinks.network import (
+    add_network_arguments,
+    cache_folder,
+    http_options,
+    parse_network,
+    parse_networks,
+)
+from mkdocs_backlinks.plugin import BacklinksPlugin
+
+
+def test_parse_networks_sorts_and_dedupes() -> None:
+    nets = parse_networks(["127.0.0.0/8", "::1", "10.1.0.0/16", "127.0.0.0/8"])
+    assert nets == (
+        ipaddress.ip_network("10.1.0.0/16"),
+        ipaddress.ip_network("127.0.0.0/8"),
+        ipaddress.ip_network("::1/128"),
+    )
+
+
+@pytest.mark.parametrize("bad", ["10.1.2.3/16", "localhost", "10.0.0.0/33", "", "http://10.0.0.1/"])
+def test_parse_network_refuses_what_is_not_a_network(bad: str) -> None:
+    with pytest.raises(ValueError, match="CIDR"):
+        parse_network(bad)
+
+
+def test_cli_flag_is_repeatable_and_validated(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    add_network_arguments(parser)
+    args = parser.parse_args(["--allow-network", "127.0.0.0/8", "--allow-network", "fd00::/8"])
+    assert args.allow_networks == [
+        ipaddress.ip_network("127.0.0.0/8"),
+        ipaddress.ip_network("fd00::/8"),
+    ]
+    assert args.offline is False
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--allow-network", "10.1.2.3/16"])
+    assert "CIDR" in capsys.readouterr().err
+
+
+def test_bad_network_option_names_the_option_and_value() -> None:
+    cfg = BacklinksConfig()
+    cfg.load_dict({"allow_networks": ["127.0.0.0/8", "10.1.2.3/16"]})
+    failed, _warnings = cfg.validate()
+    assert [key for key, _ in failed] == ["allow_networks"]
+    assert "10.1.2.3/16" in str(failed[0][1])
+    cfg = BacklinksConfig()
+    cfg.load_dict({"allow_networks": "127.0.0.0/8"})
+    failed, _warnings = cfg.validate()
+    assert [key for key, _ in failed] == ["allow_networks"]
+
+
+def test_network_options_reach_the_http_layer(tmp_path: Path) -> None:
+    config_file = tmp_path / "mkdocs.yml"
+    config_file.write_text(
+        "site_name: t\nplugins:\n  - backlinks:\n      offline: true\n"
+        "      cache_dir: c\n      allow_networks: [127.0.0.0/8]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "docs").mkdir()
+    config = load_config(str(config_file))
+    plugin = config.plugins["backlinks"]
+    assert isinstance(plugin, BacklinksPlugin)
+    options = http_options(plugin.config, allow=[ipaddress.ip_network("10.0.0.0/8")])
+    assert options.offline is True
+    assert options.allow_networks == (
+        ipaddress.ip_network("127.0.0.0/8"),
+        ipaddress.ip_network("10.0.0.0/8"),
+    )
+    assert cache_folder(plugin.config, config) == tmp_path.resolve() / "c"
