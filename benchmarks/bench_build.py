@@ -402,9 +402,17 @@ def generate_site(docs_dir: Path, n_pages: int, seed: int) -> tuple[SiteStats, l
 
 
 def write_configs(
-    root: Path, indexes: list[PageSpec], nav_mode: str, plugin_options: dict[str, Any]
+    root: Path,
+    indexes: list[PageSpec],
+    nav_mode: str,
+    plugin_options: dict[str, Any],
+    baseline: tuple[str, ...] = (),
 ) -> dict[str, Path]:
-    """Write ``plain.yml`` and ``plugin.yml`` next to ``docs/``; return their paths."""
+    """Write ``plain.yml`` and ``plugin.yml`` next to ``docs/``; return their paths.
+
+    ``baseline`` names plugins both configs enable (``search``: the site as MkDocs' default
+    config builds it), so the comparison is "the same site without our plugin".
+    """
     common = [
         "site_name: Backlinks benchmark",
         "site_url: https://docs.example.com/",  # real sites set it; link handling may use it
@@ -434,9 +442,10 @@ def write_configs(
         if plugin_options
         else f"  - {PLUGIN_NAME}"
     )
+    others = [f"  - {name}" for name in baseline]
     bodies = {
-        "plain": [*common, "plugins: []"],
-        "plugin": [*common, "plugins:", plugin_entry],
+        "plain": [*common, "plugins:", *others] if others else [*common, "plugins: []"],
+        "plugin": [*common, "plugins:", *others, plugin_entry],
     }
     paths = {}
     for name, lines in bodies.items():
@@ -510,7 +519,7 @@ def bench_size(
         shutil.rmtree(root)
     (root / "docs").mkdir(parents=True)
     stats, indexes = generate_site(root / "docs", n_pages, args.seed)
-    configs = write_configs(root, indexes, args.nav, plugin_options)
+    configs = write_configs(root, indexes, args.nav, plugin_options, tuple(args.baseline))
     names = ("plain",) if args.plain_only else CONFIGS
     log(
         f"[{n_pages} pages] generated {stats.total_pages} files ({stats.index_pages} index), "
@@ -688,6 +697,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="JSON object merged into the plugin's options",
     )
     parser.add_argument(
+        "--baseline",
+        action="append",
+        default=[],
+        metavar="PLUGIN",
+        help="a plugin both configs enable, e.g. 'search' (MkDocs' default); repeatable",
+    )
+    parser.add_argument(
         "--nav",
         choices=("sections", "auto"),
         default="sections",
@@ -758,6 +774,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"## mkdocs build: {config_desc}\n")
     print(
         f"{args.rounds} timed round(s) per config after 1 warm-up; nav={args.nav}; "
+        f"baseline plugins: {', '.join(args.baseline) or 'none'}; "
         f"seed={args.seed}; mkdocs {importlib.metadata.version('mkdocs')}, "
         f"Python {sys.version.split()[0]}, {platform.machine()}\n"
     )
