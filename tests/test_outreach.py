@@ -1349,3 +1349,43 @@ def test_pending_again_after_sent_is_not_never_contacted(
     rel = report(site)["relationships"][0]
     assert rel["last_told"] == D1
     assert not any("never contacted" in s for s in rel["suggestions"]), rel
+
+
+def test_edit_below_an_intact_first_line_is_still_validated(
+    make_site: MakeSite, on_day: SetDay, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unchanged ledger is not parsed again before the build (its first line vouches for
+    its records); a hand edit of the records alone must still be caught."""
+    site = new_site(make_site)
+    site.build()
+    path = data(site, "ledger.json")
+    head, _, body = path.read_text(encoding="utf-8").partition("\n")
+    assert '"status":"new"' in body
+    damaged = head + "\n" + body.replace('"status":"new"', '"status":"emailed"', 1)
+    path.write_text(damaged, encoding="utf-8")
+    on_day(2)
+    with pytest.raises(Abort):
+        site.build()
+    assert "unknown status 'emailed'" in errors(caplog)
+    assert path.read_text(encoding="utf-8") == damaged
+
+
+def test_unchanged_ledger_is_not_parsed_before_the_build(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mkdocs_backlinks.outreach as outreach_module
+
+    site = new_site(make_site)
+    site.build()
+    before = data(site, "ledger.json").read_bytes()
+    parsed: list[Path] = []
+    real = outreach_module.parse_ledger
+
+    def counting(text: str, path: Path) -> Any:
+        parsed.append(path)
+        return real(text, path)
+
+    monkeypatch.setattr(outreach_module, "parse_ledger", counting)
+    site.build()
+    assert parsed == []
+    assert data(site, "ledger.json").read_bytes() == before
