@@ -112,6 +112,55 @@ class ListsState:
     to_do: int = 0
 
 
+SEND_OUTCOMES = (
+    "accepted",
+    "created",
+    "rejected",
+    "server-error",
+    "no-endpoint",
+    "unreachable",
+    "not-live",
+)
+"""What became of a webmention: accepted (2xx, usually 202), created (201, with a status
+Location), rejected (another answer, usually 4xx), server-error (5xx or 429: try again),
+no-endpoint (the target advertises none), unreachable (the target or the endpoint could not be
+reached), not-live (the live page did not show what the build shows)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SentTarget:
+    """The last webmention sent (or tried) from one page to one target.
+
+    `digest` is the page's content digest when it was tried, so a later run knows whether the
+    page changed since. `linked` says whether the receiver was last told about a page that
+    links to it: a removed link is told once (the receiver then drops the mention) and then
+    left alone.
+    """
+
+    target: str
+    digest: str
+    outcome: str
+    date: str
+    linked: bool = True
+    http_status: int | None = None
+    endpoint: str = ""
+    location: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PageSends:
+    """The webmentions sent from one page of the site, keyed by the target's normalised URL.
+
+    `deleted` is set once the page has gone from the site and its targets have been told.
+    """
+
+    page: str
+    source: str
+    targets: Mapping[str, SentTarget] = field(default_factory=dict)
+    deleted: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Ledger:
     """The whole ledger: contacts and works, keyed by id and URL.
@@ -125,6 +174,8 @@ class Ledger:
     last_build: str = ""
     observed: str = ""
     lists: ListsState = ListsState()
+    sends: Mapping[str, PageSends] = field(default_factory=dict)
+    """Webmentions sent by `mkdocs-backlinks send`, keyed by the citing page's source path."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +278,7 @@ def merge_build(
         today,
         observed_digest(observed),
         ledger.lists,
+        sends=ledger.sends,  # only `mkdocs-backlinks send` changes them
     )
 
 
@@ -407,7 +459,32 @@ def dumps(ledger: Ledger) -> str:
         )
         for url, w in ledger.works.items()
     )
-    return "".join(dump_json_lines(head, {"contacts": contacts, "works": works}))
+    sections: dict[str, Iterable[tuple[str, Any]]] = {"contacts": contacts, "works": works}
+    if ledger.sends:
+        # Only once something was sent, so a ledger that never sent reads as before.
+        sections["sends"] = ((page, _send_record(sends)) for page, sends in ledger.sends.items())
+    return "".join(dump_json_lines(head, sections))
+
+
+def _send_record(sends: PageSends) -> dict[str, Any]:
+    return {
+        "source": sends.source,
+        "deleted": sends.deleted,
+        "targets": {
+            key: {
+                "target": t.target,
+                "digest": t.digest,
+                "outcome": t.outcome,
+                "date": t.date,
+                "linked": t.linked,
+                "http_status": t.http_status,
+                "endpoint": t.endpoint,
+                "location": t.location,
+                "reason": t.reason,
+            }
+            for key, t in sorted(sends.targets.items())
+        },
+    }
 
 
 def _str(value: Any, what: str) -> str:
@@ -517,6 +594,10 @@ def _decode(data: Any) -> Ledger:
             citations=citations,
         )
     lists = _dict(data.get("lists", {}), "'lists'")
+    sends = {
+        page: _decode_sends(page, raw)
+        for page, raw in _dict(data.get("sends", {}), "'sends'").items()
+    }
     return Ledger(
         contacts,
         works,
@@ -527,4 +608,33 @@ def _decode(data: Any) -> Ledger:
             _int(lists.get("contacts", 0), "'lists.contacts'"),
             _int(lists.get("to_do", 0), "'lists.to_do'"),
         ),
+        sends=dict(sorted(sends.items())),
+    )
+
+
+def _decode_sends(page: str, raw: Any) -> PageSends:
+    """One page's send records. Optional fields may be missing (older or hand-edited files);
+    an outcome this version does not know is kept as written, so nothing is lost."""
+    raw = _dict(raw, f"sends of {page!r}")
+    targets: dict[str, SentTarget] = {}
+    for key, item in _dict(raw.get("targets", {}), f"targets sent from {page!r}").items():
+        where = f"the send from {page!r} to {key!r}"
+        item = _dict(item, where)
+        status = item.get("http_status")
+        targets[key] = SentTarget(
+            target=_str(item.get("target", key), f"target of {where}"),
+            digest=_str(item.get("digest", ""), f"digest of {where}"),
+            outcome=_str(item["outcome"], f"outcome of {where}"),
+            date=_str(item.get("date", ""), f"date of {where}"),
+            linked=_bool(item.get("linked", True), f"linked of {where}"),
+            http_status=None if status is None else _int(status, f"http_status of {where}"),
+            endpoint=_str(item.get("endpoint", ""), f"endpoint of {where}"),
+            location=_str(item.get("location", ""), f"location of {where}"),
+            reason=_str(item.get("reason", ""), f"reason of {where}"),
+        )
+    return PageSends(
+        page=page,
+        source=_str(raw.get("source", ""), f"source of {page!r}"),
+        targets=dict(sorted(targets.items())),
+        deleted=_bool(raw.get("deleted", False), f"deleted of {page!r}"),
     )

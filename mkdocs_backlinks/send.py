@@ -1,0 +1,629 @@
+"""Sending webmentions after deploy: what to send, checking the live site, and delivery.
+
+`mkdocs-backlinks send` runs after the site is built and published. The W3C Webmention
+Recommendation (section 3.1) is the rule book for the sender: discover the target's endpoint
+(`discovery.discover`), POST `source` and `target` form-encoded, treat any 2xx as success (202
+queued, 201 with a status `Location`), and send again when the source page changes or goes
+away, "including links the page no longer has", so the receiver can update or drop the mention.
+
+The module has two halves:
+
+- **Planning** (`plan_sends`, `apply_outcome`) is pure: the ledger's citations, the built
+  pages' content digests and the earlier send records in, steps and an updated ledger out. It
+  decides what is new, what changed, what must be told that a link is gone, and what to leave
+  alone, and is tested without a network or MkDocs.
+- **Delivery** (`Sender`) uses `HttpClient` only: it fetches each live page to see that it
+  really shows what the build shows (a receiver checks the same thing, and a webmention sent
+  before the deploy finished would be verified against the old page), discovers endpoints
+  concurrently, then POSTs one at a time with a minimum interval per endpoint host.
+
+Each target's record carries the digest of the page it was sent for, so a run interrupted
+half-way leaves a ledger that is right as far as it goes: the next run sends only what is left.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from bs4 import BeautifulSoup, Tag
+from mkdocs.plugins import get_plugin_logger
+
+from mkdocs_backlinks.discovery import Discovery, discover
+from mkdocs_backlinks.http import HttpClient, Result
+from mkdocs_backlinks.ledger import Ledger, PageSends, SentTarget, mark
+from mkdocs_backlinks.urls import normalise_url
+
+__all__ = [
+    "DELIVERED",
+    "FINAL",
+    "RETRY",
+    "BuiltSite",
+    "Delivery",
+    "LivePage",
+    "Plan",
+    "Sender",
+    "Step",
+    "apply_outcome",
+    "cited_targets",
+    "content_digest",
+    "deliver",
+    "live_links",
+    "plan_sends",
+    "read_built_site",
+    "short_reason",
+    "valid_web_url",
+]
+
+log = get_plugin_logger(__name__)
+
+DELIVERED = frozenset({"accepted", "created"})
+"""Outcomes where the receiver took the webmention."""
+RETRY = frozenset({"server-error", "unreachable", "not-live"})
+"""Outcomes worth trying again on the next run even when the page has not changed: the
+failure was on the way, not the receiver's answer."""
+FINAL = frozenset({"accepted", "created", "rejected", "no-endpoint"})
+"""Outcomes that stand until the page changes."""
+
+Action = Literal["send", "unlink", "skip"]
+
+REASON_LENGTH = 160
+"""Longest receiver explanation kept: enough to understand a refusal, too little to matter
+when the receiver is hostile."""
+
+# Controls (terminal escapes among them) in remote text never reach the terminal or the ledger.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def valid_web_url(url: str) -> str | None:
+    """Why `url` is not an absolute http(s) URL with a host, or None when it is."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return f"'{url}' is not a valid URL"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"'{url}' is not an http or https URL"
+    if not parts.hostname:
+        return f"'{url}' has no host name"
+    return None
+
+
+# ----------------------------------------------------------------------------- page content
+
+
+def content_digest(html: str) -> str:
+    """A digest of what a receiver of this page's webmentions sees: title, main text, links.
+
+    Not the whole file: a theme's navigation, header and footer change whenever a page is
+    added anywhere on the site (and some themes print the build date), and the *Pages that link
+    here* section changes when another page links here. Hashing those would resend every
+    webmention of the site after any edit, and receivers would see a flood of updates for
+    pages whose mention of them did not change. What a receiver shows of a mention is the
+    page's title and the text around the link, and what it checks is the link itself, so the
+    digest covers the title, the text of the main content (the theme's `article`, `main` or
+    `role=main` element, else the body, without `nav`, `header`, `footer`, scripts and our
+    incoming-links section) and the sorted set of its link targets.
+    """
+    soup = BeautifulSoup(html, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    main = _main_element(soup)
+    links: set[str] = set()
+    text = ""
+    if main is not None:
+        for name in ("nav", "header", "footer", "script", "style", "template", "noscript"):
+            for element in main.find_all(name):
+                element.decompose()
+        for element in main.select("section.backlinks-incoming"):
+            element.decompose()
+        links = {str(a.get("href", "")) for a in main.find_all("a", href=True)}
+        text = " ".join(main.get_text(" ").split())
+    digest = hashlib.sha256()
+    for part in (title, text, *sorted(links)):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def _main_element(soup: BeautifulSoup) -> Tag | None:
+    for selector in ("article", "main", "[role=main]", "body"):
+        found = soup.select_one(selector)
+        if found is not None:
+            return found
+    return None
+
+
+def live_links(html: str, page_url: str) -> dict[str, str]:
+    """Every `<a href>` of a page, keyed by normalised absolute URL: the href resolved against
+    the page's URL (or its `<base href>`), without its fragment, as written otherwise.
+
+    The href as written is what a webmention names as its target: a receiver that compares
+    strings finds exactly that in the source, and the normalised key only matches it to the
+    ledger's work (which has tracking parameters and the fragment removed).
+    """
+    soup = BeautifulSoup(html, "html.parser")
+    base = page_url
+    base_tag = soup.find("base", href=True)
+    if isinstance(base_tag, Tag):
+        base = urljoin(page_url, str(base_tag["href"]).strip())
+    found: dict[str, str] = {}
+    for anchor in soup.find_all("a", href=True):
+        try:
+            url = urldefrag(urljoin(base, str(anchor["href"]).strip())).url
+        except ValueError:
+            continue
+        if valid_web_url(url) is None:
+            found.setdefault(normalise_url(url), url)
+    return found
+
+
+def short_reason(result: Result) -> str:
+    """A receiver's explanation of its answer, short, on one line, with no control characters.
+
+    Receivers explain refusals in JSON (`error_description`, `error`, as webmention.io does)
+    or in an HTML or text page; the text is untrusted, so it is flattened and cut.
+    """
+    text = ""
+    body = result.text.strip()
+    if body.startswith("{"):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            for key in ("error_description", "summary", "error", "message"):
+                value = data.get(key)
+                if isinstance(value, str) and value.strip():
+                    text = value
+                    break
+    if not text and body:
+        text = BeautifulSoup(body, "html.parser").get_text(" ")
+    text = " ".join(_CONTROLS.sub(" ", text).split())
+    if not text:
+        text = result.error
+    return text if len(text) <= REASON_LENGTH else text[: REASON_LENGTH - 1].rstrip() + "…"
+
+
+# ----------------------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One thing to do (or not) about one page and one target.
+
+    `send`: the page links to the target and the receiver has not heard of this version.
+    `unlink`: the page no longer links to it (or is gone), and the receiver was told it did.
+    `skip`: nothing to do, `reason` says why.
+    """
+
+    page: str
+    source: str
+    key: str
+    target: str
+    action: Action
+    reason: str
+    digest: str
+    """The page's digest now ("" for a deleted page)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    steps: tuple[Step, ...]
+    deleted: tuple[str, ...]
+    """Pages gone from the site whose targets are still to be told."""
+
+    @property
+    def to_do(self) -> tuple[Step, ...]:
+        return tuple(step for step in self.steps if step.action != "skip")
+
+
+def cited_targets(ledger: Ledger) -> dict[str, set[str]]:
+    """Each page's cited works (normalised URLs), from the works the latest build cited."""
+    by_page: dict[str, set[str]] = {}
+    for work in ledger.works.values():
+        if work.cited:
+            for citation in work.citations:
+                by_page.setdefault(citation.page, set()).add(work.url)
+    return by_page
+
+
+def plan_sends(
+    ledger: Ledger,
+    digests: Mapping[str, str | None],
+    sources: Mapping[str, str],
+    excluded: Callable[[str], bool] = lambda url: False,
+) -> Plan:
+    """What a send run would do.
+
+    `digests` holds, for every page the ledger cites from or has sent from, the digest of its
+    built HTML, or None when it is not built (deleted). `sources` maps each page to its live
+    URL. `excluded(url)` is true for targets never to contact.
+    """
+    cited = cited_targets(ledger)
+    steps: list[Step] = []
+    deleted: list[str] = []
+    for page in sorted(set(cited) | set(ledger.sends)):
+        digest = digests.get(page)
+        record = ledger.sends.get(page)
+        previous = record.targets if record else {}
+        source = sources.get(page) or (record.source if record else "")
+        linked_now = cited.get(page, set()) if digest is not None else set()
+        for key in sorted(linked_now):
+            before = previous.get(key)
+            target = before.target if before else key
+            action: Action = "send"
+            if excluded(key):
+                action, reason = "skip", "site excluded by outreach.exclude_sites"
+            elif before is None:
+                reason = "new link"
+            elif before.digest != digest:
+                reason = f"page changed since {before.outcome} on {before.date}"
+            elif not before.linked:
+                reason = "link added again"
+            elif before.outcome in RETRY:
+                reason = f"trying again after {before.outcome} on {before.date}"
+            else:
+                action, reason = "skip", f"unchanged since {before.outcome} on {before.date}"
+            steps.append(Step(page, source, key, target, action, reason, digest or ""))
+        gone = sorted(key for key in previous if key not in linked_now and previous[key].linked)
+        if digest is None and gone:
+            deleted.append(page)
+        for key in gone:
+            why = "page deleted" if digest is None else "link removed"
+            steps.append(Step(page, source, key, previous[key].target, "unlink", why, digest or ""))
+    return Plan(tuple(steps), tuple(deleted))
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What happened to one step."""
+
+    outcome: str
+    target: str
+    http_status: int | None = None
+    endpoint: str = ""
+    location: str = ""
+    reason: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in RETRY or self.outcome == "rejected"
+
+
+def apply_outcome(ledger: Ledger, step: Step, delivery: Delivery, today: str) -> Ledger:
+    """The ledger with one step's outcome recorded, and the channel triage done.
+
+    A removed link counts as told once the receiver answered anything final (a receiver that
+    no longer finds the link often answers 400 after dropping the mention). A contact whose
+    endpoint accepted a webmention for a page that cites them becomes `sent`, reason
+    `webmention`, with a history event; a contact the author already moved on (sent, replied,
+    skipped...) keeps its status.
+    """
+    record = ledger.sends.get(step.page) or PageSends(step.page, step.source)
+    still_linked = step.action == "send" or delivery.outcome not in FINAL
+    entry = SentTarget(
+        target=delivery.target,
+        digest=step.digest,
+        outcome=delivery.outcome,
+        date=today,
+        linked=still_linked,
+        http_status=delivery.http_status,
+        endpoint=delivery.endpoint,
+        location=delivery.location,
+        reason=delivery.reason,
+    )
+    targets = dict(record.targets)
+    targets[step.key] = entry
+    deleted = step.reason == "page deleted" and not any(t.linked for t in targets.values())
+    sends = dict(ledger.sends)
+    sends[step.page] = replace(
+        record,
+        source=step.source or record.source,
+        targets=dict(sorted(targets.items())),
+        deleted=deleted,
+    )
+    updated = replace(ledger, sends=dict(sorted(sends.items())))
+    if step.action == "send" and delivery.outcome in DELIVERED:
+        work = ledger.works.get(step.key)
+        contact = ledger.contacts.get(work.contact) if work else None
+        if contact is not None and contact.status in ("new", "pending"):
+            updated = mark(updated, contact.id, "sent", today, "webmention")
+    return updated
+
+
+# ----------------------------------------------------------------------------- delivery
+
+
+@dataclass(frozen=True, slots=True)
+class LivePage:
+    """A live page as fetched: its links, or why it could not be read."""
+
+    status: str
+    links: Mapping[str, str]
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "redirected")
+
+
+class Sender:
+    """Checks live pages, discovers endpoints and posts webmentions through one `HttpClient`.
+
+    POSTs go one at a time, and two POSTs to the same endpoint host are at least `interval`
+    seconds apart (the next job for another host goes first meanwhile): receivers are often
+    small personal sites, and a site that cites one author on many pages must not hit them
+    with a burst.
+    """
+
+    def __init__(
+        self,
+        client: HttpClient,
+        *,
+        interval: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.interval = interval
+        self.clock = clock
+        self._sleep = sleep
+        self._last_post: dict[str, float] = {}
+
+    def live_pages(self, sources: Iterable[str]) -> dict[str, LivePage]:
+        """Fetch each live page once (concurrently) and read its links."""
+        results = self.client.fetch_many(sources)
+        pages: dict[str, LivePage] = {}
+        for url, result in results.items():
+            if result.ok:
+                pages[url] = LivePage(result.status, live_links(result.text, result.final_url))
+            else:
+                code = result.http_status
+                detail = result.error or (f"HTTP {code}" if code else "")
+                pages[url] = LivePage(result.status, {}, detail)
+        return pages
+
+    def discover_all(self, targets: Iterable[str]) -> dict[str, Discovery]:
+        """Discover the endpoint of each target once, concurrently within the client's limits."""
+        unique = list(dict.fromkeys(targets))
+        if not unique:
+            return {}
+        workers = min(self.client.options.concurrency, len(unique))
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="backlinks-discover"
+        ) as pool:
+            return dict(
+                zip(unique, pool.map(lambda t: discover(self.client, t), unique), strict=True)
+            )
+
+    def post(self, source: str, target: str, endpoint: str) -> Delivery:
+        """POST one webmention, after waiting out the endpoint host's interval."""
+        host = (urlsplit(endpoint).hostname or "").lower()
+        last = self._last_post.get(host)
+        if last is not None:
+            wait = last + self.interval - self.clock()
+            if wait > 0:
+                self._sleep(wait)
+        try:
+            result = self.client.post_form(endpoint, {"source": source, "target": target})
+        finally:
+            self._last_post[host] = self.clock()
+        return delivery_of(result, target, endpoint)
+
+    def ready_at(self, endpoint: str) -> float:
+        """When a POST to `endpoint` may go, by the pacing rule."""
+        last = self._last_post.get((urlsplit(endpoint).hostname or "").lower())
+        return 0.0 if last is None else last + self.interval
+
+    def paced(self, endpoints: list[str]) -> Iterator[int]:
+        """Indexes of `endpoints` in the order to post to them: as given, except that one
+        whose host must still wait lets a ready one of another host go first; `post` waits
+        only when none is ready."""
+        pending = list(range(len(endpoints)))
+        while pending:
+            now = self.clock()
+            ready = [i for i in pending if self.ready_at(endpoints[i]) <= now]
+            chosen = ready[0] if ready else min(pending, key=lambda i: self.ready_at(endpoints[i]))
+            pending.remove(chosen)
+            yield chosen
+
+
+def delivery_of(result: Result, target: str, endpoint: str) -> Delivery:
+    """A receiver's answer as an outcome (spec 3.1.3: any 2xx is success)."""
+    code = result.http_status
+    if code is None:
+        return Delivery("unreachable", target, None, endpoint, "", result.error)
+    if 200 <= code < 300:
+        location = ""
+        if code == 201 and result.headers.get("Location"):
+            location = urljoin(endpoint, result.headers["Location"].strip())
+            if valid_web_url(location) is not None:
+                location = ""
+        outcome = "created" if code == 201 else "accepted"
+        return Delivery(outcome, target, code, endpoint, location, "")
+    if code == 429 or code >= 500:
+        return Delivery("server-error", target, code, endpoint, "", short_reason(result))
+    if 300 <= code < 400:
+        where = result.headers.get("Location", "")
+        reason = "redirected (a webmention POST is not re-sent elsewhere)"
+        if where:
+            reason = f"redirected to {_CONTROLS.sub(' ', where)[:REASON_LENGTH]} (not followed)"
+        return Delivery("rejected", target, code, endpoint, "", reason)
+    return Delivery("rejected", target, code, endpoint, "", short_reason(result))
+
+
+def delivery_from_discovery(found: Discovery, target: str) -> Delivery | None:
+    """The outcome when discovery already decides it (no endpoint, target unreadable), else
+    None: there is an endpoint to post to."""
+    if found.endpoint is not None:
+        return None
+    if found.status in ("none", "broken", "gone"):
+        return Delivery("no-endpoint", target, None, "", "", found.error)
+    return Delivery("unreachable", target, None, "", "", f"target {found.status}: {found.error}")
+
+
+def live_check(step: Step, live: LivePage | None) -> Delivery | str:
+    """The exact target URL to send when the live page agrees with the build, else the
+    not-live outcome.
+
+    A link to send must be on the live page (and is sent as written there); a removed link
+    must be gone from it; a deleted page must answer 404 or 410.
+    """
+    if live is None:
+        return Delivery("not-live", step.target, reason="the live page was not fetched")
+    if step.reason == "page deleted":
+        if live.status in ("broken", "gone"):
+            return step.target
+        if live.ok:
+            reason = "the page is still online: deploy first"
+            return Delivery("not-live", step.target, reason=reason)
+        return Delivery("not-live", step.target, reason=f"live page {live.status}: {live.error}")
+    if not live.ok:
+        return Delivery("not-live", step.target, reason=f"live page {live.status}: {live.error}")
+    if step.action == "unlink":
+        if step.key in live.links:
+            return Delivery(
+                "not-live", step.target, reason="the live page still links to it: deploy first"
+            )
+        return step.target
+    href = live.links.get(step.key)
+    if href is None:
+        return Delivery(
+            "not-live", step.target, reason="the live page does not link to it: deploy first"
+        )
+    return href
+
+
+# ----------------------------------------------------------------------------- a whole run
+
+Report = Callable[[Step, Delivery], None]
+
+
+class _Recorder:
+    """Records outcomes into the ledger and saves it now and then (see `deliver`)."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        today: str,
+        save: Callable[[Ledger], None],
+        clock: Callable[[], float],
+        checkpoint: float,
+    ) -> None:
+        self.ledger = ledger
+        self.today = today
+        self._save = save
+        self.clock = clock
+        self._checkpoint = checkpoint
+        self._saved = ledger
+        self._saved_at = clock()
+
+    def add(self, step: Step, delivery: Delivery) -> None:
+        self.ledger = apply_outcome(self.ledger, step, delivery, self.today)
+        if self.clock() - self._saved_at >= self._checkpoint:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.ledger is not self._saved:
+            self._save(self.ledger)
+            self._saved, self._saved_at = self.ledger, self.clock()
+
+
+def deliver(
+    plan: Plan,
+    sender: Sender,
+    ledger: Ledger,
+    today: str,
+    *,
+    post: bool,
+    report: Report,
+    save: Callable[[Ledger], None],
+    checkpoint: float = 10.0,
+) -> Ledger:
+    """Carry out `plan`: check the live pages, discover endpoints, and POST when `post`.
+
+    Every outcome goes to `report` as soon as it is known. With `post`, each one is also
+    recorded in the ledger, which is saved every `checkpoint` seconds and, whatever happens (a
+    receiver that hangs until the deadline, Ctrl-C), once more on the way out: what was sent
+    is never forgotten, and each record is complete on its own. Without `post` nothing is
+    recorded, and a step that would be posted reports the outcome "ready" with its endpoint.
+    """
+    steps = plan.to_do
+    recorder = _Recorder(ledger, today, save, sender.clock, checkpoint)
+
+    def record(step: Step, delivery: Delivery) -> None:
+        report(step, delivery)
+        if post:
+            recorder.add(step, delivery)
+
+    try:
+        live = sender.live_pages(dict.fromkeys(step.source for step in steps))
+        ready: list[tuple[Step, str]] = []
+        for step in steps:
+            checked = live_check(step, live.get(step.source))
+            if isinstance(checked, Delivery):
+                record(step, checked)
+            else:
+                ready.append((step, checked))
+        found = sender.discover_all(target for _, target in ready)
+        jobs: list[tuple[Step, str, str]] = []
+        for step, target in ready:
+            endpoint = found[target].endpoint
+            decided = delivery_from_discovery(found[target], target)
+            if decided is not None or endpoint is None:
+                record(step, decided or Delivery("no-endpoint", target))
+            elif post:
+                jobs.append((step, target, endpoint))
+            else:
+                record(step, Delivery("ready", target, endpoint=endpoint))
+        for index in sender.paced([endpoint for _, _, endpoint in jobs]):
+            step, target, endpoint = jobs[index]
+            record(step, sender.post(step.source, target, endpoint))
+    finally:
+        if post:
+            recorder.flush()
+    return recorder.ledger
+
+
+# ----------------------------------------------------------------------------- the built site
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltSite:
+    """Where each page of the plan lives: its live URL and its built content's digest."""
+
+    sources: Mapping[str, str]
+    digests: Mapping[str, str | None]
+
+
+def read_built_site(
+    pages: Iterable[str], site_url: str, docs_dir: str, site_dir: str, use_directory_urls: bool
+) -> BuiltSite:
+    """Each page's live URL and the digest of its built HTML (None when it is not built).
+
+    URLs and output paths come from MkDocs' own `File`, so they follow `use_directory_urls`
+    exactly as the build did, also for a page whose source is gone.
+    """
+    from mkdocs.structure.files import File
+
+    base = site_url.rstrip("/") + "/"
+    sources: dict[str, str] = {}
+    digests: dict[str, str | None] = {}
+    for page in pages:
+        file = File(page, docs_dir, site_dir, use_directory_urls)
+        sources[page] = base + file.url.lstrip("/")
+        try:
+            html = Path(file.abs_dest_path).read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            digests[page] = None
+        else:
+            digests[page] = content_digest(html)
+    return BuiltSite(sources, digests)

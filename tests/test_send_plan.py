@@ -1,0 +1,371 @@
+"""Tests for the pure half of `mkdocs_backlinks.send`: digests, live links, planning, records.
+
+No network and no MkDocs here: plain data in, plain data out. The command against real servers
+is in test_send.py.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from mkdocs_backlinks.http import Result
+from mkdocs_backlinks.ledger import (
+    Ledger,
+    LedgerError,
+    Observed,
+    PageSends,
+    SentTarget,
+    dumps,
+    load_ledger,
+    mark,
+    merge_build,
+    parse_ledger,
+    save_ledger,
+)
+from mkdocs_backlinks.send import (
+    Delivery,
+    Sender,
+    Step,
+    apply_outcome,
+    content_digest,
+    delivery_of,
+    live_links,
+    plan_sends,
+    short_reason,
+    valid_web_url,
+)
+
+DAY1, DAY2 = "2026-01-01", "2026-01-02"
+SITE = "https://me.example/"
+A, B, C = "https://alpha.org/post", "https://beta.net/paper", "https://gamma.io/"
+
+
+def page(title: str, body: str, nav: str = "<a href='/x/'>X</a>", extra: str = "") -> str:
+    return (
+        f"<html><head><title>{title}</title><script>var build = 1;</script></head><body>"
+        f"<nav>{nav}</nav><header>Site</header><article>{body}{extra}</article>"
+        "<footer>Built on a day</footer></body></html>"
+    )
+
+
+def observed(page_src: str, *urls: str) -> list[Observed]:
+    url = SITE + page_src.removesuffix(".md") + "/"
+    return [Observed(u, page_src, page_src, url, "text", "context") for u in urls]
+
+
+def ledger_with(*items: list[Observed]) -> Ledger:
+    return merge_build(Ledger(), [o for group in items for o in group], DAY1)
+
+
+def sources(*pages: str) -> dict[str, str]:
+    return {p: SITE + p.removesuffix(".md") + "/" for p in pages}
+
+
+def sent(
+    ledger: Ledger, page_src: str, digest: str, outcome: str = "accepted", *keys: str
+) -> Ledger:
+    for key in keys:
+        step = Step(page_src, sources(page_src)[page_src], key, key, "send", "new link", digest)
+        ledger = apply_outcome(ledger, step, Delivery(outcome, key, 202), DAY1)
+    return ledger
+
+
+def actions(plan_steps: tuple[Step, ...]) -> set[tuple[str, str, str]]:
+    return {(s.page, s.key, s.action) for s in plan_steps}
+
+
+# --------------------------------------------------------------------------- digests
+
+
+def test_digest_ignores_navigation_footer_scripts_and_incoming_backlinks() -> None:
+    base = content_digest(page("T", "<p>Text <a href='https://alpha.org/post'>a</a></p>"))
+    other_chrome = page(
+        "T",
+        "<p>Text <a href='https://alpha.org/post'>a</a></p>",
+        nav="<a href='/new-page/'>New page</a>",
+        extra="<section class='backlinks backlinks-incoming'><a href='/y/'>Y links here</a>"
+        "</section>",
+    )
+    assert content_digest(other_chrome.replace("Built on a day", "Built on another")) == base
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        page("Another title", "<p>Text <a href='https://alpha.org/post'>a</a></p>"),
+        page("T", "<p>Edited text <a href='https://alpha.org/post'>a</a></p>"),
+        page("T", "<p>Text <a href='https://alpha.org/other'>a</a></p>"),
+    ],
+    ids=["title", "text", "link target"],
+)
+def test_digest_follows_title_text_and_links(changed: str) -> None:
+    base = content_digest(page("T", "<p>Text <a href='https://alpha.org/post'>a</a></p>"))
+    assert content_digest(changed) != base
+
+
+def test_digest_uses_main_or_role_main_without_article() -> None:
+    one = "<html><body><nav>n1</nav><div role='main'><p>Body</p></div></body></html>"
+    two = "<html><body><nav>n2</nav><div role='main'><p>Body</p></div></body></html>"
+    three = "<html><body><nav>n2</nav><div role='main'><p>Body!</p></div></body></html>"
+    assert content_digest(one) == content_digest(two) != content_digest(three)
+
+
+# --------------------------------------------------------------------------- live links
+
+
+def test_live_links_resolve_relative_and_base_and_keep_the_href_as_written() -> None:
+    html = (
+        "<a href='https://Alpha.org/post?utm_source=x#part'>a</a>"
+        "<a href='../paper'>b</a><a href='mailto:me@x.org'>m</a><a href='javascript:alert(1)'>j</a>"
+        "<a href='#top'>t</a>"
+    )
+    links = live_links(html, "https://beta.net/docs/page/")
+    assert links["https://alpha.org/post"] == "https://Alpha.org/post?utm_source=x"
+    assert links["https://beta.net/docs/paper"] == "https://beta.net/docs/paper"
+    assert set(links) == {
+        "https://alpha.org/post",
+        "https://beta.net/docs/paper",
+        "https://beta.net/docs/page/",
+    }
+    based = live_links("<base href='https://gamma.io/x/'><a href='y'>y</a>", "https://beta.net/")
+    assert based == {"https://gamma.io/x/y": "https://gamma.io/x/y"}
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("ftp://example.org/", "not an http or https URL"),
+        ("javascript:alert(1)", "not an http or https URL"),
+        ("https:///path", "has no host"),
+        ("http://example.org:port/", "not a valid URL"),
+        ("example.org/page", "not an http or https URL"),
+    ],
+)
+def test_valid_web_url_names_the_problem(url: str, problem: str) -> None:
+    assert problem in (valid_web_url(url) or "")
+
+
+def test_valid_web_url_accepts_http_and_https() -> None:
+    assert valid_web_url("https://example.org/a?b=c") is None
+    assert valid_web_url("http://127.0.0.1:8000/") is None
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def test_first_run_sends_every_citation_of_every_page() -> None:
+    ledger = ledger_with(observed("a.md", A, B), observed("b.md", C))
+    plan = plan_sends(ledger, {"a.md": "d1", "b.md": "d2"}, sources("a.md", "b.md"))
+    assert actions(plan.steps) == {("a.md", A, "send"), ("a.md", B, "send"), ("b.md", C, "send")}
+    assert {s.reason for s in plan.steps} == {"new link"}
+    assert plan.deleted == ()
+    assert next(s for s in plan.steps if s.page == "b.md").source == SITE + "b/"
+
+
+def test_unchanged_page_is_left_alone_and_failures_are_tried_again() -> None:
+    ledger = ledger_with(observed("a.md", A, B, C))
+    ledger = sent(ledger, "a.md", "d1", "accepted", A)
+    ledger = sent(ledger, "a.md", "d1", "no-endpoint", B)
+    ledger = sent(ledger, "a.md", "d1", "unreachable", C)
+    plan = plan_sends(ledger, {"a.md": "d1"}, sources("a.md"))
+    assert actions(plan.steps) == {("a.md", A, "skip"), ("a.md", B, "skip"), ("a.md", C, "send")}
+    retry = next(s for s in plan.steps if s.key == C)
+    assert retry.reason == f"trying again after unreachable on {DAY1}"
+
+
+def test_changed_page_sends_to_every_target_including_removed_links() -> None:
+    before = ledger_with(observed("a.md", A, B))
+    before = sent(before, "a.md", "d1", "accepted", A, B)
+    after = merge_build(before, observed("a.md", A, C), DAY2)  # B removed, C added
+    plan = plan_sends(after, {"a.md": "d2"}, sources("a.md"))
+    assert actions(plan.steps) == {("a.md", A, "send"), ("a.md", B, "unlink"), ("a.md", C, "send")}
+    reasons = {s.key: s.reason for s in plan.steps}
+    assert reasons == {
+        A: f"page changed since accepted on {DAY1}",
+        B: "link removed",
+        C: "new link",
+    }
+
+
+def test_removed_link_is_told_once() -> None:
+    ledger = sent(ledger_with(observed("a.md", A, B)), "a.md", "d1", "accepted", A, B)
+    ledger = merge_build(ledger, observed("a.md", A), DAY2)
+    step = next(s for s in plan_sends(ledger, {"a.md": "d2"}, sources("a.md")).steps if s.key == B)
+    told = apply_outcome(ledger, step, Delivery("rejected", B, 400), DAY2)
+    assert told.sends["a.md"].targets[B].linked is False
+    later = plan_sends(told, {"a.md": "d3"}, sources("a.md"))
+    assert actions(later.steps) == {("a.md", A, "send")}
+    # A removal notice that did not get through stays to do.
+    failed = apply_outcome(ledger, step, Delivery("unreachable", B), DAY2)
+    assert failed.sends["a.md"].targets[B].linked is True
+    assert ("a.md", B, "unlink") in actions(plan_sends(failed, {"a.md": "d3"}, {}).steps)
+
+
+def test_deleted_page_is_reported_and_its_targets_told() -> None:
+    ledger = ledger_with(observed("a.md", A), observed("b.md", B, C))
+    ledger = sent(ledger, "a.md", "d1", "accepted", A)
+    ledger = sent(ledger, "b.md", "d2", "accepted", B, C)
+    ledger = merge_build(ledger, observed("a.md", A), DAY2)  # b.md deleted
+    plan = plan_sends(ledger, {"a.md": "d1", "b.md": None}, sources("a.md"))
+    assert plan.deleted == ("b.md",)
+    assert actions(plan.to_do) == {("b.md", B, "unlink"), ("b.md", C, "unlink")}
+    assert {s.source for s in plan.to_do} == {SITE + "b/"}  # from the record
+    for step in plan.to_do:
+        ledger = apply_outcome(ledger, step, Delivery("accepted", step.target, 202), DAY2)
+        assert ledger.sends["b.md"].deleted is (step.key == C)
+    assert plan_sends(ledger, {"a.md": "d1", "b.md": None}, sources("a.md")).to_do == ()
+
+
+def test_excluded_sites_are_skipped() -> None:
+    ledger = ledger_with(observed("a.md", A, B))
+    plan = plan_sends(ledger, {"a.md": "d1"}, sources("a.md"), lambda url: "beta.net" in url)
+    skipped = next(s for s in plan.steps if s.key == B)
+    assert (skipped.action, skipped.reason) == ("skip", "site excluded by outreach.exclude_sites")
+
+
+# --------------------------------------------------------------------------- records
+
+
+def test_accepted_webmention_marks_the_contact_sent_by_webmention() -> None:
+    ledger = ledger_with(observed("a.md", A, B))
+    ledger = sent(ledger, "a.md", "d1", "created", A)
+    ledger = sent(ledger, "a.md", "d1", "no-endpoint", B)
+    alpha, beta = ledger.contacts["alpha.org"], ledger.contacts["beta.net"]
+    assert (alpha.status, alpha.reason) == ("sent", "webmention")
+    assert [(e.status, e.reason) for e in alpha.history] == [("new", ""), ("sent", "webmention")]
+    assert alpha.last_told == DAY1
+    assert (beta.status, beta.reason, len(beta.history)) == ("new", "", 1)
+
+
+def test_a_status_the_author_set_is_kept() -> None:
+    ledger = mark(ledger_with(observed("a.md", A)), "alpha.org", "replied", DAY1, "nice")
+    ledger = sent(ledger, "a.md", "d1", "accepted", A)
+    assert (ledger.contacts["alpha.org"].status, ledger.contacts["alpha.org"].reason) == (
+        "replied",
+        "nice",
+    )
+
+
+def test_send_records_round_trip_and_survive_a_build(tmp_path: Path) -> None:
+    ledger = sent(ledger_with(observed("a.md", A)), "a.md", "d1", "accepted", A)
+    step = Step("a.md", SITE + "a/", B, B, "send", "new link", "d1")
+    created = Delivery("created", B, 201, "https://beta.net/wm", "https://beta.net/s/1", "")
+    ledger = apply_outcome(ledger, step, created, DAY1)
+    path = tmp_path / "ledger.json"
+    save_ledger(path, ledger)
+    loaded = load_ledger(path)
+    assert loaded == ledger
+    record = loaded.sends["a.md"].targets[B]
+    assert (record.outcome, record.http_status, record.location) == (
+        "created",
+        201,
+        "https://beta.net/s/1",
+    )
+    # One line per page in the file, after the works.
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[-3].startswith('"a.md":{') and lines[-4] == '"sends":{'
+    rebuilt = merge_build(loaded, observed("a.md", A), DAY2)
+    assert rebuilt.sends == ledger.sends
+
+
+def test_a_ledger_without_sends_loads_and_writes_as_before() -> None:
+    ledger = ledger_with(observed("a.md", A))
+    text = dumps(ledger)
+    assert '"sends"' not in text
+    assert parse_ledger(text, Path("ledger.json")).sends == {}
+
+
+def test_send_records_decode_leniently_but_refuse_wrong_types() -> None:
+    doc = json.loads(dumps(ledger_with(observed("a.md", A))))
+    doc["sends"] = {"a.md": {"targets": {A: {"outcome": "queued-somewhere"}}}}
+    loaded = parse_ledger(json.dumps(doc), Path("ledger.json"))
+    assert loaded.sends["a.md"].targets[A] == SentTarget(A, "", "queued-somewhere", "")
+    doc["sends"]["a.md"]["targets"][A]["linked"] = "yes"
+    with pytest.raises(LedgerError, match="linked of the send from 'a.md'"):
+        parse_ledger(json.dumps(doc), Path("ledger.json"))
+    doc["sends"] = {"a.md": {"targets": {A: {"date": DAY1}}}}
+    with pytest.raises(LedgerError, match="'outcome' is missing"):
+        parse_ledger(json.dumps(doc), Path("ledger.json"))
+
+
+def test_page_sends_defaults() -> None:
+    assert replace(PageSends("a.md", SITE), deleted=True).targets == {}
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def answer(code: int | None, body: str = "", **headers: str) -> Result:
+    from requests.structures import CaseInsensitiveDict
+
+    status = "ok" if code and code < 300 else "broken"
+    return Result(
+        "https://e/wm",
+        "https://e/wm",
+        status,  # type: ignore[arg-type]
+        code,
+        CaseInsensitiveDict(headers),
+        body=body.encode(),
+        error="" if code else "connection refused",
+    )
+
+
+def test_receiver_answers_become_outcomes() -> None:
+    created = delivery_of(answer(201, Location="/status/9"), "https://t/", "https://e/wm")
+    assert (created.outcome, created.location) == ("created", "https://e/status/9")
+    assert delivery_of(answer(200), "t", "e").outcome == "accepted"
+    assert delivery_of(answer(202), "t", "e").outcome == "accepted"
+    assert delivery_of(answer(400), "t", "e").outcome == "rejected"
+    assert delivery_of(answer(429), "t", "e").outcome == "server-error"
+    assert delivery_of(answer(503), "t", "e").outcome == "server-error"
+    moved = delivery_of(answer(301, Location="https://elsewhere/"), "t", "e")
+    assert (moved.outcome, moved.reason) == (
+        "rejected",
+        "redirected to https://elsewhere/ (not followed)",
+    )
+    failed = delivery_of(answer(None), "t", "e")
+    assert (failed.outcome, failed.reason) == ("unreachable", "connection refused")
+    bad_location = delivery_of(answer(201, Location="javascript:alert(1)"), "t", "https://e/")
+    assert bad_location.location == ""
+
+
+def test_short_reason_prefers_json_flattens_html_and_strips_controls() -> None:
+    body = json.dumps({"error": "no_link", "error_description": "Source has no\x1b[31m link"})
+    assert short_reason(answer(400, body)) == "Source has no [31m link"
+    html = "<html><body><h1>Bad</h1><script>x</script><p>target\x07 unknown</p></body></html>"
+    assert short_reason(answer(400, html)) == "Bad target unknown"
+    long = short_reason(answer(400, "word " * 200))
+    assert len(long) == 160 and long.endswith("…")
+
+
+# --------------------------------------------------------------------------- pacing order
+
+
+class FakeClock:
+    """Time that moves only when the sender sleeps (pacing logic without waiting)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_paced_order_lets_other_hosts_go_while_one_waits() -> None:
+    clock = FakeClock()
+    sender = Sender(None, interval=5.0, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    endpoints = ["https://a.org/wm", "https://a.org/wm", "https://b.org/wm", "https://a.org/x"]
+    order = []
+    for index in sender.paced(endpoints):
+        host_ready = sender.ready_at(endpoints[index])
+        clock.now = max(clock.now, host_ready)  # what post() waits for
+        sender._last_post[endpoints[index].split("/")[2]] = clock.now
+        order.append((index, clock.now))
+    assert order == [(0, 0.0), (2, 0.0), (1, 5.0), (3, 10.0)]
