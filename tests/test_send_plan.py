@@ -285,7 +285,7 @@ def test_send_records_decode_leniently_but_refuse_wrong_types() -> None:
     loaded = parse_ledger(json.dumps(doc), Path("ledger.json"))
     assert loaded.sends["a.md"].targets[A] == SentTarget(A, "", "queued-somewhere", "")
     doc["sends"]["a.md"]["targets"][A]["linked"] = "yes"
-    with pytest.raises(LedgerError, match="linked of the send from 'a.md'"):
+    with pytest.raises(LedgerError, match=r"linked of the send from 'a\.md'"):
         parse_ledger(json.dumps(doc), Path("ledger.json"))
     doc["sends"] = {"a.md": {"targets": {A: {"date": DAY1}}}}
     with pytest.raises(LedgerError, match="'outcome' is missing"):
