@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,9 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import ConfigurationError
 
 from mkdocs_backlinks import __version__
+from mkdocs_backlinks.http import OFFLINE_ENV, HttpClient, HttpOptions
 from mkdocs_backlinks.ledger import MARKABLE, STATUSES, LedgerError, load_ledger, mark, save_ledger
+from mkdocs_backlinks.network import add_network_arguments, http_options
 from mkdocs_backlinks.outreach import (
     LEDGER_FILE,
     NoteWriter,
@@ -33,11 +36,32 @@ from mkdocs_backlinks.outreach import (
     write_lists,
 )
 from mkdocs_backlinks.plugin import BacklinksPlugin
+from mkdocs_backlinks.send import (
+    DELIVERED,
+    RETRY,
+    Delivery,
+    Plan,
+    Sender,
+    Step,
+    apply_outcome,
+    cited_targets,
+    deliver,
+    delivery_from_discovery,
+    plan_sends,
+    read_built_site,
+    valid_web_url,
+)
 from mkdocs_backlinks.storage import dump_json
+from mkdocs_backlinks.urls import domain_matches, normalise_url, site_of
 
 
 class CommandError(Exception):
     """A user mistake or a broken file: printed as one line, exit status 1."""
+
+
+class UsageError(CommandError):
+    """The command cannot run as asked (missing setting, no build, bad URL): exit status 2,
+    so scripts can tell it from a run that went ahead and met failures (1)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,7 +93,60 @@ def build_parser() -> argparse.ArgumentParser:
     change.add_argument("--status", required=True, choices=MARKABLE, help="the new status")
     change.add_argument("--reason", default="", help="why (for example, for skipped)")
     change.add_argument("-f", "--config-file", default="mkdocs.yml", help=config_help)
+
+    send = commands.add_parser(
+        "send",
+        help="send webmentions for the published site (a dry run unless --yes)",
+        description="Send a webmention for each citation of each published page, once the "
+        "site is built and deployed. Without --yes it only prints the plan and touches no "
+        "network; --discover also checks the live pages and finds the endpoints. Exit status: "
+        "0 all fine, 1 some webmentions failed, 2 the command could not run.",
+    )
+    send.add_argument("-f", "--config-file", default=None, help=config_help)
+    send.add_argument("--yes", action="store_true", help="send, and record the outcomes")
+    send.add_argument(
+        "--discover",
+        action="store_true",
+        help="in a dry run, also check the live pages and discover endpoints (no POST)",
+    )
+    send.add_argument("--source", metavar="URL", help="send one webmention from this page...")
+    send.add_argument("--target", metavar="URL", help="...to this page, at once")
+    send.add_argument(
+        "--interval",
+        type=_seconds,
+        default=2.0,
+        metavar="SECONDS",
+        help="least time between two POSTs to the same endpoint host (default: 2)",
+    )
+    send.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=20.0,
+        metavar="SECONDS",
+        help="longest time for one request, redirects and retries included (default: 20)",
+    )
+    send.add_argument(
+        "-v", "--verbose", action="store_true", help="also list what is left alone, and why"
+    )
+    add_network_arguments(send)
     return parser
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number of seconds from 0 to 3600")
+    return seconds
+
+
+def _timeout(value: str) -> float:
+    seconds = _seconds(value)
+    if seconds == 0:
+        raise argparse.ArgumentTypeError("a timeout must be more than 0 seconds")
+    return seconds
 
 
 def _plugin(config_file: str) -> tuple[BacklinksPlugin, MkDocsConfig]:
@@ -129,9 +206,214 @@ def run_mark(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_send(args: argparse.Namespace) -> int:
+    if (args.source is None) != (args.target is None):
+        raise UsageError("--source and --target go together: name both, or neither.")
+    if args.source is not None:
+        return _send_one(args)
+    plugin, config = _plugin(args.config_file or "mkdocs.yml")
+    site_url = config.site_url or ""
+    if not site_url:
+        raise UsageError(
+            f"site_url is not set in {config.config_file_path}: send needs the public address "
+            "of your pages (the source of each webmention)."
+        )
+    problem = valid_web_url(site_url)
+    if problem:
+        raise UsageError(f"site_url: {problem}")
+    if not plugin.config.outreach.enabled:
+        raise UsageError("send reads the ledger, which outreach.enabled: false turns off.")
+    site_dir = Path(config.site_dir)
+    if not site_dir.is_dir():
+        raise UsageError(f"No built site in {site_dir}: run mkdocs build (and deploy) first.")
+    network = args.yes or args.discover
+    client = HttpClient(_send_options(plugin, args)) if network else None
+    try:
+        if client is not None and client.offline:
+            raise UsageError(_OFFLINE)
+        path = data_folder(plugin.config, config) / LEDGER_FILE
+        settings = settings_for(plugin.config, config)
+        ledger = load_ledger(path)
+        cited = cited_targets(ledger)
+        built = read_built_site(
+            sorted(set(cited) | set(ledger.sends)),
+            site_url,
+            config.docs_dir,
+            config.site_dir,
+            config.use_directory_urls,
+        )
+        missing = sorted(page for page in cited if built.digests.get(page) is None)
+        if missing:
+            raise UsageError(
+                f"The built site in {site_dir} lacks {len(missing)} page(s) the ledger cites "
+                f"from (first: {missing[0]}): run mkdocs build first."
+            )
+        exclude = settings.exclude_sites
+        plan = plan_sends(
+            ledger, built.digests, built.sources, lambda url: domain_matches(site_of(url), exclude)
+        )
+        _print_plan(plan, args.verbose)
+        print(_plan_summary(plan))
+        if client is None:
+            print("Dry run: nothing was fetched or sent. --discover checks, --yes sends.")
+            return 0
+        outcomes: Counter[str] = Counter()
+
+        def report(step: Step, delivery: Delivery) -> None:
+            outcomes[delivery.outcome] += 1
+            print(_outcome_line(step, delivery), flush=True)
+
+        updated = deliver(
+            plan,
+            Sender(client, interval=args.interval),
+            ledger,
+            settings.today,
+            post=args.yes,
+            report=report,
+            save=lambda current: save_ledger(path, current),
+        )
+    finally:
+        if client is not None:
+            client.close()
+    if updated is not ledger:
+        # Keep the lists in step: statuses set by the triage, and the list state in the head.
+        updated, lists = lists_for(updated, settings, NoteWriter(settings.note_template))
+        save_ledger(path, updated)
+        write_lists(path.parent, lists)
+    shown = ", ".join(f"{outcomes[name]} {name}" for name in sorted(outcomes)) or "nothing to do"
+    print(("Done: " if args.yes else "Dry run, nothing was sent: ") + shown + ".")
+    return 1 if any(name in RETRY or name == "rejected" for name in outcomes) else 0
+
+
+_OFFLINE = (
+    "send needs the network, and it is switched off (--offline, offline: true in mkdocs.yml, "
+    f"or {OFFLINE_ENV} in the environment)."
+)
+
+
+def _send_options(plugin: BacklinksPlugin | None, args: argparse.Namespace) -> HttpOptions:
+    timeout: float = args.timeout
+    connect, read = min(5.0, timeout), min(10.0, timeout)
+    if plugin is None:
+        return HttpOptions(
+            connect_timeout=connect,
+            read_timeout=read,
+            deadline=timeout,
+            allow_networks=tuple(dict.fromkeys(args.allow_networks)),
+            offline=args.offline,
+        )
+    return http_options(
+        plugin.config,
+        allow=args.allow_networks,
+        offline=args.offline,
+        connect_timeout=connect,
+        read_timeout=read,
+        deadline=timeout,
+    )
+
+
+def _send_one(args: argparse.Namespace) -> int:
+    """`send --source URL --target URL`: one webmention now; naming both is the consent."""
+    for name, url in (("--source", args.source), ("--target", args.target)):
+        problem = valid_web_url(url)
+        if problem:
+            raise UsageError(f"{name}: {problem}")
+    plugin: BacklinksPlugin | None = None
+    config: MkDocsConfig | None = None
+    if args.config_file is not None or Path("mkdocs.yml").is_file():
+        plugin, config = _plugin(args.config_file or "mkdocs.yml")
+    with HttpClient(_send_options(plugin, args)) as client:
+        if client.offline:
+            raise UsageError(_OFFLINE)
+        sender = Sender(client, interval=args.interval)
+        found = sender.discover_all([args.target])[args.target]
+        delivery = delivery_from_discovery(found, args.target) or sender.post(
+            args.source, args.target, found.endpoint or ""
+        )
+    detail = delivery.reason or delivery.location or delivery.endpoint
+    code = f" (HTTP {delivery.http_status})" if delivery.http_status else ""
+    print(
+        f"{delivery.outcome}{code}: {args.source} -> {args.target}"
+        + (f": {detail}" if detail else "")
+    )
+    if plugin is not None and config is not None:
+        _record_one(plugin, config, args.source, delivery)
+    return 0 if delivery.outcome in DELIVERED else 1
+
+
+def _record_one(
+    plugin: BacklinksPlugin, config: MkDocsConfig, source: str, delivery: Delivery
+) -> None:
+    """Record a single webmention when its source is a page of the site's ledger."""
+    path = data_folder(plugin.config, config) / LEDGER_FILE
+    if not plugin.config.outreach.enabled or not config.site_url or not path.is_file():
+        return
+    ledger = load_ledger(path)
+    pages = sorted(set(cited_targets(ledger)) | set(ledger.sends))
+    built = read_built_site(
+        pages, config.site_url, config.docs_dir, config.site_dir, config.use_directory_urls
+    )
+    wanted = normalise_url(source)
+    page = next((p for p in pages if normalise_url(built.sources[p]) == wanted), None)
+    if page is None:
+        print(f"Not recorded: {source} is not a page in the ledger of {config.config_file_path}.")
+        return
+    settings = settings_for(plugin.config, config)
+    step = Step(
+        page,
+        built.sources[page],
+        normalise_url(delivery.target),
+        delivery.target,
+        "send",
+        "named on the command line",
+        built.digests.get(page) or "",
+    )
+    updated = apply_outcome(ledger, step, delivery, settings.today)
+    updated, lists = lists_for(updated, settings, NoteWriter(settings.note_template))
+    save_ledger(path, updated)
+    write_lists(path.parent, lists)
+    print(f"Recorded in {path}.")
+
+
+_VERBS = {"send": "send", "unlink": "tell", "skip": "skip"}
+
+
+def _print_plan(plan: Plan, verbose: bool) -> None:
+    page = None
+    for step in plan.steps:
+        if step.action == "skip" and not verbose:
+            continue
+        if step.page != page:
+            page = step.page
+            gone = " (deleted from the site)" if page in plan.deleted else ""
+            print(f"{page}  {step.source}{gone}")
+        print(f"  {_VERBS[step.action]:<5} {step.target}  ({step.reason})")
+
+
+def _plan_summary(plan: Plan) -> str:
+    counts = Counter(step.action for step in plan.steps)
+    parts = [
+        f"{counts['send']} webmention(s) to send",
+        f"{counts['unlink']} to tell of a removed link or page",
+        f"{counts['skip']} left alone",
+    ]
+    if plan.deleted:
+        parts.append(f"{len(plan.deleted)} deleted page(s): {', '.join(plan.deleted)}")
+    return "; ".join(parts) + "."
+
+
+def _outcome_line(step: Step, delivery: Delivery) -> str:
+    code = f" {delivery.http_status}" if delivery.http_status else ""
+    detail = delivery.reason or delivery.location or delivery.endpoint
+    what = "" if step.action == "send" else f" [{step.reason}]"
+    line = f"{delivery.outcome}{code}: {step.source} -> {delivery.target}{what}"
+    return line + (f": {detail}" if detail else "")
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "outreach": run_outreach,
     "mark": run_mark,
+    "send": run_send,
 }
 """Each subcommand's function; `build_parser` defines its arguments."""
 
@@ -144,9 +426,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        # Commands save what they recorded on the way out; no traceback for a Ctrl-C.
+        print("mkdocs-backlinks: interrupted; what was done so far is recorded.", file=sys.stderr)
+        return 130
     except (CommandError, LedgerError, ValueError) as exc:
         print(f"mkdocs-backlinks: error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
 
 
 if __name__ == "__main__":

@@ -619,7 +619,8 @@ def read_built_site(
     digests: dict[str, str | None] = {}
     for page in pages:
         file = File(page, docs_dir, site_dir, use_directory_urls)
-        sources[page] = base + file.url.lstrip("/")
+        # MkDocs gives the home page the URL "./"; joining resolves it as a browser would.
+        sources[page] = urljoin(base, file.url)
         try:
             html = Path(file.abs_dest_path).read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:

@@ -1,0 +1,765 @@
+"""`mkdocs-backlinks send` against real servers on loopback.
+
+Each test builds a real site whose `site_url` is a "live site" server on 127.0.0.1 that serves
+what a test deploys (a copy of `site_dir`, so "built but not yet deployed" is a real state).
+The cited works live on receiver servers on 127.0.0.2 and 127.0.0.3 (two hosts, so two
+contacts), with endpoints advertised in Link headers and in HTML that answer 202, 201 with a
+Location, 400, 500, nothing at all, or never. Counting the POSTs the receivers saw is how the
+tests know what was sent.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+from conftest import MakeSite, Site
+from http_servers import Handler, HttpServer
+from mkdocs.config.defaults import MkDocsConfig
+
+from mkdocs_backlinks.cli import main
+from mkdocs_backlinks.ledger import load_ledger
+
+LOOPBACK = "127.0.0.0/8"
+
+
+@pytest.fixture(autouse=True)
+def fresh_plugin_instances() -> Iterator[None]:
+    """Forget the plugin instances MkDocs keeps per process (see test_outreach.py)."""
+    cache = dict(MkDocsConfig._schema)["plugins"].plugin_cache
+    cache.clear()
+    yield
+    cache.clear()
+
+
+# --------------------------------------------------------------------------- servers
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class LiveSite:
+    """The deployed site: a static file server over a folder that `deploy` fills."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.paths: list[str] = []
+        owner = self
+
+        class Files(_QuietFiles):
+            def do_GET(self) -> None:
+                owner.paths.append(self.path)
+                super().do_GET()
+
+        handler = functools.partial(Files, directory=str(folder))
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def deploy(self, site: Site) -> None:
+        shutil.rmtree(self.folder)
+        shutil.copytree(site.site_dir, self.folder)
+
+    def __enter__(self) -> LiveSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+def target_page(title: str, head: str = "") -> bytes:
+    return (
+        f"<!doctype html><html><head><title>{title}</title>{head}</head>"
+        f"<body><h1>{title}</h1></body></html>"
+    ).encode()
+
+
+@dataclass
+class Receivers:
+    """`alpha` (127.0.0.2) takes webmentions in several ways; `beta` (127.0.0.3) has none."""
+
+    alpha: HttpServer
+    beta: HttpServer
+    post_times: dict[str, list[float]]
+
+    def posts(self, server: HttpServer | None = None) -> list[tuple[str, str, str]]:
+        """(endpoint path, source, target) of every POST, in order."""
+        out = []
+        for server_ in [server] if server else [self.alpha, self.beta]:
+            for request in server_.requests:
+                if request.method == "POST":
+                    form = parse_qs(request.body.decode())
+                    out.append((request.path, form["source"][0], form["target"][0]))
+        return out
+
+
+def receiver_routes(server: HttpServer, times: list[float]) -> None:
+    def accept_post(status: int, body: bytes = b"", headers: list[tuple[str, str]] | None = None):  # type: ignore[no-untyped-def]
+        def route(handler: Handler) -> None:
+            times.append(time.monotonic())
+            handler.reply(status, body, "application/json", headers)
+
+        return route
+
+    server.routes["/accepted"] = lambda h: h.reply(
+        200, target_page("Accepted"), headers=[("Link", '</wm/accept>; rel="webmention"')]
+    )
+    server.routes["/accepted-too"] = lambda h: h.reply(
+        200, target_page("Accepted too"), headers=[("Link", "</wm/accept?v=2>; rel=webmention")]
+    )
+    server.routes["/created"] = lambda h: h.reply(
+        200, target_page("Created", '<link rel="webmention" href="/wm/create">')
+    )
+    server.routes["/rejected"] = lambda h: h.reply(
+        200, target_page("Rejected", '<link rel="webmention" href="/wm/reject">')
+    )
+    server.routes["/failing"] = lambda h: h.reply(
+        200, target_page("Failing"), headers=[("Link", "</wm/fail>; rel=webmention")]
+    )
+    server.routes["/slow"] = lambda h: h.reply(
+        200, target_page("Slow"), headers=[("Link", "</wm/slow>; rel=webmention")]
+    )
+    server.routes["/plain"] = lambda h: h.reply(200, target_page("No endpoint"))
+    server.routes["/wm/accept"] = accept_post(202, b'{"status":"queued"}')
+    server.routes["/wm/create"] = accept_post(201, b"", [("Location", "/status/7")])
+    server.routes["/wm/reject"] = accept_post(
+        400,
+        json.dumps(
+            {"error": "no_link_found", "error_description": "Source does not link\x1b[2J here"}
+        ).encode(),
+    )
+    server.routes["/wm/fail"] = accept_post(500, b"oops")
+
+    def slow(handler: Handler) -> None:
+        times.append(time.monotonic())
+        handler.server.owner.stopping.wait(30)  # answers only when the server stops
+
+    server.routes["/wm/slow"] = slow
+
+
+@pytest.fixture
+def receivers() -> Iterator[Receivers]:
+    times: dict[str, list[float]] = {"alpha": [], "beta": []}
+    with HttpServer("127.0.0.2") as alpha, HttpServer("127.0.0.3") as beta:
+        receiver_routes(alpha, times["alpha"])
+        receiver_routes(beta, times["beta"])
+        yield Receivers(alpha, beta, times)
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveSite]:
+    with LiveSite(tmp_path / "deployed") as server:
+        yield server
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def send(capsys: pytest.CaptureFixture[str], site: Site, *args: str) -> tuple[int, str, str]:
+    return cli(
+        capsys,
+        "send",
+        "-f",
+        str(site.config_file),
+        "--allow-network",
+        LOOPBACK,
+        "--interval",
+        "0.01",
+        "--timeout",
+        "3",
+        *args,
+    )
+
+
+def blog(make_site: MakeSite, live: LiveSite, pages: dict[str, str], **options: Any) -> Site:
+    site = make_site(pages, site_url=live.url, **options)
+    site.build()
+    live.deploy(site)
+    return site
+
+
+def ledger_file(site: Site) -> Path:
+    return site.root / "backlinks" / "ledger.json"
+
+
+def records(site: Site, page: str) -> dict[str, Any]:
+    return dict(load_ledger(ledger_file(site)).sends[page].targets.items())
+
+
+# --------------------------------------------------------------------------- dry run
+
+
+def test_dry_run_prints_the_plan_and_touches_nothing(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = receivers.alpha
+    site = blog(
+        make_site,
+        live,
+        {"index.md": f"# Home\n\nSee [this]({a.url('/accepted')}) and [that]({a.url('/plain')})."},
+    )
+    before = ledger_file(site).read_bytes()
+    code, out, err = send(capsys, site)
+    assert code == 0, err
+    assert f"index.md  {live.url}\n" in out
+    assert f"  send  {a.url('/accepted')}  (new link)" in out
+    assert "2 webmention(s) to send" in out
+    assert "Dry run: nothing was fetched or sent" in out
+    assert live.paths == [] and a.requests == [] and receivers.beta.requests == []
+    assert ledger_file(site).read_bytes() == before
+
+
+def test_discover_checks_live_pages_and_endpoints_but_never_posts(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = receivers.alpha, receivers.beta
+    site = blog(
+        make_site,
+        live,
+        {"index.md": f"# Home\n\n[One]({a.url('/accepted')}), [two]({b.url('/plain')})."},
+    )
+    before = ledger_file(site).read_bytes()
+    code, out, err = send(capsys, site, "--discover")
+    assert code == 0, err
+    assert f"ready: {live.url} -> {a.url('/accepted')}: {a.url('/wm/accept')}" in out
+    assert f"no-endpoint: {live.url} -> {b.url('/plain')}" in out
+    assert live.paths == ["/"]
+    assert receivers.posts() == []
+    assert ledger_file(site).read_bytes() == before
+
+
+# --------------------------------------------------------------------------- sending
+
+
+ALL_KINDS = """\
+# Reading list
+
+Thanks to [accepted]({a}/accepted), [created]({a}/created), [rejected]({a}/rejected),
+[failing]({a}/failing) and [no endpoint]({b}/plain).
+"""
+
+
+def test_send_posts_once_per_target_and_records_every_outcome(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = receivers.alpha, receivers.beta
+    text = ALL_KINDS.format(a=a.url("").rstrip("/"), b=b.url("").rstrip("/"))
+    site = blog(make_site, live, {"reading.md": text})
+    source = live.url + "reading/"
+
+    code, out, _ = send(capsys, site, "--yes")
+
+    assert code == 1  # a rejection and a server error
+    assert sorted(receivers.posts(a)) == [
+        ("/wm/accept", source, a.url("/accepted")),
+        ("/wm/create", source, a.url("/created")),
+        ("/wm/fail", source, a.url("/failing")),
+        ("/wm/reject", source, a.url("/rejected")),
+    ]
+    assert receivers.posts(b) == []
+    post = next(r for r in a.requests if r.method == "POST")
+    assert post.headers["content-type"] == "application/x-www-form-urlencoded"
+    sent = records(site, "reading.md")
+    outcome = {key.rsplit("/", 1)[1]: (t.outcome, t.http_status) for key, t in sent.items()}
+    assert outcome == {
+        "accepted": ("accepted", 202),
+        "created": ("created", 201),
+        "rejected": ("rejected", 400),
+        "failing": ("server-error", 500),
+        "plain": ("no-endpoint", None),
+    }
+    created = sent[a.url("/created")]
+    assert created.location == a.url("/status/7")
+    assert created.endpoint == a.url("/wm/create")
+    assert sent[a.url("/rejected")].reason == "Source does not link [2J here"
+    assert "\x1b" not in out
+    assert f"created 201: {source} -> {a.url('/created')}: {a.url('/status/7')}" in out
+    assert "Done: 1 accepted, 1 created, 1 no-endpoint, 1 rejected, 1 server-error." in out
+
+
+def test_channel_triage_marks_the_contact_with_an_endpoint_sent(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = receivers.alpha, receivers.beta
+    site = blog(
+        make_site,
+        live,
+        {"index.md": f"# Home\n\n[One]({a.url('/accepted')}), [two]({b.url('/plain')})."},
+    )
+    code, _, err = send(capsys, site, "--yes")
+    assert code == 0, err
+    ledger = load_ledger(ledger_file(site))
+    alpha, beta = ledger.contacts["127.0.0.2"], ledger.contacts["127.0.0.3"]
+    assert (alpha.status, alpha.reason) == ("sent", "webmention")
+    assert [e.status for e in alpha.history] == ["new", "sent"]
+    assert (beta.status, beta.reason, len(beta.history)) == ("new", "", 1)
+    outreach = (site.root / "backlinks" / "outreach.md").read_text(encoding="utf-8")
+    sent_part = outreach[outreach.index("## Sent") :]
+    assert "### 127.0.0.2\n\nReason: webmention" in sent_part
+    assert "### 127.0.0.3" in outreach[: outreach.index("## Sent")]  # still to write to
+    listed = json.loads((site.root / "backlinks" / "outreach.json").read_text(encoding="utf-8"))
+    assert {row["id"]: row["reason"] for row in listed["contacts"]} == {
+        "127.0.0.2": "webmention",
+        "127.0.0.3": "",
+    }
+    # The lists are in step: a build now rewrites nothing in the data folder.
+    files = {p.name: p.read_bytes() for p in (site.root / "backlinks").iterdir()}
+    site.build()
+    assert {p.name: p.read_bytes() for p in (site.root / "backlinks").iterdir()} == files
+
+
+def test_second_run_with_unchanged_pages_sends_nothing(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = receivers.alpha, receivers.beta
+    site = blog(
+        make_site,
+        live,
+        {
+            "index.md": f"# Home\n\n[One]({a.url('/accepted')}), [two]({b.url('/plain')}).",
+            "other.md": f"# Other\n\n[Three]({a.url('/created')}).",
+        },
+    )
+    assert send(capsys, site, "--yes")[0] == 0
+    assert len(receivers.posts()) == 2
+    site.build()
+    live.deploy(site)  # a rebuild changes nothing a receiver sees
+    after_first = ledger_file(site).read_bytes()
+
+    code, out, _ = send(capsys, site, "--yes")
+
+    assert code == 0
+    assert len(receivers.posts()) == 2
+    assert "0 webmention(s) to send" in out and "Done: nothing to do." in out
+    assert ledger_file(site).read_bytes() == after_first
+    code, out, _ = send(capsys, site, "-v")
+    assert f"  skip  {a.url('/accepted')}  (unchanged since accepted on " in out
+
+
+def test_failed_deliveries_are_tried_again_on_the_next_run(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = receivers.alpha
+    site = blog(
+        make_site,
+        live,
+        {"index.md": f"# Home\n\n[Ok]({a.url('/accepted')}), [bad]({a.url('/failing')})."},
+    )
+    assert send(capsys, site, "--yes")[0] == 1
+    code, out, _ = send(capsys, site, "--yes")
+    assert code == 1
+    assert [p[0] for p in receivers.posts()] == ["/wm/accept", "/wm/fail", "/wm/fail"]
+    assert "trying again after server-error on" in out
+
+
+def test_changed_page_is_sent_again_to_every_target_including_removed_links(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = receivers.alpha
+    site = blog(
+        make_site,
+        live,
+        {"post.md": f"# Post\n\n[Kept]({a.url('/accepted')}) and [dropped]({a.url('/created')})."},
+    )
+    assert send(capsys, site, "--yes")[0] == 0
+    site.write("post.md", f"# Post\n\nOnly [kept]({a.url('/accepted')}) now, with more words.")
+    site.build()
+
+    # Built, not deployed: the live page still links to the dropped work.
+    code, out, _ = send(capsys, site, "--yes")
+    assert code == 1
+    assert "the live page still links to it: deploy first" in out
+    assert [p[0] for p in receivers.posts()] == ["/wm/accept", "/wm/create", "/wm/accept"]
+
+    live.deploy(site)
+    code, out, _ = send(capsys, site, "--yes")
+    assert code == 0
+    source = live.url + "post/"
+    assert receivers.posts()[3:] == [("/wm/create", source, a.url("/created"))]
+    assert "[link removed]" in out
+    told = records(site, "post.md")
+    assert told[a.url("/created")].linked is False
+    assert told[a.url("/accepted")].linked is True
+    # Once told, the removed link is left alone, even when the page changes again.
+    site.write("post.md", f"# Post\n\nOnly [kept]({a.url('/accepted')}), edited again.")
+    site.build()
+    live.deploy(site)
+    send(capsys, site, "--yes")
+    assert [p[0] for p in receivers.posts()[4:]] == ["/wm/accept"]
+
+
+def test_deleted_page_is_reported_and_its_targets_told(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = receivers.alpha
+    site = blog(
+        make_site,
+        live,
+        {
+            "index.md": f"# Home\n\n[One]({a.url('/accepted')}).",
+            "old.md": f"# Old\n\n[Two]({a.url('/created')}) and [three]({a.url('/accepted')}).",
+        },
+    )
+    assert send(capsys, site, "--yes")[0] == 0
+    assert len(receivers.posts()) == 3
+    (site.root / "docs" / "old.md").unlink()
+    site.build()
+
+    code, out, _ = send(capsys, site)
+    assert code == 0
+    old = live.url + "old/"
+    assert f"old.md  {old} (deleted from the site)" in out
+    assert f"  tell  {a.url('/created')}  (page deleted)" in out
+    assert "1 deleted page(s): old.md" in out
+
+    # Still online: nothing is told until the deploy removes it.
+    code, out, _ = send(capsys, site, "--yes")
+    assert code == 1 and "the page is still online: deploy first" in out
+    assert len(receivers.posts()) == 3
+
+    live.deploy(site)
+    code, out, _ = send(capsys, site, "--yes")
+    assert code == 0
+    assert sorted(receivers.posts()[3:]) == [
+        ("/wm/accept", old, a.url("/accepted")),
+        ("/wm/create", old, a.url("/created")),
+    ]
+    ledger = load_ledger(ledger_file(site))
+    assert ledger.sends["old.md"].deleted is True
+    assert not any(t.linked for t in ledger.sends["old.md"].targets.values())
+    code, out, _ = send(capsys, site, "--yes")
+    assert "deleted" not in out and len(receivers.posts()) == 5
+
+
+def test_link_missing_from_the_live_page_is_not_sent(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = receivers.alpha
+    site = blog(make_site, live, {"index.md": "# Home\n\nNothing cited yet."})
+    site.write("index.md", f"# Home\n\nNow citing [this]({a.url('/accepted')}).")
+    site.build()  # built, not deployed
+
+    code, out, _ = send(capsys, site, "--yes")
+
+    assert code == 1
+    assert "not-live" in out and "the live page does not link to it: deploy first" in out
+    assert receivers.posts() == []
+    assert a.requests == []  # not even discovery
+    assert records(site, "index.md")[a.url("/accepted")].outcome == "not-live"
+    live.deploy(site)
+    assert send(capsys, site, "--yes")[0] == 0
+    assert len(receivers.posts()) == 1
+
+
+def test_posts_to_one_host_are_paced(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = receivers.alpha, receivers.beta
+    links = ", ".join(
+        f"[{n}]({server.url(path)})"
+        for n, (server, path) in enumerate(
+            [(a, "/accepted"), (a, "/accepted-too"), (a, "/created"), (b, "/accepted")]
+        )
+    )
+    site = blog(make_site, live, {"index.md": f"# Home\n\n{links}."})
+    started = time.monotonic()
+    code, _, err = send(capsys, site, "--yes", "--interval", "0.4")
+    assert code == 0, err
+    assert time.monotonic() - started < 30
+    alpha_times = receivers.post_times["alpha"]
+    assert len(alpha_times) == 3 and len(receivers.post_times["beta"]) == 1
+    gaps = [later - earlier for earlier, later in itertools.pairwise(alpha_times)]
+    assert min(gaps) >= 0.35, gaps
+    # The other host did not wait behind them.
+    assert receivers.post_times["beta"][0] < alpha_times[-1]
+
+
+def test_slow_receiver_ends_in_bounded_time_and_the_rest_goes_on(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = receivers.alpha
+    site = blog(
+        make_site,
+        live,
+        {"index.md": f"# Home\n\n[Slow]({a.url('/slow')}) and [ok]({a.url('/accepted')})."},
+    )
+    started = time.monotonic()
+    code, out, err = cli(
+        capsys,
+        "send",
+        "-f",
+        str(site.config_file),
+        "--allow-network",
+        LOOPBACK,
+        "--interval",
+        "0",
+        "--timeout",
+        "1",
+        "--yes",
+    )
+    assert time.monotonic() - started < 15
+    assert code == 1
+    assert "Traceback" not in out + err
+    sent = records(site, "index.md")
+    assert sent[a.url("/slow")].outcome == "unreachable"
+    assert sent[a.url("/accepted")].outcome == "accepted"
+
+
+# --------------------------------------------------------------------------- one webmention
+
+
+@pytest.mark.parametrize(
+    ("path", "code", "outcome"),
+    [
+        ("/accepted", 0, "accepted (HTTP 202)"),
+        ("/created", 0, "created (HTTP 201)"),
+        ("/rejected", 1, "rejected (HTTP 400)"),
+        ("/failing", 1, "server-error (HTTP 500)"),
+        ("/plain", 1, "no-endpoint"),
+    ],
+)
+def test_single_webmention_exit_status_follows_the_receiver(
+    receivers: Receivers,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    code: int,
+    outcome: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no mkdocs.yml here: nothing to record
+    source = "https://me.example/post/"
+    target = receivers.alpha.url(path)
+    status, out, _ = cli(
+        capsys, "send", "--source", source, "--target", target, "--allow-network", LOOPBACK
+    )
+    assert status == code
+    assert out.startswith(f"{outcome}: {source} -> {target}")
+    expected_posts = 0 if path == "/plain" else 1
+    assert len(receivers.posts()) == expected_posts
+
+
+def test_single_webmention_is_recorded_for_a_page_of_the_site(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = receivers.alpha
+    site = blog(make_site, live, {"index.md": f"# Home\n\n[One]({a.url('/created')})."})
+    code, out, _ = cli(
+        capsys,
+        "send",
+        "-f",
+        str(site.config_file),
+        "--source",
+        live.url,
+        "--target",
+        a.url("/created"),
+        "--allow-network",
+        LOOPBACK,
+    )
+    assert code == 0
+    assert "Recorded in" in out
+    assert records(site, "index.md")[a.url("/created")].outcome == "created"
+    assert load_ledger(ledger_file(site)).contacts["127.0.0.2"].status == "sent"
+    # The page is now up to date: a normal run has nothing to send.
+    assert "0 webmention(s) to send" in send(capsys, site, "--yes")[1]
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--source", "ftp://me.example/", "--target", "https://x.org/"], "--source: 'ftp://"),
+        (["--source", "https://me.example/", "--target", "x.org/page"], "--target: 'x.org/page'"),
+        (["--source", "https://me.example/"], "--source and --target go together"),
+        (["--target", "https://x.org/"], "--source and --target go together"),
+    ],
+)
+def test_bad_urls_are_usage_errors(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(capsys, "send", *args)
+    assert code == 2
+    assert message in err
+
+
+def test_missing_site_url_and_missing_build_are_usage_errors(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    no_url = make_site({"index.md": "# Home\n\n[x](https://x.org/)."})
+    no_url.build()
+    code, _, err = cli(capsys, "send", "-f", str(no_url.config_file))
+    assert code == 2 and "site_url is not set" in err
+
+    unbuilt = make_site({"index.md": "# Home"}, site_url="https://me.example/")
+    code, _, err = cli(capsys, "send", "-f", str(unbuilt.config_file))
+    assert code == 2 and "No built site in" in err and "run mkdocs build" in err
+
+    missing = make_site({"index.md": "# Home"})
+    code, _, err = cli(capsys, "send", "-f", str(missing.root / "nope.yml"))
+    assert code == 1 and "No MkDocs configuration" in err
+
+
+def test_stale_build_is_a_usage_error(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({"index.md": "# Home\n\n[x](https://x.org/)."}, site_url="https://me.ex/")
+    site.build()
+    (site.site_dir / "index.html").unlink()
+    code, _, err = cli(capsys, "send", "-f", str(site.config_file))
+    assert code == 2 and "lacks 1 page(s) the ledger cites from (first: index.md)" in err
+
+
+def test_offline_refuses_to_send(
+    make_site: MakeSite,
+    live: LiveSite,
+    receivers: Receivers,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    site = blog(make_site, live, {"index.md": f"# Home\n\n[x]({receivers.alpha.url('/accepted')})"})
+    before = ledger_file(site).read_bytes()
+    code, _, err = send(capsys, site, "--yes", "--offline")
+    assert code == 2 and "send needs the network" in err
+    monkeypatch.setenv("MKDOCS_BACKLINKS_OFFLINE", "1")
+    code, _, err = cli(
+        capsys, "send", "--source", live.url, "--target", receivers.alpha.url("/accepted")
+    )
+    assert code == 2 and "MKDOCS_BACKLINKS_OFFLINE" in err
+    # A dry run needs no network, so it still works offline.
+    assert send(capsys, site)[0] == 0
+    assert live.paths == [] and receivers.posts() == []
+    assert ledger_file(site).read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--allow-network", "10.1.2.3/16"], ["--interval", "-1"], ["--timeout", "0"]],
+)
+def test_bad_flags_exit_2(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["send", *args])
+    assert exit_info.value.code == 2
+
+
+def test_damaged_ledger_stops_the_command_untouched(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({"index.md": "# Home\n\n[x](https://x.org/)."}, site_url="https://me.ex/")
+    site.build()
+    ledger_file(site).write_text('{"schema": "mkdocs-backlinks/ledger", "version": 1,\n', "utf-8")
+    before = ledger_file(site).read_bytes()
+    code, _, err = cli(capsys, "send", "-f", str(site.config_file), "--yes", "--offline")
+    assert code == 2  # offline is checked first
+    code, _, err = cli(capsys, "send", "-f", str(site.config_file))
+    assert code == 1 and "is not valid JSON" in err
+    assert ledger_file(site).read_bytes() == before
+
+
+# --------------------------------------------------------------------------- interrupted
+
+
+def test_interrupted_run_keeps_what_was_already_sent(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers
+) -> None:
+    """Ctrl-C while a receiver hangs: the real command saves what it recorded, no traceback."""
+    a = receivers.alpha
+    site = blog(
+        make_site,
+        live,
+        {"index.md": f"# Home\n\n[Ok]({a.url('/accepted')}) and [slow]({a.url('/slow')})."},
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs_backlinks.cli",
+            "send",
+            "-f",
+            str(site.config_file),
+            "--allow-network",
+            LOOPBACK,
+            "--interval",
+            "0",
+            "--timeout",
+            "60",
+            "--yes",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(receivers.post_times["alpha"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(receivers.post_times["alpha"]) == 2, "the slow POST never arrived"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert "Traceback" not in err and "interrupted" in err
+    assert f"accepted 202: {live.url} -> {a.url('/accepted')}" in out
+    sent = records(site, "index.md")
+    assert set(sent) == {a.url("/accepted")}
+    assert sent[a.url("/accepted")].outcome == "accepted"
+    # The next run sends only what is left.
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs_backlinks.cli",
+            "send",
+            "-f",
+            str(site.config_file),
+            "--allow-network",
+            LOOPBACK,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert process.returncode == 0
+    assert f"  send  {a.url('/slow')}  (new link)" in process.stdout
+    assert a.url("/accepted") + "  (" not in process.stdout
