@@ -132,9 +132,9 @@ class SentTarget:
     """The last webmention sent (or tried) from one page to one target.
 
     `digest` is the page's content digest when it was tried, so a later run knows whether the
-    page changed since. `linked` says whether the receiver was last told about a page that
-    links to it: a removed link is told once (the receiver then drops the mention) and then
-    left alone.
+    page changed since. `linked` says whether the receiver may hold a mention from the page (it
+    accepted a webmention, and was not told since that the link is gone): only then is a
+    removed link or a deleted page worth telling, once.
     """
 
     target: str

@@ -266,8 +266,6 @@ def plan_sends(
                 reason = "new link"
             elif before.digest != digest:
                 reason = f"page changed since {before.outcome} on {before.date}"
-            elif not before.linked:
-                reason = "link added again"
             elif before.outcome in RETRY:
                 reason = f"trying again after {before.outcome} on {before.date}"
             else:
@@ -301,14 +299,22 @@ class Delivery:
 def apply_outcome(ledger: Ledger, step: Step, delivery: Delivery, today: str) -> Ledger:
     """The ledger with one step's outcome recorded, and the channel triage done.
 
-    A removed link counts as told once the receiver answered anything final (a receiver that
-    no longer finds the link often answers 400 after dropping the mention). A contact whose
+    `linked` says whether the receiver may hold a mention from this page: set when it accepts
+    a webmention, kept through later failures, cleared once it is told the link is gone. A
+    removed link counts as told once the receiver answered anything final (a receiver that no
+    longer finds the link often answers 400 after dropping the mention). A contact whose
     endpoint accepted a webmention for a page that cites them becomes `sent`, reason
     `webmention`, with a history event; a contact the author already moved on (sent, replied,
     skipped...) keeps its status.
     """
     record = ledger.sends.get(step.page) or PageSends(step.page, step.source)
-    still_linked = step.action == "send" or delivery.outcome not in FINAL
+    before = record.targets.get(step.key)
+    was_linked = before.linked if before else False
+    if step.action == "send":
+        # Only a receiver that took a webmention may hold a mention to be told about later.
+        still_linked = delivery.outcome in DELIVERED or was_linked
+    else:
+        still_linked = was_linked and delivery.outcome not in FINAL
     entry = SentTarget(
         target=delivery.target,
         digest=step.digest,

@@ -205,6 +205,18 @@ def test_removed_link_is_told_once() -> None:
     assert ("a.md", B, "unlink") in actions(plan_sends(failed, {"a.md": "d3"}, {}).steps)
 
 
+def test_only_receivers_that_took_a_webmention_are_told_of_a_removal() -> None:
+    ledger = ledger_with(observed("a.md", A, B, C))
+    ledger = sent(ledger, "a.md", "d1", "no-endpoint", A)
+    ledger = sent(ledger, "a.md", "d1", "not-live", B)
+    ledger = sent(ledger, "a.md", "d1", "accepted", C)
+    ledger = sent(ledger, "a.md", "d2", "server-error", C)  # an update that failed
+    assert [t.linked for t in ledger.sends["a.md"].targets.values()] == [False, False, True]
+    removed = merge_build(ledger, observed("a.md"), DAY2)
+    plan = plan_sends(removed, {"a.md": "d3"}, sources("a.md"))
+    assert actions(plan.steps) == {("a.md", C, "unlink")}
+
+
 def test_deleted_page_is_reported_and_its_targets_told() -> None:
     ledger = ledger_with(observed("a.md", A), observed("b.md", B, C))
     ledger = sent(ledger, "a.md", "d1", "accepted", A)
