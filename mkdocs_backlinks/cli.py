@@ -319,9 +319,11 @@ def _send_one(args: argparse.Namespace) -> int:
         if problem:
             raise UsageError(f"{name}: {problem}")
     plugin: BacklinksPlugin | None = None
-    config: MkDocsConfig | None = None
+    recorder: Callable[[Delivery], None] | str = ""
     if args.config_file is not None or Path("mkdocs.yml").is_file():
         plugin, config = _plugin(args.config_file or "mkdocs.yml")
+        # Before sending: a damaged ledger stops the command with nothing sent.
+        recorder = _single_recorder(plugin, config, args.source)
     with HttpClient(_send_options(plugin, args)) as client:
         if client.offline:
             raise UsageError(_OFFLINE)
@@ -332,22 +334,25 @@ def _send_one(args: argparse.Namespace) -> int:
         )
     detail = delivery.reason or delivery.location or delivery.endpoint
     code = f" (HTTP {delivery.http_status})" if delivery.http_status else ""
-    print(
-        f"{delivery.outcome}{code}: {args.source} -> {args.target}"
-        + (f": {detail}" if detail else "")
-    )
-    if plugin is not None and config is not None:
-        _record_one(plugin, config, args.source, delivery)
+    line = f"{delivery.outcome}{code}: {args.source} -> {args.target}"
+    print(line + (f": {detail}" if detail else ""))
+    if isinstance(recorder, str):
+        if recorder:
+            print(recorder)
+    else:
+        recorder(delivery)
     return 0 if delivery.outcome in DELIVERED else 1
 
 
-def _record_one(
-    plugin: BacklinksPlugin, config: MkDocsConfig, source: str, delivery: Delivery
-) -> None:
-    """Record a single webmention when its source is a page of the site's ledger."""
+def _single_recorder(
+    plugin: BacklinksPlugin, config: MkDocsConfig, source: str
+) -> Callable[[Delivery], None] | str:
+    """What records a single webmention, when its source is a page in the site's ledger;
+    otherwise the reason it will not be recorded."""
     path = data_folder(plugin.config, config) / LEDGER_FILE
+    where = config.config_file_path
     if not plugin.config.outreach.enabled or not config.site_url or not path.is_file():
-        return
+        return f"Not recorded: {where} has no ledger, site_url or outreach to record it in."
     ledger = load_ledger(path)
     pages = sorted(set(cited_targets(ledger)) | set(ledger.sends))
     built = read_built_site(
@@ -356,23 +361,26 @@ def _record_one(
     wanted = normalise_url(source)
     page = next((p for p in pages if normalise_url(built.sources[p]) == wanted), None)
     if page is None:
-        print(f"Not recorded: {source} is not a page in the ledger of {config.config_file_path}.")
-        return
+        return f"Not recorded: {source} is not a page in the ledger of {where}."
     settings = settings_for(plugin.config, config)
-    step = Step(
-        page,
-        built.sources[page],
-        normalise_url(delivery.target),
-        delivery.target,
-        "send",
-        "named on the command line",
-        built.digests.get(page) or "",
-    )
-    updated = apply_outcome(ledger, step, delivery, settings.today)
-    updated, lists = lists_for(updated, settings, NoteWriter(settings.note_template))
-    save_ledger(path, updated)
-    write_lists(path.parent, lists)
-    print(f"Recorded in {path}.")
+
+    def record(delivery: Delivery) -> None:
+        step = Step(
+            page,
+            built.sources[page],
+            normalise_url(delivery.target),
+            delivery.target,
+            "send",
+            "named on the command line",
+            built.digests.get(page) or "",
+        )
+        updated = apply_outcome(ledger, step, delivery, settings.today)
+        updated, lists = lists_for(updated, settings, NoteWriter(settings.note_template))
+        save_ledger(path, updated)
+        write_lists(path.parent, lists)
+        print(f"Recorded in {path}.")
+
+    return record
 
 
 _VERBS = {"send": "send", "unlink": "tell", "skip": "skip"}

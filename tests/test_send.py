@@ -595,6 +595,28 @@ def test_single_webmention_is_recorded_for_a_page_of_the_site(
     assert "0 webmention(s) to send" in send(capsys, site, "--yes")[1]
 
 
+def test_single_webmention_from_elsewhere_is_sent_but_not_recorded(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = receivers.alpha
+    site = blog(make_site, live, {"index.md": f"# Home\n\n[One]({a.url('/created')})."})
+    before = ledger_file(site).read_bytes()
+    source = "https://me.example/elsewhere/"
+    args = ["send", "-f", str(site.config_file), "--source", source, "--target"]
+    code, out, _ = cli(capsys, *args, a.url("/accepted"), "--allow-network", LOOPBACK)
+    assert code == 0
+    assert (
+        out.splitlines()[1]
+        == f"Not recorded: {source} is not a page in the ledger of " + str(site.config_file) + "."
+    )
+    assert ledger_file(site).read_bytes() == before
+    # A damaged ledger stops the command before anything is sent.
+    ledger_file(site).write_text("{", encoding="utf-8")
+    code, _, err = cli(capsys, *args, a.url("/accepted"), "--allow-network", LOOPBACK)
+    assert code == 1 and "is not valid JSON" in err
+    assert len(receivers.posts()) == 1
+
+
 # --------------------------------------------------------------------------- bad input
 
 
