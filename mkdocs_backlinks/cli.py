@@ -48,6 +48,7 @@ from mkdocs_backlinks.send import (
     deliver,
     delivery_from_discovery,
     plan_sends,
+    printable,
     read_built_site,
     valid_web_url,
 )
@@ -335,7 +336,7 @@ def _send_one(args: argparse.Namespace) -> int:
     detail = delivery.reason or delivery.location or delivery.endpoint
     code = f" (HTTP {delivery.http_status})" if delivery.http_status else ""
     line = f"{delivery.outcome}{code}: {args.source} -> {args.target}"
-    print(line + (f": {detail}" if detail else ""))
+    print(printable(line + (f": {detail}" if detail else "")))
     if isinstance(recorder, str):
         if recorder:
             print(recorder)
@@ -394,8 +395,8 @@ def _print_plan(plan: Plan, verbose: bool) -> None:
         if step.page != page:
             page = step.page
             gone = " (deleted from the site)" if page in plan.deleted else ""
-            print(f"{page}  {step.source}{gone}")
-        print(f"  {_VERBS[step.action]:<5} {step.target}  ({step.reason})")
+            print(printable(f"{page}  {step.source}{gone}"))
+        print(printable(f"  {_VERBS[step.action]:<5} {step.target}  ({step.reason})"))
 
 
 def _plan_summary(plan: Plan) -> str:
@@ -415,7 +416,7 @@ def _outcome_line(step: Step, delivery: Delivery) -> str:
     detail = delivery.reason or delivery.location or delivery.endpoint
     what = "" if step.action == "send" else f" [{step.reason}]"
     line = f"{delivery.outcome}{code}: {step.source} -> {delivery.target}{what}"
-    return line + (f": {detail}" if detail else "")
+    return printable(line + (f": {detail}" if detail else ""))
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -58,6 +58,7 @@ __all__ = [
     "deliver",
     "live_links",
     "plan_sends",
+    "printable",
     "read_built_site",
     "short_reason",
     "valid_web_url",
@@ -81,6 +82,12 @@ when the receiver is hostile."""
 
 # Controls (terminal escapes among them) in remote text never reach the terminal or the ledger.
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def printable(text: str) -> str:
+    """`text` safe for a terminal: URLs and reasons come from remote pages, and a control
+    character (an escape sequence) in them must not reach the author's terminal as one."""
+    return _CONTROLS.sub("\N{REPLACEMENT CHARACTER}", text)
 
 
 def valid_web_url(url: str) -> str | None:
@@ -451,7 +458,7 @@ def delivery_of(result: Result, target: str, endpoint: str) -> Delivery:
         location = ""
         if code == 201 and result.headers.get("Location"):
             location = urljoin(endpoint, result.headers["Location"].strip())
-            if valid_web_url(location) is not None:
+            if valid_web_url(location) is not None or _CONTROLS.search(location):
                 location = ""
         outcome = "created" if code == 201 else "accepted"
         return Delivery(outcome, target, code, endpoint, location, "")

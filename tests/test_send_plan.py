@@ -35,6 +35,7 @@ from mkdocs_backlinks.send import (
     delivery_of,
     live_links,
     plan_sends,
+    printable,
     short_reason,
     valid_web_url,
 )
@@ -352,6 +353,12 @@ def test_short_reason_prefers_json_flattens_html_and_strips_controls() -> None:
     assert short_reason(answer(400, html)) == "Bad target unknown"
     long = short_reason(answer(400, "word " * 200))
     assert len(long) == 160 and long.endswith("…")
+
+
+def test_printable_replaces_control_characters() -> None:
+    assert printable("ok \x1b[2J\x07 done") == "ok \ufffd[2J\ufffd done"
+    with_escape = delivery_of(answer(201, Location="/s/\x1b[2J"), "t", "https://e/")
+    assert with_escape.location == ""
 
 
 # --------------------------------------------------------------------------- pacing order
