@@ -462,6 +462,29 @@ def test_deleted_page_is_reported_and_its_targets_told(
     assert "deleted" not in out and len(receivers.posts()) == 5
 
 
+def test_site_under_a_sub_path_without_directory_urls(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = receivers.alpha
+    site = make_site(
+        {
+            "index.md": f"# Home\n\n[One]({a.url('/accepted')}).",
+            "notes/a b.md": f"# Spaced\n\n[Two](../index.md) and [three]({a.url('/created')}).",
+        },
+        site_url=live.url + "blog/",
+        use_directory_urls=False,
+    )
+    site.build()
+    shutil.rmtree(live.folder)
+    shutil.copytree(site.site_dir, live.folder / "blog")
+    code, _, err = send(capsys, site, "--yes")
+    assert code == 0, err
+    assert sorted(receivers.posts()) == [
+        ("/wm/accept", live.url + "blog/index.html", a.url("/accepted")),
+        ("/wm/create", live.url + "blog/notes/a%20b.html", a.url("/created")),
+    ]
+
+
 def test_link_missing_from_the_live_page_is_not_sent(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
