@@ -30,11 +30,13 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
 from mkdocs.plugins import get_plugin_logger
 
 from mkdocs_backlinks.discovery import Discovery, discover
@@ -107,6 +109,120 @@ def valid_web_url(url: str) -> str | None:
 # ----------------------------------------------------------------------------- page content
 
 
+# Elements whose text and links are not the page's content: theme chrome, code, and our own
+# incoming-links section (it changes when other pages link here).
+_CHROME = frozenset({"nav", "header", "footer", "script", "style", "template", "noscript"})
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+     "track", "wbr"}
+)  # fmt: skip
+# Where the main content is, best first: themes put it in one of these; the body is the rest.
+_REGIONS = ("article", "main", "role=main", "body")
+
+
+class _Done(Exception):
+    """The region a reader was started on has closed: nothing after it counts."""
+
+
+class _PageReader(HTMLParser):
+    """One pass over a page: its title, `<base href>`, every `<a href>`, and the text and
+    links of each candidate main-content region, without building a tree.
+
+    A tree (BeautifulSoup) costs several times more on the large pages a theme's navigation
+    makes, and a send run reads every built page. Elements left open are closed when an
+    ancestor closes, as MkDocs' output and a browser's parse agree on. With `one_element`, the
+    text fed starts with the element wanted and reading stops where it ends.
+    """
+
+    def __init__(self, one_element: bool = False) -> None:
+        super().__init__(convert_charrefs=True)
+        self._one_element = one_element
+        self.title: list[str] = []
+        self.base: str | None = None
+        self.hrefs: list[str] = []
+        self.text: dict[str, list[str]] = {}
+        self.links: dict[str, set[str]] = {}
+        self._stack: list[tuple[str, str | None, bool]] = []  # (tag, region, chrome)
+        self._open: dict[str, int] = {}  # region -> depth where it opened
+        self._in_title = self._title_seen = False
+        self._chrome = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "a" and values.get("href") is not None:
+            href = (values["href"] or "").strip()
+            self.hrefs.append(href)
+            if not self._chrome:
+                for name in self._open:
+                    self.links[name].add(href)
+        elif tag == "base" and self.base is None and values.get("href") is not None:
+            self.base = (values["href"] or "").strip()
+        elif tag == "title" and not self._title_seen:  # not an inline SVG's <title>
+            self._in_title = True
+        if tag in _VOID:
+            return
+        region: str | None = None
+        if tag in ("article", "main", "body"):
+            region = tag
+        elif values.get("role") == "main":
+            region = "role=main"
+        if region is not None and (region in self._open or region in self.text):
+            region = None  # only the first of each kind counts
+        chrome = tag in _CHROME or (
+            tag == "section" and "backlinks-incoming" in (values.get("class") or "").split()
+        )
+        self._stack.append((tag, region, chrome))
+        if region is not None:
+            self._open[region] = len(self._stack)
+            self.text[region] = []
+            self.links[region] = set()
+        if chrome:
+            self._chrome += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title" and self._in_title:
+            self._in_title, self._title_seen = False, True
+        if not any(item[0] == tag for item in self._stack):
+            return
+        while self._stack:
+            name, region, chrome = self._stack.pop()
+            if region is not None:
+                del self._open[region]
+            if chrome:
+                self._chrome -= 1
+            if name == tag:
+                break
+        if self._one_element and not self._stack:
+            raise _Done
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+        elif not self._chrome:
+            for region in self._open:
+                self.text[region].append(data)
+
+
+def _read_page(html: str, one_element: bool = False) -> _PageReader:
+    reader = _PageReader(one_element)
+    try:
+        reader.feed(html)
+        reader.close()
+    except _Done:
+        pass
+    return reader
+
+
+# Where a theme's main content starts, best first (as `_REGIONS`). Found by a quick search so
+# that the navigation before it, often most of a built page, is never parsed.
+_REGION_STARTS = (
+    re.compile(r"<article\b", re.IGNORECASE),
+    re.compile(r"<main\b", re.IGNORECASE),
+    re.compile(r"<[a-z][a-z0-9]*\s[^>]*\brole\s*=\s*[\"']?main\b", re.IGNORECASE),
+)
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+
+
 def content_digest(html: str) -> str:
     """A digest of what a receiver of this page's webmentions sees: title, main text, links.
 
@@ -120,32 +236,23 @@ def content_digest(html: str) -> str:
     `role=main` element, else the body, without `nav`, `header`, `footer`, scripts and our
     incoming-links section) and the sorted set of its link targets.
     """
-    soup = BeautifulSoup(html, "html.parser")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    main = _main_element(soup)
-    links: set[str] = set()
-    text = ""
-    if main is not None:
-        for name in ("nav", "header", "footer", "script", "style", "template", "noscript"):
-            for element in main.find_all(name):
-                element.decompose()
-        for element in main.select("section.backlinks-incoming"):
-            element.decompose()
-        links = {str(a.get("href", "")) for a in main.find_all("a", href=True)}
-        text = " ".join(main.get_text(" ").split())
+    start = next((m.start() for m in (r.search(html) for r in _REGION_STARTS) if m), None)
+    if start is None:
+        page = _read_page(html)
+        title = "".join(page.title)
+    else:
+        page = _read_page(html[start:], one_element=True)
+        found = _TITLE.search(html, 0, start)
+        title = unescape(found.group(1)) if found else ""
+    title = " ".join(title.split())
+    region = next((name for name in _REGIONS if name in page.text), None)
+    text = " ".join(" ".join(page.text[region]).split()) if region else ""
+    links = page.links[region] if region else set()
     digest = hashlib.sha256()
     for part in (title, text, *sorted(links)):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\x1e")
     return digest.hexdigest()
-
-
-def _main_element(soup: BeautifulSoup) -> Tag | None:
-    for selector in ("article", "main", "[role=main]", "body"):
-        found = soup.select_one(selector)
-        if found is not None:
-            return found
-    return None
 
 
 def live_links(html: str, page_url: str) -> dict[str, str]:
@@ -156,15 +263,17 @@ def live_links(html: str, page_url: str) -> dict[str, str]:
     strings finds exactly that in the source, and the normalised key only matches it to the
     ledger's work (which has tracking parameters and the fragment removed).
     """
-    soup = BeautifulSoup(html, "html.parser")
+    page = _read_page(html)
     base = page_url
-    base_tag = soup.find("base", href=True)
-    if isinstance(base_tag, Tag):
-        base = urljoin(page_url, str(base_tag["href"]).strip())
     found: dict[str, str] = {}
-    for anchor in soup.find_all("a", href=True):
+    try:
+        if page.base is not None:
+            base = urljoin(page_url, page.base)
+    except ValueError:
+        pass
+    for href in page.hrefs:
         try:
-            url = urldefrag(urljoin(base, str(anchor["href"]).strip())).url
+            url = urldefrag(urljoin(base, href)).url
         except ValueError:
             continue
         if valid_web_url(url) is None:

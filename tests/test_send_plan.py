@@ -113,6 +113,28 @@ def test_digest_uses_main_or_role_main_without_article() -> None:
     two = "<html><body><nav>n2</nav><div role='main'><p>Body</p></div></body></html>"
     three = "<html><body><nav>n2</nav><div role='main'><p>Body!</p></div></body></html>"
     assert content_digest(one) == content_digest(two) != content_digest(three)
+    body = "<html><head><title>T</title></head><body><nav>{}</nav><p>{}</p></body></html>"
+    assert content_digest(body.format("n1", "B")) == content_digest(body.format("n2", "B"))
+    assert content_digest(body.format("n1", "B")) != content_digest(body.format("n1", "C"))
+    assert content_digest(body.format("n1", "B")) != content_digest(
+        body.format("n1", "B").replace("<title>T", "<title>U")
+    )
+
+
+def test_digest_copes_with_implied_end_tags_and_svg_titles() -> None:
+    def doc(item: str) -> str:
+        return (
+            "<html><head><title>T</title></head><body><header><svg><title>icon</title></svg>"
+            f"</header><article><ul><li>{item}<li>two</ul><p>para<p>more</article>"
+            "<footer>f</footer></body></html>"
+        )
+
+    assert content_digest(doc("one")) != content_digest(doc("uno"))
+    moved = doc("one").replace("<footer>f</footer>", "<footer>g</footer>")
+    assert content_digest(moved) == content_digest(doc("one"))
+    assert content_digest(doc("one").replace("<title>icon", "<title>other")) == content_digest(
+        doc("one")
+    )
 
 
 # --------------------------------------------------------------------------- live links
