@@ -158,6 +158,19 @@ def test_live_links_resolve_relative_and_base_and_keep_the_href_as_written() -> 
     assert based == {"https://gamma.io/x/y": "https://gamma.io/x/y"}
 
 
+def test_live_links_of_a_themed_page_come_from_its_main_content() -> None:
+    html = (
+        "<html><head><base href='https://gamma.io/x/?a=1&amp;b=2'></head><body>"
+        "<nav><a href='/nav/'>nav</a></nav><div role='main'><p>See <a href='y'>y</a> and "
+        "<a href='https://alpha.org/post'>a</a>.</p></div><footer><a href='/f/'>f</a></footer>"
+        "</body></html>"
+    )
+    assert live_links(html, "https://beta.net/page/") == {
+        "https://gamma.io/x/y": "https://gamma.io/x/y",
+        "https://alpha.org/post": "https://alpha.org/post",
+    }
+
+
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
