@@ -462,7 +462,8 @@ def dumps(ledger: Ledger) -> str:
     sections: dict[str, Iterable[tuple[str, Any]]] = {"contacts": contacts, "works": works}
     if ledger.sends:
         # Only once something was sent, so a ledger that never sent reads as before.
-        sections["sends"] = ((page, _send_record(sends)) for page, sends in ledger.sends.items())
+        sends = sorted(ledger.sends.items())
+        sections["sends"] = ((page, _send_record(record)) for page, record in sends)
     return "".join(dump_json_lines(head, sections))
 
 

@@ -29,6 +29,7 @@ import hashlib
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from html import unescape
@@ -470,7 +471,7 @@ def apply_outcome(ledger: Ledger, step: Step, delivery: Delivery, today: str) ->
         targets=dict(sorted(targets.items())),
         deleted=deleted,
     )
-    updated = replace(ledger, sends=dict(sorted(sends.items())))
+    updated = replace(ledger, sends=sends)  # sorted when written
     if step.action == "send" and delivery.outcome in DELIVERED:
         work = ledger.works.get(step.key)
         contact = ledger.contacts.get(work.contact) if work else None
@@ -546,7 +547,7 @@ class Sender:
 
     def post(self, source: str, target: str, endpoint: str) -> Delivery:
         """POST one webmention, after waiting out the endpoint host's interval."""
-        host = (urlsplit(endpoint).hostname or "").lower()
+        host = _host(endpoint)
         last = self._last_post.get(host)
         if last is not None:
             wait = last + self.interval - self.clock()
@@ -560,20 +561,33 @@ class Sender:
 
     def ready_at(self, endpoint: str) -> float:
         """When a POST to `endpoint` may go, by the pacing rule."""
-        last = self._last_post.get((urlsplit(endpoint).hostname or "").lower())
-        return 0.0 if last is None else last + self.interval
+        return self._ready_at(_host(endpoint))
 
     def paced(self, endpoints: list[str]) -> Iterator[int]:
         """Indexes of `endpoints` in the order to post to them: as given, except that one
         whose host must still wait lets a ready one of another host go first; `post` waits
         only when none is ready."""
-        pending = list(range(len(endpoints)))
-        while pending:
+        queues: dict[str, deque[int]] = {}
+        for index, endpoint in enumerate(endpoints):
+            queues.setdefault(_host(endpoint), deque()).append(index)
+        while queues:
             now = self.clock()
-            ready = [i for i in pending if self.ready_at(endpoints[i]) <= now]
-            chosen = ready[0] if ready else min(pending, key=lambda i: self.ready_at(endpoints[i]))
-            pending.remove(chosen)
-            yield chosen
+            heads = [(queue[0], host) for host, queue in queues.items()]
+            ready = [head for head in heads if self._ready_at(head[1]) <= now]
+            index, host = min(ready) if ready else min(heads, key=lambda h: self._ready_at(h[1]))
+            queue = queues[host]
+            queue.popleft()
+            if not queue:
+                del queues[host]
+            yield index
+
+    def _ready_at(self, host: str) -> float:
+        last = self._last_post.get(host)
+        return 0.0 if last is None else last + self.interval
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 def delivery_of(result: Result, target: str, endpoint: str) -> Delivery:
