@@ -538,12 +538,15 @@ class Sender:
         if not unique:
             return {}
         workers = min(self.client.options.concurrency, len(unique))
-        with concurrent.futures.ThreadPoolExecutor(
+        pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="backlinks-discover"
-        ) as pool:
-            return dict(
-                zip(unique, pool.map(lambda t: discover(self.client, t), unique), strict=True)
-            )
+        )
+        try:
+            futures = [pool.submit(discover, self.client, target) for target in unique]
+            return {target: future.result() for target, future in zip(unique, futures, strict=True)}
+        finally:
+            # On Ctrl-C, queued discoveries are dropped; running ones end by their deadline.
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def post(self, source: str, target: str, endpoint: str) -> Delivery:
         """POST one webmention, after waiting out the endpoint host's interval."""
