@@ -39,7 +39,6 @@ from typing import Literal
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
-from mkdocs.plugins import get_plugin_logger
 
 from mkdocs_backlinks.discovery import Discovery, discover
 from mkdocs_backlinks.http import HttpClient, Result
@@ -68,7 +67,6 @@ __all__ = [
     "valid_web_url",
 ]
 
-log = get_plugin_logger(__name__)
 
 DELIVERED = frozenset({"accepted", "created"})
 """Outcomes where the receiver took the webmention."""
@@ -390,6 +388,8 @@ def plan_sends(
         record = ledger.sends.get(page)
         previous = record.targets if record else {}
         source = sources.get(page) or (record.source if record else "")
+        # A receiver knows the page by the URL it was sent from: a removal is told from there.
+        known_as = record.source if record and record.source else source
         linked_now = cited.get(page, set()) if digest is not None else set()
         for key in sorted(linked_now):
             before = previous.get(key)
@@ -401,6 +401,8 @@ def plan_sends(
                 reason = "new link"
             elif before.digest != digest:
                 reason = f"page changed since {before.outcome} on {before.date}"
+            elif known_as != source:
+                reason = f"page moved from {known_as}"
             elif before.outcome in RETRY:
                 reason = f"trying again after {before.outcome} on {before.date}"
             else:
@@ -411,7 +413,8 @@ def plan_sends(
             deleted.append(page)
         for key in gone:
             why = "page deleted" if digest is None else "link removed"
-            steps.append(Step(page, source, key, previous[key].target, "unlink", why, digest or ""))
+            target = previous[key].target
+            steps.append(Step(page, known_as, key, target, "unlink", why, digest or ""))
     return Plan(tuple(steps), tuple(deleted))
 
 

@@ -268,6 +268,16 @@ def test_deleted_page_is_reported_and_its_targets_told() -> None:
     assert plan_sends(ledger, {"a.md": "d1", "b.md": None}, sources("a.md")).to_do == ()
 
 
+def test_a_moved_site_sends_again_and_tells_removals_from_the_old_address() -> None:
+    ledger = sent(ledger_with(observed("a.md", A, B)), "a.md", "d1", "accepted", A, B)
+    ledger = merge_build(ledger, observed("a.md", A), DAY2)
+    moved = {"a.md": "https://new.example/a/"}
+    steps = {s.key: s for s in plan_sends(ledger, {"a.md": "d1"}, moved).steps}
+    assert (steps[A].action, steps[A].source) == ("send", "https://new.example/a/")
+    assert steps[A].reason == f"page moved from {SITE}a/"
+    assert (steps[B].action, steps[B].source) == ("unlink", SITE + "a/")
+
+
 def test_excluded_sites_are_skipped() -> None:
     ledger = ledger_with(observed("a.md", A, B))
     plan = plan_sends(ledger, {"a.md": "d1"}, sources("a.md"), lambda url: "beta.net" in url)
