@@ -328,6 +328,9 @@ def test_channel_triage_marks_the_contact_with_an_endpoint_sent(
     sent_part = outreach[outreach.index("## Sent") :]
     assert "### 127.0.0.2\n\nReason: webmention" in sent_part
     assert "### 127.0.0.3" in outreach[: outreach.index("## Sent")]  # still to write to
+    review = (site.root / "backlinks" / "outreach.html").read_text(encoding="utf-8")
+    assert "<strong>Sent by:</strong> <span data-search>webmention</span>" in review
+    assert "Skipped:" not in review
     listed = json.loads((site.root / "backlinks" / "outreach.json").read_text(encoding="utf-8"))
     assert {row["id"]: row["reason"] for row in listed["contacts"]} == {
         "127.0.0.2": "webmention",
