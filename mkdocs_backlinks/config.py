@@ -11,6 +11,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import pathspec
 from mkdocs.config import base
@@ -18,6 +19,7 @@ from mkdocs.config import config_options as opt
 from mkdocs.config.base import BaseConfigOption, ValidationError
 
 from mkdocs_backlinks.network import IPNetwork, parse_networks
+from mkdocs_backlinks.sources import Source, parse_source
 
 REL_VALUES = ("nofollow", "sponsored", "ugc")
 """The `rel` values the `ignore_rel` option understands (the ones search engines define)."""
@@ -125,6 +127,65 @@ class NetworkList(BaseConfigOption[tuple[IPNetwork, ...]]):
             raise ValidationError(str(exc)) from exc
 
 
+class MentionSources(BaseConfigOption[tuple[Source, ...]]):
+    """Receivers to read incoming mentions from, each item checked for its shape up front, so
+    a typo fails the build with the item's number instead of silently fetching nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default: list[Any] = []
+
+    def run_validation(self, value: object) -> tuple[Source, ...]:
+        if not isinstance(value, list):
+            raise ValidationError("Expected a list of sources.")
+        try:
+            sources = tuple(parse_source(item, index) for index, item in enumerate(value, 1))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        names = [source.name for source in sources]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValidationError(f"Source listed twice: {', '.join(repeated)}")
+        return sources
+
+
+class PositiveNumber(BaseConfigOption[float]):
+    """A number above zero (an int or a float: YAML writes `30` as an int)."""
+
+    def __init__(self, default: float) -> None:
+        super().__init__()
+        self.default = default
+
+    def run_validation(self, value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ValidationError(f"Expected a number above zero, not {value!r}.")
+        return float(value)
+
+
+class SiteAliases(BaseConfigOption[tuple[str, ...]]):
+    """Other addresses the site was served from (an old domain, a former sub-path)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default: list[str] = []
+
+    def run_validation(self, value: object) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValidationError("Expected a list of URLs or domains, like old.example.org.")
+        out = []
+        for raw in value:
+            text = raw.strip()
+            url = text if "://" in text else "https://" + text
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+                raise ValidationError(
+                    f"'{raw}' is not a site address (write old.example.org or "
+                    "https://old.example.org/blog/)."
+                )
+            out.append(url)
+        return tuple(out)
+
+
 _UNKNOWN_SUB_OPTION = re.compile(r"Sub-option '([^']*)': Unrecognised configuration name")
 
 
@@ -142,6 +203,39 @@ class StringsConfig(base.Config):
 
     cited_times = opt.Type(str, default="cited {count} times")
     """Shown after a work the page links to more than once; `{count}` is replaced."""
+
+    mentions_title = opt.Type(str, default="Elsewhere on the web")
+    """Sub-heading over other sites' mentions, inside the backlinks section."""
+
+    replied = opt.Type(str, default="replied")
+    """After the author of a reply."""
+
+    mentioned = opt.Type(str, default="mentioned this")
+    """After the author of a plain mention."""
+
+    rsvp = opt.Type(str, default="RSVP {answer}")
+    """After the author of an RSVP; `{answer}` is yes, no, maybe or interested."""
+
+    like = opt.Type(str, default="{count} like")
+    """The count of likes when there is one; `{count}` is replaced."""
+
+    likes = opt.Type(str, default="{count} likes")
+    """The count of likes when there are several (or none)."""
+
+    repost = opt.Type(str, default="{count} repost")
+    """The count of reposts when there is one."""
+
+    reposts = opt.Type(str, default="{count} reposts")
+    """The count of reposts when there are several."""
+
+    bookmark = opt.Type(str, default="{count} bookmark")
+    """The count of bookmarks when there is one."""
+
+    bookmarks = opt.Type(str, default="{count} bookmarks")
+    """The count of bookmarks when there are several."""
+
+    someone = opt.Type(str, default="Someone")
+    """Stands in for an author who gave no name."""
 
 
 class OutreachConfig(base.Config):
@@ -176,6 +270,35 @@ class OutreachConfig(base.Config):
 
     on_serve = opt.Type(bool, default=False)
     """Also update the ledger during `mkdocs serve` (off: drafts and half-edits stay out)."""
+
+
+class MentionsConfig(base.Config):
+    """Incoming webmentions: where they come from and how they are shown."""
+
+    enabled = opt.Type(bool, default=True)
+    """Read the mentions store and show mentions (and fetch them when sources are set)."""
+
+    sources = MentionSources()
+    """Receivers: `{webmention_io: {domain, token_env}}`, `{jf2: URL}`, `{file: path}`."""
+
+    aliases = SiteAliases()
+    """Old domains or paths of the site; mentions of them count for the page under site_url."""
+
+    avatars = opt.Choice(("remote", "none", "download"), default="remote")
+    """`remote` links avatar images where they are, `none` shows none, `download` copies
+    them (size-capped) into the built site so readers never load a third party."""
+
+    fetch_on_build = opt.Type(bool, default=True)
+    """Fetch new mentions during `mkdocs build` (never when offline)."""
+
+    on_serve = opt.Type(bool, default=False)
+    """Also fetch under `mkdocs serve` (off: a live-reload loop should not hit an API)."""
+
+    timeout = PositiveNumber(default=30.0)
+    """Seconds a build waits for fetching to finish before going on with the store."""
+
+    excerpt_length = PositiveNumber(default=300)
+    """Longest reply shown whole; a longer one is cut to this many characters of text."""
 
 
 class BacklinksConfig(base.Config):
@@ -242,6 +365,9 @@ class BacklinksConfig(base.Config):
     """Disposable HTTP cache, relative to mkdocs.yml. Not to be committed: deleting it only
     costs requests."""
 
+    mentions = opt.SubConfig(MentionsConfig)
+    """Incoming webmentions: sources, store, rendering."""
+
     def validate(self) -> tuple[base.ConfigErrors, base.ConfigWarnings]:
         """Turn MkDocs' 'unrecognised option' warnings into errors.
 
@@ -270,6 +396,7 @@ class BacklinksConfig(base.Config):
 _SUB_CONFIGS: dict[str, type[base.Config]] = {
     "strings": StringsConfig,
     "outreach": OutreachConfig,
+    "mentions": MentionsConfig,
 }
 
 

@@ -57,6 +57,7 @@ __all__ = [
     "Moderation",
     "SourceState",
     "Store",
+    "chronological",
     "dumps_moderation",
     "dumps_store",
     "group_by_page",
@@ -619,6 +620,12 @@ def _links_entry(entry: Mapping[str, object]) -> tuple[Mention | None, str]:
 
 
 # ----------------------------------------------------------------------------- merging
+
+
+def chronological(mention: Mention) -> tuple[str, tuple[int, int, str]]:
+    """A sort key that puts mentions in the order they were made (published, else received),
+    whatever time zones they were written in; undated ones last."""
+    return _instant(mention.published or mention.received), _id_order(mention.id)
 
 
 def _natural_key(mention: Mention) -> tuple[str, str, str]:

@@ -24,7 +24,12 @@ from mkdocs.utils.templates import TemplateContext
 from mkdocs_backlinks.collect import LinkCollector, Rules
 from mkdocs_backlinks.config import BacklinksConfig, PageOptions, PageOptionsError, page_options
 from mkdocs_backlinks.graph import LinkGraph, PageInfo
+from mkdocs_backlinks.http import HttpClient
+from mkdocs_backlinks.incoming import MentionsDesk, Views
+from mkdocs_backlinks.incoming import settings_for as mentions_settings
 from mkdocs_backlinks.ledger import LedgerError
+from mkdocs_backlinks.mentions import MentionsError
+from mkdocs_backlinks.network import http_options
 from mkdocs_backlinks.outreach import OutreachDesk, observed_citations
 from mkdocs_backlinks.render import TEMPLATES_DIR, PageSections, SectionRenderer, fill, mark_end
 from mkdocs_backlinks.storage import dump_json_lines, write_text_atomic
@@ -50,6 +55,9 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self.page_options: dict[str, PageOptions] = {}
         self.pending: dict[str, PageSections] = {}  # rendered, waiting for on_post_page
         self.desk: OutreachDesk | None = None
+        self.inbox: MentionsDesk | None = None
+        self.views: Views | None = None
+        self.page_urls: list[str] = []
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Remember whether this is `serve`, where later layers must stay off the network."""
@@ -77,7 +85,24 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
                 self.desk = OutreachDesk.for_config(self.config, config)
             except ValueError as exc:  # the message names the option
                 raise PluginError(f"Plugin 'backlinks' option {exc}") from exc
+        if self.config.mentions.enabled:
+            try:
+                settings = mentions_settings(self.config, config)
+            except ValueError as exc:
+                raise PluginError(f"Plugin 'backlinks' option {exc}") from exc
+            self.inbox = MentionsDesk(settings, http_options(self.config))
         return config
+
+    @property
+    def _may_fetch(self) -> bool:
+        """Whether this build may fetch mentions: asked for, not offline, not serve (unless
+        `mentions.on_serve`), so a live-reload loop never hits an API unasked."""
+        mentions = self.config.mentions
+        if not mentions.fetch_on_build or (self.command == "serve" and not mentions.on_serve):
+            return False
+        assert self.inbox is not None
+        with HttpClient(self.inbox.http) as client:
+            return not client.offline
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         """Read the ledger first: a damaged one stops the build before anything is built."""
@@ -86,6 +111,14 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
                 self.desk.load()
             except LedgerError as exc:
                 raise PluginError(str(exc)) from exc
+        if self.inbox is not None:
+            try:
+                self.inbox.load()
+            except MentionsError as exc:
+                raise PluginError(str(exc)) from exc
+            # Started now, so the requests overlap the conversion of every page.
+            if self._may_fetch:
+                self.inbox.start()
 
     # Late, after other plugins have added or removed pages, so the site map is final.
     @event_priority(-50)
@@ -93,6 +126,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         assert self.collector is not None
         pages = [(f.src_uri, f.url) for f in files.documentation_pages()]
         self.collector.site = SiteMap(pages, config.site_url)
+        self.page_urls = [url for _, url in pages]
         return files
 
     def on_page_markdown(
@@ -117,8 +151,24 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         return html
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
-        self.renderer = SectionRenderer(env.loader, dict(self.config.strings))
+        strings = dict(self.config.strings)
+        self.renderer = SectionRenderer(env.loader, strings)
+        if self.inbox is not None:
+            for warning in self.inbox.collect(self.page_urls, save=self._writes_data):
+                log.warning(warning)
+            mentions = self.config.mentions
+            if mentions.avatars == "download":
+                self.inbox.download_avatars(allow_network=self._may_fetch)
+            self.views = Views(
+                strings, mentions.avatars, int(mentions.excerpt_length), self.inbox.downloaded
+            )
         return env
+
+    @property
+    def _writes_data(self) -> bool:
+        """Under serve, the data folder is written only when the user asked for network use
+        there too; otherwise a fetch cannot have happened, and files stay as they are."""
+        return self.command != "serve" or self.config.mentions.on_serve
 
     # Late, so other plugins have finished editing the content before we mark its end.
     @event_priority(-50)
@@ -130,9 +180,14 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         options = self.page_options.get(src) or PageOptions()
         show_credits = self.config.credits and options.credits
         show_backlinks = self.config.backlinks and options.backlinks
+        mentions = None
+        if show_backlinks and self.inbox is not None and self.views is not None:
+            found = self.inbox.mentions_of(page.url)
+            mentions = self.views.page(found, page.url) if found else None
         sections = self.renderer.render(
             self.graph.credit_groups(src) if show_credits else [],
             self.graph.backlink_entries(src, page.url) if show_backlinks else [],
+            mentions,
         )
         # Only a marker goes into page.content: MkDocs keeps every page's content until the
         # build ends, so the sections themselves are pasted into the page's final HTML below
@@ -160,6 +215,11 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             records = self.graph.export_pages(config.site_url)
             write_text_atomic(path, dump_json_lines(header, {"pages": records}))
         summary_line = f"{pages} pages, {internal} internal links, {citations} citations"
+        if self.inbox is not None:
+            self.inbox.copy_avatars(Path(config.site_dir))
+            shown = sum(len(found) for found in self.inbox.by_page.values())
+            if shown or self.inbox.store.mentions:
+                summary_line += f", {shown} mentions shown"
         if self.desk is not None:
             try:
                 summary = self.desk.record(observed_citations(self.graph, config.site_url))

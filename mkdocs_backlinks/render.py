@@ -17,6 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from mkdocs_backlinks.graph import BacklinkEntry, CreditGroup
+from mkdocs_backlinks.incoming import PageMentions
 from mkdocs_backlinks.urls import relative_url
 
 __all__ = [
@@ -50,6 +51,7 @@ class PageSections:
     backlinks: tuple[BacklinkEntry, ...]
     credits_html: Markup
     backlinks_html: Markup
+    mentions: PageMentions | None = None
 
     @property
     def html(self) -> Markup:
@@ -73,11 +75,19 @@ class SectionRenderer:
         self._backlinks = env.get_template(BACKLINKS_TEMPLATE)
         self._strings = strings
 
-    def render(self, credits: list[CreditGroup], backlinks: list[BacklinkEntry]) -> PageSections:
+    def render(
+        self,
+        credits: list[CreditGroup],
+        backlinks: list[BacklinkEntry],
+        mentions: PageMentions | None = None,
+    ) -> PageSections:
         """Render both sections of one page; an empty list renders nothing.
 
         Backlink URLs must already be relative to the page (`LinkGraph.backlink_entries`).
+        `mentions` (other sites' replies, likes, ...) join the backlinks section, so the page
+        has one "who links here" section whether the links come from inside or outside.
         """
+        mentions = mentions or None
         relative = tuple(backlinks)
         credits_html = (
             # Safe: the output of an autoescaping template.
@@ -86,11 +96,13 @@ class SectionRenderer:
             else Markup("")
         )
         backlinks_html = (
-            Markup(self._backlinks.render(backlinks=relative, strings=self._strings))  # noqa: S704
-            if relative
+            Markup(  # noqa: S704
+                self._backlinks.render(backlinks=relative, mentions=mentions, strings=self._strings)
+            )
+            if relative or mentions
             else Markup("")
         )
-        return PageSections(tuple(credits), relative, credits_html, backlinks_html)
+        return PageSections(tuple(credits), relative, credits_html, backlinks_html, mentions)
 
 
 def mark_end(content: str, auto_append: bool) -> str:

@@ -1,0 +1,493 @@
+"""Incoming mentions in a build: the store read before, fetched beside, shown after.
+
+`MentionsDesk` is what the plugin and the commands hold. Its life in a build:
+
+1. `load()` in `on_pre_build`: the store and the moderation file are validated before any
+   page is converted, so a damaged file stops the build untouched.
+2. `start()` right after: fetching from the network runs in a background thread (its own
+   `HttpClient`), overlapping Markdown conversion, which is where a build spends its time.
+3. `collect()` in `on_env`, when every page is converted: waits for the thread up to
+   `mentions.timeout`, reads local files, merges, saves the store if it changed, and indexes
+   the visible mentions by page once. A failed or late fetch is one warning; the build goes on
+   with what was stored.
+4. `for_page()` per page: the display data for the template, built only for pages that have
+   mentions.
+
+Display data is made here rather than in the template so that the template receives only
+text (autoescaped) and sanitised HTML (`Markup`, already through nh3), and URLs that are
+absolute http(s) (the store guarantees it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup, escape
+from mkdocs.plugins import get_plugin_logger
+
+from mkdocs_backlinks.http import HttpClient, HttpOptions
+from mkdocs_backlinks.mentions import (
+    Mention,
+    MentionsStore,
+    Moderation,
+    SourceState,
+    chronological,
+    dumps_store,
+    load_moderation,
+    load_store,
+    page_key,
+)
+from mkdocs_backlinks.network import cache_folder
+from mkdocs_backlinks.sources import (
+    Fetched,
+    LocalFile,
+    Source,
+    apply,
+    fetch_source,
+    read_file_source,
+)
+from mkdocs_backlinks.storage import write_text_atomic
+from mkdocs_backlinks.urls import relative_url, site_of, url_key
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+
+    from mkdocs_backlinks.config import BacklinksConfig
+
+__all__ = [
+    "AVATAR_FOLDER",
+    "MODERATION_FILE",
+    "STORE_FILE",
+    "Face",
+    "MentionsDesk",
+    "PageMentions",
+    "Reaction",
+    "ShownMention",
+    "Views",
+    "fetched_at",
+    "settings_for",
+]
+
+log = get_plugin_logger(__name__)
+
+STORE_FILE = "mentions.json"
+MODERATION_FILE = "moderation.json"
+AVATAR_FOLDER = "assets/backlinks/avatars"
+"""Where downloaded avatars go inside site_dir."""
+AVATAR_SIZE = 32
+AVATAR_BYTES = 100_000
+FACES_SHOWN = 12
+"""Avatars shown per reaction kind; the rest are counted ("+40")."""
+_IMAGE_TYPES = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+}
+# Not SVG: an SVG document can carry script, and an avatar is no reason to serve one.
+
+_COUNTED = ("like", "repost", "bookmark")
+_LISTED = ("reply", "mention", "rsvp")
+
+
+def fetched_at() -> str:
+    """Now, in UTC to the second, for the store's `last_fetched`."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+# ----------------------------------------------------------------------------- display data
+
+
+@dataclass(frozen=True, slots=True)
+class Face:
+    """One small avatar in a row of likes or reposts."""
+
+    name: str
+    url: str
+    avatar: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShownMention:
+    """A reply, mention or RSVP as the template shows it."""
+
+    kind: str
+    author: str
+    author_url: str | None
+    avatar: str | None
+    url: str
+    date: str
+    datetime: str
+    verb: str
+    title: str
+    excerpt: Markup
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """Likes, reposts or bookmarks of a page: a count and the first few faces."""
+
+    kind: str
+    count: int
+    label: str
+    faces: tuple[Face, ...]
+    more: int
+
+
+@dataclass(frozen=True, slots=True)
+class PageMentions:
+    """Everything other sites said about one page."""
+
+    items: tuple[ShownMention, ...]
+    reactions: tuple[Reaction, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.items) + sum(reaction.count for reaction in self.reactions)
+
+    def __bool__(self) -> bool:
+        return bool(self.items or self.reactions)
+
+
+class Views:
+    """Turns stored mentions into display data with the configured strings and avatars."""
+
+    def __init__(
+        self,
+        strings: Mapping[str, Any],
+        avatars: str,
+        excerpt_length: int,
+        downloaded: Mapping[str, str] | None = None,
+    ) -> None:
+        self.strings = strings
+        self.avatars = avatars
+        self.excerpt_length = max(20, excerpt_length)
+        self.downloaded = downloaded or {}
+
+    def _avatar(self, photo: str | None, page_url: str) -> str | None:
+        if photo is None or self.avatars == "none":
+            return None
+        if self.avatars == "download":
+            name = self.downloaded.get(photo)
+            return relative_url(f"{AVATAR_FOLDER}/{name}", page_url) if name else None
+        return photo
+
+    def _verb(self, mention: Mention) -> str:
+        if mention.kind == "reply":
+            return str(self.strings["replied"])
+        if mention.kind == "rsvp":
+            return str(self.strings["rsvp"]).replace("{answer}", mention.rsvp or "?")
+        return str(self.strings["mentioned"])
+
+    def _excerpt(self, mention: Mention) -> Markup:
+        text = mention.content_text
+        if mention.content_html and len(text) <= self.excerpt_length:
+            # Safe: content_html went through the nh3 allow-list when it was parsed or loaded.
+            return Markup(mention.content_html)  # noqa: S704
+        if len(text) > self.excerpt_length:
+            text = text[: self.excerpt_length - 1].rstrip() + "…"
+        return escape(text)
+
+    def _count(self, kind: str, count: int) -> str:
+        name = kind if count == 1 else kind + "s"  # strings like / likes, repost / reposts
+        return str(self.strings[name]).replace("{count}", str(count))
+
+    def page(self, mentions: Sequence[Mention], page_url: str) -> PageMentions:
+        """The display data of one page's (visible, matched) mentions."""
+        someone = str(self.strings["someone"])
+        items: list[ShownMention] = []
+        faces: dict[str, list[Face]] = {kind: [] for kind in _COUNTED}
+        for mention in mentions:
+            author = mention.author_name or someone
+            avatar = self._avatar(mention.author_photo, page_url)
+            if mention.kind in faces:
+                link = mention.author_url or mention.url
+                faces[mention.kind].append(Face(author, link, avatar))
+                continue
+            when = mention.published or mention.received
+            items.append(
+                ShownMention(
+                    kind=mention.kind,
+                    author=author,
+                    author_url=mention.author_url,
+                    avatar=avatar,
+                    url=mention.url,
+                    date=when[:10],
+                    datetime=when,
+                    verb=self._verb(mention),
+                    title=mention.title,
+                    excerpt=self._excerpt(mention),
+                )
+            )
+        reactions = tuple(
+            Reaction(
+                kind,
+                len(faces[kind]),
+                self._count(kind, len(faces[kind])),
+                tuple(faces[kind][:FACES_SHOWN]),
+                max(0, len(faces[kind]) - FACES_SHOWN),
+            )
+            for kind in _COUNTED
+            if faces[kind]
+        )
+        return PageMentions(tuple(items), reactions)
+
+
+# ----------------------------------------------------------------------------- the desk
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the desk needs from the options, as plain values (tests build it directly)."""
+
+    folder: Path
+    base: Path
+    site_url: str
+    sources: tuple[Source, ...] = ()
+    aliases: tuple[str, ...] = ()
+    avatars: str = "remote"
+    timeout: float = 30.0
+    cache: Path | None = None
+
+
+def settings_for(options: BacklinksConfig, config: MkDocsConfig) -> Settings:
+    """The desk's settings from the plugin options; ValueError naming the option when the
+    data folder would be published."""
+    base = Path(config.config_file_path or ".").resolve().parent
+    folder = base / options.data_dir
+    if folder.is_relative_to(Path(config.docs_dir).resolve()):
+        raise ValueError(
+            f"'data_dir': {folder} is inside docs_dir, where the mentions store and its "
+            "moderation would be published. Choose a folder beside mkdocs.yml."
+        )
+    mentions = options.mentions
+    return Settings(
+        folder=folder,
+        base=base,
+        site_url=config.site_url or "",
+        sources=tuple(mentions.sources),
+        aliases=tuple(mentions.aliases),
+        avatars=mentions.avatars,
+        timeout=mentions.timeout,
+        cache=cache_folder(options, config),
+    )
+
+
+class MentionsDesk:
+    """Owns the mentions store and moderation file for one build or one command."""
+
+    def __init__(self, settings: Settings, http: HttpOptions | None = None) -> None:
+        self.settings = settings
+        self.http = http or HttpOptions()
+        self.store_path = settings.folder / STORE_FILE
+        self.moderation_path = settings.folder / MODERATION_FILE
+        self.store = MentionsStore()
+        self.moderation = Moderation()
+        self.by_page: dict[str, list[Mention]] = {}
+        self.unmatched: Counter[str] = Counter()
+        self.downloaded: dict[str, str] = {}
+        self._thread: threading.Thread | None = None
+        self._results: list[Fetched] = []
+        self._stop = threading.Event()
+        self._started = 0.0
+
+    # --- before the build
+
+    def load(self) -> None:
+        """Read and validate both files (`MentionsError` names the file)."""
+        self.store = load_store(self.store_path)
+        self.moderation = load_moderation(self.moderation_path)
+
+    @property
+    def network_sources(self) -> tuple[Source, ...]:
+        return tuple(s for s in self.settings.sources if not isinstance(s, LocalFile))
+
+    def start(self) -> bool:
+        """Start fetching from the network sources in the background; False if none to fetch."""
+        sources = self.network_sources
+        if not sources:
+            return False
+        states = dict(self.store.sources)
+        self._stop.clear()
+        self._results = []
+        self._started = time.monotonic()
+
+        def work() -> None:
+            with HttpClient(self.http) as client:
+                for source in sources:
+                    state = states.get(source.name, SourceState())
+                    self._results.append(
+                        fetch_source(client, source, state, self.settings.base, self._stop)
+                    )
+
+        self._thread = threading.Thread(target=work, name="backlinks-mentions", daemon=True)
+        self._thread.start()
+        return True
+
+    # --- when every page is converted
+
+    def collect(self, page_urls: Iterable[str], *, save: bool = True) -> list[str]:
+        """Finish fetching, merge, save when changed, index by page; the warnings to log."""
+        warnings: list[str] = []
+        results = [
+            read_file_source(source, self.settings.base)
+            for source in self.settings.sources
+            if isinstance(source, LocalFile)
+        ]
+        if self._thread is not None:
+            left = self.settings.timeout - (time.monotonic() - self._started)
+            self._thread.join(max(0.0, left))
+            if self._thread.is_alive():
+                self._stop.set()
+                warnings.append(
+                    f"Fetching mentions took longer than {self.settings.timeout:g} s; "
+                    "this build shows the stored mentions (the fetch goes on next time)"
+                )
+            else:
+                results.extend(self._results)
+            self._thread = None
+        for fetched in results:
+            if fetched.error:
+                warnings.append(f"Mentions from {fetched.source}: {fetched.error}")
+            for problem in fetched.problems:
+                log.debug("Mentions from %s: %s", fetched.source, problem)
+        if results:
+            self.store = apply(self.store, results, fetched_at())
+            if save:
+                self.save()
+        self.index(page_urls)
+        return warnings
+
+    def save(self) -> bool:
+        """Write the store if its text changed; True if written."""
+        text = dumps_store(self.store)
+        try:
+            if self.store_path.read_text(encoding="utf-8") == text:
+                return False
+        except (FileNotFoundError, UnicodeDecodeError):
+            pass
+        write_text_atomic(self.store_path, text)
+        return True
+
+    def index(self, page_urls: Iterable[str]) -> None:
+        """Group the visible mentions under the pages they target, once for the whole build."""
+        pages = {url_key(url): url for url in page_urls}
+        self.by_page = {}
+        self.unmatched = Counter()
+        site_url = self.settings.site_url
+        if not site_url:
+            if self.store.mentions:
+                log.info(
+                    "%d stored mentions are not shown: site_url is not set, so they cannot "
+                    "be matched to pages",
+                    len(self.store.mentions),
+                )
+            return
+        keys: dict[str, str | None] = {}  # many mentions share a target
+        for mention in self.store.mentions:
+            if self.moderation.is_hidden(mention):
+                continue
+            if mention.target not in keys:
+                key = page_key(mention.target, site_url, self.settings.aliases)
+                keys[mention.target] = None if key is None else pages.get(url_key(key))
+            page = keys[mention.target]
+            if page is None:
+                self.unmatched[mention.target] += 1
+            else:
+                self.by_page.setdefault(page, []).append(mention)
+        for found in self.by_page.values():
+            found.sort(key=chronological)  # the store is ordered by target URL first
+        if self.unmatched:
+            log.info(
+                "%d mentions of %d URLs that are not pages of this site are not shown "
+                "(mkdocs-backlinks mentions list shows them)",
+                sum(self.unmatched.values()),
+                len(self.unmatched),
+            )
+            for target, count in sorted(self.unmatched.items()):
+                log.debug("Not a page of this site: %s (%d mentions)", target, count)
+
+    def mentions_of(self, page_url: str) -> list[Mention]:
+        return self.by_page.get(page_url, [])
+
+    def sites(self) -> Counter[str]:
+        """How many visible mentions each site (host of the source, without www.) sent."""
+        return Counter(site_of(m.source) for ms in self.by_page.values() for m in ms)
+
+    # --- avatars (download mode)
+
+    def download_avatars(self, allow_network: bool) -> None:
+        """Make sure each shown avatar is in the cache folder; fetch the missing ones.
+
+        Only raster images (PNG, JPEG, GIF, WebP) up to `AVATAR_BYTES` are kept; the page
+        shows them at a fixed small size. Offline, the cached ones are used and the others
+        are left out.
+        """
+        cache = self._avatar_cache()
+        if cache is None:
+            return
+        photos = sorted(
+            {m.author_photo for ms in self.by_page.values() for m in ms if m.author_photo}
+        )
+        found: dict[str, str] = {}
+        missing: list[str] = []
+        for photo in photos:
+            name = _cached_avatar(cache, photo)
+            if name:
+                found[photo] = name
+            else:
+                missing.append(photo)
+        if missing and allow_network:
+            options = HttpOptions(
+                **{**self.http.__dict__, "max_bytes": AVATAR_BYTES, "max_redirects": 3}
+            )
+            with HttpClient(options) as client:
+                results = client.fetch_many(
+                    missing, accept=tuple(_IMAGE_TYPES), deadline=self.settings.timeout
+                )
+            cache.mkdir(parents=True, exist_ok=True)
+            for photo, result in results.items():
+                kind = (result.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+                if result.status in ("ok", "redirected") and kind in _IMAGE_TYPES:
+                    name = _avatar_name(photo) + _IMAGE_TYPES[kind]
+                    (cache / name).write_bytes(result.body)
+                    found[photo] = name
+                else:
+                    log.debug("Avatar %s not downloaded: %s", photo, result.error or result.status)
+        self.downloaded = found
+
+    def copy_avatars(self, site_dir: Path) -> None:
+        """Put the downloaded avatars the pages use into the built site."""
+        cache = self._avatar_cache()
+        if cache is None or not self.downloaded:
+            return
+        target = site_dir / AVATAR_FOLDER
+        target.mkdir(parents=True, exist_ok=True)
+        for name in sorted(set(self.downloaded.values())):
+            shutil.copyfile(cache / name, target / name)
+
+    def _avatar_cache(self) -> Path | None:
+        if self.settings.avatars != "download" or self.settings.cache is None:
+            return None
+        return self.settings.cache / "avatars"
+
+
+def _avatar_name(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:24]
+
+
+def _cached_avatar(cache: Path, url: str) -> str | None:
+    stem = _avatar_name(url)
+    for suffix in _IMAGE_TYPES.values():
+        if (cache / (stem + suffix)).is_file():
+            return stem + suffix
+    return None
