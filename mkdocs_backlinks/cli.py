@@ -20,7 +20,17 @@ from mkdocs.exceptions import ConfigurationError
 
 from mkdocs_backlinks import __version__
 from mkdocs_backlinks.http import OFFLINE_ENV, HttpClient, HttpOptions
+from mkdocs_backlinks.incoming import MentionsDesk, fetched_at
+from mkdocs_backlinks.incoming import settings_for as mentions_settings
 from mkdocs_backlinks.ledger import MARKABLE, STATUSES, LedgerError, load_ledger, mark, save_ledger
+from mkdocs_backlinks.mentions import (
+    Mention,
+    MentionsError,
+    Moderation,
+    SourceState,
+    page_key,
+    save_moderation,
+)
 from mkdocs_backlinks.network import add_network_arguments, http_options
 from mkdocs_backlinks.outreach import (
     LEDGER_FILE,
@@ -52,6 +62,7 @@ from mkdocs_backlinks.send import (
     read_built_site,
     valid_web_url,
 )
+from mkdocs_backlinks.sources import apply, fetch_source, prune_gone
 from mkdocs_backlinks.storage import dump_json
 from mkdocs_backlinks.urls import domain_matches, normalise_url, site_of
 
@@ -130,6 +141,35 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="also list what is left alone, and why"
     )
     add_network_arguments(send)
+
+    fetch = commands.add_parser(
+        "fetch", help="fetch new mentions from the configured sources into the store"
+    )
+    fetch.add_argument("-f", "--config-file", default="mkdocs.yml", help=config_help)
+    fetch.add_argument(
+        "--prune",
+        action="store_true",
+        help="also ask every stored mention's source, and drop those that answer 410 Gone",
+    )
+    add_network_arguments(fetch)
+
+    mentions = commands.add_parser("mentions", help="list incoming mentions; hide or block them")
+    actions = mentions.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="list the stored mentions")
+    listing.add_argument("--page", default="", help="only mentions of this page (URL or path)")
+    listing.add_argument(
+        "--format", choices=("table", "json"), default="table", help="output format"
+    )
+    listing.add_argument("-f", "--config-file", default="mkdocs.yml", help=config_help)
+    for name, what, metavar in (
+        ("hide", "hide one mention, by its id or its URL", "MENTION"),
+        ("block-domain", "hide every mention from a site and its subdomains", "DOMAIN"),
+        ("block-author", "hide every mention by an author, by their URL", "AUTHOR_URL"),
+        ("unhide", "undo hide, block-domain or block-author for this value", "VALUE"),
+    ):
+        action = actions.add_parser(name, help=what)
+        action.add_argument("value", metavar=metavar)
+        action.add_argument("-f", "--config-file", default="mkdocs.yml", help=config_help)
     return parser
 
 
@@ -419,10 +459,139 @@ def _outcome_line(step: Step, delivery: Delivery) -> str:
     return printable(line + (f": {detail}" if detail else ""))
 
 
+def _desk(plugin: BacklinksPlugin, config: MkDocsConfig, args: argparse.Namespace) -> MentionsDesk:
+    allow = getattr(args, "allow_networks", [])
+    options = http_options(plugin.config, allow=allow, offline=getattr(args, "offline", False))
+    desk = MentionsDesk(mentions_settings(plugin.config, config), options)
+    desk.load()
+    return desk
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    plugin, config = _plugin(args.config_file)
+    desk = _desk(plugin, config, args)
+    sources = desk.settings.sources
+    if not sources:
+        raise CommandError(
+            "No mention sources are configured: add mentions.sources to the plugin's options."
+        )
+    before = {m.id: m for m in desk.store.mentions}
+    failed = 0
+    with HttpClient(desk.http) as client:
+        results = []
+        for source in sources:
+            state = desk.store.sources.get(source.name)
+            fetched = fetch_source(client, source, state or SourceState(), desk.settings.base)
+            results.append(fetched)
+            if fetched.error:
+                failed += 1
+                print(f"{source.name}: {fetched.error}", file=sys.stderr)
+            note = f", {fetched.skipped} entries skipped" if fetched.skipped else ""
+            print(f"{source.name}: {len(fetched.mentions)} mentions read{note}")
+        desk.store = apply(desk.store, results, fetched_at())
+        removed: list[Mention] = []
+        if args.prune:
+            desk.store, removed = prune_gone(client, desk.store)
+    desk.save()
+    after = {m.id: m for m in desk.store.mentions}
+    new = len(set(after) - set(before))
+    changed = sum(1 for key in set(after) & set(before) if after[key] != before[key])
+    print(
+        f"{len(after)} mentions in {desk.store_path}: {new} new, {changed} updated"
+        + (f", {len(removed)} removed (source gone)" if args.prune else "")
+    )
+    return 1 if failed else 0
+
+
+def run_mentions(args: argparse.Namespace) -> int:
+    plugin, config = _plugin(args.config_file)
+    desk = _desk(plugin, config, args)
+    if args.action == "list":
+        return _list_mentions(desk, args)
+    moderation = desk.moderation
+    value = args.value.strip()
+    if not value:
+        raise CommandError("Give a value to act on.")
+    if args.action == "hide":
+        known = {m.id for m in desk.store.mentions}
+        if "/" not in value and value not in known:
+            raise CommandError(f"No mention with id '{value}'; give its id or its URL.")
+        moderation = Moderation(
+            moderation.hidden | {value}, moderation.blocked_domains, moderation.blocked_authors
+        )
+    elif args.action == "block-domain":
+        moderation = Moderation(
+            moderation.hidden, moderation.blocked_domains | {value}, moderation.blocked_authors
+        )
+    elif args.action == "block-author":
+        moderation = Moderation(
+            moderation.hidden, moderation.blocked_domains, moderation.blocked_authors | {value}
+        )
+    else:  # unhide: the value in whichever list holds it, in its normal form
+        probe = Moderation(frozenset({value}), frozenset({value}), frozenset({value}))
+        moderation = Moderation(
+            moderation.hidden - probe.hidden,
+            moderation.blocked_domains - probe.blocked_domains,
+            moderation.blocked_authors - probe.blocked_authors,
+        )
+    if moderation == desk.moderation and args.action != "unhide":
+        print(f"{value}: already {args.action.replace('-', ' ')}ed")
+        return 0
+    save_moderation(desk.moderation_path, moderation)
+    hidden = sum(1 for m in desk.store.mentions if moderation.is_hidden(m))
+    print(f"{args.action} {value}: {hidden} of {len(desk.store.mentions)} mentions now hidden")
+    return 0
+
+
+def _list_mentions(desk: MentionsDesk, args: argparse.Namespace) -> int:
+    site_url = desk.settings.site_url
+    page = args.page.strip()
+    if page and "://" in page:
+        page = page_key(page, site_url, desk.settings.aliases) or page
+    rows: list[dict[str, Any]] = []
+    for mention in desk.store.mentions:
+        key = page_key(mention.target, site_url, desk.settings.aliases) if site_url else None
+        if page and (key or "").strip("/") != page.strip("/"):
+            continue
+        rows.append(
+            {
+                "id": mention.id,
+                "kind": mention.kind,
+                "page": key,
+                "target": mention.target,
+                "author": mention.author_name,
+                "author_url": mention.author_url,
+                "source": mention.source,
+                "url": mention.url,
+                "date": mention.published or mention.received,
+                "hidden": desk.moderation.is_hidden(mention),
+            }
+        )
+    if args.format == "json":
+        sys.stdout.write(dump_json(rows))
+        return 0
+    if not rows:
+        print("No mentions match. Run mkdocs-backlinks fetch, or check --page.")
+        return 0
+    for row in rows:
+        where = row["page"] if row["page"] is not None else f"(not a page) {row['target']}"
+        flag = " [hidden]" if row["hidden"] else ""
+        who = _one_line(row["author"] or row["author_url"] or "?")
+        print(f"{row['id']}  {row['kind']:<8}  /{where}  {who}  {row['url']}{flag}")
+    return 0
+
+
+def _one_line(text: str) -> str:
+    """Remote text on one terminal line: no control characters (escape sequences)."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)[:60]
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "outreach": run_outreach,
     "mark": run_mark,
     "send": run_send,
+    "fetch": run_fetch,
+    "mentions": run_mentions,
 }
 """Each subcommand's function; `build_parser` defines its arguments."""
 
@@ -439,7 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Commands save what they recorded on the way out; no traceback for a Ctrl-C.
         print("mkdocs-backlinks: interrupted; what was done so far is recorded.", file=sys.stderr)
         return 130
-    except (CommandError, LedgerError, ValueError) as exc:
+    except (CommandError, LedgerError, MentionsError, ValueError) as exc:
         print(f"mkdocs-backlinks: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
 
