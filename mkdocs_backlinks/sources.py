@@ -190,7 +190,9 @@ def _decode(result: Result) -> tuple[object | None, str]:
 
 
 def _failure(result: Result) -> str:
-    code = f"HTTP {result.http_status}" if result.http_status else result.status
+    status = result.http_status
+    # A 200 can still fail (too large, cut short): then our status word says more.
+    code = f"HTTP {status}" if status and not 200 <= status < 300 else result.status
     return f"{code}: {result.error}" if result.error else code
 
 
