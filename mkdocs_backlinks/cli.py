@@ -11,6 +11,7 @@ import logging
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from mkdocs_backlinks.network import add_network_arguments, http_options
 from mkdocs_backlinks.outreach import (
     LEDGER_FILE,
     NoteWriter,
+    Settings,
     build_report,
     data_folder,
     filter_rows,
@@ -208,8 +210,19 @@ def _plugin(config_file: str) -> tuple[BacklinksPlugin, MkDocsConfig]:
     raise CommandError(f"{path} does not enable the backlinks plugin.")
 
 
-def _report(plugin: BacklinksPlugin, config: MkDocsConfig) -> dict[str, Any]:
+def _outreach_settings(plugin: BacklinksPlugin, config: MkDocsConfig) -> Settings:
+    """The outreach settings, with who mentions us read from the mentions store, so the
+    lists a command writes match the ones a build writes."""
     settings = settings_for(plugin.config, config)
+    if not plugin.config.mentions.enabled:
+        return settings
+    desk = MentionsDesk(mentions_settings(plugin.config, config))
+    desk.load()
+    return replace(settings, mentions=desk.sites())
+
+
+def _report(plugin: BacklinksPlugin, config: MkDocsConfig) -> dict[str, Any]:
+    settings = _outreach_settings(plugin, config)
     ledger = load_ledger(data_folder(plugin.config, config) / LEDGER_FILE)
     return build_report(ledger, settings, NoteWriter(settings.note_template))
 
@@ -235,7 +248,7 @@ def run_outreach(args: argparse.Namespace) -> int:
 def run_mark(args: argparse.Namespace) -> int:
     plugin, config = _plugin(args.config_file)
     path = data_folder(plugin.config, config) / LEDGER_FILE
-    settings = settings_for(plugin.config, config)
+    settings = _outreach_settings(plugin, config)
     ledger = load_ledger(path)
     updated = mark(ledger, args.contact, args.status, settings.today, args.reason)
     # Keep the lists in step with the ledger without a rebuild.

@@ -74,6 +74,7 @@ __all__ = [
     "ShownMention",
     "Views",
     "fetched_at",
+    "mentioning_sites",
     "settings_for",
 ]
 
@@ -282,6 +283,33 @@ def settings_for(options: BacklinksConfig, config: MkDocsConfig) -> Settings:
     )
 
 
+def mentioning_sites(
+    mentions: Iterable[Mention],
+    moderation: Moderation,
+    site_url: str,
+    aliases: Sequence[str] = (),
+) -> tuple[tuple[str, int, str], ...]:
+    """Who mentions this site: (site, mentions, latest date) for the relationships view.
+
+    Counted: mentions that are not hidden and target a URL of this site. A mention counts for
+    the site of its source and, when different, of its author (a reply relayed by a service
+    such as Bridgy comes from the service's host but is the author's).
+    """
+    counts: Counter[str] = Counter()
+    latest: dict[str, str] = {}
+    on_site: dict[str, bool] = {}
+    for mention in mentions:
+        if mention.target not in on_site:
+            on_site[mention.target] = page_key(mention.target, site_url, aliases) is not None
+        if not on_site[mention.target] or moderation.is_hidden(mention):
+            continue
+        when = (mention.received or mention.published)[:10]
+        for site in {site_of(mention.source), site_of(mention.author_url or mention.source)}:
+            counts[site] += 1
+            latest[site] = max(latest.get(site, ""), when)
+    return tuple((site, counts[site], latest[site]) for site in sorted(counts))
+
+
 class MentionsDesk:
     """Owns the mentions store and moderation file for one build or one command."""
 
@@ -419,9 +447,11 @@ class MentionsDesk:
     def mentions_of(self, page_url: str) -> list[Mention]:
         return self.by_page.get(page_url, [])
 
-    def sites(self) -> Counter[str]:
-        """How many visible mentions each site (host of the source, without www.) sent."""
-        return Counter(site_of(m.source) for ms in self.by_page.values() for m in ms)
+    def sites(self) -> tuple[tuple[str, int, str], ...]:
+        """Who mentions this site (see `mentioning_sites`)."""
+        return mentioning_sites(
+            self.store.mentions, self.moderation, self.settings.site_url, self.settings.aliases
+        )
 
     # --- avatars (download mode)
 

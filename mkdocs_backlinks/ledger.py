@@ -322,6 +322,28 @@ def mark(ledger: Ledger, ref: str, status: str, today: str, reason: str = "") ->
     return replace(ledger, contacts=contacts)
 
 
+LINKED_BACK_FROM = ("sent", "replied")
+"""Statuses a mention can turn into `linked-back`: the contact was told."""
+
+
+def linked_back(ledger: Ledger, latest_mention: Mapping[str, str], today: str) -> Ledger:
+    """The ledger with told contacts whose site has mentioned us since marked `linked-back`.
+
+    `latest_mention` maps a site (host without `www.`) to the date of its latest mention of
+    this site. Only a mention on or after the day the contact was last told counts: one made
+    before is not an answer to the note. Each change is a history event, like a `mark`.
+    """
+    contacts = dict(ledger.contacts)
+    for contact in ledger.contacts.values():
+        when = latest_mention.get(contact.site, "")
+        told = contact.last_told
+        if contact.status in LINKED_BACK_FROM and when and told and when[:10] >= told:
+            contacts[contact.id] = _with_status(contact, "linked-back", today, "mentioned us")
+    if contacts == ledger.contacts:
+        return ledger
+    return replace(ledger, contacts=contacts)
+
+
 # ----------------------------------------------------------------------------- disk
 
 

@@ -34,6 +34,7 @@ from mkdocs_backlinks.ledger import (
     Observed,
     Work,
     dumps,
+    linked_back,
     load_ledger,
     merge_build,
     observed_digest,
@@ -74,6 +75,8 @@ class Settings:
     note_template: Path | None
     config_file: str
     today: str
+    mentions: tuple[tuple[str, int, str], ...] = ()
+    """Sites that mention this site: (site, visible mentions, date of the latest)."""
 
 
 class NoteWriter:
@@ -182,6 +185,7 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> dict
     rows = []
     relationships = []
     citation_count = 0
+    mention_counts = {site: count for site, count, _ in settings.mentions}
     for contact in contacts:
         works = sorted(works_of.get(contact.id, []), key=lambda w: (not w.cited, w.url))
         shown = [w for w in works if w.cited] or works
@@ -248,9 +252,22 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> dict
                 "citations": sum(len(w.citations) for w in works if w.cited),
                 "pages": len({c.page for w in works if w.cited for c in w.citations}),
                 "last_told": contact.last_told or None,
-                "mentions": 0,
+                "mentions": mention_counts.pop(contact.site, 0),
                 "status": contact.status,
                 "suggestions": suggestions,
+            }
+        )
+    # Sites that mention us without being cited: relationships that started from their side.
+    for site, count in mention_counts.items():
+        relationships.append(
+            {
+                "site": site,
+                "citations": 0,
+                "pages": 0,
+                "last_told": None,
+                "mentions": count,
+                "status": None,
+                "suggestions": ["mentions you; you have not cited them"],
             }
         )
     by_status = Counter(row["status"] for row in rows)
@@ -268,7 +285,9 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> dict
             "to_do": sum(1 for row in rows if not row["done"] and row["cited"]),
         },
         "contacts": rows,
-        "relationships": sorted(relationships, key=lambda r: (-r["pages"], r["site"])),
+        "relationships": sorted(
+            relationships, key=lambda r: (-r["pages"], -r["mentions"], r["site"])
+        ),
     }
 
 
@@ -540,6 +559,8 @@ class OutreachDesk:
     def _record_changes(self, observed: list[Observed], lists_ok: bool) -> dict[str, Any]:
         old = load_ledger(self.path)
         merged = merge_build(old, observed, self.settings.today)
+        latest = {site: when for site, _, when in self.settings.mentions}
+        merged = linked_back(merged, latest, self.settings.today)
         text = dumps(merged)
         fingerprint = self._fingerprint(_body_hash(text))
         report = None

@@ -9,6 +9,7 @@ need the whole graph, are placed in `on_page_context`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from jinja2 import Environment
@@ -221,6 +222,10 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             if shown or self.inbox.store.mentions:
                 summary_line += f", {shown} mentions shown"
         if self.desk is not None:
+            if self.inbox is not None:
+                # Who mentions us joins the relationships view; a told contact that did
+                # becomes linked-back.
+                self.desk.settings = replace(self.desk.settings, mentions=self.inbox.sites())
             try:
                 summary = self.desk.record(observed_citations(self.graph, config.site_url))
             except ValueError as exc:  # a note template that fails on real data

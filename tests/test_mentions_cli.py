@@ -1,0 +1,220 @@
+"""The mentions commands (`fetch`, `mentions list/hide/block-*`) and mentions in the
+relationships view, on real sites and a real local server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import MakeSite, Site
+from http_servers import Handler, HttpServer
+
+from mkdocs_backlinks.cli import main
+from mkdocs_backlinks.ledger import Contact, Event, Ledger, linked_back
+
+SITE_URL = "https://example.org/blog/"
+POST = SITE_URL + "posts/hello/"
+PAGES = {
+    "index.md": "# Home\n\nWelcome.\n",
+    "posts/hello.md": "# Hello\n\nI learnt this from [Friend 1](https://friend1.example.net/post).\n",
+}
+
+
+def entry(wid: int, kind: str = "in-reply-to", received: str = "2099-01-01T00:00:00Z") -> Any:
+    source = f"https://friend{wid}.example.net/notes/{wid}"
+    return {
+        "wm-id": wid,
+        "wm-source": source,
+        "wm-target": POST,
+        "wm-property": kind,
+        "wm-received": received,
+        "url": source,
+        "author": {"name": f"Friend {wid}", "url": f"https://friend{wid}.example.net/"},
+        "content": {"text": f"Reply number {wid}"},
+    }
+
+
+@pytest.fixture
+def server() -> Iterator[HttpServer]:
+    with HttpServer() as running:
+        running.entries = []  # type: ignore[attr-defined]
+
+        @running.route("/feed")
+        def feed(handler: Handler) -> None:
+            body = {"children": running.entries}  # type: ignore[attr-defined]
+            handler.reply(200, json.dumps(body).encode(), "application/json")
+
+        yield running
+
+
+def make(make_site: MakeSite, server: HttpServer, **options: Any) -> Site:
+    mentions = {"sources": [{"jf2": server.url("/feed")}], **options}
+    return make_site(PAGES, {"offline": True, "mentions": mentions}, site_url=SITE_URL)
+
+
+def cli(site: Site, *args: str) -> int:
+    return main([*args[:1], *args[1:], "-f", str(site.config_file)])
+
+
+def test_fetch_refreshes_the_store_without_building(
+    make_site: MakeSite, server: HttpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.entries = [entry(1), entry(2, "like-of")]  # type: ignore[attr-defined]
+    site = make(make_site, server)
+    # The site is offline; the command goes online only for the network the user names.
+    assert cli(site, "fetch") == 1
+    assert "offline" in capsys.readouterr().err
+    assert cli(site, "fetch", "--allow-network", "127.0.0.0/8", "--offline") == 1
+    capsys.readouterr()
+    site.config_file.write_text(
+        site.config_file.read_text().replace("offline: true", "offline: false")
+    )
+    assert cli(site, "fetch", "--allow-network", "127.0.0.0/8") == 0
+    out = capsys.readouterr().out
+    assert "2 mentions read" in out and "2 new, 0 updated" in out
+    store = json.loads((site.root / "backlinks" / "mentions.json").read_text())
+    assert sorted(store["mentions"]) == ["1", "2"]
+    assert not site.site_dir.exists()  # nothing built
+    server.entries[0]["content"]["text"] = "Edited reply"  # type: ignore[attr-defined]
+    assert cli(site, "fetch", "--allow-network", "127.0.0.0/8") == 0
+    assert "0 new, 1 updated" in capsys.readouterr().out
+    # Then an offline build shows what was fetched.
+    site.config_file.write_text(
+        site.config_file.read_text().replace("offline: false", "offline: true")
+    )
+    requests = len(server.requests)
+    site.build()
+    assert "Edited reply" in site.html("posts/hello/index.html")
+    assert len(server.requests) == requests
+
+
+def test_fetch_without_sources_is_an_error(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site(PAGES, site_url=SITE_URL)
+    assert main(["fetch", "-f", str(site.config_file)]) == 1
+    assert "No mention sources are configured" in capsys.readouterr().err
+
+
+def test_list_hide_and_block(
+    make_site: MakeSite, server: HttpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.entries = [entry(1), entry(2), entry(3), entry(4, "like-of")]  # type: ignore[attr-defined]
+    site = make(make_site, server, fetch_on_build=True)
+    site.config_file.write_text(
+        site.config_file.read_text().replace("offline: true", "allow_networks: [127.0.0.0/8]")
+    )
+    site.build()
+    capsys.readouterr()
+    assert cli(site, "mentions", "list") == 0
+    listed = capsys.readouterr().out
+    assert listed.count("/posts/hello/") == 4
+    assert cli(site, "mentions", "list", "--format", "json", "--page", POST) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["id"] for row in rows] == ["1", "2", "3", "4"]
+
+    assert cli(site, "mentions", "hide", "https://friend1.example.net/notes/1") == 0
+    assert cli(site, "mentions", "block-domain", "www.friend2.example.net") == 0
+    assert cli(site, "mentions", "block-author", "https://friend3.example.net/") == 0
+    assert "3 of 4 mentions now hidden" in capsys.readouterr().out
+    assert cli(site, "mentions", "hide", "no-such-id") == 1
+    assert "No mention with id 'no-such-id'" in capsys.readouterr().err
+    moderation = json.loads((site.root / "backlinks" / "moderation.json").read_text())
+    assert moderation["blocked_domains"] == ["friend2.example.net"]
+
+    site.build()  # fetches all four again
+    page = site.html("posts/hello/index.html")
+    assert "Reply number 1" not in page and "Reply number 2" not in page
+    assert "Reply number 3" not in page and "1 like" in page
+    assert cli(site, "mentions", "list") == 0
+    assert capsys.readouterr().out.count("[hidden]") == 3
+    assert cli(site, "mentions", "unhide", "friend2.example.net") == 0
+    site.build()
+    assert "Reply number 2" in site.html("posts/hello/index.html")
+
+
+def test_a_damaged_moderation_file_is_an_error_not_a_reset(
+    make_site: MakeSite, server: HttpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make(make_site, server)
+    path = site.root / "backlinks" / "moderation.json"
+    path.parent.mkdir()
+    path.write_text("[1, 2", encoding="utf-8")
+    assert cli(site, "mentions", "hide", "https://x.example/") == 1
+    assert "moderation.json is not valid JSON" in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == "[1, 2"
+
+
+# ----------------------------------------------------------------------------- relationships
+
+
+def contact(status: str, told: str) -> Contact:
+    history = (Event("2024-01-01", "new"), Event(told, status)) if told else ()
+    return Contact("a.example", "a.example", status, "2024-01-01", "", True, history=history)
+
+
+@pytest.mark.parametrize(
+    ("status", "told", "mentioned", "expected"),
+    [
+        ("sent", "2024-02-01", "2024-03-01", "linked-back"),
+        ("sent", "2024-02-01", "2024-02-01", "linked-back"),
+        ("sent", "2024-02-01", "2024-01-15", "sent"),  # mentioned before being told
+        ("replied", "2024-02-01", "2024-03-01", "linked-back"),
+        ("new", "", "2024-03-01", "new"),  # never told
+        ("skipped", "2024-02-01", "2024-03-01", "skipped"),
+        ("sent", "2024-02-01", "", "sent"),
+    ],
+)
+def test_linked_back(status: str, told: str, mentioned: str, expected: str) -> None:
+    ledger = Ledger(contacts={"a.example": contact(status, told)})
+    if status == "replied":  # replied after being sent
+        c = ledger.contacts["a.example"]
+        history = (*c.history[:-1], Event(told, "sent"), Event(told, "replied"))
+        ledger = Ledger(contacts={"a.example": Contact(**{**_fields(c), "history": history})})
+    latest = {"a.example": mentioned} if mentioned else {}
+    after = linked_back(ledger, latest, "2024-04-01")
+    changed = after.contacts["a.example"]
+    assert changed.status == expected
+    if expected == "linked-back":
+        assert changed.history[-1] == Event("2024-04-01", "linked-back", "mentioned us")
+    else:
+        assert after is ledger
+
+
+def _fields(c: Contact) -> dict[str, Any]:
+    return {name: getattr(c, name) for name in Contact.__dataclass_fields__}
+
+
+def test_mentions_join_the_relationships_view(
+    make_site: MakeSite, server: HttpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    like = {**entry(1, "like-of"), "wm-id": 11}  # another mention from the same site
+    server.entries = [entry(1), like, entry(7, "like-of")]  # type: ignore[attr-defined]
+    site = make(make_site, server)
+    site.build()  # offline: nothing fetched yet; friend1.example.net is a new contact
+    assert (
+        main(["mark", "friend1.example.net", "--status", "sent", "-f", str(site.config_file)]) == 0
+    )
+    site.config_file.write_text(
+        site.config_file.read_text().replace("offline: true", "allow_networks: [127.0.0.0/8]")
+    )
+    site.build()
+    ledger_text = (site.root / "backlinks" / "ledger.json").read_text()
+    record = next(line for line in ledger_text.splitlines() if line.startswith('"friend1.'))
+    assert '"status":"linked-back"' in record and "mentioned us" in record
+    report = json.loads((site.root / "backlinks" / "outreach.json").read_text())
+    rows = {row["site"]: row for row in report["relationships"]}
+    assert rows["friend1.example.net"]["mentions"] == 2
+    assert rows["friend1.example.net"]["status"] == "linked-back"
+    assert rows["friend7.example.net"]["mentions"] == 1
+    assert rows["friend7.example.net"]["status"] is None
+    assert (
+        "| friend7.example.net | 0 | 0 | never | 1 |"
+        in (site.root / "backlinks" / "outreach.md").read_text()
+    )
+    capsys.readouterr()
+    assert main(["outreach", "--format", "json", "-f", str(site.config_file)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert {r["site"]: r["mentions"] for r in shown["relationships"]}["friend7.example.net"] == 1
