@@ -67,3 +67,23 @@ def test_outreach_list_keeps_what_was_marked(built: Path) -> None:
     assert "Robin Ashe" in note and "https://robin.example.org/blog/" in note
     for name in ("outreach.md", "outreach.csv", "outreach.html"):
         assert (built / "backlinks" / name).stat().st_size > 0
+
+
+def test_a_page_shows_replies_likes_and_reposts_from_the_local_file(built: Path) -> None:
+    page = (built / "site" / "posts" / "webmentions-101" / "index.html").read_text()
+    section = page[page.index('class="backlinks backlinks-incoming"') :].split("</section>")[0]
+    assert "Elsewhere on the web" in section
+    assert section.count("backlinks-mention--reply") == 2
+    assert "Mina Okafor" in section and "replied" in section
+    assert "4 likes" in section and "2 reposts" in section and "1 bookmark<" in section
+    # Matched across variants: http + www. + fragment, and index.html.
+    assert "Receiving webmentions on a static site" in section
+    assert "Do you moderate them" in section
+    assert 'rel="nofollow ugc noopener"' in section and "<img" not in section  # avatars: none
+    # The old domain (an alias) reaches the page under site_url.
+    thanks = (built / "site" / "posts" / "saying-thank-you" / "index.html").read_text()
+    assert "Two of five wrote back" in thanks
+    # The mention of a page that does not exist is stored but shown nowhere.
+    store = json.loads((built / "backlinks" / "mentions.json").read_text())
+    assert "1260" in store["mentions"]
+    assert not any("never published" in p.read_text() for p in (built / "site").rglob("*.html"))
