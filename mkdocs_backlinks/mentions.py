@@ -285,6 +285,14 @@ _WHITESPACE = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?")
+_UNSAFE_URL_CHAR = re.compile(r"[\x00-\x20\x7f]")
+# http(s), a host of plain characters (so no user info, no port), then anything printable:
+# what `_safe_url` accepts after parsing, recognised without it.
+_SAFE_URL = re.compile(r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?:[/?#][^\x00-\x20\x7f]*)?")
+# A URL that `normalise_url` would leave as it is: lower-case http(s), a plain lower-case host
+# without port or user, no query or fragment. Most stored URLs are like this, and a store of
+# tens of thousands of mentions computes the identity of each on every build.
+_PLAIN_URL = re.compile(r"https?://([a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[^?#]*)?")
 
 
 def _first(value: object) -> object:
@@ -326,7 +334,9 @@ def _safe_url(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     url = value.strip()
-    if not url or len(url) > URL_LIMIT or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
+    if len(url) <= URL_LIMIT and _SAFE_URL.fullmatch(url):
+        return url  # the common shape, decided without parsing
+    if not url or len(url) > URL_LIMIT or _UNSAFE_URL_CHAR.search(url):
         return None
     try:
         parts = urlsplit(url)
@@ -374,7 +384,11 @@ def _identity(url: str) -> str:
     Its own output gives itself back, so a key can be stored and normalised again on load.
     """
     url = url.strip()
-    normal = normalise_url(url if "://" in url else "https://" + url).partition("://")[2]
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain:
+        normal = plain.group(1) + (plain.group(2) or "/")
+    else:
+        normal = normalise_url(url if "://" in url else "https://" + url).partition("://")[2]
     if normal.startswith("www."):
         normal = normal[4:]
     return normal.rstrip("/")
@@ -818,10 +832,12 @@ class Moderation:
 
     def is_hidden(self, mention: Mention) -> bool:
         """True when the mention must not be shown."""
+        if not (self.hidden or self.blocked_domains or self.blocked_authors):
+            return False  # the usual case, checked for every stored mention on every build
         if mention.id in self.hidden:
             return True
         urls = {mention.source, mention.url}
-        if any(_identity(url) in self.hidden for url in urls):
+        if self.hidden and any(_identity(url) in self.hidden for url in urls):
             return True
         if self.blocked_domains and any(
             domain_matches(host_of(url), self.blocked_domains) for url in urls
@@ -965,7 +981,7 @@ def _decode_store(data: Mapping[str, Any]) -> MentionsStore:
                 published=_date(_str(raw.get("published", ""), f"published of {where}")),
                 received=_date(_str(raw.get("received", ""), f"received of {where}")),
                 title=_name(_str(raw.get("title", ""), f"title of {where}")),
-                content_html=sanitize_html(
+                content_html=_sanitize_stored(
                     _str(raw.get("content_html", ""), f"content_html of {where}")
                 ),
                 content_text=_text(_str(raw.get("content_text", ""), f"content_text of {where}")),
@@ -973,6 +989,11 @@ def _decode_store(data: Mapping[str, Any]) -> MentionsStore:
             )
         )
     return MentionsStore(tuple(merge([], mentions)), dict(sorted(sources.items())))
+
+
+def _sanitize_stored(html: str) -> str:
+    # Likes and reposts have no content: skip the sanitiser's setup for the empty string.
+    return sanitize_html(html) if html else ""
 
 
 def dumps_store(store: MentionsStore) -> str:
