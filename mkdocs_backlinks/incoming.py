@@ -345,17 +345,18 @@ class MentionsDesk:
         if not sources:
             return False
         states = dict(self.store.sources)
-        self._stop.clear()
-        self._results = []
+        # Fresh per fetch: a thread left behind by a timed-out build (under serve) keeps its
+        # own stop flag and result list, and can never write into the next build's.
+        stop = self._stop = threading.Event()
+        results: list[Fetched] = []
+        self._results = results
         self._started = time.monotonic()
 
         def work() -> None:
             with HttpClient(self.http) as client:
                 for source in sources:
                     state = states.get(source.name, SourceState())
-                    self._results.append(
-                        fetch_source(client, source, state, self.settings.base, self._stop)
-                    )
+                    results.append(fetch_source(client, source, state, self.settings.base, stop))
 
         self._thread = threading.Thread(target=work, name="backlinks-mentions", daemon=True)
         self._thread.start()

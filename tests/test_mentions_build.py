@@ -482,3 +482,47 @@ def test_strings_are_configurable(make_site: MakeSite, feed: Feed) -> None:
     page = site.html("posts/hello/index.html")
     assert "Ailleurs" in page and "2 j&#39;aime" in page and "a répondu" in page
     assert "<img" not in page[page.index("Ailleurs") :].split("</section>")[0]
+
+
+# ----------------------------------------------------------------------------- avatars
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_downloaded_avatars_are_served_from_the_site(
+    make_site: MakeSite, feed: Feed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = feed.server
+    server.route("/a.png")(lambda h: h.reply(200, PNG, "image/png"))
+    server.route("/b.svg")(lambda h: h.reply(200, b"<svg onload='x()'/>", "image/svg+xml"))
+    server.route("/big.png")(lambda h: h.reply(200, PNG * 5000, "image/png"))
+
+    def with_photo(wid: int, kind: str, path: str) -> dict[str, Any]:
+        mention = entry(wid, kind=kind)
+        mention["author"]["photo"] = server.url(path)
+        return mention
+
+    feed.entries = [
+        with_photo(1, "in-reply-to", "/a.png"),
+        with_photo(2, "like-of", "/a.png"),
+        with_photo(3, "like-of", "/b.svg"),
+        with_photo(4, "like-of", "/big.png"),
+    ]
+    site = site_with(make_site, feed, avatars="download")
+    site.build()
+    folder = site.site_dir / "assets" / "backlinks" / "avatars"
+    files = sorted(folder.iterdir())
+    assert len(files) == 1 and files[0].read_bytes() == PNG
+    page = site.html("posts/hello/index.html")
+    src = f'src="../../assets/backlinks/avatars/{files[0].name}"'
+    assert page.count(src) == 2  # the reply and the like share one file
+    assert server.url("/a.png") not in page and "b.svg" not in page and "big.png" not in page
+    assert "3 likes" in page  # likes without a usable avatar still count
+
+    # Offline, the cached avatars are used: no request at all.
+    before = len(server.requests)
+    monkeypatch.setenv("MKDOCS_BACKLINKS_OFFLINE", "1")
+    site.build()
+    assert len(server.requests) == before
+    assert site.html("posts/hello/index.html").count(src) == 2
+    assert (folder / files[0].name).read_bytes() == PNG
