@@ -21,6 +21,7 @@ absolute http(s) (the store guarantees it).
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import threading
 import time
@@ -43,8 +44,9 @@ from mkdocs_backlinks.mentions import (
     chronological,
     dumps_store,
     load_moderation,
-    load_store,
+    load_store_text,
     page_key,
+    store_digest,
 )
 from mkdocs_backlinks.network import cache_folder
 from mkdocs_backlinks.sources import (
@@ -304,10 +306,22 @@ def mentioning_sites(
         if not on_site[mention.target] or moderation.is_hidden(mention):
             continue
         when = (mention.received or mention.published)[:10]
-        for site in {site_of(mention.source), site_of(mention.author_url or mention.source)}:
+        for site in {_site(mention.source), _site(mention.author_url or mention.source)}:
             counts[site] += 1
             latest[site] = max(latest.get(site, ""), when)
     return tuple((site, counts[site], latest[site]) for site in sorted(counts))
+
+
+_PLAIN_HOST = re.compile(r"https?://([a-z0-9.-]+)(?=[/?#]|$)")
+
+
+def _site(url: str) -> str:
+    """`site_of`, without parsing the common shape (every stored mention, every build)."""
+    plain = _PLAIN_HOST.match(url)
+    if plain is None:
+        return site_of(url)
+    host = plain.group(1).rstrip(".")
+    return host[4:] if host.startswith("www.") else host
 
 
 class MentionsDesk:
@@ -331,9 +345,41 @@ class MentionsDesk:
     # --- before the build
 
     def load(self) -> None:
-        """Read and validate both files (`MentionsError` names the file)."""
-        self.store = load_store(self.store_path)
+        """Read and validate both files (`MentionsError` names the file).
+
+        Loading cleans every mention again (the file may have been edited by hand), which
+        costs most of the mentions' share of a build for a large store. So the digest of a
+        text this plugin wrote, or found already clean, is kept in the cache folder, and such
+        a text is read without cleaning the next time. The cache is local and disposable: a
+        store changed by anyone or anything else has another digest and is cleaned in full.
+        """
+        trusted = self._trusted()
+        self.store, text, fast = load_store_text(self.store_path, trusted)
+        if text and not fast and dumps_store(self.store) == text:
+            self._trust(text)
         self.moderation = load_moderation(self.moderation_path)
+
+    def _digest_file(self) -> Path | None:
+        if self.settings.cache is None:
+            return None
+        name = hashlib.sha256(str(self.store_path).encode()).hexdigest()[:16]
+        return self.settings.cache / "mentions" / f"{name}.sha256"
+
+    def _trusted(self) -> tuple[str, ...]:
+        path = self._digest_file()
+        try:
+            return (path.read_text(encoding="ascii").strip(),) if path else ()
+        except (OSError, UnicodeDecodeError):
+            return ()
+
+    def _trust(self, text: str) -> None:
+        path = self._digest_file()
+        if path is None:
+            return
+        try:
+            write_text_atomic(path, store_digest(text) + "\n")
+        except OSError as exc:  # a cache that cannot be written only costs time
+            log.debug("Cannot write %s: %s", path, exc)
 
     @property
     def network_sources(self) -> tuple[Source, ...]:
@@ -405,6 +451,7 @@ class MentionsDesk:
         except (FileNotFoundError, UnicodeDecodeError):
             pass
         write_text_atomic(self.store_path, text)
+        self._trust(text)
         return True
 
     def index(self, page_urls: Iterable[str]) -> None:

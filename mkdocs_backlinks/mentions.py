@@ -70,6 +70,7 @@ __all__ = [
     "sanitize_html",
     "save_moderation",
     "save_store",
+    "store_digest",
     "update_store",
 ]
 
@@ -926,22 +927,50 @@ def _strings(value: Any, what: str) -> list[str]:
     return [_str(item, f"each of {what}") for item in value]
 
 
-def load_store(path: Path) -> MentionsStore:
+def load_store(path: Path, trusted: Iterable[str] = ()) -> MentionsStore:
     """Read and validate the mentions store; a missing file is an empty store.
 
     A damaged file, one that is not UTF-8, or one from a newer plugin raises `MentionsError`
     and is left as it is. What is read goes through the same cleaning as a fetched feed
     (HTML sanitised again, unsafe URLs dropped), because the file is only as trustworthy as
     whoever last edited it, and the HTML in it is shown without escaping.
+
+    `trusted` holds digests (`store_digest`) of texts this plugin itself wrote or already
+    cleaned on this machine. A file whose digest is among them is exactly such a text, so the
+    cleaning, which would change nothing, is skipped; any other byte sequence, such as a
+    hand-edited or freshly pulled file, is cleaned in full.
     """
+    return load_store_text(path, trusted)[0]
+
+
+def store_digest(text: str) -> str:
+    """The digest under which a store text can be trusted by `load_store`."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_store_text(path: Path, trusted: Iterable[str] = ()) -> tuple[MentionsStore, str, bool]:
+    """`load_store`, also giving the file's text ('' when missing) and whether the fast path
+    for a trusted text was taken."""
     text = _read(path, "mentions store")
     if text is None:
-        return MentionsStore()
+        return MentionsStore(), "", False
     data = _decode_file(text, path, "mentions store", STORE_SCHEMA, STORE_VERSION)
+    fast = store_digest(text) in set(trusted)
     try:
-        return _decode_store(data)
+        return (_decode_trusted(data) if fast else _decode_store(data)), text, fast
     except (KeyError, TypeError, ValueError) as exc:
         raise _damaged(path, "mentions store", exc) from exc
+
+
+def _decode_trusted(data: Mapping[str, Any]) -> MentionsStore:
+    """A store in the exact form `dumps_store` wrote after cleaning: records as they are,
+    already merged and in order."""
+    sources = {
+        name: SourceState(raw["since_id"], raw["last_fetched"])
+        for name, raw in data["sources"].items()
+    }
+    mentions = tuple(Mention(id=wid, **raw) for wid, raw in data["mentions"].items())
+    return MentionsStore(mentions, sources)
 
 
 def _decode_store(data: Mapping[str, Any]) -> MentionsStore:

@@ -526,3 +526,23 @@ def test_downloaded_avatars_are_served_from_the_site(
     assert len(server.requests) == before
     assert site.html("posts/hello/index.html").count(src) == 2
     assert (folder / files[0].name).read_bytes() == PNG
+
+
+def test_a_hand_edited_store_is_cleaned_although_the_cache_trusts_the_old_one(
+    make_site: MakeSite, feed: Feed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed.entries = [entry(1)]
+    site = site_with(make_site, feed)
+    site.build()
+    digests = list((site.root / ".cache" / "backlinks" / "mentions").glob("*.sha256"))
+    assert len(digests) == 1  # the store the build wrote is trusted from now on
+    store = site.root / "backlinks" / "mentions.json"
+    text = store.read_text(encoding="utf-8")
+    store.write_text(
+        text.replace('"content_html":""', '"content_html":"<script>alert(1)</script><b>bold</b>"'),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MKDOCS_BACKLINKS_OFFLINE", "1")
+    site.build()
+    page = site.html("posts/hello/index.html")
+    assert "<b>bold</b>" in page and "alert(1)" not in page
