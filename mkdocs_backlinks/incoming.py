@@ -408,6 +408,11 @@ class MentionsDesk:
         self._thread.start()
         return True
 
+    def stop(self) -> None:
+        """Ask a running fetch to stop after its current request (a build that failed)."""
+        self._stop.set()
+        self._thread = None
+
     # --- when every page is converted
 
     def collect(self, page_urls: Iterable[str], *, save: bool = True) -> list[str]:

@@ -238,6 +238,12 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             )
         log.info(summary_line)
 
+    def on_build_error(self, *, error: Exception) -> None:
+        """A failed build leaves no fetch running behind it (under serve, the next rebuild
+        starts its own)."""
+        if self.inbox is not None:
+            self.inbox.stop()
+
 
 def _shown(path: Path) -> str:
     """A path as the user would type it: relative to the working folder when inside it."""
