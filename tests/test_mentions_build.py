@@ -151,27 +151,26 @@ def test_offline_build_uses_the_store_and_sends_nothing(
     assert "1 like" in offline.html("posts/hello/index.html")
 
 
+def serve_build(site: Site) -> None:
+    """One build as `mkdocs serve` runs it (the plugin learns the command in on_startup)."""
+    config = load_config(str(site.config_file))
+    config.plugins.on_startup(command="serve", dirty=False)
+    try:
+        build(config, serve_url="http://127.0.0.1:8000/")
+    finally:
+        config.plugins.on_shutdown()
+
+
 def test_serve_does_not_fetch_unless_asked(make_site: MakeSite, feed: Feed) -> None:
     feed.entries = [entry(1)]
     site = site_with(make_site, feed)
-
-    def serve_build() -> None:
-        config = load_config(str(site.config_file))
-        config.plugins.on_startup(command="serve", dirty=False)
-        try:
-            build(config, serve_url="http://127.0.0.1:8000/")
-        finally:
-            config.plugins.on_shutdown()
-
-    serve_build()
+    serve_build(site)
     assert feed.server.requests == []
     assert not (site.root / "backlinks" / "mentions.json").exists()
-    site = site_with(make_site, feed, on_serve=True)
-    serve_build_site = site
-    config = load_config(str(serve_build_site.config_file))
-    config.plugins.on_startup(command="serve", dirty=False)
-    build(config, serve_url="http://127.0.0.1:8000/")
+    asked = site_with(make_site, feed, on_serve=True)
+    serve_build(asked)
     assert len(feed.server.requests) == 1
+    assert (asked.root / "backlinks" / "mentions.json").exists()
 
 
 def test_duplicates_and_url_variants_land_on_one_page(make_site: MakeSite, feed: Feed) -> None:
