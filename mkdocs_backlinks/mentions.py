@@ -41,6 +41,7 @@ from urllib.parse import unquote, urlsplit
 
 import nh3
 
+from mkdocs_backlinks import __version__
 from mkdocs_backlinks.storage import dump_json, dump_json_lines, write_text_atomic
 from mkdocs_backlinks.urls import domain_matches, host_of, normalise_url
 
@@ -944,8 +945,13 @@ def load_store(path: Path, trusted: Iterable[str] = ()) -> MentionsStore:
 
 
 def store_digest(text: str) -> str:
-    """The digest under which a store text can be trusted by `load_store`."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """The digest under which a store text can be trusted by `load_store`.
+
+    The plugin's and the sanitiser's versions are part of it: text found clean by older rules
+    is cleaned again by newer ones.
+    """
+    rules = f"{__version__}\x1f{getattr(nh3, '__version__', '')}\x1f"
+    return hashlib.sha256((rules + text).encode("utf-8")).hexdigest()
 
 
 def load_store_text(path: Path, trusted: Iterable[str] = ()) -> tuple[MentionsStore, str, bool]:
