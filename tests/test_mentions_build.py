@@ -545,3 +545,39 @@ def test_a_hand_edited_store_is_cleaned_although_the_cache_trusts_the_old_one(
     site.build()
     page = site.html("posts/hello/index.html")
     assert "<b>bold</b>" in page and "alert(1)" not in page
+
+
+def test_the_links_format_from_a_local_file(make_site: MakeSite) -> None:
+    site = make_site(
+        PAGES,
+        {"mentions": {"sources": [{"file": "export.json"}]}},
+        site_url=SITE_URL,
+    )
+    links = {
+        "links": [
+            {
+                "id": 77,
+                "source": "https://blog.example.net/post",
+                "target": POST,
+                "verified_date": "2024-05-01T10:00:00+00:00",
+                "activity": {"type": "reply"},
+                "data": {
+                    "author": {"name": "Lin", "url": "https://blog.example.net/"},
+                    "url": "https://blog.example.net/post",
+                    "content": "<p>From the <strong>links</strong> API</p>",
+                },
+            }
+        ]
+    }
+    (site.root / "export.json").write_text(json.dumps(links), encoding="utf-8")
+    site.build()
+    assert "From the <strong>links</strong> API" in site.html("posts/hello/index.html")
+
+
+def test_a_data_folder_inside_docs_is_refused_for_mentions(make_site: MakeSite) -> None:
+    site = make_site(
+        PAGES, {"data_dir": "docs/data", "outreach": {"enabled": False}}, site_url=SITE_URL
+    )
+    result = site.run_cli()
+    assert result.returncode != 0
+    assert "option 'data_dir'" in result.stderr and "mentions store" in result.stderr
