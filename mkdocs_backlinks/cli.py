@@ -286,7 +286,7 @@ def run_send(args: argparse.Namespace) -> int:
         if client is not None and client.offline:
             raise UsageError(_OFFLINE)
         path = data_folder(plugin.config, config) / LEDGER_FILE
-        settings = settings_for(plugin.config, config)
+        settings = _outreach_settings(plugin, config)
         ledger = load_ledger(path)
         cited = cited_targets(ledger)
         built = read_built_site(
@@ -416,7 +416,7 @@ def _single_recorder(
     page = next((p for p in pages if normalise_url(built.sources[p]) == wanted), None)
     if page is None:
         return f"Not recorded: {source} is not a page in the ledger of {where}."
-    settings = settings_for(plugin.config, config)
+    settings = _outreach_settings(plugin, config)
 
     def record(delivery: Delivery) -> None:
         step = Step(
