@@ -237,6 +237,15 @@ class StringsConfig(base.Config):
     someone = opt.Type(str, default="Someone")
     """Stands in for an author who gave no name."""
 
+    by_author = opt.Type(str, default="by")
+    """Placed before a cited work's author."""
+
+    broken_label = opt.Type(str, default="link broken")
+    """Flags a cited work that answered with an error (4xx) at its last check."""
+
+    gone_label = opt.Type(str, default="gone")
+    """Flags a cited work whose site says it was removed (410)."""
+
 
 class OutreachConfig(base.Config):
     """The "I mentioned you" notes and the relationship ledger."""
@@ -270,6 +279,63 @@ class OutreachConfig(base.Config):
 
     on_serve = opt.Type(bool, default=False)
     """Also update the ledger during `mkdocs serve` (off: drafts and half-edits stay out)."""
+
+
+class Number(opt.Type[float]):
+    """A number (int or float) within bounds, for durations and counts given in YAML."""
+
+    def __init__(self, default: float, *, minimum: float, exclusive: bool = False) -> None:
+        super().__init__((int, float), default=default)
+        self.minimum = minimum
+        self.exclusive = exclusive
+
+    def run_validation(self, value: object) -> float:
+        if isinstance(value, bool):
+            raise ValidationError(f"Expected a number, not {value!r}.")
+        number = super().run_validation(value)
+        low = self.minimum
+        if number < low or (self.exclusive and number == low):
+            bound = "greater than" if self.exclusive else "at least"
+            raise ValidationError(f"Expected a number {bound} {low:g}, not {number!r}.")
+        return number
+
+
+class MetadataConfig(base.Config):
+    """Titles, authors, contact routes and link health of cited works, fetched during builds."""
+
+    enabled = opt.Type(bool, default=True)
+    """Learn about cited works (online) and show titles and authors in the credits."""
+
+    ttl = Number(7, minimum=0)
+    """Days a work's metadata is used from the cache before it is checked again (with a
+    conditional request). 0 checks every build."""
+
+    failure_ttl = Number(1, minimum=0)
+    """Days a failed check (4xx, 5xx, 429) is trusted before the work is asked again."""
+
+    on_serve = opt.Type(bool, default=False)
+    """Also fetch under `mkdocs serve` (off: live reloads never touch the network)."""
+
+    timeout = Number(10, minimum=0, exclusive=True)
+    """Seconds one work may take: connect, redirects and body."""
+
+    deadline = Number(60, minimum=0, exclusive=True)
+    """Seconds the build waits for all works, counted from the first request; works not
+    checked by then keep their stored metadata."""
+
+    concurrency = opt.Type(int, default=8)
+    """Works fetched at once."""
+
+    per_host = opt.Type(int, default=2)
+    """Works fetched at once from one host, to stay polite."""
+
+    def validate(self) -> tuple[base.ConfigErrors, base.ConfigWarnings]:
+        failed, warnings = super().validate()
+        for name in ("concurrency", "per_host"):
+            value = self.get(name)
+            if isinstance(value, int) and value < 1:
+                failed.append((name, ValidationError(f"Expected at least 1, not {value}.")))
+        return failed, warnings
 
 
 class MentionsConfig(base.Config):
@@ -361,6 +427,9 @@ class BacklinksConfig(base.Config):
     """Private networks (CIDR) the plugin may connect to, say an intranet that pages cite.
     Loopback, private, link-local and reserved addresses are refused unless listed here."""
 
+    metadata = opt.SubConfig(MetadataConfig)
+    """Titles, authors, contact routes and link health of cited works."""
+
     cache_dir = opt.Type(str, default=".cache/backlinks")
     """Disposable HTTP cache, relative to mkdocs.yml. Not to be committed: deleting it only
     costs requests."""
@@ -397,6 +466,7 @@ _SUB_CONFIGS: dict[str, type[base.Config]] = {
     "strings": StringsConfig,
     "outreach": OutreachConfig,
     "mentions": MentionsConfig,
+    "metadata": MetadataConfig,
 }
 
 

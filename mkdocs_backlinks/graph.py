@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from mkdocs_backlinks.ledger import DEAD, WorkMeta
 from mkdocs_backlinks.urls import relative_url, site_of
 
 EXPORT_SCHEMA = "mkdocs-backlinks/graph"
@@ -65,6 +66,22 @@ class CreditEntry:
     href: str
     text: str
     count: int
+    title: str = ""
+    """The work's own title, when the build knows it (plain text, bounded)."""
+    author: str = ""
+    author_url: str = ""
+    """The author's page: an absolute http(s) URL, or ''."""
+    status: str = ""
+    """The work's link status at its last check (`ok`, `broken`, `gone`, ...), '' if unknown."""
+
+    @property
+    def label(self) -> str:
+        """What the link says: the work's title, else the anchor text."""
+        return self.title or self.text
+
+    @property
+    def dead(self) -> bool:
+        return self.status in DEAD
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,16 +137,33 @@ class LinkGraph:
             self._incoming = dict(incoming)
         return self._incoming.get(src_uri, [])
 
-    def credit_groups(self, src_uri: str) -> list[CreditGroup]:
-        """The page's citations grouped by site; each work once, with its first anchor text."""
+    def credit_groups(
+        self, src_uri: str, metadata: Mapping[str, WorkMeta] | None = None
+    ) -> list[CreditGroup]:
+        """The page's citations grouped by site; each work once, with its first anchor text
+        and, from `metadata` (by normalised URL), its title, author and link status."""
         by_url: dict[str, list[Link]] = {}
         for link in self.citations(src_uri):
             by_url.setdefault(link.target, []).append(link)
+        known = metadata or {}
         sites: dict[str, list[CreditEntry]] = defaultdict(list)
         for url, links in by_url.items():
             first = links[0]
             text = first.text or url
-            sites[site_of(url)].append(CreditEntry(url, first.href, text, len(links)))
+            meta = known.get(url)
+            entry = CreditEntry(url, first.href, text, len(links))
+            if meta:
+                entry = CreditEntry(
+                    url,
+                    first.href,
+                    text,
+                    len(links),
+                    meta.title,
+                    meta.author,
+                    meta.author_url,
+                    meta.status,
+                )
+            sites[site_of(url)].append(entry)
         return [CreditGroup(site, tuple(sites[site])) for site in sorted(sites)]
 
     def backlink_entries(self, src_uri: str, from_url: str | None = None) -> list[BacklinkEntry]:

@@ -54,6 +54,172 @@ class Citation:
         }
 
 
+LINK_STATUSES = ("ok", "redirected", "broken", "gone", "unreachable")
+"""What a work's last check found: it answers, it moved, it is missing (4xx), it was removed
+(410), or it never answered. `broken` and `gone` are the ones an author should fix."""
+
+DEAD = frozenset({"broken", "gone"})
+"""Link statuses that flag a citation in the credits and warn in the build log."""
+
+# Remote strings are bounded again when read back: the ledger and the cache are files anyone
+# can edit, and a title of megabytes must not reach every page that cites the work.
+_TEXT_LIMIT = 300
+_URL_LIMIT = 2048
+_MAX_ROUTES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Routes:
+    """Ways to reach whoever is behind a work, as their pages offer them."""
+
+    emails: tuple[str, ...] = ()
+    """Bare addresses (h-card `u-email`, `mailto:` links marked rel=me or rel=author)."""
+    profiles: tuple[str, ...] = ()
+    """`rel=me` profile URLs."""
+    webmention: str = ""
+    """The work's Webmention endpoint, from its Link header or HTML."""
+
+    def __bool__(self) -> bool:
+        return bool(self.emails or self.profiles or self.webmention)
+
+    def best(self) -> tuple[str, str] | None:
+        """`(kind, address)` of the route to try first, None when there is none.
+
+        A webmention endpoint first (it is meant for exactly this, and a machine reads it), then
+        an e-mail address (a person reads it), then a profile (a person may read it).
+        """
+        if self.webmention:
+            return ("webmention", self.webmention)
+        if self.emails:
+            return ("email", self.emails[0])
+        if self.profiles:
+            return ("profile", self.profiles[0])
+        return None
+
+    def merged(self, other: Routes) -> Routes:
+        """These routes, then the other's new ones, bounded."""
+        return Routes(
+            tuple(dict.fromkeys((*self.emails, *other.emails)))[:_MAX_ROUTES],
+            tuple(dict.fromkeys((*self.profiles, *other.profiles)))[:_MAX_ROUTES],
+            self.webmention or other.webmention,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WorkMeta:
+    """What the build learned about a cited work from the work itself. All optional.
+
+    Stored in the ledger (committed), so that a build without network, on any machine, still
+    shows titles and authors; the disposable cache only saves requests. `checked` is the date
+    these values were fetched; a later check that finds the same values leaves it alone, so a
+    work's line changes in the ledger only when the work does.
+    """
+
+    status: str = ""
+    """One of `LINK_STATUSES`, '' when never checked."""
+    title: str = ""
+    author: str = ""
+    author_url: str = ""
+    site_name: str = ""
+    final_url: str = ""
+    """Where the work lives now: after redirects, or its rel=canonical when it names one."""
+    checked: str = ""
+    routes: Routes = Routes()
+
+    def __bool__(self) -> bool:
+        return bool(self.status or self.title or self.author or self.site_name or self.routes)
+
+    @property
+    def dead(self) -> bool:
+        return self.status in DEAD
+
+    def same_values(self, other: WorkMeta) -> bool:
+        """Whether `other` says the same as this, whatever the dates."""
+        return replace(self, checked="") == replace(other, checked="")
+
+
+def meta_record(meta: WorkMeta) -> dict[str, Any]:
+    """The stored form of `meta`: empty values left out, so a line only grows with facts."""
+    record: dict[str, Any] = {
+        "status": meta.status,
+        "title": meta.title,
+        "author": meta.author,
+        "author_url": meta.author_url,
+        "site_name": meta.site_name,
+        "final_url": meta.final_url,
+        "checked": meta.checked,
+        "emails": list(meta.routes.emails),
+        "profiles": list(meta.routes.profiles),
+        "webmention": meta.routes.webmention,
+    }
+    return {key: value for key, value in record.items() if value}
+
+
+def routes_record(routes: Routes) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "emails": list(routes.emails),
+        "profiles": list(routes.profiles),
+        "webmention": routes.webmention,
+    }
+    return {key: value for key, value in record.items() if value}
+
+
+def meta_from_record(raw: Any) -> WorkMeta:
+    """Read stored metadata leniently: a missing or mistyped field is unknown, not an error.
+
+    It is derived data that the next check fetches again, so a hand edit gone wrong must not
+    stop a build; the text is still bounded and URLs must be http(s).
+    """
+    if not isinstance(raw, dict):
+        return WorkMeta()
+    status = _loose_text(raw.get("status"), 20)
+    return WorkMeta(
+        status=status if status in LINK_STATUSES else "",
+        title=_loose_text(raw.get("title"), _TEXT_LIMIT),
+        author=_loose_text(raw.get("author"), _TEXT_LIMIT),
+        author_url=_loose_url(raw.get("author_url")),
+        site_name=_loose_text(raw.get("site_name"), _TEXT_LIMIT),
+        final_url=_loose_url(raw.get("final_url")),
+        checked=_loose_text(raw.get("checked"), 10),
+        routes=routes_from_record(raw),
+    )
+
+
+def routes_from_record(raw: Any) -> Routes:
+    """Read stored routes leniently (see `meta_from_record`)."""
+    if not isinstance(raw, dict):
+        return Routes()
+    emails = raw.get("emails")
+    profiles = raw.get("profiles")
+    return Routes(
+        tuple(
+            text
+            for text in (_loose_text(e, 254) for e in (emails if isinstance(emails, list) else []))
+            if "@" in text and not text.lower().startswith("mailto:")
+        )[:_MAX_ROUTES],
+        tuple(
+            url for url in map(_loose_url, profiles if isinstance(profiles, list) else []) if url
+        )[:_MAX_ROUTES],
+        _loose_url(raw.get("webmention")),
+    )
+
+
+def _loose_text(value: Any, limit: int) -> str:
+    if not isinstance(value, str):
+        return ""
+    text = " ".join(value.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def _loose_url(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > _URL_LIMIT:
+        return ""
+    url = value.strip()
+    if not url.lower().startswith(("http://", "https://")) or any(ch in url for ch in ' \t\n\r<>"'):
+        return ""
+    return url
+
+
 @dataclass(frozen=True, slots=True)
 class Work:
     """A cited work, under its normalised URL.
@@ -70,6 +236,8 @@ class Work:
     last_seen: str
     cited: bool
     citations: tuple[Citation, ...]
+    meta: WorkMeta = WorkMeta()
+    """What the work's page says about itself and whether it still answers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +263,9 @@ class Contact:
     name: str = ""
     email: str = ""
     history: tuple[Event, ...] = ()
+    routes: Routes = Routes()
+    """Routes the contact's cited works offer, gathered by the build (`email` is the author's
+    own choice and comes first)."""
 
     @property
     def last_told(self) -> str:
@@ -193,8 +364,15 @@ class Observed:
 # ----------------------------------------------------------------------------- merge
 
 
-def observed_digest(observed: Iterable[Observed]) -> str:
-    """A digest of a build's citations, in the order given."""
+def observed_digest(
+    observed: Iterable[Observed], metadata: Mapping[str, WorkMeta] | None = None
+) -> str:
+    """A digest of a build's citations, in the order given, and of what it learned about the
+    cited works: a build that found a new title must not take the "nothing changed" path.
+
+    Without metadata the digest is the same as before metadata existed, so a ledger written
+    by a build that had none still matches.
+    """
     digest = hashlib.sha256()
     for item in observed:
         digest.update(
@@ -203,13 +381,25 @@ def observed_digest(observed: Iterable[Observed]) -> str:
             ).encode()
         )
         digest.update(b"\x1e")
+    if metadata:
+        digest.update(b"\x1dmeta")
+        for url in sorted(metadata):
+            record = json.dumps(meta_record(metadata[url]), sort_keys=True, ensure_ascii=False)
+            digest.update(f"{url}\x1f{record}\x1e".encode())
     return digest.hexdigest()
 
 
 def merge_build(
-    ledger: Ledger, observed: Iterable[Observed], today: str, contact_of: Any = site_of
+    ledger: Ledger,
+    observed: Iterable[Observed],
+    today: str,
+    contact_of: Any = site_of,
+    metadata: Mapping[str, WorkMeta] | None = None,
 ) -> Ledger:
     """The ledger after a build that saw `observed` citations on date `today`.
+
+    `metadata` holds what the build knows about cited works (by normalised URL); a work it
+    does not name keeps what the ledger knew. A contact's routes are gathered from its works.
 
     - A work seen now is cited, with this build's citations.
     - A work not seen now is kept, marked no longer cited, with its last known citations and
@@ -244,7 +434,12 @@ def merge_build(
             last_seen="",
             cited=True,
             citations=tuple(sorted(citations, key=lambda c: (c.page, c.text, c.context))),
+            meta=_newer_meta(old_work.meta if old_work else WorkMeta(), (metadata or {}).get(url)),
         )
+    routes_of: dict[str, Routes] = {}
+    for work in sorted(works.values(), key=lambda w: (not w.cited, w.url)):
+        if work.meta.routes:
+            routes_of[work.contact] = routes_of.get(work.contact, Routes()).merged(work.meta.routes)
 
     cited_contacts = {work.contact for work in works.values() if work.cited}
     seen_contacts = {work.contact for work in works.values()}
@@ -260,7 +455,8 @@ def merge_build(
             last_seen = previous
         else:
             last_seen = contact.last_seen
-        contacts[cid] = replace(contact, cited=cited, last_seen=last_seen)
+        routes = routes_of.get(cid, contact.routes)
+        contacts[cid] = replace(contact, cited=cited, last_seen=last_seen, routes=routes)
     for cid in fresh:
         site = next(work.site for work in works.values() if work.contact == cid)
         contacts[cid] = Contact(
@@ -271,15 +467,25 @@ def merge_build(
             last_seen="",
             cited=cid in cited_contacts,
             history=(Event(today, "new"),),
+            routes=routes_of.get(cid, Routes()),
         )
     return Ledger(
         dict(sorted(contacts.items())),
         dict(sorted(works.items())),
         today,
-        observed_digest(observed),
+        observed_digest(observed, metadata),
         ledger.lists,
         sends=ledger.sends,  # only `mkdocs-backlinks send` changes them
     )
+
+
+def _newer_meta(old: WorkMeta, new: WorkMeta | None) -> WorkMeta:
+    """The build's metadata for a work, keeping the old date when nothing changed."""
+    if new is None:
+        return old
+    if old.checked and new.same_values(old):
+        return old
+    return new
 
 
 def _with_status(contact: Contact, status: str, today: str, reason: str = "") -> Contact:
@@ -391,6 +597,21 @@ def parse_ledger(text: str, path: Path) -> Ledger:
         ) from exc
 
 
+def metadata_in(text: str) -> dict[str, WorkMeta]:
+    """The metadata of each work in ledger `text` that was already validated, without
+    building the whole ledger: the build needs titles, not contacts and citations."""
+    data = json.loads(text)
+    works = data.get("works") if isinstance(data, dict) else None
+    if not isinstance(works, dict):
+        return {}
+    found = {}
+    for url, record in works.items():
+        meta = meta_from_record(record.get("meta") if isinstance(record, dict) else None)
+        if meta:
+            found[url] = meta
+    return found
+
+
 def _head(ledger: Ledger) -> dict[str, Any]:
     lists = ledger.lists
     return {
@@ -463,6 +684,8 @@ def dumps(ledger: Ledger) -> str:
                 "history": [
                     {"date": e.date, "status": e.status, "reason": e.reason} for e in c.history
                 ],
+                # Only when known, so ledgers of sites never checked keep their bytes.
+                **({"routes": routes_record(c.routes)} if c.routes else {}),
             },
         )
         for cid, c in ledger.contacts.items()
@@ -477,6 +700,7 @@ def dumps(ledger: Ledger) -> str:
                 "last_seen": w.last_seen or None,
                 "cited": w.cited,
                 "citations": [c.record() for c in w.citations],
+                **({"meta": meta_record(w.meta)} if w.meta else {}),
             },
         )
         for url, w in ledger.works.items()
@@ -588,6 +812,7 @@ def _decode(data: Any) -> Ledger:
             last_seen=_date(raw["last_seen"], f"last_seen of {cid!r}"),
             cited=_bool(raw["cited"], f"cited of {cid!r}"),
             history=history,
+            routes=routes_from_record(raw.get("routes")),
         )
     works: dict[str, Work] = {}
     for url, raw in _dict(data.get("works", {}), "'works'").items():
@@ -615,6 +840,7 @@ def _decode(data: Any) -> Ledger:
             last_seen=_date(raw["last_seen"], f"last_seen of {url!r}"),
             cited=_bool(raw["cited"], f"cited of {url!r}"),
             citations=citations,
+            meta=meta_from_record(raw.get("meta")),
         )
     lists = _dict(data.get("lists", {}), "'lists'")
     sends = {

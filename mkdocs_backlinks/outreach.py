@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,16 +27,19 @@ from mkdocs_backlinks import __version__
 from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.graph import LinkGraph
 from mkdocs_backlinks.ledger import (
+    DEAD,
     STATUSES,
     Contact,
     Ledger,
     ListsState,
     Observed,
     Work,
+    WorkMeta,
     dumps,
     linked_back,
     load_ledger,
     merge_build,
+    metadata_in,
     observed_digest,
     parse_ledger,
     read_head,
@@ -168,6 +171,9 @@ def _suggestions(contact: Contact, works: list[Work]) -> list[str]:
         out.append(f"cited in {len(pages)} pages, never contacted")
     if not contact.cited:
         out.append("no longer cited")
+    dead = sum(1 for work in works if work.cited and work.meta.dead)
+    if dead:
+        out.append(f"{dead} cited work{'s' if dead > 1 else ''} broken or gone: fix the link")
     return out
 
 
@@ -184,6 +190,7 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> dict
     me = {"name": settings.author, "url": settings.author_url, "site_name": settings.site_name}
     rows = []
     relationships = []
+    broken: list[dict[str, Any]] = []
     citation_count = 0
     mention_counts = {site: count for site, count, _ in settings.mentions}
     for contact in contacts:
@@ -203,8 +210,12 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> dict
         work_rows = [
             {
                 "url": work.url,
-                # Until titles are fetched, the anchor text stands in for the title.
-                "title": work.citations[0].text if work.citations else "",
+                # The work's own title when the build learned it; else the anchor text.
+                "title": work.meta.title or (work.citations[0].text if work.citations else ""),
+                "author": work.meta.author or None,
+                "link_status": work.meta.status or None,
+                "final_url": work.meta.final_url or None,
+                "checked": work.meta.checked or None,
                 "home": urlsplit(work.url).path in ("", "/"),
                 "cited": work.cited,
                 "citations": [c.record() for c in work.citations],
@@ -223,9 +234,18 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> dict
             }
         )
         suggestions = _suggestions(contact, works)
-        routes = [{"kind": "site", "url": f"https://{contact.site}/"}]
-        if contact.email:
-            routes.insert(0, {"kind": "email", "url": f"mailto:{contact.email}"})
+        broken += [
+            {
+                "url": work.url,
+                "status": work.meta.status,
+                "contact": contact.id,
+                "pages": sorted({c.page for c in work.citations}),
+            }
+            for work in works
+            if work.cited and work.meta.dead
+        ]
+        routes = _routes(contact)
+        email = contact.email or next(iter(contact.routes.emails), "")
         rows.append(
             {
                 "id": contact.id,
@@ -238,8 +258,9 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> dict
                 "first_seen": contact.first_seen,
                 "last_seen": contact.last_seen,
                 "last_told": contact.last_told or None,
-                "email": contact.email or None,
+                "email": email or None,
                 "routes": routes,
+                "best_route": routes[0],
                 "works": work_rows,
                 "note": {"subject": subject, "body": body},
                 "mark_command": mark_command(contact.id, settings.config_file),
@@ -283,12 +304,31 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> dict
             "citations": citation_count,
             "by_status": {status: by_status.get(status, 0) for status in STATUSES},
             "to_do": sum(1 for row in rows if not row["done"] and row["cited"]),
+            "broken": len(broken),
         },
         "contacts": rows,
+        "broken": sorted(broken, key=lambda b: b["url"]),
         "relationships": sorted(
             relationships, key=lambda r: (-r["pages"], -r["mentions"], r["site"])
         ),
     }
+
+
+def _routes(contact: Contact) -> list[dict[str, str]]:
+    """Ways to reach a contact, best first: the address the author chose, then the work's
+    webmention endpoint, e-mail addresses, rel=me profiles, and the site itself."""
+    routes: list[dict[str, str]] = []
+    if contact.email:
+        routes.append({"kind": "email", "url": f"mailto:{contact.email}"})
+    found = contact.routes
+    if found.webmention:
+        routes.append({"kind": "webmention", "url": found.webmention})
+    for address in found.emails:
+        if address != contact.email:
+            routes.append({"kind": "email", "url": f"mailto:{address}"})
+    routes += [{"kind": "profile", "url": url} for url in found.profiles]
+    routes.append({"kind": "site", "url": f"https://{contact.site}/"})
+    return routes
 
 
 # ----------------------------------------------------------------------------- views
@@ -316,7 +356,10 @@ def render_markdown(report: dict[str, Any]) -> str:
                 lines += ["No longer cited.", ""]
             for work in row["works"]:
                 title = work["title"] or work["url"]
-                lines.append(f"- [{_md_text(title)}]({work['url']})")
+                by = f" by {_md_text(work['author'])}" if work.get("author") else ""
+                dead = work.get("link_status") in DEAD
+                flag = f" **({work['link_status']} at the last check)**" if dead else ""
+                lines.append(f"- [{_md_text(title)}]({work['url']}){by}{flag}")
                 for c in work["citations"]:
                     lines.append(f"    - cited in [{_md_text(c['page_title'])}]({c['page_url']})")
             lines.append("")
@@ -326,9 +369,17 @@ def render_markdown(report: dict[str, Any]) -> str:
                 lines.append("")
             if row["email"]:
                 lines += [f"Email: <{row['email']}>", ""]
+            best = row["best_route"]
+            lines += [f"Best route: {best['kind']} <{best['url']}>", ""]
             lines += ["```text", f"Subject: {row['note']['subject']}", ""]
             lines += [*row["note"]["body"].rstrip("\n").split("\n"), "```", ""]
             lines += [f"Done? `{row['mark_command']}`", ""]
+    if report.get("broken"):
+        lines += ["## Broken citations", ""]
+        for item in report["broken"]:
+            pages = ", ".join(item["pages"])
+            lines.append(f"- <{item['url']}> is {item['status']}; cited in {pages}")
+        lines.append("")
     if report["relationships"]:
         lines += ["## Relationships", "", "| site | citations | pages | last told | mentions |"]
         lines.append("| --- | ---: | ---: | --- | ---: |")
@@ -348,6 +399,7 @@ def _md_text(text: str) -> str:
 CSV_COLUMNS = (
     "id", "site", "name", "email", "status", "reason", "cited", "first_seen", "last_seen",
     "last_told", "works", "pages", "suggestions", "subject", "note", "mark_command",
+    "best_route", "broken_works",
 )  # fmt: skip
 
 
@@ -375,6 +427,8 @@ def render_csv(report: dict[str, Any]) -> str:
                 row["note"]["subject"],
                 row["note"]["body"],
                 row["mark_command"],
+                row["best_route"]["url"],
+                " ".join(w["url"] for w in row["works"] if w.get("link_status") in DEAD),
             ]
         )
     return out.getvalue()
@@ -505,6 +559,8 @@ class OutreachDesk:
         self.settings = settings
         self.writer = NoteWriter(settings.note_template)
         self._body_hash = ""
+        self.stored: dict[str, WorkMeta] = {}
+        """Metadata of cited works the ledger holds, read by `load` for the build to show."""
 
     @classmethod
     def for_config(cls, options: BacklinksConfig, config: MkDocsConfig) -> OutreachDesk:
@@ -521,11 +577,17 @@ class OutreachDesk:
         except ValueError as exc:
             raise ValueError(f"'outreach.note_template': {exc}") from exc
 
-    def load(self) -> None:
-        """Validate the ledger now, so a damaged one stops the build before any work."""
+    def load(self, metadata: bool = False) -> None:
+        """Validate the ledger now, so a damaged one stops the build before any work.
+
+        With `metadata`, also keep what it knows about cited works in `stored`, for the
+        sections to show.
+        """
+        self.stored = {}
         text = read_ledger_text(self.path)
         if text is None:
             self._body_hash = ""
+            self.stored = {}
             return
         body_hash = _body_hash(text)
         # The first line records the digest of the records it was written with (inside the
@@ -534,12 +596,23 @@ class OutreachDesk:
         # cost time; any other text, a hand edit included, is parsed and checked in full.
         head = read_head(self.path)
         if head is None or head.lists.fingerprint != self._fingerprint(body_hash):
-            parse_ledger(text, self.path)
+            ledger = parse_ledger(text, self.path)
+            if metadata:
+                self.stored = {u: w.meta for u, w in ledger.works.items() if w.meta}
+        elif metadata:
+            self.stored = metadata_in(text)
         self._body_hash = body_hash
 
-    def record(self, observed: list[Observed]) -> dict[str, Any]:
-        """Record this build; return the summary for the build's log line."""
-        digest = observed_digest(observed)
+    def record(
+        self, observed: list[Observed], metadata: Mapping[str, WorkMeta] | None = None
+    ) -> dict[str, Any]:
+        """Record this build; return the summary for the build's log line.
+
+        `metadata` is what the build knows about the cited works (None when it learned
+        nothing, and then the ledger keeps what it had).
+        """
+        self.stored = {}  # let it go: the merge reads the ledger again if it must
+        digest = observed_digest(observed, metadata)
         head = read_head(self.path) if self._body_hash else None
         lists_ok = all((self.folder / name).exists() for name in LIST_FILES)
         if (
@@ -554,11 +627,16 @@ class OutreachDesk:
                     self.path, with_head(text, replace(head, last_build=self.settings.today))
                 )
             return {"contacts": head.lists.contacts, "to_do": head.lists.to_do, "new_contacts": 0}
-        return self._record_changes(observed, lists_ok)
+        return self._record_changes(observed, lists_ok, metadata)
 
-    def _record_changes(self, observed: list[Observed], lists_ok: bool) -> dict[str, Any]:
+    def _record_changes(
+        self,
+        observed: list[Observed],
+        lists_ok: bool,
+        metadata: Mapping[str, WorkMeta] | None,
+    ) -> dict[str, Any]:
         old = load_ledger(self.path)
-        merged = merge_build(old, observed, self.settings.today)
+        merged = merge_build(old, observed, self.settings.today, metadata=metadata)
         latest = {site: when for site, _, when in self.settings.mentions}
         merged = linked_back(merged, latest, self.settings.today)
         text = dumps(merged)

@@ -28,13 +28,14 @@ from mkdocs_backlinks.graph import LinkGraph, PageInfo
 from mkdocs_backlinks.http import HttpClient
 from mkdocs_backlinks.incoming import MentionsDesk, Views
 from mkdocs_backlinks.incoming import settings_for as mentions_settings
-from mkdocs_backlinks.ledger import LedgerError
+from mkdocs_backlinks.ledger import LedgerError, WorkMeta
 from mkdocs_backlinks.mentions import MentionsError
-from mkdocs_backlinks.network import http_options
-from mkdocs_backlinks.outreach import OutreachDesk, observed_citations
+from mkdocs_backlinks.network import cache_folder, http_options
+from mkdocs_backlinks.outreach import LEDGER_FILE, OutreachDesk, data_folder, observed_citations
 from mkdocs_backlinks.render import TEMPLATES_DIR, PageSections, SectionRenderer, fill, mark_end
 from mkdocs_backlinks.storage import dump_json_lines, write_text_atomic
 from mkdocs_backlinks.urls import SiteMap
+from mkdocs_backlinks.works import MetadataSettings, WorkResolver, stored_metadata
 
 log = get_plugin_logger(__name__)
 
@@ -59,6 +60,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self.inbox: MentionsDesk | None = None
         self.views: Views | None = None
         self.page_urls: list[str] = []
+        self.works: WorkResolver | None = None
+        self.work_meta: dict[str, WorkMeta] = {}
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Remember whether this is `serve`, where later layers must stay off the network."""
@@ -80,6 +83,9 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         config.markdown_extensions.append(self.collector.extension())  # type: ignore[arg-type]
         # Appended, not prepended: a `backlinks/*.html` in the user's custom_dir or theme wins.
         config.theme.dirs.append(str(TEMPLATES_DIR))
+        if self.config.metadata.enabled:
+            metadata = MetadataSettings.for_config(self.config, config, self.command)
+            self.works = WorkResolver(metadata, cache_folder(self.config, config))
         outreach = self.config.outreach
         if outreach.enabled and (self.command != "serve" or outreach.on_serve):
             try:
@@ -106,12 +112,19 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             return not client.offline
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
-        """Read the ledger first: a damaged one stops the build before anything is built."""
+        """Read the ledger first: a damaged one stops the build before anything is built.
+
+        The metadata it stores is what the credits show offline; without outreach the ledger
+        is still read for it (never written), so a committed one keeps its titles.
+        """
         if self.desk is not None:
             try:
-                self.desk.load()
+                self.desk.load(metadata=self.works is not None)
             except LedgerError as exc:
                 raise PluginError(str(exc)) from exc
+        if self.works is not None:
+            ledger = data_folder(self.config, config) / LEDGER_FILE
+            self.works.start(self.desk.stored if self.desk else stored_metadata(ledger))
         if self.inbox is not None:
             try:
                 self.inbox.load()
@@ -149,11 +162,19 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         links = self.collector.finish_page()
         info = PageInfo(page.file.src_uri, page.url, page.title or "", _section_titles(page))
         self.graph.add_page(info, links)
+        if self.works is not None:
+            # Fetching starts now, while the other pages convert.
+            self.works.want(link.target for link in links if not link.internal)
         return html
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        """Every page is converted: collect what was learned about cited works (within
+        `metadata.deadline`) before the first section renders."""
         strings = dict(self.config.strings)
         self.renderer = SectionRenderer(env.loader, strings)
+        if self.works is not None:
+            self.work_meta = self.works.collect(self.graph)
+            self.works.close()
         if self.inbox is not None:
             for warning in self.inbox.collect(self.page_urls, save=self._writes_data):
                 log.warning(warning)
@@ -186,7 +207,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             found = self.inbox.mentions_of(page.url)
             mentions = self.views.page(found, page.url) if found else None
         sections = self.renderer.render(
-            self.graph.credit_groups(src) if show_credits else [],
+            self.graph.credit_groups(src, self.work_meta) if show_credits else [],
             self.graph.backlink_entries(src, page.url) if show_backlinks else [],
             mentions,
         )
@@ -227,7 +248,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
                 # becomes linked-back.
                 self.desk.settings = replace(self.desk.settings, mentions=self.inbox.sites())
             try:
-                summary = self.desk.record(observed_citations(self.graph, config.site_url))
+                observed = observed_citations(self.graph, config.site_url)
+                summary = self.desk.record(observed, self.work_meta if self.works else None)
             except ValueError as exc:  # a note template that fails on real data
                 message = f"Plugin 'backlinks' option 'outreach.note_template': {exc}"
                 raise PluginError(message) from exc
@@ -243,6 +265,12 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         starts its own)."""
         if self.inbox is not None:
             self.inbox.stop()
+        if self.works is not None:
+            self.works.close()
+
+    def on_shutdown(self) -> None:
+        if self.works is not None:
+            self.works.close()
 
 
 def _shown(path: Path) -> str:

@@ -71,12 +71,18 @@ MakeSite = Callable[..., Site]
 
 
 @pytest.fixture
-def make_site(tmp_path: Path) -> MakeSite:
+def make_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeSite:
     """`make_site(pages, plugin_options=None, **mkdocs_options)` writes a site and returns it.
 
     `pages` maps a path under docs/ to its Markdown (dedented). `plugin_options` go under
     `plugins: - backlinks:`; other keyword arguments are top-level mkdocs.yml settings.
+
+    Builds of these sites never reach the internet (their example.org citations would be
+    fetched otherwise): MKDOCS_BACKLINKS_OFFLINE is set. Tests of the metadata features delete
+    it and cite pages on their own local servers.
     """
+    monkeypatch.setenv("MKDOCS_BACKLINKS_OFFLINE", "1")
+    monkeypatch.delenv("MKDOCS_BACKLINKS_REFRESH", raising=False)
     counter = 0
 
     def factory(

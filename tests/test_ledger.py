@@ -649,6 +649,7 @@ def test_report_summary_and_done_statuses() -> None:
         "citations": 6,
         "by_status": dict.fromkeys(STATUSES, 1),
         "to_do": 2,
+        "broken": 0,
     }
     assert [row["done"] for row in report["contacts"]] == [False, False, True, True, True, True]
     assert report_of(ledger, done_statuses=("sent",))["summary"]["to_do"] == 5
@@ -708,6 +709,7 @@ def test_render_csv_parses_back_with_the_right_columns() -> None:
     assert rows[0] == [
         "id", "site", "name", "email", "status", "reason", "cited", "first_seen", "last_seen",
         "last_told", "works", "pages", "suggestions", "subject", "note", "mark_command",
+        "best_route", "broken_works",
     ]  # fmt: skip
     records = list(csv.DictReader(io.StringIO(text)))
     assert [r["id"] for r in records] == ["alpha.org", "gamma.io", "beta.net"]
@@ -718,6 +720,8 @@ def test_render_csv_parses_back_with_the_right_columns() -> None:
     assert beta["works"] == "https://beta.net/"
     assert beta["pages"] == "https://me.example/"
     assert beta["mark_command"] == "mkdocs-backlinks mark beta.net --status sent"
+    assert beta["best_route"] == "https://beta.net/"  # nothing better known yet
+    assert beta["broken_works"] == ""
     gamma = records[1]
     assert gamma["subject"] == 'I mentioned your work in "Title of notes"'
     assert gamma["note"] == report["contacts"][1]["note"]["body"]

@@ -278,6 +278,7 @@ def test_first_build_writes_the_four_lists(make_site: MakeSite, on_day: SetDay) 
             "skipped": 0,
         },
         "to_do": 3,
+        "broken": 0,
     }
     assert md_groups(markdown(site)) == {
         "New (3)": ["alpha.org", "beta.net", "gamma.io"],

@@ -1,0 +1,355 @@
+"""What the cited works say about themselves, learned during the build.
+
+The plan follows Material's social and privacy plugins: downloads start as soon as a URL is
+known (while MkDocs is still converting pages) in a thread pool, and are collected once, before
+the first template renders, with one time limit for all of them. What is learned goes to
+three places, each for its own reason:
+
+- the disposable cache (`cache.py`), so that a rebuild within the TTL asks nothing at all and
+  one after it asks conditionally;
+- the sections of this build (titles, authors, dead links flagged);
+- the committed ledger (through the outreach desk), so that a build without network, on any
+  machine, shows the same titles.
+
+A URL is fetched only when the build is online: not with `offline: true` or
+`MKDOCS_BACKLINKS_OFFLINE=1`, and not under `mkdocs serve` unless `metadata.on_serve` asks.
+Offline, the newest of the cache and the ledger is used as it is, however old.
+
+Network trouble is one warning for the whole build (with `--strict` it fails the build, as
+MkDocs' own warnings do) and the build goes on with what is stored. A dead citation (4xx, 410)
+is the author's to fix, so it is one warning per URL, naming the pages that cite it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mkdocs.plugins import get_plugin_logger
+
+from mkdocs_backlinks.cache import CacheEntry, MetadataCache
+from mkdocs_backlinks.discovery import endpoint_from_headers, endpoint_from_html
+from mkdocs_backlinks.http import DEFAULT_ACCEPT, OFFLINE_ENV, HttpClient, HttpOptions, Result
+from mkdocs_backlinks.ledger import (
+    LedgerError,
+    Routes,
+    WorkMeta,
+    load_ledger,
+    meta_from_record,
+    meta_record,
+)
+from mkdocs_backlinks.metadata import extract_metadata
+from mkdocs_backlinks.urls import normalise_url
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+
+    from mkdocs_backlinks.config import BacklinksConfig
+    from mkdocs_backlinks.graph import LinkGraph
+
+__all__ = [
+    "REFRESH_ENV",
+    "MetadataSettings",
+    "WorkResolver",
+    "check_work",
+    "stored_metadata",
+]
+
+log = get_plugin_logger(__name__)
+
+REFRESH_ENV = "MKDOCS_BACKLINKS_REFRESH"
+"""Set to 1 to check every cited work again now, whatever its age in the cache (the requests
+are still conditional, so unchanged pages cost little)."""
+
+DAY = 86400.0
+
+# Fetch outcomes that describe the work. The rest (5xx, 429, time-outs, no route) describe the
+# path to it, or the moment: they keep what was known and are reported once, together.
+_ALIVE = frozenset({"ok", "redirected", "wrong-type", "too-large"})
+_DEAD = {"broken": "broken", "gone": "gone", "too-many-redirects": "broken"}
+# No server answered: nothing to cache, ask again next build (the network may be back).
+_NO_ANSWER = frozenset({"unreachable", "refused"})
+
+
+@dataclass(frozen=True)
+class MetadataSettings:
+    """What the resolver needs from the options, resolved for this build."""
+
+    online: bool
+    """False offline, under serve without `on_serve`: then nothing is fetched."""
+    ttl: float
+    """Seconds a good answer is used without asking again."""
+    failure_ttl: float
+    """Seconds a failed answer (4xx, 5xx, 429) is used without asking again."""
+    deadline: float
+    """Seconds from the first request to the moment the build stops waiting."""
+    http: HttpOptions
+    refresh: bool = False
+    """Ask again about every work, whatever the TTLs say."""
+
+    @classmethod
+    def for_config(
+        cls, options: BacklinksConfig, config: MkDocsConfig, command: str
+    ) -> MetadataSettings:
+        from mkdocs_backlinks.network import http_options
+
+        meta = options.metadata
+        http = http_options(
+            options,
+            connect_timeout=min(5.0, meta.timeout),
+            read_timeout=meta.timeout,
+            deadline=meta.timeout,
+            batch_deadline=meta.deadline,
+            concurrency=meta.concurrency,
+            per_host=meta.per_host,
+        )
+        offline = http.offline or _env_flag(OFFLINE_ENV)
+        return cls(
+            online=not offline and (command != "serve" or meta.on_serve),
+            ttl=meta.ttl * DAY,
+            failure_ttl=meta.failure_ttl * DAY,
+            deadline=meta.deadline,
+            http=http,
+            refresh=_env_flag(REFRESH_ENV),
+        )
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _today(now: float) -> str:
+    return datetime.fromtimestamp(now, timezone.utc).date().isoformat()
+
+
+# ----------------------------------------------------------------------------- one work
+
+
+def check_work(
+    client: HttpClient, url: str, previous: CacheEntry | None, known: WorkMeta, now: float
+) -> CacheEntry:
+    """Fetch one cited work (conditionally when `previous` has validators) and say what it is.
+
+    `known` is the best metadata from before; a 304 keeps it, and so does any failure that
+    says nothing about the work itself. Never raises for a remote problem.
+    """
+    result = client.fetch(
+        url,
+        accept=DEFAULT_ACCEPT,
+        etag=previous.etag or None if previous else None,
+        last_modified=previous.last_modified or None if previous else None,
+    )
+    today = _today(now)
+    if result.status == "not-modified" and previous is not None:
+        # The stored metadata is still right; only the time of the check moves on.
+        return replace(previous, fetched=now, outcome="not-modified")
+    if result.status in _ALIVE:
+        meta = _learn(url, result, today)
+        if known.checked and meta.same_values(known):
+            meta = known  # the date says when the values were learned, not re-read
+        validators = result.validators
+        return CacheEntry(
+            url, now, result.status, meta, validators.etag or "", validators.last_modified or ""
+        )
+    dead = _DEAD.get(result.status)
+    if dead is not None:
+        meta = replace(known, status=dead, checked=today)
+        if known.status == dead:
+            meta = known
+        return CacheEntry(url, now, result.status, meta)
+    # Unreachable, refused, 5xx, 429: nothing new about the work; keep what we knew. A work
+    # never reached before is marked so, which flags nothing and is replaced once it answers.
+    meta = known if known.status else replace(known, status="unreachable", checked=today)
+    return CacheEntry(url, now, result.status, meta)
+
+
+def _learn(url: str, result: Result, today: str) -> WorkMeta:
+    """The metadata in a fetched page (an empty one for a body that is not HTML)."""
+    final = result.final_url
+    status = "redirected" if normalise_url(final) != url else "ok"
+    if result.status not in ("ok", "redirected") or not result.body:
+        moved = final if status == "redirected" else ""
+        return WorkMeta(status=status, final_url=moved, checked=today)
+    html = result.text
+    page = extract_metadata(html, final, result.link_headers)
+    endpoint = endpoint_from_headers(result.link_headers, final) or endpoint_from_html(html, final)
+    author = page.author
+    contacts = page.contacts
+    emails = tuple(
+        dict.fromkeys((*(a for a in [author.email if author else None] if a), *contacts.emails))
+    )
+    canonical = page.canonical_url or final
+    # Through meta_from_record: the same bounds and URL checks as data read from disk.
+    return meta_from_record(
+        meta_record(
+            WorkMeta(
+                status=status,
+                title=page.title or "",
+                author=(author.name or "") if author else "",
+                author_url=(author.url or "") if author else "",
+                site_name=page.site_name or "",
+                final_url=canonical if normalise_url(canonical) != url else "",
+                checked=today,
+                routes=Routes(emails, contacts.profiles, endpoint or ""),
+            )
+        )
+    )
+
+
+# ----------------------------------------------------------------------------- the build
+
+
+def stored_metadata(ledger_path: Path) -> dict[str, WorkMeta]:
+    """Metadata the committed ledger holds, read-only (for builds that do not keep it).
+
+    The ledger belongs to the outreach desk: a damaged one is its business, so here it only
+    means "nothing stored".
+    """
+    try:
+        ledger = load_ledger(ledger_path)
+    except LedgerError as exc:
+        log.debug("Not reading metadata from %s: %s", ledger_path, exc)
+        return {}
+    return {url: work.meta for url, work in ledger.works.items() if work.meta}
+
+
+class WorkResolver:
+    """Learns about every work the build cites: from storage, and online from the works.
+
+    `want` is called as pages convert and starts fetches at once; `collect` waits for them
+    (within the deadline), reports, and returns what the sections show.
+    """
+
+    def __init__(self, settings: MetadataSettings, cache_folder: Path) -> None:
+        self.settings = settings
+        self.cache = MetadataCache(cache_folder)
+        self.known: dict[str, WorkMeta] = {}
+        self.requests = 0
+        self._seen: set[str] = set()
+        self._futures: dict[str, concurrent.futures.Future[CacheEntry]] = {}
+        self._client: HttpClient | None = None
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._started: float | None = None
+        self._now = time.time()
+
+    def start(self, stored: Mapping[str, WorkMeta]) -> None:
+        """Load the cache; `stored` is what the ledger knows."""
+        self._now = time.time()
+        self.cache.load()
+        self.known = dict(stored)
+        for url, entry in self.cache.entries.items():
+            # The newer of the two wins: a teammate may have committed a fresher ledger.
+            if entry.meta and entry.meta.checked >= self.known.get(url, WorkMeta()).checked:
+                self.known[url] = entry.meta
+
+    def want(self, urls: Iterable[str]) -> None:
+        """Start fetching the works behind `urls` (normalised), unless storage will do."""
+        if not self.settings.online:
+            return
+        for url in urls:
+            if url in self._seen:
+                continue
+            self._seen.add(url)
+            entry = self.cache.get(url)
+            settings = self.settings
+            fresh = entry is not None and entry.fresh(self._now, settings.ttl, settings.failure_ttl)
+            if fresh and not settings.refresh:
+                continue
+            self._submit(url, entry)
+
+    def _submit(self, url: str, entry: CacheEntry | None) -> None:
+        if self._pool is None:
+            self._client = HttpClient(self.settings.http)
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self.settings.http.concurrency, thread_name_prefix="backlinks-works"
+            )
+            self._started = time.monotonic()
+        assert self._client is not None
+        known = self.known.get(url, WorkMeta())
+        self.requests += 1
+        self._futures[url] = self._pool.submit(
+            check_work, self._client, url, entry, known, self._now
+        )
+
+    def collect(self, graph: LinkGraph) -> dict[str, WorkMeta]:
+        """Wait for the fetches (at most until the deadline), store and report the results.
+
+        Returns the metadata of every cited work that has any, by normalised URL.
+        """
+        failed: dict[str, str] = {}
+        if self._futures:
+            assert self._started is not None
+            remaining = self._started + self.settings.deadline - time.monotonic()
+            done, late = concurrent.futures.wait(self._futures.values(), timeout=max(0, remaining))
+            for url, future in self._futures.items():
+                if future not in done:
+                    failed[url] = "no answer within metadata.deadline"
+                    continue
+                try:
+                    entry = future.result()
+                except Exception as exc:  # a bug on hostile input must not stop the build
+                    log.debug("Checking %s failed: %r", url, exc)
+                    failed[url] = type(exc).__name__
+                    continue
+                if entry.outcome not in _NO_ANSWER:
+                    self.cache.put(entry)
+                if entry.meta:
+                    self.known[url] = entry.meta
+                if entry.outcome not in (*_ALIVE, *_DEAD, "not-modified"):
+                    failed[url] = entry.outcome
+            for future in late:
+                future.cancel()
+            self._futures = {}
+        self.cache.save()
+        cited = _citing_pages(graph)
+        shown = {url: self.known[url] for url in cited if url in self.known}
+        _report(shown, cited, failed)
+        return shown
+
+    def close(self) -> None:
+        """Stop what is still running; threads stuck on a slow server end at their own
+        request deadline, and the client refuses anything new at once."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+def _citing_pages(graph: LinkGraph) -> dict[str, list[str]]:
+    pages: dict[str, list[str]] = {}
+    for src in sorted(graph.pages):
+        for link in graph.citations(src):
+            citing = pages.setdefault(link.target, [])
+            if not citing or citing[-1] != src:
+                citing.append(src)
+    return pages
+
+
+def _report(
+    shown: Mapping[str, WorkMeta], cited: Mapping[str, list[str]], failed: Mapping[str, str]
+) -> None:
+    for url in sorted(shown):
+        meta = shown[url]
+        if meta.dead:
+            pages = ", ".join(cited[url])
+            what = "gone (HTTP 410)" if meta.status == "gone" else "broken"
+            log.warning("Cited work %s is %s; cited in %s", url, what, pages)
+    if failed:
+        sample = ", ".join(f"{url} ({why})" for url, why in sorted(failed.items())[:3])
+        more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+        log.warning(
+            "Could not check %d cited work%s: %s%s. The build used stored metadata; check the "
+            "network, or build with offline: true (or MKDOCS_BACKLINKS_OFFLINE=1).",
+            len(failed),
+            "" if len(failed) == 1 else "s",
+            sample,
+            more,
+        )
