@@ -1,0 +1,591 @@
+"""Cited works' metadata during real builds, against real servers on 127.0.0.1.
+
+Each site cites pages of a local server (`allow_networks: [127.0.0.0/8]`); the server records
+every request, so "no request" is counted, not assumed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
+from mkdocs_backlinks.cache import CACHE_FILE, CacheEntry, MetadataCache
+from mkdocs_backlinks.ledger import (
+    Ledger,
+    Observed,
+    Routes,
+    WorkMeta,
+    dumps,
+    load_ledger,
+    merge_build,
+    meta_from_record,
+    observed_digest,
+    save_ledger,
+)
+from tests.conftest import MakeSite, Site
+from tests.http_servers import Handler, HttpServer, RawServer
+
+POST = """<!doctype html><html><head><title>Ignored document title</title>
+<meta property="og:site_name" content="Ada's Notebook"></head><body>
+<article class="h-entry"><h1 class="p-name">On Citing Well</h1>
+<a class="p-author h-card" href="/about">Ada Lovelace</a>
+<div class="e-content">Credit people.</div></article>
+<a rel="me" href="https://social.example/@ada">me elsewhere</a>
+<a rel="me" href="mailto:ada@example.org">mail</a>
+</body></html>"""
+
+CANONICAL = """<!doctype html><html><head><title>Moved Post</title>
+<link rel="canonical" href="/canonical-home"><meta name="author" content="Grace Hopper">
+</head><body><p>Moved.</p></body></html>"""
+
+HOSTILE = (
+    "<!doctype html><html><head><title>"
+    + "&lt;script&gt;alert(1)&lt;/script&gt; "
+    + "x" * 5000
+    + '</title></head><body><article class="h-entry"><span class="p-name">'
+    "<script>alert(2)</script>Evil <img src=x onerror=alert(3)> title</span>"
+    '<a class="p-author h-card" href="javascript:alert(4)">'
+    "<b onmouseover=alert(5)>Mallory</b></a></article></body></html>"
+)
+
+
+@pytest.fixture
+def server() -> Iterator[HttpServer]:
+    with HttpServer() as srv:
+
+        @srv.route("/post")
+        def post(h: Handler) -> None:
+            if h.headers.get("If-None-Match") == '"v1"':
+                h.reply(304, b"", content_type="")
+                return
+            h.reply(
+                200,
+                POST.encode(),
+                headers=[("ETag", '"v1"'), ("Link", '</webmention>; rel="webmention"')],
+            )
+
+        @srv.route("/removed")
+        def removed(h: Handler) -> None:
+            h.reply(410, b"gone")
+
+        @srv.route("/old")
+        def old(h: Handler) -> None:
+            h.redirect("/moved", 301)
+
+        @srv.route("/moved")
+        def moved(h: Handler) -> None:
+            h.reply(200, CANONICAL.encode())
+
+        @srv.route("/hostile")
+        def hostile(h: Handler) -> None:
+            h.reply(200, HOSTILE.encode())
+
+        yield srv
+
+
+@pytest.fixture
+def online(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Undo make_site's offline switch: these sites cite the local servers only."""
+    monkeypatch.delenv("MKDOCS_BACKLINKS_OFFLINE", raising=False)
+
+
+def options(**extra: Any) -> dict[str, Any]:
+    return {
+        "allow_networks": ["127.0.0.0/8"],
+        "metadata": {"timeout": 2, "deadline": 10, **extra.pop("metadata", {})},
+        **extra,
+    }
+
+
+def citing(*urls: str) -> dict[str, str]:
+    links = " ".join(f"See [link {i}]({url})." for i, url in enumerate(urls))
+    return {"index.md": f"# Home\n\n{links}\n", "other.md": f"# Other\n\nAlso [it]({urls[0]}).\n"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port  # nothing listens there once the socket is closed
+
+
+class Credits(HTMLParser):
+    """The credits section as data: each work's classes, links, text, and any raw markup."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = False
+        self.depth = 0
+        self.items: list[dict[str, Any]] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "section" and "backlinks-credits" in (found.get("class") or ""):
+            self.inside = True
+        if not self.inside:
+            return
+        self.tags.append((tag, found))
+        if tag == "li" and self.depth >= 1:
+            self.items.append({"class": found.get("class") or "", "links": [], "text": ""})
+        if tag == "ul":
+            self.depth += 1
+        if tag == "a" and self.items:
+            self.items[-1]["links"].append(found.get("href"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.inside and tag == "section":
+            self.inside = False
+        if self.inside and tag == "ul":
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.inside and self.items:
+            self.items[-1]["text"] += data
+
+
+def credits(site: Site, page: str = "index.html") -> Credits:
+    parser = Credits()
+    parser.feed(site.html(page))
+    return parser
+
+
+def work_items(parsed: Credits) -> list[dict[str, Any]]:
+    return [item for item in parsed.items if item["links"]]
+
+
+def ledger_meta(site: Site) -> dict[str, Any]:
+    ledger = load_ledger(site.root / "backlinks" / "ledger.json")
+    return {url: work.meta for url, work in ledger.works.items()}
+
+
+def warnings_in(caplog: pytest.LogCaptureFixture) -> list[str]:
+    prefix = "mkdocs_backlinks: "
+    return [
+        r.getMessage().removeprefix(prefix) for r in caplog.records if r.levelno == logging.WARNING
+    ]
+
+
+def page_requests(server: HttpServer) -> list[str]:
+    return [r.path for r in server.requests if r.path != "/webmention"]
+
+
+# ----------------------------------------------------------------------------- what is shown
+
+
+def test_titles_authors_and_routes_from_the_cited_pages(
+    make_site: MakeSite, server: HttpServer, online: None
+) -> None:
+    post = server.url("/post")
+    site = make_site(citing(post), options())
+    site.build()
+    items = work_items(credits(site))
+    assert len(items) == 1
+    text = " ".join(items[0]["text"].split())
+    assert text == "On Citing Well by Ada Lovelace"
+    assert items[0]["links"] == [post, server.url("/about")]
+    meta = ledger_meta(site)[post]
+    assert (meta.status, meta.title, meta.author, meta.site_name) == (
+        "ok",
+        "On Citing Well",
+        "Ada Lovelace",
+        "Ada's Notebook",
+    )
+    assert meta.routes.webmention == server.url("/webmention")
+    assert meta.routes.profiles == ("https://social.example/@ada",)
+    assert meta.routes.emails == ("ada@example.org",)
+    report = json.loads((site.root / "backlinks" / "outreach.json").read_text())
+    (row,) = report["contacts"]
+    assert row["best_route"] == {"kind": "webmention", "url": server.url("/webmention")}
+    assert [r["kind"] for r in row["routes"]] == ["webmention", "email", "profile", "site"]
+    assert row["email"] == "ada@example.org"
+    assert row["works"][0]["title"] == "On Citing Well"
+    assert '"On Citing Well"' in row["note"]["body"]
+    assert "Best route: webmention" in (site.root / "backlinks" / "outreach.md").read_text()
+    assert page_requests(server) == ["/post"]  # one request, although two pages cite it
+
+
+def test_broken_and_gone_are_flagged_warned_and_listed(
+    make_site: MakeSite, server: HttpServer, online: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    missing, removed = server.url("/missing"), server.url("/removed")
+    site = make_site(
+        citing(missing, removed),
+        options(strings={"broken_label": "dead link", "gone_label": "removed"}),
+    )
+    with caplog.at_level(logging.WARNING):
+        site.build()
+    items = work_items(credits(site))
+    by_href = {item["links"][0]: item for item in items}
+    assert "backlinks-credits__work--broken" in by_href[missing]["class"]
+    assert "(dead link)" in by_href[missing]["text"]
+    assert "backlinks-credits__work--gone" in by_href[removed]["class"]
+    assert "(removed)" in by_href[removed]["text"]
+    warnings = warnings_in(caplog)
+    assert warnings == [
+        f"Cited work {missing} is broken; cited in index.md, other.md",
+        f"Cited work {removed} is gone (HTTP 410); cited in index.md",
+    ]
+    report = json.loads((site.root / "backlinks" / "outreach.json").read_text())
+    assert [(b["url"], b["status"]) for b in report["broken"]] == [
+        (missing, "broken"),
+        (removed, "gone"),
+    ]
+    assert report["summary"]["broken"] == 2
+    assert "## Broken citations" in (site.root / "backlinks" / "outreach.md").read_text()
+    # Known dead from the cache, the next build warns again: --strict keeps failing until fixed.
+    requests_before = len(server.requests)
+    result = site.run_cli("--strict")
+    assert result.returncode == 1
+    assert f"Cited work {missing} is broken" in result.stderr
+    assert len(server.requests) == requests_before  # within failure_ttl: from the cache
+
+
+def test_redirect_and_canonical(make_site: MakeSite, server: HttpServer, online: None) -> None:
+    old = server.url("/old")
+    site = make_site(citing(old), options())
+    site.build()
+    meta = ledger_meta(site)[old]
+    assert meta.status == "redirected"
+    assert meta.final_url == server.url("/canonical-home")
+    assert meta.author == "Grace Hopper"
+    item = work_items(credits(site))[0]
+    assert "Moved Post" in item["text"] and "Grace Hopper" in item["text"]
+    assert item["links"] == [old]  # the author's href stays
+    assert "--" not in item["class"]
+
+
+def test_unreachable_is_one_warning_and_the_build_goes_on(
+    make_site: MakeSite, online: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    dead = [f"http://127.0.0.1:{free_port()}/a", f"http://127.0.0.1:{free_port()}/b"]
+    site = make_site(citing(*dead), options())
+    with caplog.at_level(logging.WARNING):
+        site.build()
+    warnings = warnings_in(caplog)
+    assert len(warnings) == 1
+    assert warnings[0].startswith("Could not check 2 cited works:")
+    assert [" ".join(i["text"].split()) for i in work_items(credits(site))] == ["link 0", "link 1"]
+    assert not (site.root / ".cache" / "backlinks" / CACHE_FILE).exists()  # nothing to keep
+    assert site.run_cli("--strict").returncode == 1
+
+
+def test_hanging_server_does_not_hang_the_build(
+    make_site: MakeSite, online: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    def hang(sock: socket.socket, stopping: Any) -> None:
+        sock.recv(4096)
+        stopping.wait(30)
+
+    with RawServer(hang) as raw:
+        site = make_site(citing(raw.url("/slow")), options(metadata={"timeout": 5, "deadline": 1}))
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING):
+            site.build()
+        assert time.monotonic() - started < 10
+    assert "no answer within metadata.deadline" in caplog.text
+    assert work_items(credits(site))  # the page was still built, with the anchor text
+
+
+def test_hostile_metadata_never_becomes_markup(
+    make_site: MakeSite, server: HttpServer, online: None
+) -> None:
+    site = make_site(citing(server.url("/hostile")), options())
+    site.build()
+    parsed = credits(site)
+    assert {tag for tag, _ in parsed.tags} <= {"section", "h2", "ul", "li", "span", "a", "small"}
+    for _tag, attrs in parsed.tags:
+        assert not any(name.startswith("on") for name in attrs)
+        href = attrs.get("href") or ""
+        assert not href.lower().startswith("javascript")
+    item = work_items(parsed)[0]
+    assert "Evil" in item["text"] and "alert(2)" not in item["text"]
+    assert "Mallory" in item["text"]
+    assert len(item["text"]) < 1000  # a 5,000-character title is bounded
+    assert item["links"] == [server.url("/hostile")]  # no author link: it was javascript:
+
+
+# ----------------------------------------------------------------------------- requests
+
+
+def test_warm_rebuild_makes_no_request_and_writes_nothing(
+    make_site: MakeSite, server: HttpServer, online: None
+) -> None:
+    site = make_site(citing(server.url("/post"), server.url("/missing")), options())
+    site.build()
+    assert len(page_requests(server)) == 2
+    cache = site.root / ".cache" / "backlinks" / CACHE_FILE
+    ledger = site.root / "backlinks" / "ledger.json"
+    before = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in (cache, ledger)}
+    site.build()
+    assert len(page_requests(server)) == 2
+    after = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in (cache, ledger)}
+    assert after == before
+    assert "On Citing Well" in site.html("index.html")
+
+
+def test_expired_ttl_asks_conditionally_and_304_keeps_the_data(
+    make_site: MakeSite, server: HttpServer, online: None
+) -> None:
+    post = server.url("/post")
+    site = make_site(citing(post), options(metadata={"ttl": 0}))
+    site.build()
+    ledger = site.root / "backlinks" / "ledger.json"
+    first = ledger.read_bytes()
+    site.build()
+    posts = [r for r in server.requests if r.path == "/post"]
+    assert len(posts) == 2
+    assert "if-none-match" not in posts[0].headers
+    assert posts[1].headers["if-none-match"] == '"v1"'
+    assert ledger.read_bytes() == first  # same values, same date: the ledger is untouched
+    assert ledger_meta(site)[post].title == "On Citing Well"
+    assert "On Citing Well" in site.html("index.html")
+
+
+def test_refresh_env_asks_again_within_the_ttl(
+    make_site: MakeSite, server: HttpServer, online: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(citing(server.url("/post")), options())
+    site.build()
+    monkeypatch.setenv("MKDOCS_BACKLINKS_REFRESH", "1")
+    site.build()
+    assert page_requests(server) == ["/post", "/post"]
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_offline_makes_no_request_and_uses_the_ledger(
+    make_site: MakeSite,
+    server: HttpServer,
+    online: None,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    site = make_site(citing(server.url("/post")), options())
+    site.build()
+    (site.root / ".cache").rename(site.root / "old-cache")  # a fresh clone: ledger only
+    if how == "env":
+        monkeypatch.setenv("MKDOCS_BACKLINKS_OFFLINE", "1")
+    else:
+        config = yaml.safe_load(site.config_file.read_text())
+        config["plugins"][0]["backlinks"]["offline"] = True
+        site.config_file.write_text(yaml.safe_dump(config))
+    site.build()
+    assert page_requests(server) == ["/post"]
+    assert "On Citing Well" in site.html("index.html")
+
+
+def test_offline_option_in_mkdocs_yml(
+    make_site: MakeSite, server: HttpServer, online: None
+) -> None:
+    site = make_site(citing(server.url("/post")), options(offline=True))
+    site.build()
+    assert server.requests == []
+    assert "On Citing Well" not in site.html("index.html")  # nothing stored yet: anchor text
+
+
+def serve_build(site: Site) -> None:
+    config = load_config(str(site.config_file))
+    config.plugins.on_startup(command="serve", dirty=False)
+    try:
+        build(config, serve_url="http://127.0.0.1:8000/")
+    finally:
+        config.plugins.on_shutdown()
+
+
+def test_serve_makes_no_request_unless_asked(
+    make_site: MakeSite, server: HttpServer, online: None
+) -> None:
+    site = make_site(citing(server.url("/post")), options())
+    serve_build(site)
+    assert server.requests == []
+    asked = make_site(citing(server.url("/post")), options(metadata={"on_serve": True}))
+    serve_build(asked)
+    assert page_requests(server) == ["/post"]
+    assert "On Citing Well" in asked.html("index.html")
+
+
+def test_metadata_disabled_makes_no_request(
+    make_site: MakeSite, server: HttpServer, online: None
+) -> None:
+    site = make_site(citing(server.url("/post")), options(metadata={"enabled": False}))
+    site.build()
+    assert server.requests == []
+
+
+# ----------------------------------------------------------------------------- storage
+
+
+def test_corrupt_cache_is_dropped_and_rebuilt(
+    make_site: MakeSite, server: HttpServer, online: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = make_site(citing(server.url("/post")), options())
+    cache = site.root / ".cache" / "backlinks" / CACHE_FILE
+    cache.parent.mkdir(parents=True)
+    cache.write_text('{"schema": "mkdocs-backlinks/metadata-cache", "version": 1, "entr')
+    with caplog.at_level(logging.INFO):
+        site.build()
+    assert "Ignoring the metadata cache" in caplog.text
+    assert json.loads(cache.read_text())["entries"][server.url("/post")]["outcome"] == "ok"
+    assert "On Citing Well" in site.html("index.html")
+
+
+def test_without_outreach_titles_come_from_the_cache(
+    make_site: MakeSite, server: HttpServer, online: None
+) -> None:
+    site = make_site(citing(server.url("/post")), options(outreach={"enabled": False}))
+    site.build()
+    site.build()
+    assert page_requests(server) == ["/post"]
+    assert "On Citing Well" in site.html("index.html")
+    assert not (site.root / "backlinks").exists()  # the ledger belongs to outreach
+
+
+def test_sections_of_a_cited_work_that_is_not_html(
+    make_site: MakeSite, server: HttpServer, online: None
+) -> None:
+    @server.route("/paper.pdf")
+    def pdf(h: Handler) -> None:
+        h.reply(200, b"%PDF-1.4", content_type="application/pdf")
+
+    site = make_site(citing(server.url("/paper.pdf")), options())
+    site.build()
+    assert ledger_meta(site)[server.url("/paper.pdf")].status == "ok"
+    item = work_items(credits(site))[0]
+    assert " ".join(item["text"].split()) == "link 0"  # anchor text, not flagged
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ({"ttl": -1}, "metadata"),
+        ({"ttl": "week"}, "metadata"),
+        ({"deadline": 0}, "metadata"),
+        ({"concurrency": 0}, "metadata"),
+        ({"tll": 3}, "Did you mean 'ttl'?"),
+    ],
+)
+def test_bad_metadata_options_name_the_option(
+    make_site: MakeSite, metadata: dict[str, Any], message: str
+) -> None:
+    site = make_site({"index.md": "# Home\n"}, {"metadata": metadata})
+    result = site.run_cli()
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "metadata" in result.stderr
+
+
+def test_cache_lives_beside_mkdocs_yml(
+    make_site: MakeSite, server: HttpServer, online: None
+) -> None:
+    site = make_site(citing(server.url("/post")), options(cache_dir="cache-here"))
+    site.build()
+    assert (site.root / "cache-here" / CACHE_FILE).exists()
+    assert not Path(site.site_dir / "cache-here").exists()
+
+
+# ----------------------------------------------------------------------------- units
+
+SEEN = [Observed("https://ada.example/post", "index.md", "Home", "https://me.example/", "t", "c")]
+META = WorkMeta(
+    status="ok",
+    title="On Citing Well",
+    author="Ada",
+    author_url="https://ada.example/",
+    site_name="Notebook",
+    checked="2024-03-01",
+    routes=Routes(("ada@ada.example",), ("https://social.example/@ada",), "https://wm.example/"),
+)
+
+
+def test_ledger_round_trips_metadata_and_routes(tmp_path: Path) -> None:
+    ledger = merge_build(Ledger(), SEEN, "2024-03-01", metadata={SEEN[0].url: META})
+    path = tmp_path / "ledger.json"
+    save_ledger(path, ledger)
+    loaded = load_ledger(path)
+    assert loaded.works[SEEN[0].url].meta == META
+    assert loaded.contacts["ada.example"].routes == META.routes
+    assert dumps(loaded) == path.read_text()
+
+
+def test_old_ledgers_load_and_keep_their_bytes(tmp_path: Path) -> None:
+    old = merge_build(Ledger(), SEEN, "2024-03-01")
+    text = dumps(old)
+    assert '"meta"' not in text and '"routes"' not in text
+    path = tmp_path / "ledger.json"
+    path.write_text(text)
+    loaded = load_ledger(path)
+    assert loaded.works[SEEN[0].url].meta == WorkMeta()
+    assert dumps(loaded) == text
+    # The fast path's digest is the same as before metadata existed.
+    assert observed_digest(SEEN) == observed_digest(SEEN, {})
+    assert observed_digest(SEEN) != observed_digest(SEEN, {SEEN[0].url: META})
+
+
+def test_stored_metadata_is_read_leniently_and_bounded() -> None:
+    meta = meta_from_record(
+        {
+            "status": "exploded",
+            "title": "T" * 10_000,
+            "author": ["not", "text"],
+            "author_url": "javascript:alert(1)",
+            "final_url": 'https://ok.example/"><script>',
+            "emails": ["mailto:x@y.z", "a@b.c", 3],
+            "profiles": ["data:text/html,hi", "https://p.example/"],
+            "webmention": "ftp://w.example/",
+        }
+    )
+    assert meta.status == "" and meta.author == "" and meta.author_url == ""
+    assert len(meta.title) == 300 and meta.title.endswith("\u2026")
+    assert meta.final_url == ""
+    assert meta.routes == Routes(("a@b.c",), ("https://p.example/",), "")
+
+
+def test_merge_keeps_the_date_when_values_are_the_same() -> None:
+    first = merge_build(Ledger(), SEEN, "2024-03-01", metadata={SEEN[0].url: META})
+    again = replace(META, checked="2024-04-01")
+    second = merge_build(first, SEEN, "2024-04-01", metadata={SEEN[0].url: again})
+    assert second.works[SEEN[0].url].meta.checked == "2024-03-01"
+    changed = replace(again, title="New title")
+    third = merge_build(second, SEEN, "2024-04-01", metadata={SEEN[0].url: changed})
+    assert third.works[SEEN[0].url].meta == changed
+    # A build that learned nothing keeps what the ledger knew.
+    assert merge_build(third, SEEN, "2024-04-02").works[SEEN[0].url].meta == changed
+
+
+def test_best_route_order() -> None:
+    assert META.routes.best() == ("webmention", "https://wm.example/")
+    assert Routes(("a@b.c",), ("https://p.example/",)).best() == ("email", "a@b.c")
+    assert Routes((), ("https://p.example/",)).best() == ("profile", "https://p.example/")
+    assert Routes().best() is None
+
+
+def test_cache_freshness() -> None:
+    good = CacheEntry("https://x.example/", 1000.0, "ok", META)
+    bad = CacheEntry("https://x.example/", 1000.0, "broken", META)
+    assert good.fresh(1000.0 + 99, ttl=100, failure_ttl=10)
+    assert not good.fresh(1000.0 + 100, ttl=100, failure_ttl=10)
+    assert not bad.fresh(1000.0 + 11, ttl=100, failure_ttl=10)
+    assert not good.fresh(999.0, ttl=100, failure_ttl=10)  # a clock set back: ask again
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "[]", '{"schema": "other"}', '{"schema": "mkdocs-backlinks/metadata-cache", "version": 9}',
+     '{"schema": "mkdocs-backlinks/metadata-cache", "version": 1, "entries": {"u": {}}}',
+     "\xff\xfe not utf-8"],
+)  # fmt: skip
+def test_damaged_cache_files_load_empty(tmp_path: Path, text: str) -> None:
+    (tmp_path / CACHE_FILE).write_bytes(text.encode("latin-1"))
+    assert MetadataCache(tmp_path).load().entries == {}
