@@ -90,3 +90,23 @@ def test_a_page_shows_replies_likes_and_reposts_from_the_local_file(built: Path)
     store = json.loads((built / "backlinks" / "mentions.json").read_text())
     assert "1260" in store["mentions"]
     assert not any("never published" in p.read_text() for p in (built / "site").rglob("*.html"))
+
+
+def test_cited_works_show_titles_and_authors_offline(built: Path) -> None:
+    page = (built / "site" / "posts" / "webmentions-101" / "index.html").read_text()
+    credits = page[page.index("backlinks-credits") : page.index("backlinks-incoming")]
+    assert '<a href="https://www.w3.org/TR/webmention/">Webmention</a>' in credits
+    assert 'rel="author noopener">Aaron Parecki</a>' in credits
+    assert "backlinks-credits__work--" not in credits  # nothing is broken in the sample
+
+
+def test_outreach_list_shows_contact_routes(built: Path) -> None:
+    report = json.loads((built / "backlinks" / "outreach.json").read_text())
+    best = {row["id"]: row["best_route"] for row in report["contacts"]}
+    assert best["adactio.com"] == {"kind": "webmention", "url": "https://adactio.com/webmention"}
+    assert best["jvns.ca"]["kind"] == "profile"
+    assert (
+        "Best route: webmention <https://adactio.com/webmention>"
+        in (built / "backlinks" / "outreach.md").read_text()
+    )
+    assert not (built / ".cache").exists()  # offline: the cache was neither read nor made
