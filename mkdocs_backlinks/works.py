@@ -34,8 +34,6 @@ from typing import TYPE_CHECKING
 from mkdocs.plugins import get_plugin_logger
 
 from mkdocs_backlinks.cache import CacheEntry, MetadataCache
-from mkdocs_backlinks.discovery import endpoint_from_headers, endpoint_from_html
-from mkdocs_backlinks.http import DEFAULT_ACCEPT, OFFLINE_ENV, HttpClient, HttpOptions, Result
 from mkdocs_backlinks.ledger import (
     LedgerError,
     Routes,
@@ -44,14 +42,19 @@ from mkdocs_backlinks.ledger import (
     meta_from_record,
     meta_record,
 )
-from mkdocs_backlinks.metadata import extract_metadata
 from mkdocs_backlinks.urls import normalise_url
 
+# The HTTP stack and the HTML parsers (requests, BeautifulSoup, mf2py, html5lib) are imported
+# when the first work is fetched: a rebuild served from the cache, and every offline or serve
+# build, never pays for importing them.
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mkdocs.config.defaults import MkDocsConfig
 
     from mkdocs_backlinks.config import BacklinksConfig
     from mkdocs_backlinks.graph import LinkGraph
+    from mkdocs_backlinks.http import HttpClient, HttpOptions, Result
 
 __all__ = [
     "REFRESH_ENV",
@@ -68,6 +71,10 @@ REFRESH_ENV = "MKDOCS_BACKLINKS_REFRESH"
 are still conditional, so unchanged pages cost little)."""
 
 DAY = 86400.0
+
+OFFLINE_ENV = "MKDOCS_BACKLINKS_OFFLINE"
+"""`mkdocs_backlinks.http.OFFLINE_ENV`, named here so that deciding to stay offline does not
+import the HTTP stack (a test checks that the two agree)."""
 
 # Fetch outcomes that describe the work. The rest (5xx, 429, time-outs, no route) describe the
 # path to it, or the moment: they keep what was known and are reported once, together.
@@ -89,7 +96,10 @@ class MetadataSettings:
     """Seconds a failed answer (4xx, 5xx, 429) is used without asking again."""
     deadline: float
     """Seconds from the first request to the moment the build stops waiting."""
-    http: HttpOptions
+    concurrency: int
+    """Works fetched at once (the HTTP layer's own limits apply within)."""
+    http: Callable[[], HttpOptions]
+    """Makes the HTTP layer's settings, when the first work is fetched."""
     refresh: bool = False
     """Ask again about every work, whatever the TTLs say."""
 
@@ -100,21 +110,25 @@ class MetadataSettings:
         from mkdocs_backlinks.network import http_options
 
         meta = options.metadata
-        http = http_options(
-            options,
-            connect_timeout=min(5.0, meta.timeout),
-            read_timeout=meta.timeout,
-            deadline=meta.timeout,
-            batch_deadline=meta.deadline,
-            concurrency=meta.concurrency,
-            per_host=meta.per_host,
-        )
-        offline = http.offline or _env_flag(OFFLINE_ENV)
+
+        def http() -> HttpOptions:
+            return http_options(
+                options,
+                connect_timeout=min(5.0, meta.timeout),
+                read_timeout=meta.timeout,
+                deadline=meta.timeout,
+                batch_deadline=meta.deadline,
+                concurrency=meta.concurrency,
+                per_host=meta.per_host,
+            )
+
+        offline = options.offline or _env_flag(OFFLINE_ENV)
         return cls(
             online=not offline and (command != "serve" or meta.on_serve),
             ttl=meta.ttl * DAY,
             failure_ttl=meta.failure_ttl * DAY,
             deadline=meta.deadline,
+            concurrency=meta.concurrency,
             http=http,
             refresh=_env_flag(REFRESH_ENV),
         )
@@ -139,6 +153,8 @@ def check_work(
     `known` is the best metadata from before; a 304 keeps it, and so does any failure that
     says nothing about the work itself. Never raises for a remote problem.
     """
+    from mkdocs_backlinks.http import DEFAULT_ACCEPT
+
     result = client.fetch(
         url,
         accept=DEFAULT_ACCEPT,
@@ -171,6 +187,9 @@ def check_work(
 
 def _learn(url: str, result: Result, today: str) -> WorkMeta:
     """The metadata in a fetched page (an empty one for a body that is not HTML)."""
+    from mkdocs_backlinks.discovery import endpoint_from_headers, endpoint_from_html
+    from mkdocs_backlinks.metadata import extract_metadata
+
     final = result.final_url
     status = "redirected" if normalise_url(final) != url else "ok"
     if result.status not in ("ok", "redirected") or not result.body:
@@ -265,9 +284,11 @@ class WorkResolver:
 
     def _submit(self, url: str, entry: CacheEntry | None) -> None:
         if self._pool is None:
-            self._client = HttpClient(self.settings.http)
+            from mkdocs_backlinks.http import HttpClient
+
+            self._client = HttpClient(self.settings.http())
             self._pool = concurrent.futures.ThreadPoolExecutor(
-                max_workers=self.settings.http.concurrency, thread_name_prefix="backlinks-works"
+                max_workers=self.settings.concurrency, thread_name_prefix="backlinks-works"
             )
             self._started = time.monotonic()
         assert self._client is not None

@@ -589,3 +589,9 @@ def test_cache_freshness() -> None:
 def test_damaged_cache_files_load_empty(tmp_path: Path, text: str) -> None:
     (tmp_path / CACHE_FILE).write_bytes(text.encode("latin-1"))
     assert MetadataCache(tmp_path).load().entries == {}
+
+
+def test_offline_switch_is_the_http_layers() -> None:
+    from mkdocs_backlinks import http, works
+
+    assert works.OFFLINE_ENV == http.OFFLINE_ENV
