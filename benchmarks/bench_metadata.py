@@ -17,6 +17,7 @@ child process. Run from the repository root:
     python benchmarks/bench_metadata.py                 # 1,000 works, 50 hosts, 5 rounds
     python benchmarks/bench_metadata.py --hosts 1       # everything on one host
     python benchmarks/bench_metadata.py --concurrency 8 32
+    python benchmarks/bench_metadata.py --hosts 1 --resolve-only   # the per-host limit at work
 """
 
 from __future__ import annotations
@@ -173,6 +174,7 @@ def main() -> None:
     parser.add_argument("--per-page", type=int, default=10, help="cited works per page")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--resolve-only", action="store_true", help="skip the builds")
     args = parser.parse_args()
     Slow.delay = args.delay
     results: dict[str, Any] = {"works": args.works, "hosts": args.hosts, "delay": args.delay}
@@ -184,7 +186,8 @@ def main() -> None:
         print("| ---: | ---: | ---: | ---: | ---: | ---: |")
         results["resolve"] = []
         for concurrency in args.concurrency:
-            per_host = max(2, -(-concurrency // args.hosts))  # enough for the pool
+            # The default per-host limit (2), or enough for the pool when the hosts are many.
+            per_host = 2 if args.hosts == 1 else max(2, -(-concurrency // args.hosts))
             elapsed, titled = resolve(urls, concurrency, per_host, work / "cache")
             ideal = args.works * args.delay / concurrency
             results["resolve"].append(
@@ -195,6 +198,8 @@ def main() -> None:
                 f"{elapsed / ideal:.2f} | {titled} |"
             )
 
+        if args.resolve_only:
+            return
         site = work / "site"
         write_site(site, urls, args.per_page)
         before = Slow.counter

@@ -103,6 +103,10 @@ class MetadataCache:
             self.entries[entry.url] = entry
             self._changed = True
 
+    def remove(self, url: str) -> None:
+        if self.entries.pop(url, None) is not None:
+            self._changed = True
+
     def save(self) -> bool:
         """Write the cache if anything changed; True when it was written.
 

@@ -200,9 +200,8 @@ def _learn(url: str, result: Result, today: str) -> WorkMeta:
     endpoint = endpoint_from_headers(result.link_headers, final) or endpoint_from_html(html, final)
     author = page.author
     contacts = page.contacts
-    emails = tuple(
-        dict.fromkeys((*(a for a in [author.email if author else None] if a), *contacts.emails))
-    )
+    author_email = [author.email] if author and author.email else []
+    emails = tuple(dict.fromkeys([*author_email, *contacts.emails]))
     canonical = page.canonical_url or final
     # Through meta_from_record: the same bounds and URL checks as data read from disk.
     return meta_from_record(
@@ -327,11 +326,23 @@ class WorkResolver:
             for future in late:
                 future.cancel()
             self._futures = {}
-        self.cache.save()
         cited = _citing_pages(graph)
+        self._forget_stale(cited)
+        self.cache.save()
         shown = {url: self.known[url] for url in cited if url in self.known}
         _report(shown, cited, failed)
         return shown
+
+    def _forget_stale(self, cited: Mapping[str, list[str]]) -> None:
+        """Drop cache entries of works no longer cited once they are past their TTL, so the
+        cache follows the site instead of growing with every link ever written. Only online: an
+        offline or serve build learns nothing, and leaves the cache as it found it."""
+        if not self.settings.online:
+            return
+        settings = self.settings
+        for url, entry in list(self.cache.entries.items()):
+            if url not in cited and not entry.fresh(self._now, settings.ttl, settings.failure_ttl):
+                self.cache.remove(url)
 
     def close(self) -> None:
         """Stop what is still running; threads stuck on a slow server end at their own

@@ -441,6 +441,18 @@ def test_corrupt_cache_is_dropped_and_rebuilt(
     assert "On Citing Well" in site.html("index.html")
 
 
+def test_cache_forgets_works_no_longer_cited_once_stale(
+    make_site: MakeSite, server: HttpServer, online: None
+) -> None:
+    site = make_site(citing(server.url("/post")), options(metadata={"ttl": 0}))
+    site.build()
+    site.write("index.md", f"# Home\n\nNow [this]({server.url('/moved')}).\n")
+    site.write("other.md", "# Other\n")
+    site.build()
+    cache = json.loads((site.root / ".cache" / "backlinks" / CACHE_FILE).read_text())
+    assert list(cache["entries"]) == [server.url("/moved")]
+
+
 def test_without_outreach_titles_come_from_the_cache(
     make_site: MakeSite, server: HttpServer, online: None
 ) -> None:
