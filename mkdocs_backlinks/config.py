@@ -321,7 +321,8 @@ class MetadataConfig(base.Config):
 
     deadline = Number(60, minimum=0, exclusive=True)
     """Seconds the build waits for all works, counted from the first request; works not
-    checked by then keep their stored metadata."""
+    checked by then keep their stored metadata. A fetch still running then ends by its own
+    `timeout`, so the process never outlives `deadline + timeout`."""
 
     concurrency = opt.Type(int, default=8)
     """Works fetched at once."""

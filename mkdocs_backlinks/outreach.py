@@ -223,9 +223,10 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> dict
             for work in works
         ]
         citation_count += sum(len(w.citations) for w in works if w.cited)
+        name = contact.name or _author_of(works)
         subject, body = writer.write(
             {
-                "contact": {"id": contact.id, "site": contact.site, "name": contact.name},
+                "contact": {"id": contact.id, "site": contact.site, "name": name},
                 "works": [w for w in work_rows if w["cited"]] or work_rows,
                 "pages": [pages[key] for key in sorted(pages)],
                 "me": me,
@@ -250,7 +251,7 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> dict
             {
                 "id": contact.id,
                 "site": contact.site,
-                "name": contact.name or None,
+                "name": name or None,
                 "status": contact.status,
                 "done": contact.status in settings.done_statuses,
                 "reason": contact.reason,
@@ -312,6 +313,13 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> dict
             relationships, key=lambda r: (-r["pages"], -r["mentions"], r["site"])
         ),
     }
+
+
+def _author_of(works: list[Work]) -> str:
+    """The one author the contact's cited works name, '' when none or several: a note to a
+    site where many people write says "Hi there" rather than guess."""
+    authors = {work.meta.author for work in works if work.cited and work.meta.author}
+    return authors.pop() if len(authors) == 1 else ""
 
 
 def _routes(contact: Contact) -> list[dict[str, str]]:

@@ -213,6 +213,8 @@ def test_titles_authors_and_routes_from_the_cited_pages(
     assert row["email"] == "ada@example.org"
     assert row["works"][0]["title"] == "On Citing Well"
     assert '"On Citing Well"' in row["note"]["body"]
+    assert row["name"] == "Ada Lovelace"
+    assert row["note"]["body"].startswith("Hi Ada Lovelace,")
     assert "Best route: webmention" in (site.root / "backlinks" / "outreach.md").read_text()
     assert page_requests(server) == ["/post"]  # one request, although two pages cite it
 
@@ -295,8 +297,17 @@ def test_hanging_server_does_not_hang_the_build(
         with caplog.at_level(logging.WARNING):
             site.build()
         assert time.monotonic() - started < 10
-    assert "no answer within metadata.deadline" in caplog.text
-    assert work_items(credits(site))  # the page was still built, with the anchor text
+        assert "no answer within metadata.deadline" in caplog.text
+        assert work_items(credits(site))  # the page was still built, with the anchor text
+        # The whole process, too, ends soon after: a fetch still running at the deadline is
+        # cut off by its own `timeout`.
+        config = yaml.safe_load(site.config_file.read_text())
+        config["plugins"][0]["backlinks"]["metadata"]["timeout"] = 2
+        site.config_file.write_text(yaml.safe_dump(config))
+        started = time.monotonic()
+        result = site.run_cli()
+        assert time.monotonic() - started < 20
+        assert result.returncode == 0 and "no answer within metadata.deadline" in result.stderr
 
 
 def test_hostile_metadata_never_becomes_markup(
