@@ -158,8 +158,8 @@ def check_work(
     result = client.fetch(
         url,
         accept=DEFAULT_ACCEPT,
-        etag=previous.etag or None if previous else None,
-        last_modified=previous.last_modified or None if previous else None,
+        etag=(previous.etag or None) if previous else None,
+        last_modified=(previous.last_modified or None) if previous else None,
     )
     today = _today(now)
     if result.status == "not-modified" and previous is not None:
@@ -374,6 +374,16 @@ def _report(
             pages = ", ".join(cited[url])
             what = "gone (HTTP 410)" if meta.status == "gone" else "broken"
             log.warning("Cited work %s is %s; cited in %s", url, what, pages)
+    # The address guard refused a private or loopback address: the author cites it on
+    # purpose (an intranet, a local example), so it is news, not a fault to fix.
+    refused = sorted(url for url, why in failed.items() if why == "refused")
+    if refused:
+        log.info(
+            "Not checked, private or local address%s (allow_networks can open them): %s",
+            "" if len(refused) == 1 else "es",
+            ", ".join(refused[:3]) + (f" and {len(refused) - 3} more" if len(refused) > 3 else ""),
+        )
+    failed = {url: why for url, why in failed.items() if why != "refused"}
     if failed:
         sample = ", ".join(f"{url} ({why})" for url, why in sorted(failed.items())[:3])
         more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""

@@ -31,6 +31,7 @@ from mkdocs_backlinks.ledger import (
     load_ledger,
     merge_build,
     meta_from_record,
+    metadata_in,
     observed_digest,
     save_ledger,
 )
@@ -282,6 +283,18 @@ def test_unreachable_is_one_warning_and_the_build_goes_on(
     assert [" ".join(i["text"].split()) for i in work_items(credits(site))] == ["link 0", "link 1"]
     assert not (site.root / ".cache" / "backlinks" / CACHE_FILE).exists()  # nothing to keep
     assert site.run_cli("--strict").returncode == 1
+
+
+def test_private_addresses_are_not_checked_and_not_a_warning(
+    make_site: MakeSite, server: HttpServer, online: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = make_site(citing(server.url("/post")), {})  # loopback not allowed: the default
+    with caplog.at_level(logging.INFO):
+        site.build()
+    assert warnings_in(caplog) == []
+    assert "Not checked, private or local address" in caplog.text
+    assert server.requests == []
+    assert site.run_cli("--strict").returncode == 0
 
 
 def test_hanging_server_does_not_hang_the_build(
@@ -618,3 +631,9 @@ def test_offline_switch_is_the_http_layers() -> None:
     from mkdocs_backlinks import http, works
 
     assert works.OFFLINE_ENV == http.OFFLINE_ENV
+
+
+def test_metadata_in_reads_a_vouched_ledger_without_building_it() -> None:
+    ledger = merge_build(Ledger(), SEEN, "2024-03-01", metadata={SEEN[0].url: META})
+    assert metadata_in(dumps(ledger)) == {SEEN[0].url: META}
+    assert metadata_in(dumps(merge_build(Ledger(), SEEN, "2024-03-01"))) == {}
