@@ -285,6 +285,40 @@ def test_unreachable_is_one_warning_and_the_build_goes_on(
     assert site.run_cli("--strict").returncode == 1
 
 
+def test_a_work_that_fails_later_keeps_what_was_learned(
+    make_site: MakeSite, server: HttpServer, online: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    answer = {"status": 200}
+
+    @server.route("/flaky")
+    def flaky(h: Handler) -> None:
+        h.reply(answer["status"], POST.encode() if answer["status"] == 200 else b"no")
+
+    url = server.url("/flaky")
+    site = make_site(citing(url), options(metadata={"ttl": 0, "failure_ttl": 0}))
+    site.build()
+    answer["status"] = 500  # a bad moment: says nothing about the work
+    with caplog.at_level(logging.WARNING):
+        site.build()
+    assert warnings_in(caplog) == [
+        f"Could not check 1 cited work: {url} (server-error). The build used stored metadata; "
+        "check the network, or build with offline: true (or MKDOCS_BACKLINKS_OFFLINE=1)."
+    ]
+    assert ledger_meta(site)[url].status == "ok"
+    assert "On Citing Well" in site.html("index.html")
+    answer["status"] = 404  # now it is gone for real: flagged, the title stays
+    site.build()
+    meta = ledger_meta(site)[url]
+    assert (meta.status, meta.title) == ("broken", "On Citing Well")
+    item = work_items(credits(site))[0]
+    assert "backlinks-credits__work--broken" in item["class"]
+    assert "On Citing Well" in item["text"]
+    answer["status"] = 200  # fixed on their side: the flag goes
+    site.build()
+    assert ledger_meta(site)[url].status == "ok"
+    assert "--broken" not in work_items(credits(site))[0]["class"]
+
+
 def test_private_addresses_are_not_checked_and_not_a_warning(
     make_site: MakeSite, server: HttpServer, online: None, caplog: pytest.LogCaptureFixture
 ) -> None:
