@@ -71,6 +71,13 @@ MakeSite = Callable[..., Site]
 
 
 @pytest.fixture
+def online(make_site: MakeSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Undo make_site's offline switch, for a test whose sites cite (or whose commands
+    reach) only the local servers it starts. Request it after `make_site`."""
+    monkeypatch.delenv("MKDOCS_BACKLINKS_OFFLINE", raising=False)
+
+
+@pytest.fixture
 def make_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeSite:
     """`make_site(pages, plugin_options=None, **mkdocs_options)` writes a site and returns it.
 
@@ -78,8 +85,9 @@ def make_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeSite:
     `plugins: - backlinks:`; other keyword arguments are top-level mkdocs.yml settings.
 
     Builds of these sites never reach the internet (their example.org citations would be
-    fetched otherwise): MKDOCS_BACKLINKS_OFFLINE is set. Tests of the metadata features delete
-    it and cite pages on their own local servers.
+    fetched otherwise): MKDOCS_BACKLINKS_OFFLINE is set for the whole test, which also makes
+    every `HttpClient` in it offline. A test that uses the network against its own local
+    servers asks for the `online` fixture as well.
     """
     monkeypatch.setenv("MKDOCS_BACKLINKS_OFFLINE", "1")
     monkeypatch.delenv("MKDOCS_BACKLINKS_REFRESH", raising=False)

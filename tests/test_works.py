@@ -96,12 +96,6 @@ def server() -> Iterator[HttpServer]:
         yield srv
 
 
-@pytest.fixture
-def online(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Undo make_site's offline switch: these sites cite the local servers only."""
-    monkeypatch.delenv("MKDOCS_BACKLINKS_OFFLINE", raising=False)
-
-
 def options(**extra: Any) -> dict[str, Any]:
     return {
         "allow_networks": ["127.0.0.0/8"],
