@@ -7,19 +7,37 @@ subprocess where the exit status matters (`--strict`).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
+
+OFFLINE_ENV = "MKDOCS_BACKLINKS_OFFLINE"
+
+
+@contextlib.contextmanager
+def offline_unless(online: bool) -> Iterator[None]:
+    """Keep a build in a test from fetching the (real) sites its pages cite, as a user keeps
+    a CI build offline: with MKDOCS_BACKLINKS_OFFLINE, for the build alone."""
+    if online or OFFLINE_ENV in os.environ:
+        yield
+        return
+    os.environ[OFFLINE_ENV] = "1"
+    try:
+        yield
+    finally:
+        os.environ.pop(OFFLINE_ENV, None)
 
 
 @dataclass
@@ -27,6 +45,8 @@ class Site:
     """A site written to disk: its root, and helpers to build it and read the output."""
 
     root: Path
+    online: ClassVar[bool] = False
+    """Whether builds may fetch cited works; the `online` fixture turns it on for a test."""
 
     @property
     def config_file(self) -> Path:
@@ -42,17 +62,22 @@ class Site:
         # learn which command runs, so a serve-like test does not leak into the next one.
         config.plugins.on_startup(command="build", dirty=False)
         try:
-            build(config)
+            with offline_unless(self.online):
+                build(config)
         finally:
             config.plugins.on_shutdown()
 
     def run_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = dict(os.environ)
+        if not self.online:
+            env.setdefault(OFFLINE_ENV, "1")
         return subprocess.run(
             [sys.executable, "-m", "mkdocs", "build", "-f", str(self.config_file), *args],
             capture_output=True,
             text=True,
             timeout=300,
             check=False,
+            env=env,
         )
 
     def html(self, path: str) -> str:
@@ -71,10 +96,9 @@ MakeSite = Callable[..., Site]
 
 
 @pytest.fixture
-def online(make_site: MakeSite, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Undo make_site's offline switch, for a test whose sites cite (or whose commands
-    reach) only the local servers it starts. Request it after `make_site`."""
-    monkeypatch.delenv("MKDOCS_BACKLINKS_OFFLINE", raising=False)
+def online(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let this test's builds go online: its sites cite only the local servers it starts."""
+    monkeypatch.setattr(Site, "online", True)
 
 
 @pytest.fixture
@@ -84,12 +108,11 @@ def make_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeSite:
     `pages` maps a path under docs/ to its Markdown (dedented). `plugin_options` go under
     `plugins: - backlinks:`; other keyword arguments are top-level mkdocs.yml settings.
 
-    Builds of these sites never reach the internet (their example.org citations would be
-    fetched otherwise): MKDOCS_BACKLINKS_OFFLINE is set for the whole test, which also makes
-    every `HttpClient` in it offline. A test that uses the network against its own local
-    servers asks for the `online` fixture as well.
+    Builds of these sites (`Site.build`, `Site.run_cli`) are offline: their example.org
+    citations would be fetched otherwise. Nothing else in the test is: commands that reach the
+    test's own local servers work as written. A test whose builds fetch from its local servers
+    asks for the `online` fixture.
     """
-    monkeypatch.setenv("MKDOCS_BACKLINKS_OFFLINE", "1")
     monkeypatch.delenv("MKDOCS_BACKLINKS_REFRESH", raising=False)
     counter = 0
 

@@ -28,6 +28,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort
 
 from mkdocs_backlinks.cli import main
+from tests.conftest import offline_unless
 
 if TYPE_CHECKING:
     from tests.conftest import MakeSite, Site
@@ -899,7 +900,8 @@ def test_other_config_file_name(
     site = new_site(make_site)
     other = write_config(site, "other.yml", {})
     site.config_file.unlink()
-    build(load_config(str(other)))
+    with offline_unless(False):
+        build(load_config(str(other)))
     command = "mkdocs-backlinks mark alpha.org --status sent -f other.yml"
     assert row(site, "alpha.org")["mark_command"] == command
     assert report(site)["config_file"] == "other.yml"
