@@ -7,37 +7,19 @@ subprocess where the exit status matters (`--strict`).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 import yaml
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
-
-OFFLINE_ENV = "MKDOCS_BACKLINKS_OFFLINE"
-
-
-@contextlib.contextmanager
-def offline_unless(online: bool) -> Iterator[None]:
-    """Keep a build in a test from fetching the (real) sites its pages cite, as a user keeps
-    a CI build offline: with MKDOCS_BACKLINKS_OFFLINE, for the build alone."""
-    if online or OFFLINE_ENV in os.environ:
-        yield
-        return
-    os.environ[OFFLINE_ENV] = "1"
-    try:
-        yield
-    finally:
-        os.environ.pop(OFFLINE_ENV, None)
 
 
 @dataclass
@@ -45,8 +27,6 @@ class Site:
     """A site written to disk: its root, and helpers to build it and read the output."""
 
     root: Path
-    online: ClassVar[bool] = False
-    """Whether builds may fetch cited works; the `online` fixture turns it on for a test."""
 
     @property
     def config_file(self) -> Path:
@@ -62,22 +42,17 @@ class Site:
         # learn which command runs, so a serve-like test does not leak into the next one.
         config.plugins.on_startup(command="build", dirty=False)
         try:
-            with offline_unless(self.online):
-                build(config)
+            build(config)
         finally:
             config.plugins.on_shutdown()
 
     def run_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ)
-        if not self.online:
-            env.setdefault(OFFLINE_ENV, "1")
         return subprocess.run(
             [sys.executable, "-m", "mkdocs", "build", "-f", str(self.config_file), *args],
             capture_output=True,
             text=True,
             timeout=300,
             check=False,
-            env=env,
         )
 
     def html(self, path: str) -> str:
@@ -94,26 +69,23 @@ class Site:
 
 MakeSite = Callable[..., Site]
 
+NO_METADATA = {"metadata": {"enabled": False}}
+"""Test sites cite real sites (example.org, indieweb.org): their builds must not check them.
+A test of the metadata features passes its own `metadata` options and cites local servers."""
+
+
+def with_test_defaults(options: dict[str, Any] | None) -> dict[str, Any]:
+    """Plugin options for a test site: `NO_METADATA` unless the test sets `metadata`."""
+    return {**NO_METADATA, **(options or {})}
+
 
 @pytest.fixture
-def online(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let this test's builds go online: its sites cite only the local servers it starts."""
-    monkeypatch.setattr(Site, "online", True)
-
-
-@pytest.fixture
-def make_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeSite:
+def make_site(tmp_path: Path) -> MakeSite:
     """`make_site(pages, plugin_options=None, **mkdocs_options)` writes a site and returns it.
 
     `pages` maps a path under docs/ to its Markdown (dedented). `plugin_options` go under
     `plugins: - backlinks:`; other keyword arguments are top-level mkdocs.yml settings.
-
-    Builds of these sites (`Site.build`, `Site.run_cli`) are offline: their example.org
-    citations would be fetched otherwise. Nothing else in the test is: commands that reach the
-    test's own local servers work as written. A test whose builds fetch from its local servers
-    asks for the `online` fixture.
     """
-    monkeypatch.delenv("MKDOCS_BACKLINKS_REFRESH", raising=False)
     counter = 0
 
     def factory(
@@ -142,7 +114,7 @@ def make_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeSite:
         }
         config.update(mkdocs_options)
         if plugins is None:
-            plugins = [{"backlinks": plugin_options} if plugin_options else "backlinks"]
+            plugins = [{"backlinks": with_test_defaults(plugin_options)}]
         config["plugins"] = plugins
         site.config_file.parent.mkdir(parents=True, exist_ok=True)
         site.config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

@@ -28,7 +28,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort
 
 from mkdocs_backlinks.cli import main
-from tests.conftest import offline_unless
+from tests.conftest import with_test_defaults
 
 if TYPE_CHECKING:
     from tests.conftest import MakeSite, Site
@@ -178,7 +178,7 @@ def write_config(site: Site, name: str, changes: dict[str, Any]) -> Path:
 
 
 def set_plugin_options(site: Site, options: dict[str, Any]) -> None:
-    write_config(site, "mkdocs.yml", {"plugins": [{"backlinks": options}]})
+    write_config(site, "mkdocs.yml", {"plugins": [{"backlinks": with_test_defaults(options)}]})
 
 
 def script() -> str:
@@ -900,8 +900,7 @@ def test_other_config_file_name(
     site = new_site(make_site)
     other = write_config(site, "other.yml", {})
     site.config_file.unlink()
-    with offline_unless(False):
-        build(load_config(str(other)))
+    build(load_config(str(other)))
     command = "mkdocs-backlinks mark alpha.org --status sent -f other.yml"
     assert row(site, "alpha.org")["mark_command"] == command
     assert report(site)["config_file"] == "other.yml"

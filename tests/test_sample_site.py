@@ -109,4 +109,5 @@ def test_outreach_list_shows_contact_routes(built: Path) -> None:
         "Best route: webmention <https://adactio.com/webmention>"
         in (built / "backlinks" / "outreach.md").read_text()
     )
-    assert not (built / ".cache").exists()  # offline: the cache was neither read nor made
+    # Offline: nothing was fetched, so no metadata cache was made.
+    assert not (built / ".cache" / "backlinks" / "metadata.json").exists()

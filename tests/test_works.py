@@ -181,7 +181,7 @@ def page_requests(server: HttpServer) -> list[str]:
 
 
 def test_titles_authors_and_routes_from_the_cited_pages(
-    make_site: MakeSite, server: HttpServer, online: None
+    make_site: MakeSite, server: HttpServer
 ) -> None:
     post = server.url("/post")
     site = make_site(citing(post), options())
@@ -215,7 +215,7 @@ def test_titles_authors_and_routes_from_the_cited_pages(
 
 
 def test_broken_and_gone_are_flagged_warned_and_listed(
-    make_site: MakeSite, server: HttpServer, online: None, caplog: pytest.LogCaptureFixture
+    make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     missing, removed = server.url("/missing"), server.url("/removed")
     site = make_site(
@@ -250,7 +250,7 @@ def test_broken_and_gone_are_flagged_warned_and_listed(
     assert len(server.requests) == requests_before  # within failure_ttl: from the cache
 
 
-def test_redirect_and_canonical(make_site: MakeSite, server: HttpServer, online: None) -> None:
+def test_redirect_and_canonical(make_site: MakeSite, server: HttpServer) -> None:
     old = server.url("/old")
     site = make_site(citing(old), options())
     site.build()
@@ -265,7 +265,7 @@ def test_redirect_and_canonical(make_site: MakeSite, server: HttpServer, online:
 
 
 def test_unreachable_is_one_warning_and_the_build_goes_on(
-    make_site: MakeSite, online: None, caplog: pytest.LogCaptureFixture
+    make_site: MakeSite, caplog: pytest.LogCaptureFixture
 ) -> None:
     dead = [f"http://127.0.0.1:{free_port()}/a", f"http://127.0.0.1:{free_port()}/b"]
     site = make_site(citing(*dead), options())
@@ -280,7 +280,7 @@ def test_unreachable_is_one_warning_and_the_build_goes_on(
 
 
 def test_a_work_that_fails_later_keeps_what_was_learned(
-    make_site: MakeSite, server: HttpServer, online: None, caplog: pytest.LogCaptureFixture
+    make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     answer = {"status": 200}
 
@@ -314,9 +314,9 @@ def test_a_work_that_fails_later_keeps_what_was_learned(
 
 
 def test_private_addresses_are_not_checked_and_not_a_warning(
-    make_site: MakeSite, server: HttpServer, online: None, caplog: pytest.LogCaptureFixture
+    make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    site = make_site(citing(server.url("/post")), {})  # loopback not allowed: the default
+    site = make_site(citing(server.url("/post")), {"metadata": {}})  # loopback refused
     with caplog.at_level(logging.INFO):
         site.build()
     assert warnings_in(caplog) == []
@@ -326,7 +326,7 @@ def test_private_addresses_are_not_checked_and_not_a_warning(
 
 
 def test_hanging_server_does_not_hang_the_build(
-    make_site: MakeSite, online: None, caplog: pytest.LogCaptureFixture
+    make_site: MakeSite, caplog: pytest.LogCaptureFixture
 ) -> None:
     def hang(sock: socket.socket, stopping: Any) -> None:
         sock.recv(4096)
@@ -351,9 +351,7 @@ def test_hanging_server_does_not_hang_the_build(
         assert result.returncode == 0 and "no answer within metadata.deadline" in result.stderr
 
 
-def test_hostile_metadata_never_becomes_markup(
-    make_site: MakeSite, server: HttpServer, online: None
-) -> None:
+def test_hostile_metadata_never_becomes_markup(make_site: MakeSite, server: HttpServer) -> None:
     site = make_site(citing(server.url("/hostile")), options())
     site.build()
     parsed = credits(site)
@@ -373,7 +371,7 @@ def test_hostile_metadata_never_becomes_markup(
 
 
 def test_warm_rebuild_makes_no_request_and_writes_nothing(
-    make_site: MakeSite, server: HttpServer, online: None
+    make_site: MakeSite, server: HttpServer
 ) -> None:
     site = make_site(citing(server.url("/post"), server.url("/missing")), options())
     site.build()
@@ -389,7 +387,7 @@ def test_warm_rebuild_makes_no_request_and_writes_nothing(
 
 
 def test_expired_ttl_asks_conditionally_and_304_keeps_the_data(
-    make_site: MakeSite, server: HttpServer, online: None
+    make_site: MakeSite, server: HttpServer
 ) -> None:
     post = server.url("/post")
     site = make_site(citing(post), options(metadata={"ttl": 0}))
@@ -407,7 +405,7 @@ def test_expired_ttl_asks_conditionally_and_304_keeps_the_data(
 
 
 def test_refresh_env_asks_again_within_the_ttl(
-    make_site: MakeSite, server: HttpServer, online: None, monkeypatch: pytest.MonkeyPatch
+    make_site: MakeSite, server: HttpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = make_site(citing(server.url("/post")), options())
     site.build()
@@ -420,7 +418,6 @@ def test_refresh_env_asks_again_within_the_ttl(
 def test_offline_makes_no_request_and_uses_the_ledger(
     make_site: MakeSite,
     server: HttpServer,
-    online: None,
     monkeypatch: pytest.MonkeyPatch,
     how: str,
 ) -> None:
@@ -438,9 +435,7 @@ def test_offline_makes_no_request_and_uses_the_ledger(
     assert "On Citing Well" in site.html("index.html")
 
 
-def test_offline_option_in_mkdocs_yml(
-    make_site: MakeSite, server: HttpServer, online: None
-) -> None:
+def test_offline_option_in_mkdocs_yml(make_site: MakeSite, server: HttpServer) -> None:
     site = make_site(citing(server.url("/post")), options(offline=True))
     site.build()
     assert server.requests == []
@@ -456,9 +451,7 @@ def serve_build(site: Site) -> None:
         config.plugins.on_shutdown()
 
 
-def test_serve_makes_no_request_unless_asked(
-    make_site: MakeSite, server: HttpServer, online: None
-) -> None:
+def test_serve_makes_no_request_unless_asked(make_site: MakeSite, server: HttpServer) -> None:
     site = make_site(citing(server.url("/post")), options())
     serve_build(site)
     assert server.requests == []
@@ -468,9 +461,7 @@ def test_serve_makes_no_request_unless_asked(
     assert "On Citing Well" in asked.html("index.html")
 
 
-def test_metadata_disabled_makes_no_request(
-    make_site: MakeSite, server: HttpServer, online: None
-) -> None:
+def test_metadata_disabled_makes_no_request(make_site: MakeSite, server: HttpServer) -> None:
     site = make_site(citing(server.url("/post")), options(metadata={"enabled": False}))
     site.build()
     assert server.requests == []
@@ -480,7 +471,7 @@ def test_metadata_disabled_makes_no_request(
 
 
 def test_corrupt_cache_is_dropped_and_rebuilt(
-    make_site: MakeSite, server: HttpServer, online: None, caplog: pytest.LogCaptureFixture
+    make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     site = make_site(citing(server.url("/post")), options())
     cache = site.root / ".cache" / "backlinks" / CACHE_FILE
@@ -494,7 +485,7 @@ def test_corrupt_cache_is_dropped_and_rebuilt(
 
 
 def test_cache_forgets_works_no_longer_cited_once_stale(
-    make_site: MakeSite, server: HttpServer, online: None
+    make_site: MakeSite, server: HttpServer
 ) -> None:
     site = make_site(citing(server.url("/post")), options(metadata={"ttl": 0}))
     site.build()
@@ -506,7 +497,7 @@ def test_cache_forgets_works_no_longer_cited_once_stale(
 
 
 def test_without_outreach_titles_come_from_the_cache(
-    make_site: MakeSite, server: HttpServer, online: None
+    make_site: MakeSite, server: HttpServer
 ) -> None:
     site = make_site(citing(server.url("/post")), options(outreach={"enabled": False}))
     site.build()
@@ -516,9 +507,7 @@ def test_without_outreach_titles_come_from_the_cache(
     assert not (site.root / "backlinks").exists()  # the ledger belongs to outreach
 
 
-def test_sections_of_a_cited_work_that_is_not_html(
-    make_site: MakeSite, server: HttpServer, online: None
-) -> None:
+def test_sections_of_a_cited_work_that_is_not_html(make_site: MakeSite, server: HttpServer) -> None:
     @server.route("/paper.pdf")
     def pdf(h: Handler) -> None:
         h.reply(200, b"%PDF-1.4", content_type="application/pdf")
@@ -550,9 +539,7 @@ def test_bad_metadata_options_name_the_option(
     assert "metadata" in result.stderr
 
 
-def test_cache_lives_beside_mkdocs_yml(
-    make_site: MakeSite, server: HttpServer, online: None
-) -> None:
+def test_cache_lives_beside_mkdocs_yml(make_site: MakeSite, server: HttpServer) -> None:
     site = make_site(citing(server.url("/post")), options(cache_dir="cache-here"))
     site.build()
     assert (site.root / "cache-here" / CACHE_FILE).exists()
