@@ -44,9 +44,9 @@ from mkdocs_backlinks.ledger import (
 )
 from mkdocs_backlinks.urls import normalise_url
 
-# The HTTP stack and the HTML parsers (requests, BeautifulSoup, mf2py, html5lib) are imported
-# when the first work is fetched: a rebuild served from the cache, and every offline or serve
-# build, never pays for importing them.
+# The HTML parsers (BeautifulSoup, mf2py, html5lib) and this module's use of the HTTP layer
+# are imported when the first work is fetched: a rebuild served from the cache, and every
+# offline or serve build, never pays for importing them.
 if TYPE_CHECKING:
     from collections.abc import Callable
 
