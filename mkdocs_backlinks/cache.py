@@ -74,11 +74,14 @@ class MetadataCache:
     def __init__(self, folder: Path) -> None:
         self.path = folder / CACHE_FILE
         self.entries: dict[str, CacheEntry] = {}
+        self.network_down = 0.0
+        """When (epoch seconds) a build last found the network unreachable; 0 when it was not."""
         self._changed = False
 
     def load(self) -> MetadataCache:
         """Read the file; a missing, damaged or foreign one gives an empty cache."""
         self.entries = {}
+        self.network_down = 0.0
         self._changed = False
         try:
             text = self.path.read_text(encoding="utf-8")
@@ -88,7 +91,10 @@ class MetadataCache:
             log.info("Ignoring the metadata cache %s (%s); it will be rebuilt.", self.path, exc)
             return self
         try:
-            self.entries = _decode(json.loads(text))
+            data = json.loads(text)
+            self.entries = _decode(data)
+            down = data.get("network_down", 0)
+            self.network_down = float(down) if isinstance(down, int | float) else 0.0
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             log.info("Ignoring the metadata cache %s (%s); it will be rebuilt.", self.path, exc)
             self.entries = {}
@@ -103,6 +109,12 @@ class MetadataCache:
             self.entries[entry.url] = entry
             self._changed = True
 
+    def mark_network(self, down_at: float) -> None:
+        """Remember that the network was unreachable at `down_at` (0: it answered)."""
+        if self.network_down != down_at:
+            self.network_down = down_at
+            self._changed = True
+
     def remove(self, url: str) -> None:
         if self.entries.pop(url, None) is not None:
             self._changed = True
@@ -114,7 +126,9 @@ class MetadataCache:
         """
         if not self._changed:
             return False
-        head = {"schema": CACHE_SCHEMA, "version": CACHE_VERSION}
+        head: dict[str, Any] = {"schema": CACHE_SCHEMA, "version": CACHE_VERSION}
+        if self.network_down:
+            head["network_down"] = round(self.network_down, 3)
         entries = ((url, self.entries[url].record()) for url in sorted(self.entries))
         try:
             write_text_atomic(self.path, dump_json_lines(head, {"entries": entries}))

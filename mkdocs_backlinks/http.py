@@ -34,7 +34,6 @@ import email.utils
 import http.client
 import http.cookiejar
 import ipaddress
-import os
 import socket
 import ssl
 import threading
@@ -53,7 +52,13 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from mkdocs_backlinks import __version__
+from mkdocs_backlinks.network import (
+    OFFLINE_ENV,
+    USER_AGENT,
+    HttpOptions,
+    IPNetwork,
+    offline_from_env,
+)
 
 __all__ = [
     "DEFAULT_ACCEPT",
@@ -73,7 +78,6 @@ __all__ = [
 log = get_plugin_logger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 Status = Literal[
     "ok",
@@ -90,13 +94,6 @@ Status = Literal[
     "too-many-redirects",
 ]
 
-OFFLINE_ENV = "MKDOCS_BACKLINKS_OFFLINE"
-"""Set to 1 (or true/yes/on) to make every request fail at once as "unreachable", e.g. on a
-plane or in a sandboxed CI job."""
-
-USER_AGENT = (
-    f"mkdocs-backlinks-plugin/{__version__} (+https://pypi.org/project/mkdocs-backlinks-plugin/)"
-)
 DEFAULT_ACCEPT = ("text/html", "application/xhtml+xml")
 
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -114,64 +111,6 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 # Deprecated IPv4-compatible addresses (::a.b.c.d): `ipaddress` calls them global.
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
-
-
-@dataclass(frozen=True)
-class HttpOptions:
-    """Limits for every request; the defaults suit a documentation build.
-
-    The tests shrink the timeouts and open `allow_networks` to 127.0.0.0/8, where their servers
-    run; a site that cites an intranet can list its networks the same way.
-    """
-
-    connect_timeout: float = 5.0
-    """Seconds to establish one TCP connection."""
-    read_timeout: float = 10.0
-    """Seconds any single read may wait for the server."""
-    deadline: float = 20.0
-    """Wall-clock seconds for a whole `fetch`: DNS, connects, TLS, redirects, retries, body."""
-    batch_deadline: float = 120.0
-    """Wall-clock seconds for a whole `fetch_many`."""
-    max_bytes: int = 1_000_000
-    """Largest decoded body accepted; a larger one gives "too-large" and no body."""
-    max_redirects: int = 5
-    """Redirects followed before "too-many-redirects"."""
-    user_agent: str = USER_AGENT
-    """Identifies the plugin to site owners, with a link to explain what it is."""
-    per_host: int = 2
-    """Concurrent requests to one host name, to stay polite."""
-    concurrency: int = 8
-    """Concurrent requests in total."""
-    retries: int = 2
-    """Extra attempts after a 429 or 503."""
-    backoff: float = 1.0
-    """First wait before a retry when the server gives no Retry-After; doubles each time."""
-    max_retry_wait: float = 30.0
-    """Longest wait before a retry; a longer Retry-After gives up at once."""
-    allow_networks: tuple[IPNetwork, ...] = ()
-    """Networks the address guard lets through although they are not public. Every address of
-    a host must pass, so "localhost" needs ::1/128 as well as 127.0.0.0/8 where it has both."""
-    ca_bundle: str | None = None
-    """CA bundle to verify TLS with; None uses the one requests ships (certifi)."""
-    offline: bool = False
-    """Never touch the network: every call is "unreachable" with error "offline"."""
-
-    def __post_init__(self) -> None:
-        for name in ("connect_timeout", "read_timeout", "deadline", "batch_deadline"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"HttpOptions.{name} must be a positive number of seconds")
-        for name in ("max_bytes", "per_host", "concurrency"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"HttpOptions.{name} must be at least 1")
-        for name in ("max_redirects", "retries", "backoff", "max_retry_wait"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"HttpOptions.{name} must not be negative")
-        for network in self.allow_networks:
-            if not isinstance(network, ipaddress.IPv4Network | ipaddress.IPv6Network):
-                raise ValueError(
-                    "HttpOptions.allow_networks must hold ipaddress.ip_network values, "
-                    f"not {network!r}"
-                )
 
 
 @dataclass(frozen=True)
@@ -734,10 +673,6 @@ class _Failure:
     error: str
 
 
-def _offline_from_env() -> bool:
-    return os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def _status_for(code: int) -> Status:
     if 200 <= code < 300:
         return "ok"
@@ -793,7 +728,7 @@ class HttpClient:
 
     @property
     def offline(self) -> bool:
-        return self.options.offline or _offline_from_env()
+        return self.options.offline or offline_from_env()
 
     # --- public calls ---
 

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup, escape
 from mkdocs.plugins import get_plugin_logger
 
-from mkdocs_backlinks.http import HttpClient, HttpOptions
 from mkdocs_backlinks.mentions import (
     Mention,
     MentionsStore,
@@ -48,7 +47,7 @@ from mkdocs_backlinks.mentions import (
     page_key,
     store_digest,
 )
-from mkdocs_backlinks.network import cache_folder
+from mkdocs_backlinks.network import HttpOptions, cache_folder
 from mkdocs_backlinks.sources import (
     Fetched,
     LocalFile,
@@ -399,6 +398,8 @@ class MentionsDesk:
         self._started = time.monotonic()
 
         def work() -> None:
+            from mkdocs_backlinks.http import HttpClient  # only when going online
+
             with HttpClient(self.http) as client:
                 for source in sources:
                     state = states.get(source.name, SourceState())
@@ -533,6 +534,8 @@ class MentionsDesk:
             options = HttpOptions(
                 **{**self.http.__dict__, "max_bytes": AVATAR_BYTES, "max_redirects": 3}
             )
+            from mkdocs_backlinks.http import HttpClient  # only when going online
+
             with HttpClient(options) as client:
                 results = client.fetch_many(
                     missing, accept=tuple(_IMAGE_TYPES), deadline=self.settings.timeout

@@ -39,8 +39,6 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-import nh3
-
 from mkdocs_backlinks import __version__
 from mkdocs_backlinks.storage import dump_json, dump_json_lines, write_text_atomic
 from mkdocs_backlinks.urls import domain_matches, host_of, normalise_url
@@ -162,6 +160,9 @@ def _href_filter(tag: str, attribute: str, value: str) -> str | None:
 
 
 def _clean(html: str) -> str:
+    # Imported here: a site without mentions never needs the sanitiser.
+    import nh3
+
     return nh3.clean(
         html,
         tags=set(_ALLOWED_TAGS),
@@ -202,6 +203,8 @@ def sanitize_html(html: str) -> str:
 
 def _html_to_text(html: str) -> str:
     """The plain text of HTML, for a receiver that sent only HTML."""
+    import nh3
+
     spaced = _BLOCK_ENDS.sub("\n", html[:HTML_LIMIT])
     bare = nh3.clean(spaced, tags=set(), clean_content_tags=set(_DROPPED_WITH_CONTENT))
     return html_lib.unescape(bare)
@@ -950,6 +953,8 @@ def store_digest(text: str) -> str:
     The plugin's and the sanitiser's versions are part of it: text found clean by older rules
     is cleaned again by newer ones.
     """
+    import nh3
+
     rules = f"{__version__}\x1f{getattr(nh3, '__version__', '')}\x1f"
     return hashlib.sha256((rules + text).encode("utf-8")).hexdigest()
 

@@ -1,33 +1,114 @@
-"""How the plugin's options and the command line become the HTTP layer's settings.
+"""The HTTP layer's settings, and how the plugin's options and the command line make them.
 
-Kept apart from `http.py`, which knows nothing of MkDocs, so that the build and every command
-(`send`, `fetch`, ...) apply the same `offline`, `allow_networks` and cache folder.
+Kept apart from `http.py` so that the build and every command (`send`, `fetch`, ...) apply the
+same `offline`, `allow_networks` and cache folder, and so that deciding whether and how to go
+online does not import `requests`, `ssl` and their codecs (about 14 MB and a tenth of a
+second): a build that stays offline, or finds everything it needs in its cache, never loads
+them.
 """
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mkdocs_backlinks import __version__
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
     from mkdocs_backlinks.config import BacklinksConfig
-    from mkdocs_backlinks.http import HttpOptions
 
 __all__ = [
+    "OFFLINE_ENV",
+    "USER_AGENT",
+    "HttpOptions",
     "IPNetwork",
     "add_network_arguments",
     "cache_folder",
     "http_options",
+    "offline_from_env",
     "parse_network",
     "parse_networks",
 ]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+OFFLINE_ENV = "MKDOCS_BACKLINKS_OFFLINE"
+"""Set to 1 (or true/yes/on) to make every request fail at once as "unreachable", e.g. on a
+plane or in a sandboxed CI job."""
+
+USER_AGENT = (
+    f"mkdocs-backlinks-plugin/{__version__} (+https://pypi.org/project/mkdocs-backlinks-plugin/)"
+)
+
+
+def offline_from_env() -> bool:
+    """Whether the environment asks every part of the plugin to stay off the network."""
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """Limits for every request; the defaults suit a documentation build.
+
+    The tests shrink the timeouts and open `allow_networks` to 127.0.0.0/8, where their servers
+    run; a site that cites an intranet can list its networks the same way.
+    """
+
+    connect_timeout: float = 5.0
+    """Seconds to establish one TCP connection."""
+    read_timeout: float = 10.0
+    """Seconds any single read may wait for the server."""
+    deadline: float = 20.0
+    """Wall-clock seconds for a whole `fetch`: DNS, connects, TLS, redirects, retries, body."""
+    batch_deadline: float = 120.0
+    """Wall-clock seconds for a whole `fetch_many`."""
+    max_bytes: int = 1_000_000
+    """Largest decoded body accepted; a larger one gives "too-large" and no body."""
+    max_redirects: int = 5
+    """Redirects followed before "too-many-redirects"."""
+    user_agent: str = USER_AGENT
+    """Identifies the plugin to site owners, with a link to explain what it is."""
+    per_host: int = 2
+    """Concurrent requests to one host name, to stay polite."""
+    concurrency: int = 8
+    """Concurrent requests in total."""
+    retries: int = 2
+    """Extra attempts after a 429 or 503."""
+    backoff: float = 1.0
+    """First wait before a retry when the server gives no Retry-After; doubles each time."""
+    max_retry_wait: float = 30.0
+    """Longest wait before a retry; a longer Retry-After gives up at once."""
+    allow_networks: tuple[IPNetwork, ...] = ()
+    """Networks the address guard lets through although they are not public. Every address of
+    a host must pass, so "localhost" needs ::1/128 as well as 127.0.0.0/8 where it has both."""
+    ca_bundle: str | None = None
+    """CA bundle to verify TLS with; None uses the one requests ships (certifi)."""
+    offline: bool = False
+    """Never touch the network: every call is "unreachable" with error "offline"."""
+
+    def __post_init__(self) -> None:
+        for name in ("connect_timeout", "read_timeout", "deadline", "batch_deadline"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"HttpOptions.{name} must be a positive number of seconds")
+        for name in ("max_bytes", "per_host", "concurrency"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"HttpOptions.{name} must be at least 1")
+        for name in ("max_redirects", "retries", "backoff", "max_retry_wait"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"HttpOptions.{name} must not be negative")
+        for network in self.allow_networks:
+            if not isinstance(network, ipaddress.IPv4Network | ipaddress.IPv6Network):
+                raise ValueError(
+                    "HttpOptions.allow_networks must hold ipaddress.ip_network values, "
+                    f"not {network!r}"
+                )
 
 
 def parse_network(value: str) -> IPNetwork:
@@ -62,8 +143,6 @@ def http_options(
 
     `limits` passes other `HttpOptions` fields (timeouts, concurrency) straight through.
     """
-    from mkdocs_backlinks.http import HttpOptions
-
     networks = tuple(dict.fromkeys((*options.allow_networks, *allow)))
     return HttpOptions(allow_networks=networks, offline=bool(options.offline or offline), **limits)
 

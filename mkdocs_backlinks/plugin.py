@@ -25,7 +25,6 @@ from mkdocs.utils.templates import TemplateContext
 from mkdocs_backlinks.collect import LinkCollector, Rules
 from mkdocs_backlinks.config import BacklinksConfig, PageOptions, PageOptionsError, page_options
 from mkdocs_backlinks.graph import LinkGraph, PageInfo
-from mkdocs_backlinks.http import HttpClient
 from mkdocs_backlinks.incoming import MentionsDesk, Views
 from mkdocs_backlinks.incoming import settings_for as mentions_settings
 from mkdocs_backlinks.ledger import LedgerError, WorkMeta
@@ -108,6 +107,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         if not mentions.fetch_on_build or (self.command == "serve" and not mentions.on_serve):
             return False
         assert self.inbox is not None
+        from mkdocs_backlinks.http import HttpClient  # only when going online
+
         with HttpClient(self.inbox.http) as client:
             return not client.offline
 

@@ -25,9 +25,9 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from mkdocs_backlinks.http import HttpClient, Result
 from mkdocs_backlinks.mentions import (
     Mention,
     MentionsStore,
@@ -36,6 +36,9 @@ from mkdocs_backlinks.mentions import (
     parse_feed,
     update_store,
 )
+
+if TYPE_CHECKING:
+    from mkdocs_backlinks.http import HttpClient, Result
 
 __all__ = [
     "DEFAULT_API",

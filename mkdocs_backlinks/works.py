@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -42,6 +43,7 @@ from mkdocs_backlinks.ledger import (
     meta_from_record,
     meta_record,
 )
+from mkdocs_backlinks.network import offline_from_env
 from mkdocs_backlinks.urls import normalise_url
 
 # The HTML parsers (BeautifulSoup, mf2py, html5lib) and this module's use of the HTTP layer
@@ -72,9 +74,14 @@ are still conditional, so unchanged pages cost little)."""
 
 DAY = 86400.0
 
-OFFLINE_ENV = "MKDOCS_BACKLINKS_OFFLINE"
-"""`mkdocs_backlinks.http.OFFLINE_ENV`, named here so that deciding to stay offline does not
-import the HTTP stack (a test checks that the two agree)."""
+NETWORK_DOWN_AFTER = 8
+"""Works that could not be reached, with none answering, before the build decides the network
+is down and stops trying the rest. Without it, a machine with no network (or a resolver that
+drops parallel queries) would spend the whole `metadata.deadline` failing one work at a time."""
+
+NETWORK_REST = 600.0
+"""Seconds after a build found the network down during which later builds do not try again
+(`MKDOCS_BACKLINKS_REFRESH=1` tries at once). Rebuilding on a train stays quick."""
 
 # Fetch outcomes that describe the work. The rest (5xx, 429, time-outs, no route) describe the
 # path to it, or the moment: they keep what was known and are reported once, together.
@@ -122,7 +129,7 @@ class MetadataSettings:
                 per_host=meta.per_host,
             )
 
-        offline = options.offline or _env_flag(OFFLINE_ENV)
+        offline = options.offline or offline_from_env()
         return cls(
             online=not offline and (command != "serve" or meta.on_serve),
             ttl=meta.ttl * DAY,
@@ -255,11 +262,22 @@ class WorkResolver:
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._started: float | None = None
         self._now = time.time()
+        self._lock = threading.Lock()
+        self._unanswered = 0
+        self._answered = 0
+        self._down = False  # this build found the network down and stopped trying
+        self._resting = False  # an earlier build did, moments ago
 
     def start(self, stored: Mapping[str, WorkMeta]) -> None:
         """Load the cache; `stored` is what the ledger knows."""
         self._now = time.time()
         self.cache.load()
+        down = self.cache.network_down
+        self._resting = (
+            self.settings.online
+            and not self.settings.refresh
+            and 0 < self._now - down < NETWORK_REST
+        )
         self.known = dict(stored)
         for url, entry in self.cache.entries.items():
             # The newer of the two wins: a teammate may have committed a fresher ledger.
@@ -268,7 +286,7 @@ class WorkResolver:
 
     def want(self, urls: Iterable[str]) -> None:
         """Start fetching the works behind `urls` (normalised), unless storage will do."""
-        if not self.settings.online:
+        if not self.settings.online or self._resting or self._down:
             return
         for url in urls:
             if url in self._seen:
@@ -293,9 +311,25 @@ class WorkResolver:
         assert self._client is not None
         known = self.known.get(url, WorkMeta())
         self.requests += 1
-        self._futures[url] = self._pool.submit(
-            check_work, self._client, url, entry, known, self._now
-        )
+        future = self._pool.submit(check_work, self._client, url, entry, known, self._now)
+        future.add_done_callback(self._count)
+        self._futures[url] = future
+
+    def _count(self, future: concurrent.futures.Future[CacheEntry]) -> None:
+        """Called as each check ends: trips the breaker when nothing answers at all."""
+        if future.cancelled() or future.exception() is not None:
+            return
+        with self._lock:
+            if future.result().outcome == "unreachable":
+                self._unanswered += 1
+            else:
+                self._answered += 1
+            if self._down or self._answered or self._unanswered < NETWORK_DOWN_AFTER:
+                return
+            self._down = True
+            pending = list(self._futures.values())
+        for waiting in pending:
+            waiting.cancel()  # the ones not started yet; those in flight end on their deadline
 
     def collect(self, graph: LinkGraph) -> dict[str, WorkMeta]:
         """Wait for the fetches (at most until the deadline), store and report the results.
@@ -303,11 +337,15 @@ class WorkResolver:
         Returns the metadata of every cited work that has any, by normalised URL.
         """
         failed: dict[str, str] = {}
+        skipped = 0
         if self._futures:
             assert self._started is not None
             remaining = self._started + self.settings.deadline - time.monotonic()
             done, late = concurrent.futures.wait(self._futures.values(), timeout=max(0, remaining))
             for url, future in self._futures.items():
+                if future.cancelled():
+                    skipped += 1
+                    continue
                 if future not in done:
                     failed[url] = "no answer within metadata.deadline"
                     continue
@@ -326,18 +364,30 @@ class WorkResolver:
             for future in late:
                 future.cancel()
             self._futures = {}
+        if self._down:
+            self.cache.mark_network(self._now)
+        elif self._answered:
+            self.cache.mark_network(0.0)
         cited = _citing_pages(graph)
         self._forget_stale(cited)
         self.cache.save()
         shown = {url: self.known[url] for url in cited if url in self.known}
-        _report(shown, cited, failed)
+        if self._resting:
+            log.info(
+                "Cited works not checked: the network was unreachable %d minutes ago; stored "
+                "metadata used (MKDOCS_BACKLINKS_REFRESH=1 checks now).",
+                (self._now - self.cache.network_down) // 60,
+            )
+        if self._down:  # cancelled, and never started once the breaker tripped
+            skipped += sum(1 for url in cited if url not in self._seen)
+        _report(shown, cited, failed, skipped if self._down else 0)
         return shown
 
     def _forget_stale(self, cited: Mapping[str, list[str]]) -> None:
         """Drop cache entries of works no longer cited once they are past their TTL, so the
         cache follows the site instead of growing with every link ever written. Only online: an
         offline or serve build learns nothing, and leaves the cache as it found it."""
-        if not self.settings.online:
+        if not self.settings.online or self._resting or self._down:
             return
         settings = self.settings
         for url, entry in list(self.cache.entries.items()):
@@ -366,7 +416,10 @@ def _citing_pages(graph: LinkGraph) -> dict[str, list[str]]:
 
 
 def _report(
-    shown: Mapping[str, WorkMeta], cited: Mapping[str, list[str]], failed: Mapping[str, str]
+    shown: Mapping[str, WorkMeta],
+    cited: Mapping[str, list[str]],
+    failed: Mapping[str, str],
+    skipped: int = 0,
 ) -> None:
     for url in sorted(shown):
         meta = shown[url]
@@ -384,6 +437,17 @@ def _report(
             ", ".join(refused[:3]) + (f" and {len(refused) - 3} more" if len(refused) > 3 else ""),
         )
     failed = {url: why for url, why in failed.items() if why != "refused"}
+    if skipped:
+        log.warning(
+            "The network seems to be down: none of the first %d cited works could be reached, "
+            "so the other %d were not tried. The build used stored metadata; builds in the "
+            "next %d minutes will not try again. Build with offline: true (or "
+            "MKDOCS_BACKLINKS_OFFLINE=1) where there is no network.",
+            len(failed),
+            skipped,
+            NETWORK_REST // 60,
+        )
+        return
     if failed:
         sample = ", ".join(f"{url} ({why})" for url, why in sorted(failed.items())[:3])
         more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""

@@ -643,12 +643,71 @@ def test_damaged_cache_files_load_empty(tmp_path: Path, text: str) -> None:
 
 
 def test_offline_switch_is_the_http_layers() -> None:
-    from mkdocs_backlinks import http, works
+    from mkdocs_backlinks import http, network
 
-    assert works.OFFLINE_ENV == http.OFFLINE_ENV
+    assert network.OFFLINE_ENV == http.OFFLINE_ENV == "MKDOCS_BACKLINKS_OFFLINE"
 
 
 def test_metadata_in_reads_a_vouched_ledger_without_building_it() -> None:
     ledger = merge_build(Ledger(), SEEN, "2024-03-01", metadata={SEEN[0].url: META})
     assert metadata_in(dumps(ledger)) == {SEEN[0].url: META}
     assert metadata_in(dumps(merge_build(Ledger(), SEEN, "2024-03-01"))) == {}
+
+
+# ----------------------------------------------------------------------------- network down
+
+
+def dead_works(count: int) -> list[str]:
+    port = free_port()  # nothing listens: every connection is refused at once
+    return [f"http://127.0.0.1:{port}/work-{i}" for i in range(count)]
+
+
+def test_a_network_that_is_down_stops_the_checks_early_and_rests(
+    make_site: MakeSite,
+    server: HttpServer,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mkdocs_backlinks.works import NETWORK_DOWN_AFTER
+
+    dead = dead_works(60)
+    site = make_site(citing(*dead), options())
+    with caplog.at_level(logging.INFO):
+        site.build()
+    warnings = warnings_in(caplog)
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith("The network seems to be down: none of the first ")
+    tried = int(warnings[0].split("none of the first ")[1].split()[0])
+    untried = int(warnings[0].split("so the other ")[1].split()[0])
+    assert NETWORK_DOWN_AFTER <= tried < 60
+    assert tried + untried == 60
+    cache = MetadataCache(site.root / ".cache" / "backlinks").load()
+    assert cache.network_down > 0
+
+    # The next build rests: no attempt, no warning, an info line; the page still builds.
+    caplog.clear()
+    site.write("index.md", "# Home\n\n" + f"See [the post]({server.url('/post')}).\n")
+    with caplog.at_level(logging.INFO):
+        site.build()
+    assert warnings_in(caplog) == []
+    assert any("the network was unreachable" in r.getMessage() for r in caplog.records)
+    assert page_requests(server) == []
+
+    # Asked to, a build tries again; a work that answers ends the rest.
+    monkeypatch.setenv("MKDOCS_BACKLINKS_REFRESH", "1")
+    caplog.clear()
+    site.build()
+    assert "/post" in page_requests(server)
+    assert MetadataCache(site.root / ".cache" / "backlinks").load().network_down == 0
+
+
+def test_one_answer_means_the_network_is_up(
+    make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Dead works among live ones are each reported; the breaker is for no answer at all."""
+    site = make_site(citing(server.url("/post"), *dead_works(3)), options())
+    with caplog.at_level(logging.WARNING):
+        site.build()
+    warnings = warnings_in(caplog)
+    assert len(warnings) == 1 and warnings[0].startswith("Could not check 3 cited works:")
+    assert MetadataCache(site.root / ".cache" / "backlinks").load().network_down == 0
