@@ -325,6 +325,7 @@ def run_send(args: argparse.Namespace) -> int:
             post=args.yes,
             report=report,
             save=lambda current: save_ledger(path, current),
+            reload=lambda: load_ledger(path),
         )
     finally:
         if client is not None:
@@ -428,7 +429,8 @@ def _single_recorder(
             "named on the command line",
             built.digests.get(page) or "",
         )
-        updated = apply_outcome(ledger, step, delivery, settings.today)
+        # Read again: the POST may have taken a while, and a build or `mark` written meanwhile.
+        updated = apply_outcome(load_ledger(path), step, delivery, settings.today)
         updated, lists = lists_for(updated, settings, NoteWriter(settings.note_template))
         save_ledger(path, updated)
         write_lists(path.parent, lists)

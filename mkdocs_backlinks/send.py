@@ -677,24 +677,43 @@ class _Recorder:
         save: Callable[[Ledger], None],
         clock: Callable[[], float],
         checkpoint: float,
+        reload: Callable[[], Ledger] | None = None,
     ) -> None:
         self.ledger = ledger
         self.today = today
         self._save = save
+        self._reload = reload
         self.clock = clock
         self._checkpoint = checkpoint
         self._saved = ledger
         self._saved_at = clock()
+        # The ledger as last read or written, and the outcomes recorded since: a run lasts
+        # minutes (pacing, slow receivers), and a build or `mark` may write the file meanwhile.
+        self._base = ledger
+        self._pending: list[tuple[Step, Delivery]] = []
 
     def add(self, step: Step, delivery: Delivery) -> None:
         self.ledger = apply_outcome(self.ledger, step, delivery, self.today)
+        self._pending.append((step, delivery))
         if self.clock() - self._saved_at >= self._checkpoint:
             self.flush()
 
     def flush(self) -> None:
-        if self.ledger is not self._saved:
-            self._save(self.ledger)
-            self._saved, self._saved_at = self.ledger, self.clock()
+        if self.ledger is self._saved:
+            return
+        if self._reload is not None:
+            on_disk = self._reload()
+            if on_disk != self._base:
+                # Someone else wrote the ledger: our outcomes go on top of their version,
+                # rather than their change being overwritten with the one read at the start.
+                ledger = on_disk
+                for step, delivery in self._pending:
+                    ledger = apply_outcome(ledger, step, delivery, self.today)
+                self.ledger = ledger
+        self._save(self.ledger)
+        self._saved = self._base = self.ledger
+        self._saved_at = self.clock()
+        self._pending.clear()
 
 
 def deliver(
@@ -707,17 +726,20 @@ def deliver(
     report: Report,
     save: Callable[[Ledger], None],
     checkpoint: float = 10.0,
+    reload: Callable[[], Ledger] | None = None,
 ) -> Ledger:
     """Carry out `plan`: check the live pages, discover endpoints, and POST when `post`.
 
     Every outcome goes to `report` as soon as it is known. With `post`, each one is also
     recorded in the ledger, which is saved every `checkpoint` seconds and, whatever happens (a
     receiver that hangs until the deadline, Ctrl-C), once more on the way out: what was sent
-    is never forgotten, and each record is complete on its own. Without `post` nothing is
+    is never forgotten, and each record is complete on its own. With `reload`, a save starts
+    from the ledger on disk when it changed since the last read or save, so what a build or
+    `mark` wrote during the run is kept. Without `post` nothing is
     recorded, and a step that would be posted reports the outcome "ready" with its endpoint.
     """
     steps = plan.to_do
-    recorder = _Recorder(ledger, today, save, sender.clock, checkpoint)
+    recorder = _Recorder(ledger, today, save, sender.clock, checkpoint, reload)
 
     def record(step: Step, delivery: Delivery) -> None:
         report(step, delivery)

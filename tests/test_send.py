@@ -33,7 +33,7 @@ from http_servers import Handler, HttpServer
 from mkdocs.config.defaults import MkDocsConfig
 
 from mkdocs_backlinks.cli import main
-from mkdocs_backlinks.ledger import load_ledger
+from mkdocs_backlinks.ledger import load_ledger, mark, save_ledger
 
 LOOPBACK = "127.0.0.0/8"
 
@@ -813,3 +813,35 @@ def test_interrupted_run_keeps_what_was_already_sent(
     assert process.returncode == 0
     assert f"  send  {a.url('/slow')}  (new link)" in process.stdout
     assert a.url("/accepted") + "  (" not in process.stdout
+
+
+def test_a_change_made_to_the_ledger_while_send_runs_is_kept(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`mark` in another terminal (or a build) while a long send run paces its POSTs: the
+    run's saves start from the ledger on disk, not the one it read at the start."""
+    a, b = receivers.alpha, receivers.beta
+    site = blog(
+        make_site,
+        live,
+        {"index.md": f"# Home\n\n[One]({a.url('/marking')}), [two]({b.url('/plain')})."},
+    )
+    path = ledger_file(site)
+
+    def accept_and_mark(handler: Handler) -> None:
+        # Someone marks the other contact while this receiver is being answered.
+        save_ledger(path, mark(load_ledger(path), "127.0.0.3", "replied", "2026-01-02"))
+        handler.reply(202, b"")
+
+    a.routes["/marking"] = lambda h: h.reply(
+        200, target_page("Marking"), headers=[("Link", "</wm/mark>; rel=webmention")]
+    )
+    a.routes["/wm/mark"] = accept_and_mark
+
+    code, _, err = send(capsys, site, "--yes")
+
+    assert code == 0, err
+    ledger = load_ledger(path)
+    assert ledger.contacts["127.0.0.3"].status == "replied"
+    assert ledger.contacts["127.0.0.2"].status == "sent"
+    assert records(site, "index.md")[a.url("/marking")].outcome == "accepted"
