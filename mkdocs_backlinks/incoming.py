@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from markupsafe import Markup, escape
 from mkdocs.plugins import get_plugin_logger
@@ -462,7 +463,9 @@ class MentionsDesk:
 
     def index(self, page_urls: Iterable[str]) -> None:
         """Group the visible mentions under the pages they target, once for the whole build."""
-        pages = {url_key(url): url for url in page_urls}
+        # MkDocs percent-encodes page URLs (`caf%C3%A9/`) and `page_key` decodes: compare
+        # decoded paths, so a page whose name is not plain ASCII gets its mentions too.
+        pages = {url_key(unquote(url)): url for url in page_urls}
         self.by_page = {}
         self.unmatched = Counter()
         site_url = self.settings.site_url

@@ -200,6 +200,31 @@ def test_duplicates_and_url_variants_land_on_one_page(make_site: MakeSite, feed:
     assert sorted(store_of(site)["mentions"]) == ["1", "3", "4", "5", "6", "7"]
 
 
+@pytest.mark.parametrize("directory_urls", [True, False])
+def test_pages_with_non_ascii_or_spaces_in_their_path_show_their_mentions(
+    make_site: MakeSite, feed: Feed, directory_urls: bool
+) -> None:
+    """MkDocs percent-encodes page URLs (`caf%C3%A9/`); receivers send either form."""
+    suffix = "/" if directory_urls else ".html"
+    feed.entries = [
+        entry(1, target=SITE_URL + "posts/café" + suffix),
+        entry(2, target=SITE_URL + "posts/caf%C3%A9" + suffix),
+        entry(3, target=SITE_URL + "posts/two%20words" + suffix),
+    ]
+    pages = {**PAGES, "posts/café.md": "# Café\n", "posts/two words.md": "# Two words\n"}
+    site = make_site(
+        pages,
+        {"allow_networks": ["127.0.0.0/8"], "mentions": {"sources": [{"jf2": feed.url}]}},
+        site_url=SITE_URL,
+        use_directory_urls=directory_urls,
+    )
+    site.build()
+    cafe = site.html("posts/café/index.html" if directory_urls else "posts/café.html")
+    assert "Reply number 1<" in cafe and "Reply number 2<" in cafe
+    words = site.html("posts/two words/index.html" if directory_urls else "posts/two words.html")
+    assert "Reply number 3<" in words
+
+
 def test_moderation_survives_a_refetch(make_site: MakeSite, feed: Feed) -> None:
     feed.entries = [entry(1), entry(2), entry(3), entry(4, source="https://spam.example.biz/x")]
     site = site_with(make_site, feed)
