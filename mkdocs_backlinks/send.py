@@ -110,7 +110,9 @@ def valid_web_url(url: str) -> str | None:
 
 
 # Elements whose text and links are not the page's content: theme chrome, code, and our own
-# incoming-links section (it changes when other pages link here).
+# sections: incoming links change when other pages link here, and credits when a cited work's
+# title or status is refreshed from the network or a string option changes.
+_OUR_SECTIONS = frozenset({"backlinks-incoming", "backlinks-credits"})
 _CHROME = frozenset({"nav", "header", "footer", "script", "style", "template", "noscript"})
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
@@ -169,7 +171,7 @@ class _PageReader(HTMLParser):
         if region is not None and (region in self._open or region in self.text):
             region = None  # only the first of each kind counts
         chrome = tag in _CHROME or (
-            tag == "section" and "backlinks-incoming" in (values.get("class") or "").split()
+            tag == "section" and not _OUR_SECTIONS.isdisjoint((values.get("class") or "").split())
         )
         self._stack.append((tag, region, chrome))
         if region is not None:
@@ -240,7 +242,7 @@ def content_digest(html: str) -> str:
     page's title and the text around the link, and what it checks is the link itself, so the
     digest covers the title, the text of the main content (the theme's `article`, `main` or
     `role=main` element, else the body, without `nav`, `header`, `footer`, scripts and our
-    incoming-links section) and the sorted set of its link targets.
+    credits and incoming-links sections) and the sorted set of its link targets.
     """
     start = _region_start(html)
     if start is None:

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+import yaml
 from conftest import MakeSite, Site
 from http_servers import Handler, HttpServer
 from mkdocs.config.defaults import MkDocsConfig
@@ -845,3 +846,26 @@ def test_a_change_made_to_the_ledger_while_send_runs_is_kept(
     assert ledger.contacts["127.0.0.3"].status == "replied"
     assert ledger.contacts["127.0.0.2"].status == "sent"
     assert records(site, "index.md")[a.url("/marking")].outcome == "accepted"
+
+
+def test_a_change_to_our_own_credits_section_sends_nothing_again(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The credits section is the plugin's, like the incoming-links one: its heading (or a
+    cited work's title or status, refreshed from the network) changing is no change of the
+    page a receiver shows, and must not resend every webmention of the site."""
+    a = receivers.alpha
+    site = blog(make_site, live, {"index.md": f"# Home\n\nSee [one]({a.url('/accepted')})."})
+    assert send(capsys, site, "--yes")[0] == 0
+    config = yaml.safe_load(site.config_file.read_text(encoding="utf-8"))
+    config["plugins"][0]["backlinks"]["strings"] = {"credits_title": "Works I cite"}
+    site.config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    site.build()
+    live.deploy(site)
+    assert "Works I cite" in site.html("index.html")
+
+    code, out, _ = send(capsys, site, "--yes")
+
+    assert code == 0
+    assert "0 webmention(s) to send" in out
+    assert len(receivers.posts()) == 1
