@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -535,10 +536,12 @@ def run_mentions(args: argparse.Namespace) -> int:
             moderation.hidden | {value}, moderation.blocked_domains, moderation.blocked_authors
         )
     elif args.action == "block-domain":
+        _check_domain(value)
         moderation = Moderation(
             moderation.hidden, moderation.blocked_domains | {value}, moderation.blocked_authors
         )
     elif args.action == "block-author":
+        _check_author(value)
         moderation = Moderation(
             moderation.hidden, moderation.blocked_domains, moderation.blocked_authors | {value}
         )
@@ -549,13 +552,42 @@ def run_mentions(args: argparse.Namespace) -> int:
             moderation.blocked_domains - probe.blocked_domains,
             moderation.blocked_authors - probe.blocked_authors,
         )
-    if moderation == desk.moderation and args.action != "unhide":
-        print(f"{value}: already {args.action.replace('-', ' ')}ed")
+    if moderation == desk.moderation:
+        if args.action == "unhide":
+            raise CommandError(
+                f"'{value}' is not hidden or blocked in {desk.moderation_path}; "
+                "give the id, URL, domain or author URL as hidden or blocked."
+            )
+        print(f"{value}: already {'hidden' if args.action == 'hide' else 'blocked'}")
         return 0
     save_moderation(desk.moderation_path, moderation)
     hidden = sum(1 for m in desk.store.mentions if moderation.is_hidden(m))
     print(f"{args.action} {value}: {hidden} of {len(desk.store.mentions)} mentions now hidden")
     return 0
+
+
+# A host name in its normal form (`Moderation` lower-cases it): labels of letters (any
+# script), digits and inner hyphens, at least two of them.
+_DOMAIN_NAME = re.compile(r"(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W_](?:[\w-]*[^\W_])?")
+
+
+def _check_domain(value: str) -> None:
+    """Refuse a domain that can never match a mention's host, rather than store it (or drop
+    it silently, for one that normalises to nothing) and report it blocked."""
+    domains = Moderation(blocked_domains=frozenset({value})).blocked_domains
+    if not domains or not all(_DOMAIN_NAME.fullmatch(d) and "_" not in d for d in domains):
+        raise CommandError(
+            f"'{value}' is not a domain name; give one like spam.example (or a URL on it)."
+        )
+
+
+def _check_author(value: str) -> None:
+    """An author is blocked by their URL (scheme optional): anything else never matches."""
+    url = value if "://" in value else "https://" + value
+    if any(ch.isspace() for ch in value) or valid_web_url(url) is not None:
+        raise CommandError(
+            f"'{value}' is not an author's URL; give one like https://troll.example/."
+        )
 
 
 def _list_mentions(desk: MentionsDesk, args: argparse.Namespace) -> int:

@@ -135,6 +135,49 @@ def test_list_hide_and_block(
     assert "Reply number 2" in site.html("posts/hello/index.html")
 
 
+@pytest.mark.parametrize(
+    ("action", "value", "message"),
+    [
+        ("block-domain", "a b", "'a b' is not a domain name"),
+        ("block-domain", "http://", "'http://' is not a domain name"),
+        ("block-domain", "bad-.example", "'bad-.example' is not a domain name"),
+        ("block-author", "not a url", "'not a url' is not an author's URL"),
+        ("block-author", "javascript:alert(1)", "is not an author's URL"),
+        ("unhide", "never-hidden", "'never-hidden' is not hidden or blocked"),
+    ],
+)
+def test_moderation_values_that_cannot_work_are_refused(
+    make_site: MakeSite,
+    server: HttpServer,
+    capsys: pytest.CaptureFixture[str],
+    action: str,
+    value: str,
+    message: str,
+) -> None:
+    """A value that can never match a mention is an error naming it, and nothing is written
+    (before, each was stored, or dropped, with a message saying it worked)."""
+    site = make(make_site, server)
+    capsys.readouterr()
+    assert cli(site, "mentions", action, value) == 1
+    assert message in capsys.readouterr().err
+    assert not (site.root / "backlinks" / "moderation.json").exists()
+
+
+def test_repeated_moderation_says_so_in_plain_words(
+    make_site: MakeSite, server: HttpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make(make_site, server)
+    for action, value, said in (
+        ("hide", "https://spam.example/post", "already hidden"),
+        ("block-domain", "spam.example", "already blocked"),
+        ("block-author", "https://troll.example/", "already blocked"),
+    ):
+        assert cli(site, "mentions", action, value) == 0
+        capsys.readouterr()
+        assert cli(site, "mentions", action, value) == 0
+        assert f"{value}: {said}\n" == capsys.readouterr().out
+
+
 def test_a_damaged_moderation_file_is_an_error_not_a_reset(
     make_site: MakeSite, server: HttpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
