@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
@@ -67,7 +68,7 @@ from mkdocs_backlinks.send import (
 )
 from mkdocs_backlinks.sources import apply, fetch_source, prune_gone
 from mkdocs_backlinks.storage import dump_json
-from mkdocs_backlinks.urls import domain_matches, normalise_url, site_of
+from mkdocs_backlinks.urls import domain_matches, normalise_url, site_of, url_key
 
 
 class CommandError(Exception):
@@ -523,7 +524,7 @@ def run_mentions(args: argparse.Namespace) -> int:
     plugin, config = _plugin(args.config_file)
     desk = _desk(plugin, config, args)
     if args.action == "list":
-        return _list_mentions(desk, args)
+        return _list_mentions(desk, args, _page_keys(config))
     moderation = desk.moderation
     value = args.value.strip()
     if not value:
@@ -590,7 +591,15 @@ def _check_author(value: str) -> None:
         )
 
 
-def _list_mentions(desk: MentionsDesk, args: argparse.Namespace) -> int:
+def _page_keys(config: MkDocsConfig) -> set[str]:
+    """The site's pages as `url_key`s of decoded paths (what `page_key` gives), read from
+    docs_dir the way MkDocs does, so a mention of a deleted page is listed as not a page."""
+    from mkdocs.structure.files import get_files
+
+    return {url_key(unquote(f.url)) for f in get_files(config).documentation_pages()}
+
+
+def _list_mentions(desk: MentionsDesk, args: argparse.Namespace, pages: set[str]) -> int:
     site_url = desk.settings.site_url
     page = args.page.strip()
     if page and "://" in page:
@@ -598,6 +607,8 @@ def _list_mentions(desk: MentionsDesk, args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     for mention in desk.store.mentions:
         key = page_key(mention.target, site_url, desk.settings.aliases) if site_url else None
+        if key is not None and url_key(key) not in pages:
+            key = None
         if page and (key or "").strip("/") != page.strip("/"):
             continue
         rows.append(

@@ -135,6 +135,29 @@ def test_list_hide_and_block(
     assert "Reply number 2" in site.html("posts/hello/index.html")
 
 
+def test_list_marks_mentions_of_urls_that_are_not_pages(
+    make_site: MakeSite, server: HttpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mention of a deleted page (on this site, but no page) is listed as not a page, as
+    the README says, not under a path the site does not have."""
+    gone = entry(2)
+    gone["wm-target"] = SITE_URL + "drafts/deleted/"
+    server.entries = [entry(1), gone]  # type: ignore[attr-defined]
+    site = make(make_site, server)
+    site.config_file.write_text(
+        site.config_file.read_text().replace("offline: true", "allow_networks: [127.0.0.0/8]")
+    )
+    assert cli(site, "fetch") == 0
+    capsys.readouterr()
+    assert cli(site, "mentions", "list") == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["1"].split()[2] == "/posts/hello/"
+    assert f"(not a page) {SITE_URL}drafts/deleted/" in lines["2"]
+    assert cli(site, "mentions", "list", "--format", "json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {row["id"]: row["page"] for row in rows} == {"1": "posts/hello/", "2": None}
+
+
 @pytest.mark.parametrize(
     ("action", "value", "message"),
     [
