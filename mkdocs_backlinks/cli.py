@@ -632,10 +632,10 @@ def _list_mentions(desk: MentionsDesk, args: argparse.Namespace, pages: set[str]
         print("No mentions match. Run mkdocs-backlinks fetch, or check --page.")
         return 0
     for row in rows:
-        where = row["page"] if row["page"] is not None else f"(not a page) {row['target']}"
+        where = f"/{row['page']}" if row["page"] is not None else f"(not a page) {row['target']}"
         flag = " [hidden]" if row["hidden"] else ""
         who = _one_line(row["author"] or row["author_url"] or "?")
-        print(f"{row['id']}  {row['kind']:<8}  /{where}  {who}  {row['url']}{flag}")
+        print(f"{row['id']}  {row['kind']:<8}  {where}  {who}  {row['url']}{flag}")
     return 0
 
 

@@ -152,7 +152,7 @@ def test_list_marks_mentions_of_urls_that_are_not_pages(
     assert cli(site, "mentions", "list") == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert lines["1"].split()[2] == "/posts/hello/"
-    assert f"(not a page) {SITE_URL}drafts/deleted/" in lines["2"]
+    assert f"  (not a page) {SITE_URL}drafts/deleted/" in lines["2"]
     assert cli(site, "mentions", "list", "--format", "json") == 0
     rows = json.loads(capsys.readouterr().out)
     assert {row["id"]: row["page"] for row in rows} == {"1": "posts/hello/", "2": None}
