@@ -635,7 +635,8 @@ def _list_mentions(desk: MentionsDesk, args: argparse.Namespace, pages: set[str]
         where = f"/{row['page']}" if row["page"] is not None else f"(not a page) {row['target']}"
         flag = " [hidden]" if row["hidden"] else ""
         who = _one_line(row["author"] or row["author_url"] or "?")
-        print(f"{row['id']}  {row['kind']:<8}  {where}  {who}  {row['url']}{flag}")
+        # URLs may carry C1 controls (U+009B starts a terminal escape): `printable` them.
+        print(printable(f"{row['id']}  {row['kind']:<8}  {where}  {who}  {row['url']}{flag}"))
     return 0
 
 

@@ -158,6 +158,25 @@ def test_list_marks_mentions_of_urls_that_are_not_pages(
     assert {row["id"]: row["page"] for row in rows} == {"1": "posts/hello/", "2": None}
 
 
+def test_list_never_prints_control_characters_from_remote_urls(
+    make_site: MakeSite, server: HttpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A URL may carry C1 controls (U+009B is a terminal's CSI); the table shows none."""
+    hostile = entry(1)
+    hostile["url"] = "https://friend1.example.net/notes/1?\u009b2J\u009b31m"
+    server.entries = [hostile]  # type: ignore[attr-defined]
+    site = make(make_site, server)
+    site.config_file.write_text(
+        site.config_file.read_text().replace("offline: true", "allow_networks: [127.0.0.0/8]")
+    )
+    assert cli(site, "fetch") == 0
+    capsys.readouterr()
+    assert cli(site, "mentions", "list") == 0
+    out = capsys.readouterr().out
+    assert "friend1.example.net/notes/1?" in out
+    assert not any(0x80 <= ord(ch) <= 0x9F or (ord(ch) < 0x20 and ch != "\n") for ch in out)
+
+
 @pytest.mark.parametrize(
     ("action", "value", "message"),
     [
