@@ -496,19 +496,30 @@ def run_fetch(args: argparse.Namespace) -> int:
     failed = 0
     with HttpClient(desk.http) as client:
         results = []
-        for source in sources:
-            state = desk.store.sources.get(source.name)
-            fetched = fetch_source(client, source, state or SourceState(), desk.settings.base)
-            results.append(fetched)
-            if fetched.error:
-                failed += 1
-                print(f"{source.name}: {fetched.error}", file=sys.stderr)
-            note = f", {fetched.skipped} entries skipped" if fetched.skipped else ""
-            print(f"{source.name}: {len(fetched.mentions)} mentions read{note}")
+        try:
+            for source in sources:
+                state = desk.store.sources.get(source.name)
+                fetched = fetch_source(client, source, state or SourceState(), desk.settings.base)
+                results.append(fetched)
+                if fetched.error:
+                    failed += 1
+                    print(f"{source.name}: {fetched.error}", file=sys.stderr)
+                note = f", {fetched.skipped} entries skipped" if fetched.skipped else ""
+                print(f"{source.name}: {len(fetched.mentions)} mentions read{note}")
+        except KeyboardInterrupt:
+            # Ctrl-C on a slow source: the sources already read are kept (their since_id
+            # moves with them), so the next fetch asks only for the rest.
+            desk.store = apply(desk.store, results, fetched_at())
+            desk.save()
+            raise
         desk.store = apply(desk.store, results, fetched_at())
         removed: list[Mention] = []
         if args.prune:
-            desk.store, removed = prune_gone(client, desk.store)
+            try:
+                desk.store, removed = prune_gone(client, desk.store)
+            except KeyboardInterrupt:
+                desk.save()  # what was fetched; nothing pruned
+                raise
     desk.save()
     after = {m.id: m for m in desk.store.mentions}
     new = len(set(after) - set(before))

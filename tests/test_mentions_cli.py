@@ -4,6 +4,10 @@ relationships view, on real sites and a real local server."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -175,6 +179,46 @@ def test_list_never_prints_control_characters_from_remote_urls(
     out = capsys.readouterr().out
     assert "friend1.example.net/notes/1?" in out
     assert not any(0x80 <= ord(ch) <= 0x9F or (ord(ch) < 0x20 and ch != "\n") for ch in out)
+
+
+def test_interrupted_fetch_keeps_the_sources_already_read(
+    make_site: MakeSite, server: HttpServer
+) -> None:
+    """Ctrl-C while the second source hangs: the first source's mentions are saved, as the
+    interrupted message says, and there is no traceback."""
+    server.entries = [entry(1), entry(2)]  # type: ignore[attr-defined]
+    arrived = threading.Event()
+
+    @server.route("/hanging")
+    def hanging(handler: Handler) -> None:
+        arrived.set()
+        handler.stopping.wait(30)
+
+    site = make(make_site, server)
+    text = site.config_file.read_text().replace("offline: true", "allow_networks: [127.0.0.0/8]")
+    text = text.replace(
+        f"- jf2: {server.url('/feed')}",
+        f"- jf2: {server.url('/feed')}\n      - jf2: {server.url('/hanging')}",
+    )
+    site.config_file.write_text(text)
+    assert server.url("/hanging") in site.config_file.read_text()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs_backlinks.cli", "fetch", "-f", str(site.config_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert arrived.wait(30), "the second source was never asked"
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert "Traceback" not in err and "interrupted" in err
+    store = json.loads((site.root / "backlinks" / "mentions.json").read_text(encoding="utf-8"))
+    assert sorted(store["mentions"]) == ["1", "2"]
 
 
 @pytest.mark.parametrize(
