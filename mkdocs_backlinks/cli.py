@@ -380,7 +380,7 @@ def _send_one(args: argparse.Namespace) -> int:
     if args.config_file is not None or Path("mkdocs.yml").is_file():
         plugin, config = _plugin(args.config_file or "mkdocs.yml")
         # Before sending: a damaged ledger stops the command with nothing sent.
-        recorder = _single_recorder(plugin, config, args.source)
+        recorder = _single_recorder(plugin, config, args.source, args.target)
     with HttpClient(_send_options(plugin, args)) as client:
         if client.offline:
             raise UsageError(_OFFLINE)
@@ -402,10 +402,12 @@ def _send_one(args: argparse.Namespace) -> int:
 
 
 def _single_recorder(
-    plugin: BacklinksPlugin, config: MkDocsConfig, source: str
+    plugin: BacklinksPlugin, config: MkDocsConfig, source: str, target: str
 ) -> Callable[[Delivery], None] | str:
-    """What records a single webmention, when its source is a page in the site's ledger;
-    otherwise the reason it will not be recorded."""
+    """What records a single webmention, when its source is a page in the site's ledger and
+    its target a work that page cites (or was sent to before); otherwise the reason it will
+    not be recorded. A record for a link the ledger does not track (opted out, excluded) would
+    read as a removed link on every later run, one the live page still has."""
     path = data_folder(plugin.config, config) / LEDGER_FILE
     where = config.config_file_path
     if not plugin.config.outreach.enabled or not config.site_url or not path.is_file():
@@ -419,6 +421,12 @@ def _single_recorder(
     page = next((p for p in pages if normalise_url(built.sources[p]) == wanted), None)
     if page is None:
         return f"Not recorded: {source} is not a page in the ledger of {where}."
+    key = normalise_url(target)
+    sent = ledger.sends.get(page)
+    if key not in cited_targets(ledger).get(page, set()) and (
+        sent is None or key not in sent.targets
+    ):
+        return f"Not recorded: {target} is not a citation of {page} in the ledger of {where}."
     settings = _outreach_settings(plugin, config)
 
     def record(delivery: Delivery) -> None:

@@ -869,3 +869,36 @@ def test_a_change_to_our_own_credits_section_sends_nothing_again(
     assert code == 0
     assert "0 webmention(s) to send" in out
     assert len(receivers.posts()) == 1
+
+
+def test_single_webmention_to_a_link_the_ledger_does_not_track_leaves_runs_clean(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The page links to a URL the plugin does not track (here opted out by class); sending to it
+    by hand must not leave a record that every later run tries to 'untell' and fails on."""
+    a = receivers.alpha
+    site = blog(
+        make_site,
+        live,
+        {
+            "index.md": f"# Home\n\n[One]({a.url('/created')}), "
+            f"[two]({a.url('/accepted')}){{: .no-backlinks }}."
+        },
+    )
+    code, out, _ = cli(
+        capsys,
+        "send",
+        "-f",
+        str(site.config_file),
+        "--source",
+        live.url,
+        "--target",
+        a.url("/accepted"),
+        "--allow-network",
+        LOOPBACK,
+    )
+    assert code == 0
+    assert "Not recorded" in out and "not a citation" in out
+    code, out, _ = send(capsys, site, "--yes")
+    assert code == 0, out
+    assert "deploy first" not in out
