@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import html as html_lib
+import ipaddress
 import json
 import posixpath
 import re
@@ -332,8 +333,9 @@ def _safe_url(value: object) -> str | None:
     """`value` if it is an absolute http(s) URL a page may link to, else None.
 
     Refused: other schemes (`javascript:`, `data:`), relative and scheme-relative URLs, URLs
-    with spaces or controls, with an unreadable port, or with user info (`https://bank@evil/`
-    reads as the bank but goes to evil).
+    with spaces or controls, with an unreadable port, with user info (`https://bank@evil/`
+    reads as the bank but goes to evil), or with a host that is no host name (a backslash
+    plays the same trick; quotes and `<` are markup).
     """
     value = _first(value)
     if not isinstance(value, str):
@@ -350,9 +352,26 @@ def _safe_url(value: object) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
-    if "@" in parts.netloc:
+    if "@" in parts.netloc or not _host_name(parts.hostname):
         return None
     return url
+
+
+# Letters of any script (IDN), digits, '-', '_' and dots: what a host name is made of. A
+# backslash, quote, '<', '|' or '%' in the host is a trick (`https://evil.example\.bank/`
+# goes to evil.example) or markup, never a real site.
+_HOST_NAME = re.compile(r"[\w.-]+")
+
+
+def _host_name(host: str) -> bool:
+    """Whether `host` (as `urlsplit` gives it) is a host name or an IP address."""
+    if _HOST_NAME.fullmatch(host):
+        return True
+    try:
+        ipaddress.IPv6Address(host)  # an IPv6 literal, its brackets already gone
+    except ValueError:
+        return False
+    return True
 
 
 def _date(value: object) -> str:

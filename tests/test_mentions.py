@@ -413,6 +413,45 @@ def test_an_empty_feed_is_no_problem() -> None:
     assert parse_feed({"type": "feed", "name": "Webmentions", "children": []}) == ([], [])
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example\\.bank.example/",  # a browser goes to evil.example
+        "https://x<svg/",
+        'https://a"b.example/',
+        "https://a|b.example/",
+        "https://=1+2/",
+        "https://a%3Cb.example/",
+    ],
+)
+def test_urls_whose_host_is_no_host_name_are_refused(url: str) -> None:
+    """A host with characters no host name has reads as one site and goes to another (the
+    backslash, as user info does), or carries markup and table syntax into the relationships
+    view (outreach.md): refused like the other unsafe URLs."""
+    good = JF2_FEED["children"][0]
+    as_author = {**good, "author": {"name": "M", "url": url, "photo": url}}
+    mentions, _ = parse_feed({"children": [{**good, "wm-source": url}, as_author]})
+    assert len(mentions) == 1
+    assert mentions[0].author_url is None and mentions[0].author_photo is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://bücher.example/",
+        "https://xn--bcher-kva.example/a",
+        "https://sub_domain.example/",
+        "https://[2001:db8::1]/",
+        "https://example.org:8443/x",
+        "HTTPS://Example.ORG/",
+    ],
+)
+def test_urls_with_unusual_but_real_hosts_are_kept(url: str) -> None:
+    good = JF2_FEED["children"][0]
+    mentions, _ = parse_feed({"children": [{**good, "author": {"name": "M", "url": url}}]})
+    assert mentions[0].author_url == url
+
+
 def test_one_bad_entry_never_hides_the_others() -> None:
     good = JF2_FEED["children"][0]
     feed = {
