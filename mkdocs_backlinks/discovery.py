@@ -62,6 +62,7 @@ __all__ = [
     "discover",
     "endpoint_from_headers",
     "endpoint_from_html",
+    "link_with_rel",
 ]
 
 log = get_plugin_logger(__name__)
@@ -143,6 +144,17 @@ def endpoint_from_headers(link_headers: Sequence[str], base_url: str) -> str | N
     http(s) URL: it takes precedence, and the next one is not what the receiver chose first.
     """
     return _usable(_header_candidate(link_headers, base_url))
+
+
+def link_with_rel(link_headers: Sequence[str], rel: str) -> str | None:
+    """The target, as written, of the first link-value whose relation types include `rel`
+    (lower case), by the same RFC 8288 parser as endpoints: a feed's `rel=next` comes in
+    every form the grammar allows (unquoted, several values, among other links)."""
+    for line in link_headers:
+        for target, relations in _parse_link_field(_header_text(line)):
+            if rel in relations:
+                return target
+    return None
 
 
 def endpoint_from_html(html: str, base_url: str) -> str | None:

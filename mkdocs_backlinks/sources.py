@@ -65,7 +65,6 @@ A server that never sends a short page cannot keep a build fetching forever."""
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
-_NEXT_LINK = re.compile(r"<([^>]*)>\s*;[^,]*\brel\s*=\s*\"?(?:[^\",]*\s)?next[\s\"]", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,10 +264,13 @@ def _fetch_webmention_io(
 
 
 def _next_url(result: Result, data: object) -> str | None:
-    for header in result.link_headers:
-        match = _NEXT_LINK.search(header + ",")
-        if match:
-            return urljoin(result.final_url, str(match.group(1)).strip())
+    # Here, not at the top: discovery brings the HTTP layer and bs4, which builds that only
+    # read files or stay offline never load (see network.py).
+    from mkdocs_backlinks.discovery import link_with_rel
+
+    target = link_with_rel(result.link_headers, "next")
+    if target is not None:
+        return urljoin(result.final_url, target.strip())
     if isinstance(data, dict):
         for key in ("next_url", "next"):
             value: object = data.get(key)

@@ -243,6 +243,45 @@ def test_jf2_feed_follows_next_links_and_stops_on_a_loop(
     assert [m.id for m in looped.mentions] == ["9"]
 
 
+@pytest.mark.parametrize(
+    "link",
+    [
+        "</page-2>; rel=next",  # a token needs no quotes (RFC 8288)
+        '</page-0>; rel="prev", </page-2>; rel=next',
+        '</page-2>; rel=NEXT; title="more"',
+        '</page-2>; rel="prev next"',
+    ],
+)
+def test_jf2_next_link_header_in_any_valid_form(
+    server: HttpServer, client: HttpClient, tmp_path: Path, link: str
+) -> None:
+    @server.route("/page-1")
+    def first(h: Handler) -> None:
+        body = json.dumps({"children": [entry(1)]}).encode()
+        h.reply(200, body, "application/json", headers=[("Link", link)])
+
+    @server.route("/page-2")
+    def second(h: Handler) -> None:
+        h.reply(200, json.dumps({"children": [entry(2)]}).encode(), "application/json")
+
+    fetched = fetch_source(client, Jf2Feed(server.url("/page-1")), SourceState(), tmp_path)
+    assert fetched.error == ""
+    assert [m.id for m in fetched.mentions] == ["1", "2"]
+
+
+def test_jf2_other_relations_are_not_next(
+    server: HttpServer, client: HttpClient, tmp_path: Path
+) -> None:
+    @server.route("/only")
+    def only(h: Handler) -> None:
+        body = json.dumps({"children": [entry(1)]}).encode()
+        h.reply(200, body, "application/json", headers=[("Link", '</x>; rel="nextish"')])
+
+    fetched = fetch_source(client, Jf2Feed(server.url("/only")), SourceState(), tmp_path)
+    assert fetched.error == "" and [m.id for m in fetched.mentions] == ["1"]
+    assert [r.path for r in server.requests] == ["/only"]
+
+
 def hang(sock: socket.socket, stopping: threading.Event) -> None:
     read_request(sock)
     stopping.wait(30)
