@@ -327,7 +327,7 @@ def run_send(args: argparse.Namespace) -> int:
             post=args.yes,
             report=report,
             save=lambda current: save_ledger(path, current),
-            reload=lambda: load_ledger(path),
+            reload=lambda: load_ledger(path) if path.is_file() else None,
         )
     finally:
         if client is not None:

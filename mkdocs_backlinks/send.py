@@ -679,7 +679,7 @@ class _Recorder:
         save: Callable[[Ledger], None],
         clock: Callable[[], float],
         checkpoint: float,
-        reload: Callable[[], Ledger] | None = None,
+        reload: Callable[[], Ledger | None] | None = None,
     ) -> None:
         self.ledger = ledger
         self.today = today
@@ -704,8 +704,8 @@ class _Recorder:
         if self.ledger is self._saved:
             return
         if self._reload is not None:
-            on_disk = self._reload()
-            if on_disk != self._base:
+            on_disk = self._reload()  # None: no file (removed meanwhile), ours is all there is
+            if on_disk is not None and on_disk != self._base:
                 # Someone else wrote the ledger: our outcomes go on top of their version,
                 # rather than their change being overwritten with the one read at the start.
                 ledger = on_disk
@@ -728,7 +728,7 @@ def deliver(
     report: Report,
     save: Callable[[Ledger], None],
     checkpoint: float = 10.0,
-    reload: Callable[[], Ledger] | None = None,
+    reload: Callable[[], Ledger | None] | None = None,
 ) -> Ledger:
     """Carry out `plan`: check the live pages, discover endpoints, and POST when `post`.
 

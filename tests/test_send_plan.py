@@ -30,6 +30,7 @@ from mkdocs_backlinks.send import (
     Delivery,
     Sender,
     Step,
+    _Recorder,
     apply_outcome,
     content_digest,
     delivery_of,
@@ -433,3 +434,30 @@ def test_paced_order_lets_other_hosts_go_while_one_waits() -> None:
         sender._last_post[endpoints[index].split("/")[2]] = clock.now
         order.append((index, clock.now))
     assert order == [(0, 0.0), (2, 0.0), (1, 5.0), (3, 10.0)]
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def test_saves_put_outcomes_on_the_ledger_on_disk_and_keep_them_when_it_is_gone() -> None:
+    """The recorder's saves: on top of what someone else wrote meanwhile; and when the file
+    is gone, the run's own ledger (with every outcome), never an empty one."""
+    start = ledger_with(observed("p.md", A, B))
+    step_a = Step("p.md", sources("p.md")["p.md"], A, A, "send", "new link", "d1")
+    step_b = replace(step_a, key=B, target=B)
+    saved: list[Ledger] = []
+    on_disk: list[Ledger | None] = [start]
+    recorder = _Recorder(start, DAY2, saved.append, lambda: 0.0, 10.0, lambda: on_disk[0])
+
+    recorder.add(step_a, Delivery("accepted", A, 202))
+    on_disk[0] = mark(start, "beta.net", "replied", DAY2)  # a `mark` meanwhile
+    recorder.flush()
+    assert saved[-1].contacts["beta.net"].status == "replied"
+    assert saved[-1].sends["p.md"].targets[A].outcome == "accepted"
+
+    recorder.add(step_b, Delivery("accepted", B, 202))
+    on_disk[0] = None  # the file was removed
+    recorder.flush()
+    assert set(saved[-1].sends["p.md"].targets) == {A, B}
+    assert saved[-1].contacts["beta.net"].status == "replied"
+    assert saved[-1].works.keys() == start.works.keys()
