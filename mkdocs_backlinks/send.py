@@ -215,8 +215,10 @@ def _read_page(html: str, one_element: bool = False) -> _PageReader:
     return reader
 
 
-# Where a theme's main content starts, best first (as `_REGIONS`). Found by a quick search so
-# that the navigation before it, often most of a built page, is never parsed.
+# Where a theme's main content starts. Found by a quick search so that the navigation before
+# it, often most of a built page, is never parsed. The earliest of these is the theme's: a
+# page's own content may hold an `<article>` (raw HTML in Markdown) inside a theme's
+# `role="main"`, and taking that for the content would miss every citation outside it.
 _REGION_STARTS = (
     re.compile(r"<article\b", re.IGNORECASE),
     re.compile(r"<main\b", re.IGNORECASE),
@@ -227,8 +229,18 @@ _BASE = re.compile(r"<base\s[^>]*\bhref\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+
 
 
 def _region_start(html: str) -> int | None:
-    """Where the main content's element starts, or None when the page has none."""
-    return next((m.start() for m in (r.search(html) for r in _REGION_STARTS) if m), None)
+    """Where the main content's element starts (the earliest candidate), or None."""
+    starts = [m.start() for m in (r.search(html) for r in _REGION_STARTS) if m]
+    return min(starts) if starts else None
+
+
+def _region(page: _PageReader, one_element: bool) -> str | None:
+    """The region whose text and links count: read from a candidate's start, the outermost
+    one (the first opened: the theme's element, not one nested in the page's content); read
+    whole, the best kind found."""
+    if one_element:
+        return next(iter(page.text), None)
+    return next((name for name in _REGIONS if name in page.text), None)
 
 
 def content_digest(html: str) -> str:
@@ -241,8 +253,9 @@ def content_digest(html: str) -> str:
     pages whose mention of them did not change. What a receiver shows of a mention is the
     page's title and the text around the link, and what it checks is the link itself, so the
     digest covers the title, the text of the main content (the theme's `article`, `main` or
-    `role=main` element, else the body, without `nav`, `header`, `footer`, scripts and our
-    credits and incoming-links sections) and the sorted set of its link targets.
+    `role=main` element, whichever starts first, else the body, without `nav`, `header`,
+    `footer`, scripts and our credits and incoming-links sections) and the sorted set of its
+    link targets.
     """
     start = _region_start(html)
     if start is None:
@@ -253,7 +266,7 @@ def content_digest(html: str) -> str:
         found = _TITLE.search(html, 0, start)
         title = unescape(found.group(1)) if found else ""
     title = " ".join(title.split())
-    region = next((name for name in _REGIONS if name in page.text), None)
+    region = _region(page, start is not None)
     text = " ".join(" ".join(page.text[region]).split()) if region else ""
     links = page.links[region] if region else set()
     digest = hashlib.sha256()

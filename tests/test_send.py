@@ -902,3 +902,26 @@ def test_single_webmention_to_a_link_the_ledger_does_not_track_leaves_runs_clean
     code, out, _ = send(capsys, site, "--yes")
     assert code == 0, out
     assert "deploy first" not in out
+
+
+def test_an_article_element_in_the_page_content_is_not_taken_for_the_theme_s(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The mkdocs theme's content is `role="main"`; a page may hold its own `<article>` (raw
+    HTML in Markdown). The citations outside it are still on the live page, and an edit
+    outside it is still a change."""
+    a = receivers.alpha
+    body = "# Home\n\nSee [one]({}).\n\n<article><p>A boxed aside.</p></article>\n\nMore {}.\n"
+    site = blog(make_site, live, {"index.md": body.format(a.url("/accepted"), "words")})
+    assert "<article>" in site.html("index.html")
+    code, out, _ = send(capsys, site, "--yes")
+    assert code == 0, out
+    assert [p[0] for p in receivers.posts()] == ["/wm/accept"]
+
+    site.write("index.md", body.format(a.url("/accepted"), "and different words"))
+    site.build()
+    live.deploy(site)
+    code, out, _ = send(capsys, site, "--yes")
+    assert code == 0, out
+    assert "page changed since accepted" in out
+    assert [p[0] for p in receivers.posts()] == ["/wm/accept", "/wm/accept"]
