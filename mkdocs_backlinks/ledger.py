@@ -600,6 +600,9 @@ def parse_ledger(text: str, path: Path) -> Ledger:
 def metadata_in(text: str) -> dict[str, WorkMeta]:
     """The metadata of each work in ledger `text` that was already validated, without
     building the whole ledger: the build needs titles, not contacts and citations."""
+    # A key can only appear unescaped outside strings: without one, there is nothing to read.
+    if '"meta":' not in text:
+        return {}
     data = json.loads(text)
     works = data.get("works") if isinstance(data, dict) else None
     if not isinstance(works, dict):

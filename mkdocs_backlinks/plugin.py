@@ -29,7 +29,7 @@ from mkdocs_backlinks.incoming import MentionsDesk, Views
 from mkdocs_backlinks.incoming import settings_for as mentions_settings
 from mkdocs_backlinks.ledger import LedgerError, WorkMeta
 from mkdocs_backlinks.mentions import MentionsError
-from mkdocs_backlinks.network import cache_folder, http_options
+from mkdocs_backlinks.network import cache_folder, http_options, offline_from_env
 from mkdocs_backlinks.outreach import LEDGER_FILE, OutreachDesk, data_folder, observed_citations
 from mkdocs_backlinks.render import TEMPLATES_DIR, PageSections, SectionRenderer, fill, mark_end
 from mkdocs_backlinks.storage import dump_json_lines, write_text_atomic
@@ -107,10 +107,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         if not mentions.fetch_on_build or (self.command == "serve" and not mentions.on_serve):
             return False
         assert self.inbox is not None
-        from mkdocs_backlinks.http import HttpClient  # only when going online
-
-        with HttpClient(self.inbox.http) as client:
-            return not client.offline
+        # Decided without the HTTP layer, whose import (requests, ssl) an offline build skips.
+        return bool(mentions.sources) and not (self.inbox.http.offline or offline_from_env())
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         """Read the ledger first: a damaged one stops the build before anything is built.

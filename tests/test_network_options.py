@@ -79,3 +79,41 @@ def test_network_options_reach_the_http_layer(tmp_path: Path) -> None:
         ipaddress.ip_network("10.0.0.0/8"),
     )
     assert cache_folder(plugin.config, config) == tmp_path.resolve() / "c"
+
+
+def test_an_offline_build_never_loads_the_http_stack(tmp_path: Path) -> None:
+    """requests, ssl and nh3 cost ~14 MB and a tenth of a second: a build that cannot use them
+    must not load them (checked with Python's own import log, in a real `mkdocs build`)."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text(
+        "# Home\n\nSee [a work](https://example.org/work) and [me](other.md).\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "docs" / "other.md").write_text("# Other\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: t\nsite_url: https://example.com/\nplugins:\n  - backlinks:\n"
+        "      mentions:\n        sources:\n          - jf2: https://example.net/feed\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "MKDOCS_BACKLINKS_OFFLINE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "mkdocs", "build", "-f", "mkdocs.yml"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "mkdocs_backlinks.works" in imported  # the log is real
+    assert not imported & {"requests", "ssl", "urllib3", "nh3", "bs4", "mf2py"}
