@@ -31,6 +31,7 @@ __all__ = [
     "IPNetwork",
     "add_network_arguments",
     "cache_folder",
+    "env_flag",
     "http_options",
     "offline_from_env",
     "parse_network",
@@ -48,9 +49,14 @@ USER_AGENT = (
 )
 
 
+def env_flag(name: str) -> bool:
+    """Whether environment variable `name` is switched on (1, true, yes or on)."""
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def offline_from_env() -> bool:
     """Whether the environment asks every part of the plugin to stay off the network."""
-    return os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    return env_flag(OFFLINE_ENV)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ is the author's to fix, so it is one warning per URL, naming the pages that cite
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -43,7 +42,7 @@ from mkdocs_backlinks.ledger import (
     meta_from_record,
     meta_record,
 )
-from mkdocs_backlinks.network import offline_from_env
+from mkdocs_backlinks.network import env_flag, offline_from_env
 from mkdocs_backlinks.urls import normalise_url
 
 # The HTML parsers (BeautifulSoup, mf2py, html5lib) and this module's use of the HTTP layer
@@ -137,12 +136,8 @@ class MetadataSettings:
             deadline=meta.deadline,
             concurrency=meta.concurrency,
             http=http,
-            refresh=_env_flag(REFRESH_ENV),
+            refresh=env_flag(REFRESH_ENV),
         )
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _today(now: float) -> str:
