@@ -411,6 +411,17 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
+# A spreadsheet evaluates a cell that starts with one of these (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    """`value` as a cell a spreadsheet shows as text: names, titles and notes hold what cited
+    pages say about themselves, so a formula there would run on the author's machine. The
+    leading quote is the usual defence; it only marks the cell as text."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def render_csv(report: dict[str, Any]) -> str:
     """One row per contact, for spreadsheets and scripts."""
     out = io.StringIO()
@@ -418,7 +429,8 @@ def render_csv(report: dict[str, Any]) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in report["contacts"]:
         writer.writerow(
-            [
+            _cell(cell)
+            for cell in [
                 row["id"],
                 row["site"],
                 row["name"] or "",

@@ -6,6 +6,8 @@ every request, so "no request" is counted, not assumed.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import socket
@@ -711,3 +713,29 @@ def test_one_answer_means_the_network_is_up(
     warnings = warnings_in(caplog)
     assert len(warnings) == 1 and warnings[0].startswith("Could not check 3 cited works:")
     assert MetadataCache(site.root / ".cache" / "backlinks").load().network_down == 0
+
+
+# ----------------------------------------------------------------------------- review fixes
+
+FORMULA = """<!doctype html><html><head><title>=HYPERLINK("https://evil.example/","open")</title>
+<meta name="author" content="@SUM(1+1)*cmd|' /C calc'!A0"></head><body><p>x</p></body></html>"""
+
+
+def test_remote_strings_never_start_a_formula_in_the_csv(
+    make_site: MakeSite, server: HttpServer
+) -> None:
+    """A spreadsheet runs a cell that starts with = + - @ (or a tab or CR before one): the
+    title and author come from the cited page, so they must reach the CSV as text."""
+
+    @server.route("/formula")
+    def formula(h: Handler) -> None:
+        h.reply(200, FORMULA.encode())
+
+    site = make_site(citing(server.url("/formula")), options())
+    site.build()
+    text = (site.root / "backlinks" / "outreach.csv").read_text(encoding="utf-8")
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["name"] == "'@SUM(1+1)*cmd|' /C calc'!A0"  # shown as text, nothing lost
+    for column, cell in row.items():
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (column, cell)
+    assert "HYPERLINK" in row["note"]  # still in the note, where it cannot start a cell
