@@ -193,7 +193,7 @@ def _learn(url: str, result: Result, today: str) -> WorkMeta:
     from mkdocs_backlinks.metadata import extract_metadata
 
     final = result.final_url
-    status = "redirected" if normalise_url(final) != url else "ok"
+    status = "ok" if _same_address(final, url) else "redirected"
     if result.status not in ("ok", "redirected") or not result.body:
         moved = final if status == "redirected" else ""
         return WorkMeta(status=status, final_url=moved, checked=today)
@@ -214,12 +214,33 @@ def _learn(url: str, result: Result, today: str) -> WorkMeta:
                 author=(author.name or "") if author else "",
                 author_url=(author.url or "") if author else "",
                 site_name=page.site_name or "",
-                final_url=canonical if normalise_url(canonical) != url else "",
+                final_url="" if _same_address(canonical, url) else canonical,
                 checked=today,
                 routes=Routes(emails, contacts.profiles, endpoint or ""),
             )
         )
     )
+
+
+def _same_address(found: str, cited: str) -> bool:
+    """Whether `found` (a URL the HTTP layer reached, or a canonical link) is the cited one.
+
+    The HTTP layer sends a Unicode host as IDNA (`xn--...`) and a path or query with spaces or
+    non-ASCII characters percent-encoded, so its final URL spells a work cited as
+    `https://bücher.example/café` differently; compared raw, every such work would be
+    "redirected" to itself. Both sides are put in the form requests sends, then normalised.
+    """
+    import requests
+
+    def sent(url: str) -> str:
+        prepared = requests.PreparedRequest()
+        try:
+            prepared.prepare_url(url, None)
+        except (requests.RequestException, ValueError):
+            return normalise_url(url)
+        return normalise_url(prepared.url or url)
+
+    return sent(found) == sent(cited)
 
 
 # ----------------------------------------------------------------------------- the build

@@ -739,3 +739,30 @@ def test_remote_strings_never_start_a_formula_in_the_csv(
     for column, cell in row.items():
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (column, cell)
     assert "HYPERLINK" in row["note"]  # still in the note, where it cannot start a cell
+
+
+def test_a_cited_url_with_non_ascii_characters_is_not_redirected(
+    make_site: MakeSite, server: HttpServer
+) -> None:
+    """The HTTP layer sends /café as /caf%C3%A9 (and a Unicode host as xn--...): the same
+    address, so the work is `ok`, not `redirected` to a spelling of itself."""
+
+    @server.route("/caf%C3%A9")
+    def cafe(h: Handler) -> None:
+        h.reply(200, POST.encode())
+
+    url = server.url("/café")
+    site = make_site(citing(url), options())
+    site.build()
+    assert page_requests(server) == ["/caf%C3%A9"]
+    meta = ledger_meta(site)[url]
+    assert (meta.status, meta.final_url, meta.title) == ("ok", "", "On Citing Well")
+
+
+def test_same_address_knows_the_spellings_the_http_layer_sends() -> None:
+    from mkdocs_backlinks.works import _same_address
+
+    cited = "https://Bücher.example/Straße?q=ü"
+    assert _same_address("https://xn--bcher-kva.example/Stra%C3%9Fe?q=%C3%BC", cited)
+    assert not _same_address("https://xn--bcher-kva.example/other", cited)
+    assert not _same_address("https://b\u00fccher.example/Stra%C3%9Fe?q=other", cited)
