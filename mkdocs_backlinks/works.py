@@ -43,7 +43,7 @@ from mkdocs_backlinks.ledger import (
     meta_record,
 )
 from mkdocs_backlinks.network import env_flag, offline_from_env
-from mkdocs_backlinks.urls import normalise_url
+from mkdocs_backlinks.urls import host_of, normalise_url
 
 # The HTML parsers (BeautifulSoup, mf2py, html5lib) and this module's use of the HTTP layer
 # are imported when the first work is fetched: a rebuild served from the cache, and every
@@ -74,9 +74,12 @@ are still conditional, so unchanged pages cost little)."""
 DAY = 86400.0
 
 NETWORK_DOWN_AFTER = 8
-"""Works that could not be reached, with none answering, before the build decides the network
-is down and stops trying the rest. Without it, a machine with no network (or a resolver that
-drops parallel queries) would spend the whole `metadata.deadline` failing one work at a time."""
+"""Hosts that could not be reached, with no work answering, before the build decides the
+network is down and stops trying the rest. Without it, a machine with no network (or a
+resolver that drops parallel queries) would spend the whole `metadata.deadline` failing one
+work at a time. Hosts, not works: a page citing many pages of one site that is gone fails them
+all within milliseconds, before a live site has time to answer, and that says nothing about
+the network."""
 
 NETWORK_REST = 600.0
 """Seconds after a build found the network down during which later builds do not try again
@@ -279,7 +282,7 @@ class WorkResolver:
         self._started: float | None = None
         self._now = time.time()
         self._lock = threading.Lock()
-        self._unanswered = 0
+        self._unanswered: set[str] = set()  # hosts
         self._answered = 0
         self._down = False  # this build found the network down and stopped trying
         self._resting = False  # an earlier build did, moments ago
@@ -336,11 +339,12 @@ class WorkResolver:
         if future.cancelled() or future.exception() is not None:
             return
         with self._lock:
-            if future.result().outcome == "unreachable":
-                self._unanswered += 1
+            entry = future.result()
+            if entry.outcome == "unreachable":
+                self._unanswered.add(host_of(entry.url))
             else:
                 self._answered += 1
-            if self._down or self._answered or self._unanswered < NETWORK_DOWN_AFTER:
+            if self._down or self._answered or len(self._unanswered) < NETWORK_DOWN_AFTER:
                 return
             self._down = True
             pending = list(self._futures.values())

@@ -660,8 +660,10 @@ def test_metadata_in_reads_a_vouched_ledger_without_building_it() -> None:
 
 
 def dead_works(count: int) -> list[str]:
-    port = free_port()  # nothing listens: every connection is refused at once
-    return [f"http://127.0.0.1:{port}/work-{i}" for i in range(count)]
+    """Works on many hosts (127.0.0.0/8 is all loopback) where nothing listens: every
+    connection is refused at once, as when the network is down."""
+    port = free_port()  # free on 127.0.0.1, so on the other loopback addresses too
+    return [f"http://127.0.0.{1 + i % 40}:{port}/work-{i}" for i in range(count)]
 
 
 def test_a_network_that_is_down_stops_the_checks_early_and_rests(
@@ -766,3 +768,26 @@ def test_same_address_knows_the_spellings_the_http_layer_sends() -> None:
     assert _same_address("https://xn--bcher-kva.example/Stra%C3%9Fe?q=%C3%BC", cited)
     assert not _same_address("https://xn--bcher-kva.example/other", cited)
     assert not _same_address("https://b\u00fccher.example/Stra%C3%9Fe?q=other", cited)
+
+
+def test_one_dead_host_cited_often_is_not_a_network_that_is_down(
+    make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Many citations of one site that is gone fail at once, before a live site has time to
+    answer: that is one dead host, not a dead network, and must not stop the checks (nor make
+    the builds of the next 10 minutes skip every work)."""
+
+    @server.route("/slow")
+    def slow(h: Handler) -> None:
+        h.stopping.wait(1.0)
+        h.reply(200, POST.encode())
+
+    port = free_port()
+    dead = [f"http://127.0.0.1:{port}/work-{i}" for i in range(12)]
+    site = make_site(citing(server.url("/slow"), *dead), options())
+    with caplog.at_level(logging.WARNING):
+        site.build()
+    warnings = warnings_in(caplog)
+    assert len(warnings) == 1 and warnings[0].startswith("Could not check 12 cited works:")
+    assert "On Citing Well" in site.html("index.html")
+    assert MetadataCache(site.root / ".cache" / "backlinks").load().network_down == 0
