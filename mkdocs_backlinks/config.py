@@ -8,6 +8,7 @@ collector never sees an invalid one.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -293,6 +294,10 @@ class Number(opt.Type[float]):
         if isinstance(value, bool):
             raise ValidationError(f"Expected a number, not {value!r}.")
         number = super().run_validation(value)
+        if not math.isfinite(number):
+            # .inf as a timeout or deadline would let one hanging server hold the build for
+            # ever; .nan compares false with everything, so no bound would apply.
+            raise ValidationError(f"Expected a finite number, not {number!r}.")
         low = self.minimum
         if number < low or (self.exclusive and number == low):
             bound = "greater than" if self.exclusive else "at least"
@@ -334,7 +339,9 @@ class MetadataConfig(base.Config):
         failed, warnings = super().validate()
         for name in ("concurrency", "per_host"):
             value = self.get(name)
-            if isinstance(value, int) and value < 1:
+            if isinstance(value, bool):  # YAML's true is an int to Python: 1 thread
+                failed.append((name, ValidationError(f"Expected a whole number, not {value}.")))
+            elif isinstance(value, int) and value < 1:
                 failed.append((name, ValidationError(f"Expected at least 1, not {value}.")))
         return failed, warnings
 

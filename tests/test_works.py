@@ -529,6 +529,13 @@ def test_sections_of_a_cited_work_that_is_not_html(make_site: MakeSite, server: 
         ({"deadline": 0}, "metadata"),
         ({"concurrency": 0}, "metadata"),
         ({"tll": 3}, "Did you mean 'ttl'?"),
+        # An endless timeout would let one hanging server keep the process alive for ever,
+        # an endless deadline made the build end in a traceback (OverflowError).
+        ({"timeout": float("inf")}, "'timeout'"),
+        ({"deadline": float("inf")}, "'deadline'"),
+        ({"ttl": float("nan")}, "'ttl'"),
+        ({"concurrency": True}, "'concurrency'"),
+        ({"per_host": True}, "'per_host'"),
     ],
 )
 def test_bad_metadata_options_name_the_option(
