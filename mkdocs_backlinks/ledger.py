@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -204,10 +205,15 @@ def routes_from_record(raw: Any) -> Routes:
     )
 
 
+# C0/C1 controls and bidirectional overrides, as metadata.py drops them from fetched pages:
+# a hand-edited or merged file must not bring a terminal escape back in.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _loose_text(value: Any, limit: int) -> str:
     if not isinstance(value, str):
         return ""
-    text = " ".join(value.split())
+    text = " ".join(_INVISIBLE.sub("", value).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
@@ -215,7 +221,9 @@ def _loose_url(value: Any) -> str:
     if not isinstance(value, str) or len(value) > _URL_LIMIT:
         return ""
     url = value.strip()
-    if not url.lower().startswith(("http://", "https://")) or any(ch in url for ch in ' \t\n\r<>"'):
+    if not url.lower().startswith(("http://", "https://")) or any(ch in url for ch in ' <>"'):
+        return ""
+    if _INVISIBLE.search(url) or any(ch in url for ch in "\t\n\r"):
         return ""
     return url
 

@@ -798,3 +798,22 @@ def test_one_dead_host_cited_often_is_not_a_network_that_is_down(
     assert len(warnings) == 1 and warnings[0].startswith("Could not check 12 cited works:")
     assert "On Citing Well" in site.html("index.html")
     assert MetadataCache(site.root / ".cache" / "backlinks").load().network_down == 0
+
+
+def test_stored_text_loses_control_characters() -> None:
+    """The ledger is a file people edit and merge: a title or address in it must not carry a
+    terminal escape (ESC, or the C1 CSI U+009B) or a bidirectional override to the list, the
+    terminal or the page."""
+    meta = meta_from_record(
+        {
+            "title": "Fine\x1b]0;pwned\x07 title\u202e",
+            "author": "A\x00da\x9b2J",
+            "site_name": "Site\x7f",
+            "emails": ["ada\x1b[2J@example.org"],
+            "profiles": ["https://p.example/\x1b[2J", "https://q.example/\x9b2J"],
+            "webmention": "https://w.example/\x00",
+        }
+    )
+    assert meta.routes.profiles == () and meta.routes.webmention == ""
+    assert (meta.title, meta.author, meta.site_name) == ("Fine]0;pwned title", "Ada2J", "Site")
+    assert meta.routes.emails == ("ada[2J@example.org",)
