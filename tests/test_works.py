@@ -819,3 +819,34 @@ def test_stored_text_loses_control_characters() -> None:
     assert meta.routes.profiles == () and meta.routes.webmention == ""
     assert (meta.title, meta.author, meta.site_name) == ("Fine]0;pwned title", "Ada2J", "Site")
     assert meta.routes.emails == ("ada[2J@example.org",)
+
+
+def test_serve_rebuilds_in_one_process_learn_only_what_is_new(
+    make_site: MakeSite, server: HttpServer
+) -> None:
+    """`mkdocs serve` keeps the plugin across rebuilds: each rebuild asks only about the works
+    it has not learned yet, shows what the edit cites now, and leaves no fetching thread."""
+    import threading
+
+    site = make_site(citing(server.url("/post")), options(metadata={"on_serve": True}))
+    seen = []
+    for step, edit in enumerate([None, "/old", "/missing"]):
+        if edit:
+            site.write("other.md", f"# Other\n\nNow [it]({server.url(edit)}).\n")
+        config = load_config(str(site.config_file))
+        if step == 0:
+            config.plugins.on_startup(command="serve", dirty=False)
+        build(config, serve_url="http://127.0.0.1:8000/")
+        seen.append(config.plugins["backlinks"])
+    config.plugins.on_shutdown()
+    assert seen[0] is seen[1] is seen[2]  # one plugin instance, as under serve
+    assert page_requests(server) == ["/post", "/old", "/moved", "/missing"]
+    (item,) = work_items(credits(site, "other/index.html"))
+    assert "backlinks-credits__work--broken" in item["class"]
+    assert "Moved Post" not in site.html("other/index.html")  # the old citation is gone
+    ends = time.monotonic() + 5
+    while time.monotonic() < ends and any(
+        t.name.startswith("backlinks-works") for t in threading.enumerate()
+    ):
+        time.sleep(0.05)
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("backlinks-works")]
