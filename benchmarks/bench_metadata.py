@@ -112,6 +112,7 @@ def resolve(urls: list[str], concurrency: int, per_host: int, cache: Path) -> tu
         deadline=600,
         concurrency=concurrency,
         http=lambda: http,
+        per_host=per_host,
     )
     shutil.rmtree(cache, ignore_errors=True)
     resolver = WorkResolver(settings, cache)

@@ -333,7 +333,8 @@ class MetadataConfig(base.Config):
     """Works fetched at once."""
 
     per_host = opt.Type(int, default=2)
-    """Works fetched at once from one host, to stay polite."""
+    """Works fetched at once from one host, to stay polite. The others wait their turn, and
+    the wait does not count against their `timeout`."""
 
     def validate(self) -> tuple[base.ConfigErrors, base.ConfigWarnings]:
         failed, warnings = super().validate()

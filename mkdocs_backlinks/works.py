@@ -25,6 +25,7 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -111,6 +112,9 @@ class MetadataSettings:
     """Makes the HTTP layer's settings, when the first work is fetched."""
     refresh: bool = False
     """Ask again about every work, whatever the TTLs say."""
+    per_host: int = 2
+    """Works of one host fetched at once; the others wait their turn outside the HTTP layer,
+    so that waiting does not use up their `timeout`."""
 
     @classmethod
     def for_config(
@@ -140,6 +144,7 @@ class MetadataSettings:
             concurrency=meta.concurrency,
             http=http,
             refresh=env_flag(REFRESH_ENV),
+            per_host=meta.per_host,
         )
 
 
@@ -277,6 +282,9 @@ class WorkResolver:
         self.requests = 0
         self._seen: set[str] = set()
         self._futures: dict[str, concurrent.futures.Future[CacheEntry]] = {}
+        # Works waiting for a turn with their host, and how many of each host are running.
+        self._queues: dict[str, deque[_Queued]] = {}
+        self._running: Counter[str] = Counter()
         self._client: HttpClient | None = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._started: float | None = None
@@ -308,6 +316,8 @@ class WorkResolver:
         if not self.settings.online or self._resting or self._down:
             return
         for url in urls:
+            if self._down:  # tripped while this page's works were being queued
+                return
             if url in self._seen:
                 continue
             self._seen.add(url)
@@ -327,12 +337,56 @@ class WorkResolver:
                 max_workers=self.settings.concurrency, thread_name_prefix="backlinks-works"
             )
             self._started = time.monotonic()
-        assert self._client is not None
         known = self.known.get(url, WorkMeta())
         self.requests += 1
-        future = self._pool.submit(check_work, self._client, url, entry, known, self._now)
+        # Our own future, not the pool's: a work waits here, outside the HTTP layer, until
+        # its host has a free turn (`per_host`). Submitted at once, it would wait for the
+        # HTTP layer's host slot inside `fetch`, and that wait counts against the work's own
+        # `timeout`: many works on one slow host ended "unreachable" without being asked.
+        future: concurrent.futures.Future[CacheEntry] = concurrent.futures.Future()
         future.add_done_callback(self._count)
         self._futures[url] = future
+        host = host_of(url)
+        with self._lock:
+            self._queues.setdefault(host, deque()).append(_Queued(url, entry, known, future))
+            if self._running[host] >= self.settings.per_host:
+                return
+            self._running[host] += 1
+        self._next(host)
+
+    def _next(self, host: str) -> None:
+        """Start the next waiting work of `host`, on a turn the caller holds for it (or give
+        the turn back when none waits). Works cancelled meanwhile are skipped."""
+        while True:
+            with self._lock:
+                queue = self._queues.get(host)
+                if not queue:
+                    self._running[host] -= 1
+                    return
+                item = queue.popleft()
+            if item.future.cancelled():
+                continue
+            pool, client = self._pool, self._client
+            try:
+                if pool is None or client is None:
+                    raise RuntimeError("closed")
+                pool.submit(self._check, host, client, item)
+                return
+            except RuntimeError:  # closed after the deadline: nobody waits for it any more
+                item.future.cancel()
+
+    def _check(self, host: str, client: HttpClient, item: _Queued) -> None:
+        # Marked running only now, on a pool thread: until then the breaker can cancel it.
+        if not item.future.set_running_or_notify_cancel():
+            self._next(host)
+            return
+        try:
+            entry = check_work(client, item.url, item.entry, item.known, self._now)
+        except BaseException as exc:  # reported per URL by collect
+            item.future.set_exception(exc)
+        else:
+            item.future.set_result(entry)
+        self._next(host)
 
     def _count(self, future: concurrent.futures.Future[CacheEntry]) -> None:
         """Called as each check ends: trips the breaker when nothing answers at all."""
@@ -423,6 +477,16 @@ class WorkResolver:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """A work waiting for its host's turn."""
+
+    url: str
+    entry: CacheEntry | None
+    known: WorkMeta
+    future: concurrent.futures.Future[CacheEntry]
 
 
 def _citing_pages(graph: LinkGraph) -> dict[str, list[str]]:

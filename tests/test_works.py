@@ -850,3 +850,26 @@ def test_serve_rebuilds_in_one_process_learn_only_what_is_new(
     ):
         time.sleep(0.05)
     assert not [t.name for t in threading.enumerate() if t.name.startswith("backlinks-works")]
+
+
+def test_works_waiting_for_their_host_are_not_timed_out_in_the_queue(
+    make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`metadata.timeout` is what one work may take: eight works on one host, two at a time
+    (`per_host`), answered in 0.5 s each, all fit in a 1.5 s timeout. Time spent waiting
+    behind the same host's other works must not count, or they end 'unreachable' and warn."""
+
+    @server.route("/slowish")
+    def slowish(h: Handler) -> None:
+        h.stopping.wait(0.5)
+        h.reply(200, POST.encode())
+
+    urls = [server.url(f"/slowish?n={i}") for i in range(8)]
+    site = make_site(citing(*urls), options(metadata={"timeout": 1.5, "deadline": 20}))
+    with caplog.at_level(logging.WARNING):
+        site.build()
+    assert warnings_in(caplog) == []
+    assert {url: meta.status for url, meta in ledger_meta(site).items()} == dict.fromkeys(
+        urls, "ok"
+    )
+    assert server.meter.peak <= 2  # still polite
