@@ -313,10 +313,10 @@ class WorkResolver:
 
     def want(self, urls: Iterable[str]) -> None:
         """Start fetching the works behind `urls` (normalised), unless storage will do."""
-        if not self.settings.online or self._resting or self._down:
+        if not self.settings.online or self._resting:
             return
         for url in urls:
-            if self._down:  # tripped while this page's works were being queued
+            if self._down:  # tripped, maybe while this page's works were being queued
                 return
             if url in self._seen:
                 continue
