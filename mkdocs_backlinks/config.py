@@ -160,6 +160,8 @@ class PositiveNumber(BaseConfigOption[float]):
     def run_validation(self, value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
             raise ValidationError(f"Expected a number above zero, not {value!r}.")
+        if not math.isfinite(value):  # an endless timeout would let one server hold the build
+            raise ValidationError(f"Expected a finite number, not {value!r}.")
         return float(value)
 
 

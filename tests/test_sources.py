@@ -372,6 +372,8 @@ def test_bad_sources_name_the_option(sources: object, expected: str) -> None:
         ({"aliases": ["not a domain"]}, "aliases"),
         ({"timeout": 0}, "timeout"),
         ({"timeout": "soon"}, "timeout"),
+        ({"timeout": float("inf")}, "finite"),
+        ({"timeout": float("nan")}, "timeout"),
         ({"sourcse": []}, "Did you mean 'sources'?"),
     ],
 )
