@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mkdocs_backlinks.storage import dump_json_lines, write_text_atomic
+from mkdocs_backlinks.storage import check_schema, dump_json_lines, write_text_atomic
 from mkdocs_backlinks.urls import normalise_url, site_of
 
 LEDGER_SCHEMA = "mkdocs-backlinks/ledger"
@@ -788,18 +788,7 @@ def _list(value: Any, what: str) -> list[Any]:
 
 def _decode(data: Any) -> Ledger:
     data = _dict(data, "the document")
-    if data.get("schema") != LEDGER_SCHEMA:
-        raise ValueError(f"'schema' is {data.get('schema')!r}, expected {LEDGER_SCHEMA!r}")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ValueError("'version' must be a whole number")
-    if version < 1:
-        raise ValueError(f"'version' is {version}; versions start at 1")
-    if version > LEDGER_VERSION:
-        raise ValueError(
-            f"it was written by a newer version of the plugin (schema version {version}, this "
-            f"one reads up to {LEDGER_VERSION}); upgrade mkdocs-backlinks-plugin"
-        )
+    check_schema(data, LEDGER_SCHEMA, LEDGER_VERSION)
     contacts: dict[str, Contact] = {}
     for cid, raw in _dict(data.get("contacts", {}), "'contacts'").items():
         raw = _dict(raw, f"contact {cid!r}")

@@ -41,7 +41,7 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from mkdocs_backlinks import __version__
-from mkdocs_backlinks.storage import dump_json, dump_json_lines, write_text_atomic
+from mkdocs_backlinks.storage import check_schema, dump_json, dump_json_lines, write_text_atomic
 from mkdocs_backlinks.urls import domain_matches, host_of, normalise_url
 
 __all__ = [
@@ -899,7 +899,7 @@ def _decode_file(text: str, path: Path, what: str, schema: str, version: int) ->
         ) from exc
     try:
         data = _dict(data, "the document")
-        _check_version(data, schema, version)
+        check_schema(data, schema, version)
     except (TypeError, ValueError) as exc:
         raise _damaged(path, what, exc) from exc
     return data
@@ -911,21 +911,6 @@ def _damaged(path: Path, what: str, exc: Exception) -> MentionsError:
         f"The {what} {path} is damaged: {detail}. It was left untouched: fix it or restore it "
         "from version control."
     )
-
-
-def _check_version(data: Mapping[str, Any], schema: str, latest: int) -> None:
-    if data.get("schema") != schema:
-        raise ValueError(f"'schema' is {data.get('schema')!r}, expected {schema!r}")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ValueError("'version' must be a whole number")
-    if version < 1:
-        raise ValueError(f"'version' is {version}; versions start at 1")
-    if version > latest:
-        raise ValueError(
-            f"it was written by a newer version of the plugin (schema version {version}, this "
-            f"one reads up to {latest}); upgrade mkdocs-backlinks-plugin"
-        )
 
 
 def _str(value: Any, what: str) -> str:

@@ -86,3 +86,23 @@ def _mode_for(path: Path) -> int:
 def write_json_atomic(path: Path, document: Any) -> None:
     """Write `document` as stable JSON, atomically."""
     write_text_atomic(path, dump_json(document))
+
+
+def check_schema(data: Mapping[str, Any], schema: str, latest: int) -> None:
+    """ValueError unless `data` is a document of `schema` that this version can read.
+
+    Shared by the ledger and the mentions files, so a file written by a newer plugin (or by
+    another tool) is refused with the same words everywhere.
+    """
+    if data.get("schema") != schema:
+        raise ValueError(f"'schema' is {data.get('schema')!r}, expected {schema!r}")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ValueError("'version' must be a whole number")
+    if version < 1:
+        raise ValueError(f"'version' is {version}; versions start at 1")
+    if version > latest:
+        raise ValueError(
+            f"it was written by a newer version of the plugin (schema version {version}, this "
+            f"one reads up to {latest}); upgrade mkdocs-backlinks-plugin"
+        )
