@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs_backlinks.storage import check_schema, dump_json_lines, write_text_atomic
+from mkdocs_backlinks.storage import expect_dict as _dict
+from mkdocs_backlinks.storage import expect_list as _list
+from mkdocs_backlinks.storage import expect_str as _str
 from mkdocs_backlinks.urls import normalise_url, site_of
 
 LEDGER_SCHEMA = "mkdocs-backlinks/ledger"
@@ -745,12 +748,6 @@ def _send_record(sends: PageSends) -> dict[str, Any]:
     }
 
 
-def _str(value: Any, what: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be a string, not {type(value).__name__}")
-    return value
-
-
 def _status(value: Any, where: str) -> str:
     status = _str(value, f"a status in {where}")
     if status not in STATUSES:
@@ -771,18 +768,6 @@ def _date(value: Any, what: str) -> str:
 def _bool(value: Any, what: str) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{what} must be true or false, not {type(value).__name__}")
-    return value
-
-
-def _dict(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise TypeError(f"{what} must be an object, not {type(value).__name__}")
-    return value
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise TypeError(f"{what} must be a list, not {type(value).__name__}")
     return value
 
 

@@ -41,7 +41,15 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from mkdocs_backlinks import __version__
-from mkdocs_backlinks.storage import check_schema, dump_json, dump_json_lines, write_text_atomic
+from mkdocs_backlinks.storage import (
+    check_schema,
+    dump_json,
+    dump_json_lines,
+    expect_list,
+    write_text_atomic,
+)
+from mkdocs_backlinks.storage import expect_dict as _dict
+from mkdocs_backlinks.storage import expect_str as _str
 from mkdocs_backlinks.urls import domain_matches, host_of, normalise_url
 
 __all__ = [
@@ -913,26 +921,12 @@ def _damaged(path: Path, what: str, exc: Exception) -> MentionsError:
     )
 
 
-def _str(value: Any, what: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be a string, not {type(value).__name__}")
-    return value
-
-
 def _optional_str(value: Any, what: str) -> str | None:
     return None if value is None else _str(value, what)
 
 
-def _dict(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise TypeError(f"{what} must be an object, not {type(value).__name__}")
-    return value
-
-
 def _strings(value: Any, what: str) -> list[str]:
-    if not isinstance(value, list):
-        raise TypeError(f"{what} must be a list, not {type(value).__name__}")
-    return [_str(item, f"each of {what}") for item in value]
+    return [_str(item, f"each of {what}") for item in expect_list(value, what)]
 
 
 def load_store(path: Path, trusted: Iterable[str] = ()) -> MentionsStore:

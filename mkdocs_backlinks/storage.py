@@ -106,3 +106,25 @@ def check_schema(data: Mapping[str, Any], schema: str, latest: int) -> None:
             f"it was written by a newer version of the plugin (schema version {version}, this "
             f"one reads up to {latest}); upgrade mkdocs-backlinks-plugin"
         )
+
+
+# Type checks for documents read back from disk, shared by the ledger and the mentions store:
+# `what` names the field, so a hand-edited file is refused with a message that points at it.
+
+
+def expect_str(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string, not {type(value).__name__}")
+    return value
+
+
+def expect_dict(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"{what} must be an object, not {type(value).__name__}")
+    return value
+
+
+def expect_list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"{what} must be a list, not {type(value).__name__}")
+    return value
