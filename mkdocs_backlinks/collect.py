@@ -21,7 +21,7 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
-from mkdocs_backlinks.graph import Link
+from mkdocs_backlinks.graph import LinkRow
 from mkdocs_backlinks.snippets import Sentences, collapse, sentence_around
 from mkdocs_backlinks.urls import SiteMap, domain_matches, host_of
 
@@ -111,7 +111,7 @@ class LinkCollector:
         self.excluded_targets: frozenset[str] = frozenset()
         self.site = site
         self._page: str | None = None
-        self._links: list[Link] = []
+        self._links: list[LinkRow] = []
 
     @property
     def site(self) -> SiteMap:
@@ -133,7 +133,7 @@ class LinkCollector:
         self._page = src_uri
         self._links = []
 
-    def finish_page(self) -> list[Link]:
+    def finish_page(self) -> list[LinkRow]:
         """The links of the page converted since `start_page`, in document order."""
         links, self._links, self._page = self._links, [], None
         return links
@@ -146,48 +146,54 @@ class LinkCollector:
         blocks = _TreeReader(stash).read(root)
         self._links.extend(self._resolve(blocks))
 
-    def _resolve(self, blocks: list[_Block]) -> Iterator[Link]:
+    def _resolve(self, blocks: list[_Block]) -> Iterator[LinkRow]:
+        """The links of the page's blocks as graph rows (a `Link`'s fields, in order).
+
+        Runs for every link of the site, so it is written for speed: locals for attribute
+        lookups, plain tuples rather than objects.
+        """
         src = self._page
         assert src is not None
         rules = self.rules
+        opt_out = rules.opt_out_class
+        ignore_rel = rules.ignore_rel
+        resolve = self.site.resolve
+        wanted_outside = self._wanted_outside
         contexts: dict[str, str] = {}  # one string object per distinct context, to save memory
         limit = rules.snippet_length
         excluded = self.excluded_targets
         for block in blocks:
+            text = block.text
             # One link: two regex searches; several: index the block's sentences once.
-            sentences = Sentences(block.text) if len(block.links) > 1 else None
+            sentences = Sentences(text) if len(block.links) > 1 else None
             for raw in block.links:
-                if raw.classes and rules.opt_out_class in raw.classes.split():
+                if raw.classes and opt_out in raw.classes.split():
                     continue
                 rel = tuple(sorted(set(raw.rel.lower().split()))) if raw.rel else ()
-                if rel and rules.ignore_rel.intersection(rel):
+                if rel and ignore_rel.intersection(rel):
                     continue
-                target = self.site.resolve(raw.href, src)
-                if target is None:
+                href = raw.href.strip()
+                found = resolve(href, src)
+                if found is None:
                     continue
-                if target.internal:
-                    if target.target == src or target.target in excluded:
+                internal, target, anchor = found
+                if internal:
+                    if target == src or target in excluded:
                         continue
-                elif not self._wanted_outside(target.target):
+                elif not wanted_outside(target):
                     continue
-                text = collapse(block.text[raw.start : raw.end])
+                elif target == href:
+                    target = href  # one string for both fields when the URL needed no change
+                start, end = raw.start, raw.end
                 if sentences is None:
-                    context = sentence_around(block.text, raw.start, raw.end, limit)
+                    context = sentence_around(text, start, end, limit)
                 else:
-                    context = sentences.around(raw.start, raw.end, limit)
+                    context = sentences.around(start, end, limit)
                 context = contexts.setdefault(context, context)
-                # Positional: this runs for every link of the site.
-                yield Link(
-                    src,
-                    raw.href.strip(),
-                    target.target,
-                    target.anchor,
-                    text,
-                    context,
-                    raw.section,
-                    rel,
-                    target.internal,
-                )
+                yield (
+                    src, href, target, anchor, collapse(text[start:end]), context, raw.section,
+                    rel, internal,
+                )  # fmt: skip
 
     def _wanted_outside(self, url: str) -> bool:
         rules = self.rules

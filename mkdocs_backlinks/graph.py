@@ -6,25 +6,31 @@ tested on its own and the export is the same bytes for the same input.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
 from mkdocs_backlinks.ledger import DEAD, WorkMeta
 from mkdocs_backlinks.urls import relative_url, site_of
 
 EXPORT_SCHEMA = "mkdocs-backlinks/graph"
+# Positions in a `LinkRow` read where links are counted or indexed by the thousand.
+_TARGET: Final = 2
+_INTERNAL: Final = 8
 EXPORT_VERSION = 1
 
 
 class Link(NamedTuple):
     """One link one page makes, as the author wrote it and as it resolved.
 
-    A named tuple rather than a frozen dataclass, because a build holds one per link of the
-    site (tens of thousands): it is made several times faster, and, holding only strings, it
-    drops out of the garbage collector's scans after the first one it survives, where a
-    dataclass instance would be scanned again in every full collection of the build.
+    The graph stores each link as a plain tuple of these fields (a `LinkRow`) and hands out
+    `Link`s, which read better. The distinction matters at scale: a build holds one per link of
+    the site, and the garbage collector stops scanning a plain tuple of strings after the first
+    collection it survives, but it scans a tuple subclass such as this one in every full
+    collection; holding `Link`s instead of rows cost about 0.1 s of collection time per 46,000
+    links (`benchmarks/bench_build.py`).
     """
 
     source: str
@@ -45,6 +51,13 @@ class Link(NamedTuple):
     """Sorted `rel` values of the link."""
     internal: bool
     """True for a link to a page of this site, False for a citation of an outside work."""
+
+
+LinkRow = tuple[str, str, str, str, str, str, str, tuple[str, ...], bool]
+"""A `Link`'s fields as a plain tuple, in the same order: how the graph stores links."""
+
+_as_link: Callable[[LinkRow], Link] = functools.partial(tuple.__new__, Link)
+"""A `Link` view of a stored row; `Link._make` does the same at four times the cost."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,32 +123,38 @@ class LinkGraph:
 
     def __init__(self) -> None:
         self.pages: dict[str, PageInfo] = {}
-        self._outgoing: dict[str, tuple[Link, ...]] = {}
-        self._incoming: dict[str, list[Link]] | None = None
+        self._outgoing: dict[str, tuple[LinkRow, ...]] = {}
+        self._incoming: dict[str, list[LinkRow]] | None = None
 
-    def add_page(self, info: PageInfo, links: Iterable[Link]) -> None:
-        """Record a converted page and the links it makes (replacing any earlier record)."""
+    def add_page(self, info: PageInfo, links: Iterable[LinkRow]) -> None:
+        """Record a converted page and the links it makes (replacing any earlier record).
+
+        `links` may be `Link`s or plain rows; they are stored as plain rows (see `Link`).
+        """
         self.pages[info.src_uri] = info
-        self._outgoing[info.src_uri] = tuple(links)
+        self._outgoing[info.src_uri] = tuple(
+            link if type(link) is tuple else cast(LinkRow, tuple(link)) for link in links
+        )
         self._incoming = None
 
     def links_from(self, src_uri: str) -> tuple[Link, ...]:
-        return self._outgoing.get(src_uri, ())
+        return tuple(map(_as_link, self._outgoing.get(src_uri, ())))
 
     def citations(self, src_uri: str) -> list[Link]:
         """Links from a page to outside works, in document order."""
-        return [link for link in self.links_from(src_uri) if not link.internal]
+        return [_as_link(row) for row in self._outgoing.get(src_uri, ()) if not row[_INTERNAL]]
 
     def links_to(self, src_uri: str) -> list[Link]:
         """Internal links that point at a page, sorted by citing page then document order."""
         if self._incoming is None:
-            incoming: dict[str, list[Link]] = defaultdict(list)
+            incoming: dict[str, list[LinkRow]] = defaultdict(list)
+            pages = self.pages
             for source in sorted(self._outgoing):
-                for link in self._outgoing[source]:
-                    if link.internal and link.target in self.pages:
-                        incoming[link.target].append(link)
+                for row in self._outgoing[source]:
+                    if row[_INTERNAL] and row[_TARGET] in pages:
+                        incoming[row[_TARGET]].append(row)
             self._incoming = dict(incoming)
-        return self._incoming.get(src_uri, [])
+        return list(map(_as_link, self._incoming.get(src_uri, ())))
 
     def credit_groups(
         self, src_uri: str, metadata: Mapping[str, WorkMeta] | None = None
@@ -192,7 +211,7 @@ class LinkGraph:
 
     def counts(self) -> tuple[int, int, int]:
         """Pages, internal links and citations in the graph (for the build summary)."""
-        internal = sum(link.internal for links in self._outgoing.values() for link in links)
+        internal = sum(row[_INTERNAL] for rows in self._outgoing.values() for row in rows)
         total = sum(len(links) for links in self._outgoing.values())
         return len(self.pages), internal, total - internal
 

@@ -159,11 +159,12 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         assert self.collector is not None
         links = self.collector.finish_page()
-        info = PageInfo(page.file.src_uri, page.url, page.title or "", _section_titles(page))
+        src = page.file.src_uri
+        info = PageInfo(src, page.url, page.title or "", _section_titles(page))
         self.graph.add_page(info, links)
         if self.works is not None:
             # Fetching starts now, while the other pages convert.
-            self.works.want(link.target for link in links if not link.internal)
+            self.works.want(link.target for link in self.graph.citations(src))
         return html
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import posixpath
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -27,9 +27,12 @@ _TRACKING_NAMES = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Where a link goes: `target` is a page's source path or a normalised outside URL."""
+class Target(NamedTuple):
+    """Where a link goes: `target` is a page's source path or a normalised outside URL.
+
+    A named tuple: one is made for every link of the site, several times faster than a
+    frozen dataclass.
+    """
 
     internal: bool
     target: str
