@@ -32,7 +32,7 @@ from mkdocs_backlinks.mentions import MentionsError
 from mkdocs_backlinks.network import cache_folder, http_options, offline_from_env
 from mkdocs_backlinks.outreach import LEDGER_FILE, OutreachDesk, data_folder, observed_citations
 from mkdocs_backlinks.render import TEMPLATES_DIR, PageSections, SectionRenderer, fill, mark_end
-from mkdocs_backlinks.storage import dump_json_lines, write_text_atomic
+from mkdocs_backlinks.storage import write_text_atomic
 from mkdocs_backlinks.urls import SiteMap
 from mkdocs_backlinks.works import MetadataSettings, WorkResolver, stored_metadata
 
@@ -233,9 +233,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         pages, internal, citations = self.graph.counts()
         if self.config.export:
             path = Path(config.site_dir) / self.config.export_path
-            header = self.graph.export_header(config.site_url)
-            records = self.graph.export_pages(config.site_url)
-            write_text_atomic(path, dump_json_lines(header, {"pages": records}))
+            write_text_atomic(path, self.graph.export_text(config.site_url))
         summary_line = f"{pages} pages, {internal} internal links, {citations} citations"
         if self.inbox is not None:
             self.inbox.copy_avatars(Path(config.site_dir))

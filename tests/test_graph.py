@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 from mkdocs_backlinks.graph import (
@@ -15,6 +16,7 @@ from mkdocs_backlinks.graph import (
     LinkGraph,
     PageInfo,
 )
+from mkdocs_backlinks.storage import dump_json_lines
 
 
 def cite(
@@ -333,6 +335,95 @@ def test_export_is_deterministic() -> None:
 def test_export_is_json_serialisable_round_trip() -> None:
     document = build_graph(["index.md", "a.md", "dir/b.md"]).export("https://example.com/")
     assert json.loads(json.dumps(document)) == document
+
+
+def reference_export_text(graph: LinkGraph, site_url: str | None) -> str:
+    """The export as `dump_json_lines` writes it from plain dicts: what `export_text`, which
+    writes the JSON by hand for speed, must reproduce byte for byte."""
+    base = site_url.rstrip("/") + "/" if site_url else ""
+
+    def record(lk: Link) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "target": lk.target,
+            "href": lk.href,
+            "text": lk.text,
+            "context": lk.context,
+            "section": lk.section,
+            "rel": list(lk.rel),
+        }
+        if lk.internal:
+            fields["anchor"] = lk.anchor
+        return fields
+
+    pages = (
+        (
+            src,
+            {
+                "url": info.url,
+                "absolute_url": base + info.url if base else None,
+                "title": info.title,
+                "citations": [record(lk) for lk in graph.citations(src)],
+                "links": [record(lk) for lk in graph.links_from(src) if lk.internal],
+                "backlinks": [
+                    {
+                        "source": lk.source,
+                        "anchor": lk.anchor,
+                        "href": lk.href,
+                        "text": lk.text,
+                        "context": lk.context,
+                        "section": lk.section,
+                    }
+                    for lk in graph.links_to(src)
+                ],
+            },
+        )
+        for src, info in sorted(graph.pages.items())
+    )
+    head = {"schema": EXPORT_SCHEMA, "version": EXPORT_VERSION, "site_url": site_url or None}
+    return "".join(dump_json_lines(head, {"pages": pages}))
+
+
+AWKWARD = [
+    "",
+    'quote " and backslash \\ and slash /',
+    "</script><script>alert(1)</script>",
+    "tab\tnew line\ncarriage\rbell\x07 nul\x00 del\x7f",
+    "caf\u00e9 \u2014 \u201cquoted\u201d \u65e5\u672c \U0001f600",
+    "line separator \u2028 paragraph \u2029",
+    "lone surrogate \ud800",
+    "{count} {{ jinja }} &amp; &lt;",
+]
+
+
+def test_export_text_is_the_reference_encoding_byte_for_byte() -> None:
+    rng = random.Random(7)
+    srcs = ["index.md", "a.md", "dir/b.md", "dir/\u00fcber.md", 'q"uote.md']
+    graph = LinkGraph()
+    for src in srcs:
+        links: list[Link] = []
+        for _ in range(rng.randrange(0, 6)):
+            words: dict[str, Any] = {
+                "text": rng.choice(AWKWARD),
+                "context": rng.choice(AWKWARD),
+                "section": rng.choice(AWKWARD),
+            }
+            if rng.random() < 0.5:
+                target = rng.choice(srcs)
+                links.append(
+                    link(src, target, href=target + "#x", anchor=rng.choice(AWKWARD), **words)
+                )
+            else:
+                rel = tuple(
+                    sorted(rng.sample(["nofollow", "noopener", "me", 'x"y'], rng.randrange(3)))
+                )
+                links.append(cite(src, "https://x.org/" + rng.choice(AWKWARD), rel=rel, **words))
+        graph.add_page(page(src, src[:-3] + "/", rng.choice(AWKWARD)), links)
+    for site_url in ("https://example.com/sub/", "https://example.com/sub", None, ""):
+        assert "".join(graph.export_text(site_url)) == reference_export_text(graph, site_url)
+    assert "".join(LinkGraph().export_text(None)) == reference_export_text(LinkGraph(), None)
+    assert "".join(build_graph(["index.md", "a.md", "dir/b.md"]).export_text(None)) == (
+        reference_export_text(build_graph(["index.md", "a.md", "dir/b.md"]), None)
+    )
 
 
 # --------------------------------------------------------------------------- counts
