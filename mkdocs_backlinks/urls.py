@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -37,6 +37,11 @@ class Target(NamedTuple):
     internal: bool
     target: str
     anchor: str = ""
+
+
+_internal: Callable[[tuple[bool, str, str]], Target] = functools.partial(tuple.__new__, Target)
+"""`Target(True, ...)` without the named tuple's Python-level `__new__`: made for every
+relative link of the site."""
 
 
 def url_key(path: str) -> str:
@@ -174,8 +179,11 @@ class SiteMap:
         if ":" not in href and not href.startswith("/"):
             # The common case, a relative path: split it by hand, urlsplit is slow.
             path, _, fragment = href.partition("#")
-            path = path.partition("?")[0]
-            return self._resolve_local(unquote(path), unquote(fragment), src_uri)
+            if "?" in path:
+                path = path.partition("?")[0]
+            if "%" in path:
+                path = unquote(path)
+            return self._resolve_local(path, unquote(fragment) if fragment else "", src_uri)
         return self._resolve_url(href, src_uri)
 
     def _resolve_url(self, href: str, src_uri: str = "") -> Target | None:
@@ -215,7 +223,7 @@ class SiteMap:
         src = _join(src_uri.rpartition("/")[0], path)
         if src in self.pages:
             # The page's own key string, so thousands of links share one object.
-            return Target(True, self._canonical[src], anchor)
+            return _internal((True, self._canonical[src], anchor))
         # Then as a URL relative to the citing page's own URL ('../other/').
         page_url = unquote(self.pages.get(src_uri, ""))
         base = page_url if page_url.endswith("/") or not page_url else posixpath.dirname(page_url)
@@ -235,9 +243,17 @@ def _join(folder: str, path: str) -> str | None:
     Written out because it runs for every relative link of every page, and the general
     `normpath(join(dirname(...)))` costs three times as much.
     """
-    if not path.startswith(".") and "/." not in path and "//" not in path:
-        joined = f"{folder}/{path}" if folder else path
-        return joined.rstrip("/")
+    if "/." not in path and "//" not in path:
+        if not path.startswith("."):
+            joined = f"{folder}/{path}" if folder else path
+            return joined.rstrip("/")
+        if path.startswith("../") and not path.startswith("../."):
+            # `../x.md`, the other common form: one folder up, nothing else to normalise.
+            if not folder:
+                return None
+            parent = folder.rpartition("/")[0]
+            rest = path[3:]
+            return (f"{parent}/{rest}" if parent else rest).rstrip("/")
     parts = folder.split("/") if folder else []
     for segment in path.split("/"):
         if segment == "..":
