@@ -183,7 +183,8 @@ class LinkCollector:
                 elif not wanted_outside(target):
                     continue
                 elif target == href:
-                    target = href  # one string for both fields when the URL needed no change
+                    # The resolver's string, shared by every page citing this URL as written.
+                    href = target
                 start, end = raw.start, raw.end
                 if sentences is None:
                     context = sentence_around(text, start, end, limit)
