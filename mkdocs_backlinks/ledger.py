@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mkdocs_backlinks.storage import check_schema, dump_json_lines, write_text_atomic
 from mkdocs_backlinks.storage import expect_dict as _dict
@@ -360,9 +360,12 @@ class Ledger:
     """Webmentions sent by `mkdocs-backlinks send`, keyed by the citing page's source path."""
 
 
-@dataclass(frozen=True, slots=True)
-class Observed:
-    """A citation seen in this build (the plain data the plugin hands over)."""
+class Observed(NamedTuple):
+    """A citation seen in this build (the plain data the plugin hands over).
+
+    A named tuple: a build makes one per citation of the site (15,000 at 3,000 pages) after
+    every page is rendered, and a frozen dataclass costs three times as much to make.
+    """
 
     url: str
     page: str
@@ -385,13 +388,9 @@ def observed_digest(
     by a build that had none still matches.
     """
     digest = hashlib.sha256()
-    for item in observed:
-        digest.update(
-            "\x1f".join(
-                (item.url, item.page, item.page_title, item.page_url, item.text, item.context)
-            ).encode()
-        )
-        digest.update(b"\x1e")
+    # One update of the whole text rather than two per citation: the same bytes, so the same
+    # digest as ledgers written before, at a fraction of the calls.
+    digest.update("".join(["\x1f".join(item) + "\x1e" for item in observed]).encode())
     if metadata:
         digest.update(b"\x1dmeta")
         for url in sorted(metadata):

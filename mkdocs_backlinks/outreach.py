@@ -556,10 +556,9 @@ def observed_citations(graph: LinkGraph, site_url: str | None) -> list[Observed]
     found = []
     for src in sorted(graph.pages):
         info = graph.pages[src]
+        page_url = base + info.url  # one string for all the page's citations
         for link in graph.citations(src):
-            found.append(
-                Observed(link.target, src, info.title, base + info.url, link.text, link.context)
-            )
+            found.append(Observed(link.target, src, info.title, page_url, link.text, link.context))
     return found
 
 
