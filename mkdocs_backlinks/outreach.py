@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -550,16 +550,26 @@ def settings_for(options: BacklinksConfig, config: MkDocsConfig) -> Settings:
     )
 
 
-def observed_citations(graph: LinkGraph, site_url: str | None) -> list[Observed]:
-    """This build's citations, with the public URL of each citing page."""
-    base = site_url.rstrip("/") + "/" if site_url else ""
-    found = []
-    for src in sorted(graph.pages):
-        info = graph.pages[src]
-        page_url = base + info.url  # one string for all the page's citations
-        for link in graph.citations(src):
-            found.append(Observed(link.target, src, info.title, page_url, link.text, link.context))
-    return found
+class ObservedCitations:
+    """This build's citations, with the public URL of each citing page, made afresh on every
+    iteration.
+
+    Not a list, because the common case, a rebuild that changes nothing, only reads them once
+    for a digest: holding all of them (15,000 at 3,000 pages) just for that was enough to set
+    off a full garbage collection of the whole build's objects at its very end.
+    """
+
+    def __init__(self, graph: LinkGraph, site_url: str | None) -> None:
+        self.graph = graph
+        self.base = site_url.rstrip("/") + "/" if site_url else ""
+
+    def __iter__(self) -> Iterator[Observed]:
+        graph = self.graph
+        for src in sorted(graph.pages):
+            info = graph.pages[src]
+            page_url = self.base + info.url  # one string for all the page's citations
+            for link in graph.citations(src):
+                yield Observed(link.target, src, info.title, page_url, link.text, link.context)
 
 
 class OutreachDesk:
@@ -623,12 +633,14 @@ class OutreachDesk:
         self._body_hash = body_hash
 
     def record(
-        self, observed: list[Observed], metadata: Mapping[str, WorkMeta] | None = None
+        self, observed: Iterable[Observed], metadata: Mapping[str, WorkMeta] | None = None
     ) -> dict[str, Any]:
         """Record this build; return the summary for the build's log line.
 
-        `metadata` is what the build knows about the cited works (None when it learned
-        nothing, and then the ledger keeps what it had).
+        `observed` is read once for the digest and, when something changed, once more for
+        the merge: a list or a re-iterable such as `ObservedCitations`. `metadata` is what
+        the build knows about the cited works (None when it learned nothing, and then the
+        ledger keeps what it had).
         """
         self.stored = {}  # let it go: the merge reads the ledger again if it must
         digest = observed_digest(observed, metadata)
@@ -650,7 +662,7 @@ class OutreachDesk:
 
     def _record_changes(
         self,
-        observed: list[Observed],
+        observed: Iterable[Observed],
         lists_ok: bool,
         metadata: Mapping[str, WorkMeta] | None,
     ) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from mkdocs_backlinks.incoming import settings_for as mentions_settings
 from mkdocs_backlinks.ledger import LedgerError, WorkMeta
 from mkdocs_backlinks.mentions import MentionsError
 from mkdocs_backlinks.network import cache_folder, http_options, offline_from_env
-from mkdocs_backlinks.outreach import LEDGER_FILE, OutreachDesk, data_folder, observed_citations
+from mkdocs_backlinks.outreach import LEDGER_FILE, ObservedCitations, OutreachDesk, data_folder
 from mkdocs_backlinks.render import TEMPLATES_DIR, PageSections, SectionRenderer, fill, mark_end
 from mkdocs_backlinks.storage import write_text_atomic
 from mkdocs_backlinks.urls import SiteMap
@@ -246,7 +246,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
                 # becomes linked-back.
                 self.desk.settings = replace(self.desk.settings, mentions=self.inbox.sites())
             try:
-                observed = observed_citations(self.graph, config.site_url)
+                observed = ObservedCitations(self.graph, config.site_url)
                 summary = self.desk.record(observed, self.work_meta if self.works else None)
             except ValueError as exc:  # a note template that fails on real data
                 message = f"Plugin 'backlinks' option 'outreach.note_template': {exc}"
