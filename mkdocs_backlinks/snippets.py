@@ -19,22 +19,20 @@ def collapse(text: str) -> str:
 class Sentences:
     """The sentence boundaries of one block's text, found once for all the links in it."""
 
-    __slots__ = ("_finishes", "_next_starts", "_starts", "text")
+    __slots__ = ("_ends", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        matches = list(_SENTENCE_END.finditer(text))
-        self._starts = [m.start() for m in matches]  # where each boundary begins
-        self._finishes = [m.end(1) for m in matches]  # where each sentence's text ends
-        self._next_starts = [m.end() for m in matches]  # where the next sentence begins
+        self._ends = list(_SENTENCE_END.finditer(text))
 
     def around(self, start: int, end: int, limit: int) -> str:
         """See `sentence_around`."""
+        ends = self._ends
         # The last boundary that ends at or before the link, the first that begins after it.
-        index = bisect.bisect_right(self._next_starts, start) - 1
-        begin = self._next_starts[index] if index >= 0 else 0
-        index = bisect.bisect_left(self._starts, end)
-        finish = self._finishes[index] if index < len(self._starts) else len(self.text)
+        index = bisect.bisect_right(ends, start, key=re.Match.end) - 1
+        begin = ends[index].end() if index >= 0 else 0
+        index = bisect.bisect_left(ends, end, key=re.Match.start)
+        finish = ends[index].end(1) if index < len(ends) else len(self.text)
         return _cut(self.text, begin, finish, start, end, limit)
 
 
