@@ -15,7 +15,7 @@ from json.encoder import encode_basestring as _q
 from typing import Any, Final, NamedTuple, cast
 
 from mkdocs_backlinks.ledger import DEAD, WorkMeta
-from mkdocs_backlinks.urls import relative_url, site_of
+from mkdocs_backlinks.urls import relative_urls_from, site_of
 
 EXPORT_SCHEMA = "mkdocs-backlinks/graph"
 # Positions in a `LinkRow` read where links are counted or indexed by the thousand.
@@ -120,6 +120,23 @@ class BacklinkEntry:
     context: str
 
 
+CitedWork = tuple[str, Link, int]
+"""A work a page cites: its normalised URL, the page's first link to it, the number of links."""
+CitedSite = tuple[str, list[CitedWork]]
+"""A site and the works of it a page cites."""
+
+
+def credit_entry(url: str, first: Link, count: int, meta: WorkMeta | None) -> CreditEntry:
+    """The credit of one cited work: the first link's href and text (the URL when the link has
+    no text), and what `meta` knows about the work when it knows anything."""
+    text = first.text or url
+    if not meta:
+        return CreditEntry(url, first.href, text, count)
+    return CreditEntry(
+        url, first.href, text, count, meta.title, meta.author, meta.author_url, meta.status
+    )
+
+
 class LinkGraph:
     """All links of one build, indexed by source and, once complete, by target."""
 
@@ -162,34 +179,63 @@ class LinkGraph:
             self._incoming = dict(incoming)
         return self._incoming
 
+    def cited_works(self, src_uri: str) -> list[CitedSite]:
+        """The page's citations grouped by site (sorted), each work once in the order the page
+        first cites it: `(url, first link, how many times the page cites it)`.
+
+        Plain tuples: this is the one grouping behind both `credit_groups` (the objects a theme
+        sees) and the renderer's fast path, which would otherwise pay for an object per work.
+        """
+        first: dict[str, Link] = {}
+        count: dict[str, int] = {}
+        for link in self.citations(src_uri):
+            url = link.target
+            if url in count:
+                count[url] += 1
+            else:
+                first[url] = link
+                count[url] = 1
+        sites: dict[str, list[CitedWork]] = {}
+        for url, link in first.items():
+            site = site_of(url)
+            work = (url, link, count[url])
+            if site in sites:
+                sites[site].append(work)
+            else:
+                sites[site] = [work]
+        return sorted(sites.items())
+
     def credit_groups(
         self, src_uri: str, metadata: Mapping[str, WorkMeta] | None = None
     ) -> list[CreditGroup]:
         """The page's citations grouped by site; each work once, with its first anchor text
         and, from `metadata` (by normalised URL), its title, author and link status."""
-        by_url: dict[str, list[Link]] = {}
-        for link in self.citations(src_uri):
-            by_url.setdefault(link.target, []).append(link)
         known = metadata or {}
-        sites: dict[str, list[CreditEntry]] = defaultdict(list)
-        for url, links in by_url.items():
-            first = links[0]
-            text = first.text or url
-            meta = known.get(url)
-            entry = CreditEntry(url, first.href, text, len(links))
-            if meta:
-                entry = CreditEntry(
-                    url,
-                    first.href,
-                    text,
-                    len(links),
-                    meta.title,
-                    meta.author,
-                    meta.author_url,
-                    meta.status,
-                )
-            sites[site_of(url)].append(entry)
-        return [CreditGroup(site, tuple(sites[site])) for site in sorted(sites)]
+        return [
+            CreditGroup(site, tuple(credit_entry(*work, known.get(work[0])) for work in works))
+            for site, works in self.cited_works(src_uri)
+        ]
+
+    def shown_backlinks(self, src_uri: str) -> list[Link]:
+        """The links a page's backlinks section shows: one per citing section and sentence
+        (the first, in `links_to` order)."""
+        shown: list[Link] = []
+        seen: set[tuple[str, str, str]] = set()
+        for link in self.links_to(src_uri):
+            key = (link.source, link.section, link.context)
+            if key not in seen:
+                seen.add(key)
+                shown.append(link)
+        return shown
+
+    def section_title(self, link: Link) -> str:
+        """The title of the citing section to show beside the citing page's, '' for none (the
+        h1 section is the page itself)."""
+        if not link.section:
+            return ""
+        page = self.pages[link.source]
+        title = page.sections.get(link.section, "")
+        return "" if title == page.title else title
 
     def backlink_entries(self, src_uri: str, from_url: str | None = None) -> list[BacklinkEntry]:
         """Where other pages link to this one: one entry per citing section and sentence.
@@ -197,21 +243,21 @@ class LinkGraph:
         With `from_url` (the URL of the page that will show them) the entries' URLs are
         relative to it, ready for a template; without, they are site-relative.
         """
+        relative = None if from_url is None else relative_urls_from(from_url)
         entries: list[BacklinkEntry] = []
-        seen: set[tuple[str, str, str]] = set()
-        for link in self.links_to(src_uri):
-            key = (link.source, link.section, link.context)
-            if key in seen:
-                continue
-            seen.add(key)
+        for link in self.shown_backlinks(src_uri):
             page = self.pages[link.source]
-            url = page.url if from_url is None else relative_url(page.url, from_url)
+            url = page.url if relative is None else relative(page.url)
             url += "#" + link.section if link.section else ""
-            section_title = page.sections.get(link.section, "") if link.section else ""
-            if section_title == page.title:
-                section_title = ""  # the h1 section is the page itself
             entries.append(
-                BacklinkEntry(link.source, url, page.title, section_title, link.text, link.context)
+                BacklinkEntry(
+                    link.source,
+                    url,
+                    page.title,
+                    self.section_title(link),
+                    link.text,
+                    link.context,
+                )
             )
         return entries
 

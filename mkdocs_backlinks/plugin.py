@@ -206,10 +206,14 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         if show_backlinks and self.inbox is not None and self.views is not None:
             found = self.inbox.mentions_of(page.url)
             mentions = self.views.page(found, page.url) if found else None
-        sections = self.renderer.render(
-            self.graph.credit_groups(src, self.work_meta) if show_credits else [],
-            self.graph.backlink_entries(src, page.url) if show_backlinks else [],
-            mentions,
+        sections = self.renderer.render_page(
+            self.graph,
+            src,
+            page.url,
+            credits=show_credits,
+            backlinks=show_backlinks,
+            metadata=self.work_meta,
+            mentions=mentions,
         )
         # Only a marker goes into page.content: MkDocs keeps every page's content until the
         # build ends, so the sections themselves are pasted into the page's final HTML below

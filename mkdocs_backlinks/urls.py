@@ -283,3 +283,36 @@ def relative_url(url: str, from_page_url: str) -> str:
         common += 1
     rel = "../" * (len(base) - common) + "/".join(target[common:])
     return (rel or "./") + hash_ + fragment
+
+
+def relative_urls_from(from_page_url: str) -> Callable[[str], str]:
+    """`relative_url(url, from_page_url)` for many `url`s seen from one page.
+
+    A page's backlinks section turns every citing page's URL relative to that page. The page's
+    folders are split once here, and each URL then costs a few `startswith` tests: the longest
+    folder prefix of the page that also starts the URL is what the two have in common, exactly
+    the components `relative_url` compares one by one.
+    """
+    base = from_page_url.split("/")[:-1]
+    if base == ["."]:
+        base = []
+    depth = len(base)
+    # (prefix, what replaces it), deepest first; a URL sharing no folder climbs all the way up.
+    prefixes = [
+        ("/".join(base[:common]) + "/", "../" * (depth - common)) for common in range(depth, 0, -1)
+    ]
+    climb = "../" * depth
+
+    def relative(url: str) -> str:
+        path, hash_, fragment = url.partition("#")
+        if path == "./":
+            path = ""
+        for prefix, up in prefixes:
+            if path.startswith(prefix):
+                rel = up + path[len(prefix) :]
+                break
+        else:
+            rel = climb + path
+        return (rel or "./") + hash_ + fragment
+
+    return relative
