@@ -1,0 +1,419 @@
+"""The fast path renders the shipped templates' exact bytes; overrides still go through Jinja.
+
+Every graph here is rendered twice, by the renderer as the plugin uses it (the fast path for
+the shipped templates) and by one whose fast path is switched off (plain Jinja on the shipped
+templates), and the two must be equal to the byte. Inputs are hand-picked edge cases plus
+seeded random graphs with hostile values, so a change to a template that is not mirrored in
+`fast_sections` (or the other way round) fails here.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+from markupsafe import Markup
+
+from mkdocs_backlinks.config import BacklinksConfig
+from mkdocs_backlinks.fast_sections import esc
+from mkdocs_backlinks.graph import Link, LinkGraph, PageInfo
+from mkdocs_backlinks.incoming import Face, PageMentions, Reaction, ShownMention
+from mkdocs_backlinks.ledger import WorkMeta
+from mkdocs_backlinks.render import PageSections, SectionRenderer
+from mkdocs_backlinks.urls import relative_url, relative_urls_from
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(2)>',
+    "javascript:alert(3)",
+    'Tom & Jerry\'s "best" <b>bits</b>',
+    "{count} {{ strings }} {% if x %}",
+    "Ünïcödé \u203a ✓ 日本語 \u2013 \u201cquoted\u201d",
+    "&amp; already &lt;escaped&gt;",
+    " leading and trailing spaces ",
+    "",
+]
+
+
+def default_strings() -> dict[str, Any]:
+    cfg = BacklinksConfig()
+    cfg.load_dict({})
+    failed, _ = cfg.validate()
+    assert not failed
+    return dict(cfg.strings)
+
+
+def hostile_strings() -> dict[str, Any]:
+    return {
+        **default_strings(),
+        "credits_title": "Sources <&> \"quoted\" 'single'",
+        "backlinks_title": "Cité par <script>x</script>",
+        "section_separator": " &gt; <i>/</i> ",
+        "cited_times": '{count}\u00d7 <b>"&"</b> {count}',
+        "by_author": "von <&>",
+        "broken_label": "kaputt <b>",
+        "gone_label": "weg & fort",
+    }
+
+
+def renderers(strings: dict[str, Any]) -> tuple[SectionRenderer, SectionRenderer]:
+    """(the renderer the plugin uses, the same with its fast path switched off)."""
+    fast = SectionRenderer(None, strings)
+    assert fast.fast_credits is not None  # else the comparison below would be vacuous
+    assert fast.fast_backlinks is not None
+    slow = SectionRenderer(None, strings)
+    slow.fast_credits = None
+    slow.fast_backlinks = None
+    return fast, slow
+
+
+def assert_same(
+    graph: LinkGraph,
+    strings: dict[str, Any],
+    metadata: dict[str, WorkMeta] | None = None,
+    url_of: dict[str, str] | None = None,
+) -> int:
+    """Render every page of `graph` both ways; returns how many sections were not empty."""
+    fast, slow = renderers(strings)
+    shown = 0
+    for src, info in graph.pages.items():
+        page_url = (url_of or {}).get(src, info.url)
+        a = fast.render_page(graph, src, page_url, metadata=metadata)
+        b = slow.render_page(graph, src, page_url, metadata=metadata)
+        assert str(a.credits_html) == str(b.credits_html), src
+        assert str(a.backlinks_html) == str(b.backlinks_html), src
+        # ... and both are what the templates make of the documented data objects.
+        groups = graph.credit_groups(src, metadata)
+        entries = graph.backlink_entries(src, page_url)
+        assert a == slow.render(groups, entries)
+        assert a.credits == tuple(groups)
+        assert a.backlinks == tuple(entries)
+        shown += bool(a.credits_html) + bool(a.backlinks_html)
+    return shown
+
+
+# --------------------------------------------------------------------------- hand-picked
+
+
+def page(src: str, url: str, title: str, sections: dict[str, str] | None = None) -> PageInfo:
+    return PageInfo(src, url, title, sections or {})
+
+
+def internal(source: str, target: str, text: str = "t", context: str = "", section: str = ""):
+    return Link(source, target, target, "", text, context, section, (), True)
+
+
+def cite(source: str, url: str, text: str = "", href: str | None = None) -> Link:
+    return Link(source, href or url, url, "", text, "", "", (), False)
+
+
+def edge_graph(directory_urls: bool) -> LinkGraph:
+    def url(path: str) -> str:
+        if path == "index":
+            return "" if directory_urls else "index.html"
+        return f"{path}/" if directory_urls else f"{path}.html"
+
+    graph = LinkGraph()
+    graph.add_page(page("index.md", url("index"), "Home", {"home": "Home"}), [])
+    graph.add_page(
+        page("a.md", url("a"), "Page A", {"page-a": "Page A", "part": "Part <one>", "x": ""}),
+        [
+            internal("a.md", "b/c.md", "to c", "Sentence with <b>tags</b> & 'quotes'.", "part"),
+            internal("a.md", "b/c.md", "again", "Sentence with <b>tags</b> & 'quotes'.", "part"),
+            internal("a.md", "b/c.md", "same sentence", "Another one.", "part"),
+            internal("a.md", "b/c.md", "h1", "In the h1 section.", "page-a"),
+            internal("a.md", "b/c.md", "no ctx", "", ""),
+            internal("a.md", "b/c.md", "unknown section", "x", "gone-section"),
+            internal("a.md", "index.md", "home", "Home link.", "x"),
+            cite("a.md", "https://x.org/w", "Work", href="https://x.org/w?utm_source=a#f"),
+            cite("a.md", "https://x.org/w", "second text"),
+            cite("a.md", "https://x.org/w", "third"),
+            cite("a.md", "https://www.y.org/", ""),
+            cite("a.md", "https://dead.example/", "dead"),
+            cite("a.md", "https://gone.example/", "gone"),
+            cite("a.md", "https://noauthorurl.example/", "n"),
+            cite("a.md", "https://onlyurl.example/", "o"),
+            cite("a.md", "https://hostile.example/", HOSTILE[0], href=HOSTILE[1]),
+        ],
+    )
+    graph.add_page(
+        page("b/c.md", url("b/c"), 'C & "co" <i>', {"s": "S"}),
+        [
+            internal("b/c.md", "a.md", "back", "Back to A.", "s"),
+            internal("b/c.md", "b/d e.md", "sibling", "Sibling.", "s"),
+            internal("b/c.md", "b/c.md", "self", "Self link.", ""),
+        ],
+    )
+    graph.add_page(
+        page("b/d e.md", url("b/d%20e"), "Spaced", {}),
+        [internal("b/d e.md", "b/c.md", "up", "Up.", ""), internal("b/d e.md", "index.md")],
+    )
+    graph.add_page(page("lonely.md", url("lonely"), "Lonely"), [])
+    return graph
+
+
+EDGE_META = {
+    "https://x.org/w": WorkMeta(status="ok", title="The <Work>", author="Ada & co"),
+    "https://www.y.org/": WorkMeta(status="redirected", author="Y", author_url="https://y.org/"),
+    "https://dead.example/": WorkMeta(status="broken", title="Dead", author="D"),
+    "https://gone.example/": WorkMeta(status="gone"),
+    "https://noauthorurl.example/": WorkMeta(status="unreachable", author="No URL"),
+    # only an author URL: WorkMeta is falsy, so the credit shows nothing of it
+    "https://onlyurl.example/": WorkMeta(author_url="https://onlyurl.example/me"),
+    "https://hostile.example/": WorkMeta(
+        status="gone", title=HOSTILE[1], author=HOSTILE[0], author_url="javascript:alert(9)"
+    ),
+}
+
+
+@pytest.mark.parametrize("directory_urls", [True, False])
+@pytest.mark.parametrize("strings", [default_strings, hostile_strings])
+@pytest.mark.parametrize("metadata", [None, {}, EDGE_META])
+def test_edge_cases_render_the_same(
+    directory_urls: bool, strings: Any, metadata: dict[str, WorkMeta] | None
+) -> None:
+    graph = edge_graph(directory_urls)
+    assert assert_same(graph, strings(), metadata) == 5  # a: both; c, index, a: backlinks
+
+
+def test_edge_cases_show_what_they_should() -> None:
+    """The comparison above compares real content: statuses, authors, counts, escaping."""
+    fast, _slow = renderers(hostile_strings())
+    graph = edge_graph(True)
+    html = str(fast.render_page(graph, "a.md", "a/", metadata=EDGE_META).html)
+    assert "backlinks-credits__work--broken" in html
+    assert "backlinks-credits__work--gone" in html
+    assert "(weg &amp; fort)" in html and "(kaputt &lt;b&gt;)" in html
+    assert "3\u00d7 &lt;b&gt;&#34;&amp;&#34;&lt;/b&gt; 3" in html
+    assert 'von &lt;&amp;&gt; <a href="https://y.org/" rel="author noopener">Y</a>' in html
+    assert "von &lt;&amp;&gt; No URL</span>" in html
+    assert "onlyurl.example/me" not in html
+    assert "<script>" not in html and "<img" not in html
+    assert 'href="javascript:' in html  # escaped text in an attribute, as the template does
+    c = str(fast.render_page(graph, "b/c.md", "b/c/").backlinks_html)
+    # 8 links: a.md's repeated sentence shows once; its own link and b/d e.md's count
+    assert c.count('class="backlinks-incoming__item"') == 7
+    assert "Page A &amp;gt; &lt;i&gt;/&lt;/i&gt; Part &lt;one&gt;" in c  # escaped text
+    assert 'href="../../a/#page-a">Page A</a>' in c  # h1 section: the page title only
+
+
+# --------------------------------------------------------------------------- random graphs
+
+
+def random_graph(rng: random.Random, directory_urls: bool) -> tuple[LinkGraph, dict[str, str]]:
+    """A site of nested pages with random titles, sections, links and citations."""
+    folders = ["", "a/", "a/b/", "c d/", "é/", "x/y/z/"]
+    names = ["index", "p", "q r", "s&t", "u'v"]
+    sources = sorted({rng.choice(folders) + rng.choice(names) + ".md" for _ in range(12)})
+    values = [*HOSTILE, "Plain title", "Another", "Same"]
+    infos: dict[str, PageInfo] = {}
+    url_of: dict[str, str] = {}
+    for src in sources:
+        stem = src[: -len(".md")]
+        if stem.endswith("index"):
+            stem = stem[: -len("index")]
+            url = (stem or "./") if directory_urls else stem + "index.html"
+            url = "" if url == "./" and rng.random() < 0.5 else url
+        else:
+            url = stem.replace(" ", "%20") + ("/" if directory_urls else ".html")
+        title = rng.choice(values)
+        sections = {f"s{i}": rng.choice([*values, title]) for i in range(rng.randint(0, 4))}
+        infos[src] = PageInfo(src, url, title, sections)
+        url_of[src] = url
+    works = [f"https://{host}/{path}" for host in ("x.org", "www.y.org", "z.net") for path in "ab"]
+    meta: dict[str, WorkMeta] = {}
+    for work in works:
+        if rng.random() < 0.7:
+            meta[work] = WorkMeta(
+                status=rng.choice(["", "ok", "redirected", "broken", "gone", "unreachable"]),
+                title=rng.choice(values),
+                author=rng.choice(values),
+                author_url=rng.choice(["", "https://author.example/", HOSTILE[2]]),
+            )
+    graph = LinkGraph()
+    for src, info in infos.items():
+        links: list[Link] = []
+        contexts = [rng.choice(values) for _ in range(3)]
+        for _ in range(rng.randint(0, 12)):
+            section = rng.choice(["", *info.sections, "missing"])
+            if rng.random() < 0.6:
+                target = rng.choice(sources)
+                links.append(
+                    Link(src, target, target, "", rng.choice(values), rng.choice(contexts),
+                         section, (), True)
+                )  # fmt: skip
+            else:
+                work = rng.choice(works)
+                href = rng.choice([work, work + "#frag", HOSTILE[1], HOSTILE[2]])
+                links.append(Link(src, href, work, "", rng.choice(values), "", section, (), False))
+        graph.add_page(info, links)
+    return graph, meta
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_graphs_render_the_same(seed: int) -> None:
+    rng = random.Random(seed)
+    graph, meta = random_graph(rng, directory_urls=seed % 2 == 0)
+    strings = hostile_strings() if seed % 3 == 0 else default_strings()
+    shown = assert_same(graph, strings, meta if seed % 4 else None)
+    assert shown > 0 or not any(graph.links_from(src) for src in graph.pages)
+
+
+def test_random_graphs_seen_from_other_urls() -> None:
+    """A page may be shown at a URL other than its own (the hook passes page.url)."""
+    rng = random.Random(99)
+    for _ in range(10):
+        graph, meta = random_graph(rng, directory_urls=True)
+        moved = {
+            src: rng.choice(["", "./", "deep/er/", "x/", "a/b/", "a/c.html"]) for src in graph.pages
+        }
+        assert_same(graph, default_strings(), meta, url_of=moved)
+
+
+def test_relative_urls_from_matches_relative_url() -> None:
+    rng = random.Random(7)
+    parts = ["a", "b", "c d", "é", "", "x.html", "index.html"]
+    urls = ["", "./", "#top", "./#f", "a/", "a/#x", "a/b/", "a/b.html", "a/b/c/", "b/", "x.html"]
+    for _ in range(300):
+        url = "/".join(rng.choice(parts) for _ in range(rng.randint(1, 4)))
+        urls.append(url + rng.choice(["", "/", "#frag", "/#frag"]))
+    for from_url in urls:
+        relative = relative_urls_from(from_url)
+        for url in urls:
+            assert relative(url) == relative_url(url, from_url), (url, from_url)
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+@pytest.mark.parametrize(
+    "value",
+    [*HOSTILE, Markup("<b>kept</b>"), 3, "a\x00b", "'", '"', ">", "<", "&"],
+)
+def test_esc_is_what_autoescaping_prints(value: Any) -> None:
+    env = jinja2.Environment(autoescape=True)
+    assert esc(value) == env.from_string("{{ v }}").render(v=value)
+
+
+# --------------------------------------------------------------------------- when Jinja renders
+
+
+def test_mentions_keep_the_template() -> None:
+    """A backlinks section with other sites' mentions is the template's, not the fast path's."""
+    graph = edge_graph(True)
+    mentions = PageMentions(
+        items=(
+            ShownMention(
+                "reply", "Ann <x>", "https://ann.example/", None, "https://ann.example/r",
+                "1 May", "2024-05-01", "replied", "", Markup("<p>Hi</p>"),
+            ),
+        ),
+        reactions=(Reaction("like", 2, "2 likes", (Face("B", "https://b.example/", None),), 1),),
+    )  # fmt: skip
+    fast, slow = renderers(default_strings())
+    a = fast.render_page(graph, "b/c.md", "b/c/", mentions=mentions)
+    b = slow.render_page(graph, "b/c.md", "b/c/", mentions=mentions)
+    assert a == b
+    assert "backlinks-mentions" in a.backlinks_html and "Ann &lt;x&gt;" in a.backlinks_html
+    # mentions alone (no page of the site links here) still make a section
+    alone = fast.render_page(graph, "lonely.md", "lonely/", mentions=mentions)
+    assert "backlinks-mentions" in alone.backlinks_html
+    # and a page whose backlinks are switched off shows no mentions either
+    off = fast.render_page(graph, "b/c.md", "b/c/", backlinks=False, mentions=mentions)
+    assert off.backlinks_html == "" and off.mentions is None
+
+
+def test_overridden_templates_are_rendered_by_jinja(tmp_path: Path) -> None:
+    (tmp_path / "backlinks").mkdir()
+    (tmp_path / "backlinks" / "credits.html").write_text("C{{ credits | length }}")
+    loader = jinja2.FileSystemLoader(str(tmp_path))
+    renderer = SectionRenderer(loader, default_strings())
+    assert renderer.fast_credits is None  # the user's file
+    assert renderer.fast_backlinks is not None  # ours, found through the fallback
+    graph = edge_graph(True)
+    assert renderer.render_page(graph, "a.md", "a/").credits_html == "C7"
+    (tmp_path / "backlinks" / "backlinks.html").write_text("B{{ backlinks | length }}")
+    renderer = SectionRenderer(loader, default_strings())
+    assert renderer.fast_backlinks is None
+    assert renderer.render_page(graph, "b/c.md", "b/c/").backlinks_html == "B7"
+
+
+def test_switched_off_sections_render_nothing() -> None:
+    fast, _ = renderers(default_strings())
+    graph = edge_graph(True)
+    sections = fast.render_page(graph, "a.md", "a/", credits=False, backlinks=False)
+    assert sections == PageSections((), (), Markup(""), Markup(""))
+
+
+def test_section_data_is_made_on_first_use_only() -> None:
+    graph = edge_graph(True)
+    fast, _ = renderers(default_strings())
+    sections = fast.render_page(graph, "b/c.md", "b/c/")
+    assert callable(sections._backlinks) and callable(sections._credits)
+    first = sections.backlinks
+    assert sections.backlinks is first  # made once
+    assert [e.url for e in first][:1] == ["../../a/#part"]
+    assert not callable(sections._backlinks)
+
+
+# --------------------------------------------------------------------------- real builds
+
+SITE = {
+    "index.md": "# Home\n\nCite [w](https://w.example.com/) and see [other](sub/other.md).\n",
+    "sub/other.md": "# Other\n\n## Part\n\nBack [home](../index.md) from a part.\n",
+}
+
+
+def test_build_with_both_templates_overridden(make_site: Any) -> None:
+    site = make_site(SITE, theme={"name": "mkdocs", "custom_dir": "overrides"})
+    overrides = site.root / "overrides" / "backlinks"
+    overrides.mkdir(parents=True)
+    (overrides / "credits.html").write_text(
+        "<aside id=c>{% for g in credits %}{{ g.site }}{% endfor %}</aside>", encoding="utf-8"
+    )
+    (overrides / "backlinks.html").write_text(
+        "<aside id=b>{% for e in backlinks %}{{ e.url }}|{{ e.section_title }}{% endfor %}</aside>",
+        encoding="utf-8",
+    )
+    site.build()
+    home = site.html("index.html")
+    assert "<aside id=c>w.example.com</aside>" in home
+    assert "<aside id=b>sub/other/#part|Part</aside>" in home
+    assert "backlinks-credits" not in home and "backlinks-incoming" not in home
+    assert "<aside id=b>../../#home|</aside>" in site.html("sub/other/index.html")
+
+
+@pytest.mark.parametrize("use_directory_urls", [True, False])
+def test_build_theme_reads_the_data_made_on_first_use(
+    make_site: Any, use_directory_urls: bool
+) -> None:
+    site = make_site(
+        SITE,
+        {"auto_append": False},
+        theme={"name": "mkdocs", "custom_dir": "overrides"},
+        use_directory_urls=use_directory_urls,
+    )
+    (site.root / "overrides").mkdir()
+    (site.root / "overrides" / "main.html").write_text(
+        '{% extends "base.html" %}\n{% block content %}{{ super() }}<div id="data">'
+        "{% for e in backlinks.backlinks %}[{{ e.url }} {{ e.title }} {{ e.section_title }}]"
+        "{% endfor %}{% for g in backlinks.credits %}({{ g.site }} {{ g.entries[0].href }})"
+        "{% endfor %}</div>{{ backlinks.html }}{% endblock %}\n",
+        encoding="utf-8",
+    )
+    site.build()
+    home = site.html("index.html")
+    other_url = "sub/other/#part" if use_directory_urls else "sub/other.html#part"
+    assert (
+        f'<div id="data">[{other_url} Other Part](w.example.com https://w.example.com/)</div>'
+        in home
+    )
+    assert home.count('<section class="backlinks backlinks-credits"') == 1
+    other = site.html("sub/other/index.html" if use_directory_urls else "sub/other.html")
+    home_url = "../../#home" if use_directory_urls else "../index.html#home"
+    assert f'<div id="data">[{home_url} Home ]</div>' in other
+    assert f'<a href="{home_url}">Home</a>' in other  # the fast path's HTML, same URL
+    # the h1 section is the page itself: no section title beside the page's
