@@ -165,17 +165,19 @@ class FastBacklinks:
             if (first_folder is None or not url.startswith(first_folder)) and not (
                 "#" in url or url == "./"
             ):
-                href = climb + esc(url) if climb or url else "./"
+                href = climb + url or "./"
             else:
                 relative = relative or relative_urls_from(page_url)
-                href = esc(relative(url))
+                href = relative(url)
             label = esc(page.title)
             section = link.section
             if section:
-                href += esc("#" + section)
+                href = esc(href + "#" + section)
                 section_title = page.sections.get(section, "")
                 if section_title and section_title != page.title:
                     label += separator + esc(section_title)
+            else:
+                href = esc(href)
             context = link.context
             if context:
                 append(
