@@ -638,11 +638,15 @@ class OutreachDesk:
         """Record this build; return the summary for the build's log line.
 
         `observed` is read once for the digest and, when something changed, once more for
-        the merge: a list or a re-iterable such as `ObservedCitations`. `metadata` is what
-        the build knows about the cited works (None when it learned nothing, and then the
-        ledger keeps what it had).
+        the merge: a list or a re-iterable such as `ObservedCitations` (a one-pass iterator is
+        read into a list first). `metadata` is what the build knows about the cited works
+        (None when it learned nothing, and then the ledger keeps what it had).
         """
         self.stored = {}  # let it go: the merge reads the ledger again if it must
+        if iter(observed) is observed:
+            # A one-pass iterator (a generator): the digest would spend it, and the merge
+            # would then record no citation and mark every work no longer cited.
+            observed = list(observed)
         digest = observed_digest(observed, metadata)
         head = read_head(self.path) if self._body_hash else None
         lists_ok = all((self.folder / name).exists() for name in LIST_FILES)

@@ -39,6 +39,7 @@ from mkdocs_backlinks.ledger import (
 from mkdocs_backlinks.outreach import (
     CSV_COLUMNS,
     NoteWriter,
+    OutreachDesk,
     Settings,
     build_report,
     filter_rows,
@@ -839,3 +840,25 @@ def test_mark_command_quotes_odd_ids(contact_id: str, quoted: str) -> None:
         "-f",
         "my site.yml",
     ]
+
+
+# ------------------------------------------------------------------- build citations
+
+
+def desk_in(folder: Path) -> OutreachDesk:
+    desk = OutreachDesk(folder, settings())
+    desk.load()
+    return desk
+
+
+def test_record_reads_a_one_pass_iterable_in_full(tmp_path: Path) -> None:
+    """`record` reads what it is given twice (digest, then merge) when something changed: a
+    generator must not reach the merge already spent, which would record no citation at all."""
+    from_list = tmp_path / "list"
+    from_iterator = tmp_path / "iterator"
+    desk_in(from_list).record(list(BASIC))
+    summary = desk_in(from_iterator).record(iter(BASIC))
+    recorded = load_ledger(from_iterator / "ledger.json")
+    assert sorted(recorded.works) == sorted(load_ledger(from_list / "ledger.json").works)
+    assert len(recorded.works) == 3 and summary["contacts"] == 3
+    assert (from_iterator / "ledger.json").read_bytes() == (from_list / "ledger.json").read_bytes()
