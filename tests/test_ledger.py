@@ -8,6 +8,7 @@ No MkDocs here: plain data in, plain data out. Build-level behaviour is in `test
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shlex
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from mkdocs_backlinks.graph import LinkGraph, PageInfo
 from mkdocs_backlinks.ledger import (
     LEDGER_SCHEMA,
     LEDGER_VERSION,
@@ -29,16 +31,19 @@ from mkdocs_backlinks.ledger import (
     LedgerError,
     Observed,
     Work,
+    WorkMeta,
     dumps,
     find_contact,
     load_ledger,
     mark,
     merge_build,
+    observed_digest,
     save_ledger,
 )
 from mkdocs_backlinks.outreach import (
     CSV_COLUMNS,
     NoteWriter,
+    ObservedCitations,
     OutreachDesk,
     Settings,
     build_report,
@@ -862,3 +867,42 @@ def test_record_reads_a_one_pass_iterable_in_full(tmp_path: Path) -> None:
     assert sorted(recorded.works) == sorted(load_ledger(from_list / "ledger.json").works)
     assert len(recorded.works) == 3 and summary["contacts"] == 3
     assert (from_iterator / "ledger.json").read_bytes() == (from_list / "ledger.json").read_bytes()
+
+
+def test_observed_digest_is_the_one_ledgers_were_written_with() -> None:
+    """Ledgers already committed hold this digest in their head line: a rebuild that changes
+    nothing takes the fast path only while the same citations give the same digest, so these
+    values (made by the digest as first released) must not change."""
+    assert observed_digest(BASIC) == (
+        "a8903e1b547a4c8bf87072958b66bf0a8ea17cf7a472a7d61243562086b4fcea"
+    )
+    assert observed_digest([]) == hashlib.sha256().hexdigest()
+    meta = {"https://beta.net/": WorkMeta(status="ok", title="Beta", author="B")}
+    assert observed_digest(BASIC, meta) == (
+        "9bbf1d2d3ce09fa5a17e54614fa25f9d691d9795292aebeab42275203a62550c"
+    )
+    # The reference: every citation's fields joined by US, each closed by RS.
+    reference = hashlib.sha256()
+    for item in BASIC:
+        fields = (item.url, item.page, item.page_title, item.page_url, item.text, item.context)
+        reference.update("\x1f".join(fields).encode() + b"\x1e")
+    assert observed_digest(iter(BASIC)) == reference.hexdigest()
+
+
+def test_observed_citations_read_twice_give_the_same() -> None:
+    graph = LinkGraph()
+    citation = ("a/b.md", "https://x.org/?a=1", "https://x.org/?a=1", "", "T", "C", "", (), False)
+    graph.add_page(PageInfo("a/b.md", "a/b/", "B \u00e9", {}), [citation])
+    graph.add_page(
+        PageInfo("index.md", "", "Home", {}),
+        [("index.md", "a/b.md", "a/b.md", "", "in", "", "", (), True)],
+    )
+    observed = ObservedCitations(graph, "https://me.example/sub")
+    first = list(observed)
+    assert first == [
+        Observed(
+            "https://x.org/?a=1", "a/b.md", "B \u00e9", "https://me.example/sub/a/b/", "T", "C"
+        )
+    ]
+    assert list(observed) == first
+    assert observed_digest(observed) == observed_digest(first)
