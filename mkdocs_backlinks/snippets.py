@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import bisect
+import operator
 import re
 
 # A sentence ends at . ! ? or an ellipsis, optionally followed by closing quotes or brackets,
 # then white space. Abbreviations ("e.g. ") split too early; a short snippet is still useful.
 _SENTENCE_END = re.compile(r"([.!?\u2026][\"'\u201d\u2019)\]]*)\s+")
 _ELLIPSIS = "\u2026"
+_punctuation_end = operator.methodcaller("end", 1)
 
 
 def collapse(text: str) -> str:
@@ -28,9 +30,11 @@ class Sentences:
     def around(self, start: int, end: int, limit: int) -> str:
         """See `sentence_around`."""
         ends = self._ends
-        # The last boundary that ends at or before the link, the first that begins after it.
-        index = bisect.bisect_right(ends, start, key=re.Match.end) - 1
-        begin = ends[index].end() if index >= 0 else 0
+        # The last boundary whose punctuation and at least one white-space character come
+        # before the link (as `finditer(text, 0, start)` sees it: a link whose text starts
+        # with white space begins inside a boundary's run), the first that begins after it.
+        index = bisect.bisect_left(ends, start, key=_punctuation_end) - 1
+        begin = min(ends[index].end(), start) if index >= 0 else 0
         index = bisect.bisect_left(ends, end, key=re.Match.start)
         finish = ends[index].end(1) if index < len(ends) else len(self.text)
         return _cut(self.text, begin, finish, start, end, limit)

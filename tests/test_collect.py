@@ -636,3 +636,15 @@ def test_same_context_string_object_shared() -> None:
     links = collect("Two [a](https://a.org/) and [b](https://b.org/) here.")
     assert links[0].context == links[1].context == "Two a and b here."
     assert links[0].context is links[1].context
+
+
+def test_snippet_of_a_link_whose_text_starts_with_space_ignores_other_links() -> None:
+    """A block with several links is cut by `Sentences`, one with a single link by
+    `sentence_around`: the same link in the same sentence must get the same snippet, even
+    when its text starts inside the white space after the previous sentence."""
+    alone = collect("One end.  [ spaced](https://a.example/) starts here.")
+    with_other = collect(
+        "One end.  [ spaced](https://a.example/) starts here [b](https://b.example/)."
+    )
+    assert alone[0].context == "spaced starts here."
+    assert [link.context for link in with_other] == ["spaced starts here b."] * 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mkdocs_backlinks.snippets import collapse, sentence_around
+from mkdocs_backlinks.snippets import Sentences, collapse, sentence_around
 
 ELLIPSIS = "\u2026"
 
@@ -225,3 +225,43 @@ def test_single_long_word_link_longer_than_limit() -> None:
 def test_tiny_limits_never_exceeded(limit: int) -> None:
     text, _ = long_sentence(40)
     assert len(around(text, "LINK", limit)) <= limit
+
+
+# --------------------------------------------------------------------------- Sentences
+
+
+SENTENCE_TEXTS = [
+    "",
+    "No boundary at all here",
+    "One. Two! Three? Four",
+    "A link.Then text. End.",
+    "Ends here.  \n\n  Starts there. And\nmore.",
+    "e.g. this (see Fig. 3). Next! ",
+    "\u201cQuoted.\u201d Then \u2026 more. Last",
+    "...!!!???",
+]
+
+
+@pytest.mark.parametrize("text", SENTENCE_TEXTS)
+@pytest.mark.parametrize("limit", [20, 240])
+def test_sentences_index_matches_sentence_around_everywhere(text: str, limit: int) -> None:
+    """`Sentences` (a block with several links) must cut exactly as `sentence_around` (one
+    link) for every span, including links that start or end right at a boundary."""
+    sentences = Sentences(text)
+    for start in range(len(text) + 1):
+        for end in range(start, len(text) + 1):
+            assert sentences.around(start, end, limit) == sentence_around(
+                text, start, end, limit
+            ), (text, start, end)
+
+
+def test_several_links_in_one_sentence_share_it() -> None:
+    text = "First [a] and [b] here. Second [c]. Third"
+    sentences = Sentences(text)
+    spans = [(text.index(word), text.index(word) + len(word)) for word in ("[a]", "[b]", "[c]")]
+    got = [sentences.around(start, end, 240) for start, end in spans]
+    assert got == ["First [a] and [b] here.", "First [a] and [b] here.", "Second [c]."]
+    # a link spanning a boundary keeps both sentences
+    assert sentences.around(text.index("here"), text.index("Second") + 6, 240) == (
+        "First [a] and [b] here. Second [c]."
+    )
