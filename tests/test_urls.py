@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import posixpath
+
 import pytest
 
 from mkdocs_backlinks.urls import (
     SiteMap,
     Target,
+    _join,
     domain_matches,
     host_of,
     normalise_url,
@@ -464,3 +468,31 @@ def test_sitemap_records_pages() -> None:
     assert empty.pages == {}
     assert empty.resolve("a.md", "index.md") is None
     assert empty.resolve("https://x.org", "index.md") == external("https://x.org/")
+
+
+JOIN_FOLDERS = ["", "a", "a/b", "a/b/c", "caf\u00e9", "d e"]
+JOIN_SEGMENTS = ["..", ".", "", "x.md", "y", "..x", "x.", "...", ".x", "caf\u00e9", "d e"]
+
+
+def reference_join(folder: str, path: str) -> str | None:
+    """`folder/path` normalised the general way, None when it climbs above the docs root."""
+    joined = posixpath.normpath(posixpath.join(folder or ".", path))
+    if joined == ".." or joined.startswith("../"):
+        return None
+    return "" if joined == "." else joined
+
+
+def test_join_matches_the_general_normalisation() -> None:
+    """`_join`'s shortcuts (plain paths, `../x.md`) give what the general code gives, for
+    every folder depth and every path of up to three segments, `..` above the root included."""
+    paths = {
+        "/".join(combo)
+        for length in (1, 2, 3)
+        for combo in itertools.product(JOIN_SEGMENTS, repeat=length)
+    }
+    paths.discard("")
+    for folder in JOIN_FOLDERS:
+        for path in sorted(paths):
+            if path.startswith("/"):
+                continue  # absolute paths never reach `_join`
+            assert _join(folder, path) == reference_join(folder, path), (folder, path)
