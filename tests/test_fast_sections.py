@@ -10,6 +10,7 @@ seeded random graphs with hostile values, so a change to a template that is not 
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from mkdocs_backlinks.fast_sections import esc
 from mkdocs_backlinks.graph import Link, LinkGraph, PageInfo
 from mkdocs_backlinks.incoming import Face, PageMentions, Reaction, ShownMention
 from mkdocs_backlinks.ledger import WorkMeta
-from mkdocs_backlinks.render import PageSections, SectionRenderer
+from mkdocs_backlinks.render import TEMPLATES_DIR, PageSections, SectionRenderer
 from mkdocs_backlinks.urls import relative_url, relative_urls_from
 
 HOSTILE = [
@@ -417,3 +418,86 @@ def test_build_theme_reads_the_data_made_on_first_use(
     assert f'<div id="data">[{home_url} Home ]</div>' in other
     assert f'<a href="{home_url}">Home</a>' in other  # the fast path's HTML, same URL
     # the h1 section is the page itself: no section title beside the page's
+
+
+AWKWARD_SITE = {
+    "index.md": """\
+        # Home & 'co' <b>x</b>
+
+        See [the guide](sub/README.md#part-two) and [ spaced](./caf\u00e9/\u00fc.md). Also
+        [dup](https://ex.org/a?x=1&y=2), [dup again](https://ex.org/a?x=1&y=2) and
+        [q](d%20e/x.md?v=1#top).
+        """,
+    "sub/README.md": """\
+        # Guide \u201cquoted\u201d
+
+        ## Part two
+
+        Back [home](../index.md) and [up](../) and [self](#part-two), then
+        [<tag>](https://other.example/p'q). One more.  [ lone](../d e/x.md) here.
+        """,
+    "caf\u00e9/\u00fc.md": """\
+        ---
+        backlinks:
+          credits: false
+        ---
+        # \u00dc & \u00e9
+
+        Cites [w](https://w.example/) and [guide](../sub/README.md).
+        Climbs [out](../../x.md) and [deep](../sub/../index.md).
+        """,
+    "d e/x.md": """\
+        ---
+        backlinks:
+          backlinks: false
+        ---
+        # X
+
+        [Home](../index.md#home-co-bx). [Guide](../sub/). [\u00fc](../caf%C3%A9/%C3%BC.md)
+        """,
+    "z/deep/er.md": "# Deep\n\n[root](../../index.md) [w](https://w.example/) [x](../../d e/x.md)",
+}
+
+
+@pytest.mark.parametrize("use_directory_urls", [True, False])
+def test_real_builds_fast_path_writes_what_the_templates_write(
+    make_site: Any, use_directory_urls: bool
+) -> None:
+    """Two builds of one awkward site (nested and non-ASCII paths, README pages, sections
+    switched off per page, hostile titles and strings, a sub-path site_url), one rendering
+    the shipped templates by the fast path, one by Jinja from byte-identical copies in
+    custom_dir: every page must be the same."""
+    strings = {
+        "credits_title": "Sources <&> 'x'",
+        "backlinks_title": 'Cit\u00e9 "par"',
+        "section_separator": " &gt; ",
+        "cited_times": "{count}\u00d7 'times'",
+    }
+    outputs = []
+    for copies in (False, True):
+        site = make_site(
+            AWKWARD_SITE,
+            {"strings": strings},
+            site_url="https://example.com/sub/",
+            use_directory_urls=use_directory_urls,
+            theme={"name": "mkdocs", "custom_dir": "overrides"},
+        )
+        (site.root / "overrides" / "backlinks").mkdir(parents=True)
+        if copies:
+            for name in ("credits.html", "backlinks.html"):
+                shipped = TEMPLATES_DIR / "backlinks" / name
+                (site.root / "overrides" / "backlinks" / name).write_bytes(shipped.read_bytes())
+        site.build()
+        pages = {
+            str(path.relative_to(site.site_dir)): re.sub(
+                r"Build Date UTC : [^\n]*", "", path.read_text(encoding="utf-8")
+            )
+            for path in sorted(site.site_dir.rglob("*.html"))
+        }
+        outputs.append(pages)
+    fast, jinja = outputs
+    assert fast == jinja
+    text = "".join(fast.values())
+    assert text.count('<section class="backlinks backlinks-credits"') == 3  # \u00fc.md: off
+    assert text.count('<section class="backlinks backlinks-incoming"') == 3  # x.md: off
+    assert "Sources &lt;&amp;&gt; &#39;x&#39;" in text and "2\u00d7 &#39;times&#39;" in text
