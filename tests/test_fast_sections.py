@@ -16,7 +16,10 @@ from typing import Any
 
 import jinja2
 import pytest
+import yaml
 from markupsafe import Markup
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
 
 from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.fast_sections import esc
@@ -501,3 +504,35 @@ def test_real_builds_fast_path_writes_what_the_templates_write(
     assert text.count('<section class="backlinks backlinks-credits"') == 3  # \u00fc.md: off
     assert text.count('<section class="backlinks backlinks-incoming"') == 3  # x.md: off
     assert "Sources &lt;&amp;&gt; &#39;x&#39;" in text and "2\u00d7 &#39;times&#39;" in text
+
+
+def test_serve_like_rebuilds_pick_the_renderer_afresh(make_site: Any) -> None:
+    """`mkdocs serve` keeps the plugin: an override added, a string changed or the override
+    removed between rebuilds shows at the next one, whichever way the sections render."""
+    site = make_site(SITE, theme={"name": "mkdocs", "custom_dir": "overrides"})
+    overrides = site.root / "overrides" / "backlinks"
+    overrides.mkdir(parents=True)
+    plugin = None
+
+    def rebuild() -> str:
+        nonlocal plugin
+        config = load_config(str(site.config_file))
+        if plugin is None:
+            config.plugins.on_startup(command="serve", dirty=False)
+            plugin = config.plugins["backlinks"]
+        assert config.plugins["backlinks"] is plugin  # MkDocs kept the instance
+        build(config, serve_url="http://127.0.0.1:8000/")
+        return site.html("index.html")
+
+    assert '<section class="backlinks backlinks-credits"' in rebuild()
+    (overrides / "credits.html").write_text("<aside id=c>{{ credits | length }}</aside>")
+    home = rebuild()
+    assert "<aside id=c>1</aside>" in home and "backlinks-credits" not in home
+    set_strings = yaml.safe_load(site.config_file.read_text(encoding="utf-8"))
+    set_strings["plugins"][0]["backlinks"]["strings"] = {"backlinks_title": "Cited by"}
+    site.config_file.write_text(yaml.safe_dump(set_strings), encoding="utf-8")
+    (overrides / "credits.html").unlink()
+    home = rebuild()
+    assert '<section class="backlinks backlinks-credits"' in home and "<aside" not in home
+    other = site.html("sub/other/index.html")
+    assert '<h2 id="backlinks-incoming-title">Cited by</h2>' in other
