@@ -160,7 +160,10 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         assert self.collector is not None
         links = self.collector.finish_page()
         src = page.file.src_uri
-        info = PageInfo(src, page.url, page.title or "", _section_titles(page))
+        # A nav title YAML reads as a number (`- 2024: index.md`) reaches us as an int or a
+        # float: the graph, its export and the ledger hold text.
+        title = "" if page.title is None else str(page.title)
+        info = PageInfo(src, page.url, title, _section_titles(page))
         self.graph.add_page(info, links)
         if self.works is not None:
             # Fetching starts now, while the other pages convert.

@@ -1339,6 +1339,26 @@ def test_two_builds_are_identical(make_site):
     assert first == second
 
 
+def test_nav_titles_that_yaml_reads_as_numbers(make_site):
+    """`nav: - 2024: index.md` gives the page a title that is an int (3.5: a float), not a str:
+    the sections, the export and the ledger all show it as the text the author wrote."""
+    site = make_site(
+        {
+            "index.md": "# Home\n\nSee [w](https://w.example/) and [a](a.md).\n",
+            "a.md": "# A\n\nBack [home](index.md).\n",
+        },
+        {"outreach": {"enabled": True}},
+        nav=[{2024: "index.md"}, {3.5: "a.md"}],
+    )
+    site.build()
+    pages = site.graph()["pages"]
+    assert (pages["index.md"]["title"], pages["a.md"]["title"]) == ("2024", "3.5")
+    assert '<a href="../#home">2024 \u203a Home</a>' in page_html(site, "a.md")
+    assert '<a href="a/#a">3.5 \u203a A</a>' in page_html(site, "index.md")
+    ledger = (site.root / "backlinks" / "ledger.json").read_text(encoding="utf-8")
+    assert '"page_title":"2024"' in ledger
+
+
 # ---------------------------------------------------------------------------------------------
 # Rebuilds (what `mkdocs serve` does)
 # ---------------------------------------------------------------------------------------------
