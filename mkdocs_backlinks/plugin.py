@@ -10,6 +10,7 @@ need the whole graph, are placed in `on_page_context`.
 from __future__ import annotations
 
 from dataclasses import replace
+from html import unescape
 from pathlib import Path
 
 from jinja2 import Environment
@@ -160,10 +161,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         assert self.collector is not None
         links = self.collector.finish_page()
         src = page.file.src_uri
-        # A nav title YAML reads as a number (`- 2024: index.md`) reaches us as an int or a
-        # float: the graph, its export and the ledger hold text.
-        title = "" if page.title is None else str(page.title)
-        info = PageInfo(src, page.url, title, _section_titles(page))
+        info = PageInfo(src, page.url, _page_title(page), _section_titles(page))
         self.graph.add_page(info, links)
         if self.works is not None:
             # Fetching starts now, while the other pages convert.
@@ -286,12 +284,29 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def _page_title(page: Page) -> str:
+    """The page's title as text, which is what the graph, its export and the ledger hold.
+
+    MkDocs gives a title taken from the page's h1 as HTML text ('Tips &amp; tricks'), and one
+    from nav or front matter as written, which YAML may have read as a number
+    (`- 2024: index.md`).
+    """
+    title = page.title
+    if title is None:
+        return ""
+    if title == page._title_from_render:
+        return unescape(title)
+    return str(title)
+
+
 def _section_titles(page: Page) -> dict[str, str]:
+    """Heading id to heading text. MkDocs' toc titles are HTML text, unescaped here so the
+    sections (which escape what they show) print 'Q&A', not 'Q&amp;A'."""
     titles: dict[str, str] = {}
 
     def walk(items: list[AnchorLink]) -> None:
         for item in items:
-            titles.setdefault(item.id, item.title)
+            titles.setdefault(item.id, unescape(item.title))
             walk(item.children)
 
     walk(list(page.toc))

@@ -1359,6 +1359,41 @@ def test_nav_titles_that_yaml_reads_as_numbers(make_site):
     assert '"page_title":"2024"' in ledger
 
 
+def test_titles_from_headings_are_escaped_once(make_site):
+    """MkDocs hands over a title taken from the h1, and every heading's toc title, as HTML
+    text ('Tips &amp; tricks'): the sections escape text, so they must get the text itself,
+    or a reader sees '&amp;'. A nav title is text already and stays as written."""
+    site = make_site(
+        {
+            "index.md": "# Tips & tricks <i>x</i> &copy;\n\n## Q&A 'one'\n\nSee [b](b.md).\n",
+            "b.md": "# B\n\nBack [home](index.md).\n",
+            "c.md": "# C & D\n\nAlso [b](b.md).\n",
+        },
+        nav=[{"Start": "index.md"}, "b.md", {"C & D": "c.md"}],
+    )
+    site.build()
+    pages = site.graph()["pages"]
+    assert pages["index.md"]["title"] == "Start"
+    assert pages["b.md"]["title"] == "B"
+    assert pages["c.md"]["title"] == "C & D"
+    b = page_html(site, "b.md")
+    assert "Start \u203a Q&amp;A &#39;one&#39;</a>" in b
+    assert ">C &amp; D</a>" in b  # the h1 equals the nav title: no section shown
+    assert "&amp;amp;" not in b
+
+
+def test_title_from_the_h1_is_text(make_site):
+    site = make_site(
+        {
+            "index.md": "# Tips & tricks <i>x</i> &copy; `a<b>`\n\nSee [b](b.md).\n",
+            "b.md": "# B\n\nBack [home](index.md).\n",
+        }
+    )
+    site.build()
+    assert site.graph()["pages"]["index.md"]["title"] == "Tips & tricks x \u00a9 a<b>"
+    assert ">Tips &amp; tricks x \u00a9 a&lt;b&gt;</a>" in page_html(site, "b.md")
+
+
 # ---------------------------------------------------------------------------------------------
 # Rebuilds (what `mkdocs serve` does)
 # ---------------------------------------------------------------------------------------------
