@@ -294,7 +294,8 @@ def _page_title(page: Page) -> str:
     title = page.title
     if title is None:
         return ""
-    if title == page._title_from_render:
+    # Private in MkDocs 1.6; read defensively so another version only loses the unescaping.
+    if title == getattr(page, "_title_from_render", None):
         return unescape(title)
     return str(title)
 
