@@ -18,6 +18,7 @@ Nothing here writes files; the caller merges what comes back into the store.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -126,6 +127,18 @@ def _http_url(value: object, what: str) -> str:
     return url
 
 
+def _on_this_machine(host: str | None) -> bool:
+    """Whether `host` names this machine (localhost or a loopback address)."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def parse_source(value: object, index: int = 1) -> Source:
     """One item of `mentions.sources`, checked; ValueError says what is wrong with item N."""
     where = f"item {index}"
@@ -160,6 +173,12 @@ def parse_source(value: object, index: int = 1) -> Source:
                 "(the token itself never goes in mkdocs.yml)"
             )
         api = _http_url(body.get("api", DEFAULT_API), f"{where} (webmention_io) api")
+        if urlsplit(api).scheme == "http" and not _on_this_machine(urlsplit(api).hostname):
+            # The API key goes in the query string: over plain http anyone on the path reads it.
+            raise ValueError(
+                f"{where} (webmention_io) api must use https, or the token would travel in "
+                f"clear text (plain http is accepted only for localhost): {api}"
+            )
         return WebmentionIo(domain.strip().lower(), token_env, api)
     raise ValueError(f"{where} has unknown kind {kind!r}; use one of {_SHAPES}")
 

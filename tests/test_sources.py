@@ -353,6 +353,10 @@ def test_prune_drops_only_sources_that_are_gone(server: HttpServer, client: Http
         ([{"webmention_io": {"domain": "example.org", "token": "abc"}}], "unknown key(s) token"),
         ([{"webmention_io": {"domain": "example.org", "token_env": "a b"}}], "token_env must"),
         ([{"jf2": "https://x.example/feed?token=abc"}], "must not carry a token"),
+        (
+            [{"webmention_io": {"domain": "example.org", "api": "http://wm.example/api"}}],
+            "item 1 (webmention_io) api must use https",
+        ),
         ([{"file": "a.json"}, {"file": "a.json"}], "Source listed twice: file:a.json"),
         ([{"file": "a.json", "jf2": "https://x.example/"}], "item 1 must be one of"),
     ],
@@ -363,6 +367,19 @@ def test_bad_sources_name_the_option(sources: object, expected: str) -> None:
     failed, _ = config.validate()
     assert [key for key, _ in failed] == ["mentions"]
     assert expected in str(failed[0][1])
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8123", "localhost", "[::1]:9"])
+def test_a_webmention_io_api_may_use_plain_http_only_on_this_machine(host: str) -> None:
+    """The token travels in the query string, so plain http is accepted only where it never
+    leaves the machine: a receiver run locally, or a test server."""
+    config = BacklinksConfig()
+    api = f"http://{host}/api/mentions.jf2"
+    config.load_dict(
+        {"mentions": {"sources": [{"webmention_io": {"domain": "a.org", "api": api}}]}}
+    )
+    failed, _ = config.validate()
+    assert failed == []
 
 
 @pytest.mark.parametrize(
