@@ -57,7 +57,7 @@ from mkdocs_backlinks.sources import (
     fetch_source,
     read_file_source,
 )
-from mkdocs_backlinks.storage import write_text_atomic
+from mkdocs_backlinks.storage import write_bytes_atomic, write_text_atomic
 from mkdocs_backlinks.urls import relative_url, site_of, url_key
 
 if TYPE_CHECKING:
@@ -548,7 +548,8 @@ class MentionsDesk:
                 kind = (result.headers.get("Content-Type") or "").split(";")[0].strip().lower()
                 if result.status in ("ok", "redirected") and kind in _IMAGE_TYPES:
                     name = _avatar_name(photo) + _IMAGE_TYPES[kind]
-                    (cache / name).write_bytes(result.body)
+                    # Atomic: a half-written file would pass for a cached avatar from then on.
+                    write_bytes_atomic(cache / name, result.body)
                     found[photo] = name
                 else:
                     log.debug("Avatar %s not downloaded: %s", photo, result.error or result.status)

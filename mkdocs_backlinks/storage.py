@@ -48,7 +48,15 @@ def dump_json_lines(
 
 
 def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:
-    """Replace `path` with `text` (a string or chunks of one) atomically.
+    """Replace `path` with `text` (a string or chunks of one), UTF-8, atomically."""
+    if isinstance(text, str):
+        write_bytes_atomic(path, text.encode("utf-8"))
+    else:
+        write_bytes_atomic(path, (chunk.encode("utf-8") for chunk in text))
+
+
+def write_bytes_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Replace `path` with `data` (bytes or chunks of them) atomically.
 
     Temp file in the same folder, fsync, then rename: readers see the old file or the new one.
     """
@@ -57,11 +65,11 @@ def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         Path(tmp).chmod(mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            if isinstance(text, str):
-                handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            if isinstance(data, bytes):
+                handle.write(data)
             else:
-                handle.writelines(text)
+                handle.writelines(data)
             handle.flush()
             os.fsync(handle.fileno())
         Path(tmp).replace(path)

@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 from mkdocs_backlinks import storage
-from mkdocs_backlinks.storage import dump_json, write_json_atomic, write_text_atomic
+from mkdocs_backlinks.storage import (
+    dump_json,
+    write_bytes_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
 
 
 def listing(folder: Path) -> list[str]:
@@ -170,3 +175,24 @@ def test_written_file_is_complete_before_rename(tmp_path: Path) -> None:
     assert len(seen) == 1
     assert seen[0].startswith(".graph.json.")
     assert seen[0].endswith(".tmp")
+
+
+def test_write_bytes_atomic_failure_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the avatar cache relies on: an interrupted download never leaves a short file
+    that later builds would take for the cached image."""
+    path = tmp_path / "avatar.png"
+    path.write_bytes(b"old image")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storage.os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="No space left"):
+        write_bytes_atomic(path, b"\x89PNG new image")
+    assert path.read_bytes() == b"old image"
+    assert listing(tmp_path) == ["avatar.png"]
+    monkeypatch.undo()
+    write_bytes_atomic(path, [b"\x89PNG", b" new"])
+    assert path.read_bytes() == b"\x89PNG new"
