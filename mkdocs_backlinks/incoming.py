@@ -46,6 +46,7 @@ from mkdocs_backlinks.mentions import (
     load_moderation,
     load_store_text,
     page_key,
+    rebase,
     store_digest,
 )
 from mkdocs_backlinks.network import HttpOptions, cache_folder
@@ -333,6 +334,8 @@ class MentionsDesk:
         self.store_path = settings.folder / STORE_FILE
         self.moderation_path = settings.folder / MODERATION_FILE
         self.store = MentionsStore()
+        self._base = self.store
+        self._base_text: str | None = ""
         self.moderation = Moderation()
         self.by_page: dict[str, list[Mention]] = {}
         self.unmatched: Counter[str] = Counter()
@@ -357,6 +360,8 @@ class MentionsDesk:
         self.store, text, fast = load_store_text(self.store_path, trusted)
         if text and not fast and dumps_store(self.store) == text:
             self._trust(text)
+        # What `save` compares with, to notice another writer in between.
+        self._base, self._base_text = self.store, text
         self.moderation = load_moderation(self.moderation_path)
 
     def _digest_file(self) -> Path | None:
@@ -450,16 +455,37 @@ class MentionsDesk:
         return warnings
 
     def save(self) -> bool:
-        """Write the store if its text changed; True if written."""
+        """Write the store if its text changed; True if written.
+
+        A build and `mkdocs-backlinks fetch` may overlap. When the file is no longer what
+        `load` read, someone saved it in between, and our changes are made on top of theirs
+        (`mentions.rebase`) rather than overwriting them; a file damaged meanwhile stops
+        with `MentionsError` and is left as it is.
+        """
         text = dumps_store(self.store)
-        try:
-            if self.store_path.read_text(encoding="utf-8") == text:
+        current = self._current_text()
+        if current == text:
+            return False
+        if current != self._base_text:
+            theirs, _, _ = load_store_text(self.store_path)
+            self.store = rebase(self._base, self.store, theirs)
+            text = dumps_store(self.store)
+            if current == text:
+                self._base, self._base_text = self.store, text
                 return False
-        except (FileNotFoundError, UnicodeDecodeError):
-            pass
         write_text_atomic(self.store_path, text)
+        self._base, self._base_text = self.store, text
         self._trust(text)
         return True
+
+    def _current_text(self) -> str | None:
+        """The store file's text now: '' when there is none, None when it is not UTF-8."""
+        try:
+            return self.store_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return ""
+        except UnicodeDecodeError:
+            return None
 
     def index(self, page_urls: Iterable[str]) -> None:
         """Group the visible mentions under the pages they target, once for the whole build."""

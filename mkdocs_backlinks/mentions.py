@@ -75,6 +75,7 @@ __all__ = [
     "merge",
     "page_key",
     "parse_feed",
+    "rebase",
     "sanitize_html",
     "save_moderation",
     "save_store",
@@ -735,6 +736,40 @@ def update_store(
     sources = dict(store.sources)
     sources[source] = state
     return MentionsStore(tuple(merge(store.mentions, incoming)), dict(sorted(sources.items())))
+
+
+def rebase(base: MentionsStore, ours: MentionsStore, theirs: MentionsStore) -> MentionsStore:
+    """Our changes to the store (from `base`, as we loaded it, to `ours`) made on top of
+    `theirs`, the store as another writer left it meanwhile.
+
+    A build and `mkdocs-backlinks fetch` can overlap: each loads the store, changes it and
+    saves it. Saving `ours` as it is would drop what the other saved in between; instead the
+    mentions we added or changed are merged into theirs, those we removed (`--prune`) are
+    removed from theirs, and each receiver's `since_id` is the larger of the two.
+    """
+    before = {m.id: m for m in base.mentions}
+    kept = {m.id for m in ours.mentions}
+    removed = set(before) - kept
+    changed = [m for m in ours.mentions if before.get(m.id) != m]
+    mentions = merge([m for m in theirs.mentions if m.id not in removed], changed)
+    sources = dict(theirs.sources)
+    for name, state in ours.sources.items():
+        other = sources.get(name)
+        if other is None or state == base.sources.get(name):
+            sources.setdefault(name, state)
+            continue
+        sources[name] = SourceState(
+            since_id=max(state.since_id, other.since_id, key=_since_order),
+            last_fetched=max(state.last_fetched, other.last_fetched),
+        )
+    return MentionsStore(tuple(mentions), dict(sorted(sources.items())))
+
+
+def _since_order(since_id: str) -> tuple[int, str]:
+    """Numeric ids by value (webmention.io's), anything else after them as text."""
+    if since_id.isascii() and since_id.isdigit():
+        return (0, f"{int(since_id):040d}")
+    return (1, since_id)
 
 
 # ----------------------------------------------------------------------------- page matching

@@ -37,6 +37,7 @@ from mkdocs_backlinks.mentions import (
     merge,
     page_key,
     parse_feed,
+    rebase,
     sanitize_html,
     save_moderation,
     save_store,
@@ -744,6 +745,33 @@ def test_merge_order_is_fixed() -> None:
         shuffled = list(items)
         random.Random(seed).shuffle(shuffled)
         assert [m.id for m in merge(shuffled[:3], shuffled[3:])] == expected
+
+
+def test_rebase_keeps_what_another_writer_saved_since_we_loaded() -> None:
+    """A build that loaded the store, then a `fetch` that saved more mentions, then the build
+    saving its own: the build's changes go on top of the file as it is now, nothing is lost."""
+    base = MentionsStore((mention("1"), mention("2")), {"wm": SourceState("2", "day 1")})
+    ours = MentionsStore(
+        (mention("1", content_text="edited"), mention("3")), {"wm": SourceState("3", "day 2")}
+    )  # we updated 1, removed 2 (pruned), added 3
+    theirs = MentionsStore(
+        (mention("1"), mention("2"), mention("9")),
+        {"wm": SourceState("9", "day 3"), "other": SourceState("5", "day 3")},
+    )  # they added 9 and another source
+    rebased = rebase(base, ours, theirs)
+    by_id = {m.id: m for m in rebased.mentions}
+    assert sorted(by_id) == ["1", "3", "9"]
+    assert by_id["1"].content_text == "edited"
+    assert rebased.sources == {
+        "other": SourceState("5", "day 3"),
+        "wm": SourceState("9", "day 3"),  # since_id only grows, whoever moved it
+    }
+    # Nothing changed on our side: theirs exactly.
+    assert rebase(base, base, theirs) == theirs
+    # Nobody else wrote: ours exactly.
+    assert rebase(base, ours, base) == MentionsStore(
+        tuple(merge([], ours.mentions)), dict(sorted(ours.sources.items()))
+    )
 
 
 def test_update_store_tracks_since_id() -> None:

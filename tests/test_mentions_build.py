@@ -24,6 +24,9 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 
+from mkdocs_backlinks.incoming import MentionsDesk
+from mkdocs_backlinks.mentions import Mention, MentionsStore, SourceState, load_store
+
 SITE_URL = "https://example.org/blog/"
 POST = SITE_URL + "posts/hello/"
 TOKEN = "tok-0123456789-never-print-me"
@@ -606,3 +609,33 @@ def test_a_data_folder_inside_docs_is_refused_for_mentions(make_site: MakeSite) 
     result = site.run_cli()
     assert result.returncode != 0
     assert "option 'data_dir'" in result.stderr and "mentions store" in result.stderr
+
+
+def test_a_fetch_saved_during_the_build_is_kept(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build and `mkdocs-backlinks fetch` overlap: the fetch saves new mentions after the
+    build loaded the store and before the build saves its own. Both sets end up stored."""
+    site = make_site(PAGES, {"mentions": {"sources": [{"file": "export.json"}]}}, site_url=SITE_URL)
+    (site.root / "export.json").write_text(json.dumps([entry(77)]), encoding="utf-8")
+    fetched = Mention(
+        id="41", kind="like", source="https://fan.example/like", target=POST,
+        url="https://fan.example/like", received="2024-06-01T00:00:00Z",
+    )  # fmt: skip
+    original = MentionsDesk.collect
+
+    def collect_after_a_fetch(self: MentionsDesk, *args: Any, **kwargs: Any) -> list[str]:
+        other = MentionsDesk(self.settings, self.http)  # what `fetch` does meanwhile
+        other.load()
+        other.store = MentionsStore(
+            (*other.store.mentions, fetched), {"webmention.io:example.org": SourceState("41")}
+        )
+        assert other.save()
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MentionsDesk, "collect", collect_after_a_fetch)
+    site.build()
+    store = load_store(site.root / "backlinks" / "mentions.json")
+    assert {m.id for m in store.mentions} == {"77", "41"}
+    assert store.sources["webmention.io:example.org"].since_id == "41"
+    assert "fan.example" in site.html("posts/hello/index.html")
