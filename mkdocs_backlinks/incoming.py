@@ -464,19 +464,16 @@ class MentionsDesk:
         """
         text = dumps_store(self.store)
         current = self._current_text()
-        if current == text:
-            return False
-        if current != self._base_text:
+        if current not in (text, self._base_text):
             theirs, _, _ = load_store_text(self.store_path)
             self.store = rebase(self._base, self.store, theirs)
             text = dumps_store(self.store)
-            if current == text:
-                self._base, self._base_text = self.store, text
-                return False
-        write_text_atomic(self.store_path, text)
+        written = current != text
+        if written:
+            write_text_atomic(self.store_path, text)
+            self._trust(text)
         self._base, self._base_text = self.store, text
-        self._trust(text)
-        return True
+        return written
 
     def _current_text(self) -> str | None:
         """The store file's text now: '' when there is none, None when it is not UTF-8."""

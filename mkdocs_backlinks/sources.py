@@ -173,7 +173,8 @@ def parse_source(value: object, index: int = 1) -> Source:
                 "(the token itself never goes in mkdocs.yml)"
             )
         api = _http_url(body.get("api", DEFAULT_API), f"{where} (webmention_io) api")
-        if urlsplit(api).scheme == "http" and not _on_this_machine(urlsplit(api).hostname):
+        parts = urlsplit(api)
+        if parts.scheme == "http" and not _on_this_machine(parts.hostname):
             # The API key goes in the query string: over plain http anyone on the path reads it.
             raise ValueError(
                 f"{where} (webmention_io) api must use https, or the token would travel in "
