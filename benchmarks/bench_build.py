@@ -515,6 +515,22 @@ def run_build(
     return sample, stderr
 
 
+def edit_page(docs_dir: Path, indexes: list[PageSpec], round_: int) -> None:
+    """Cite a new site from the home page, as an author's edit does between two builds.
+
+    Untimed, before both configs build. Without it, every timed build sees the ledger of the
+    build before, unchanged, and takes the ledger's fast path; with it, the plugin build also
+    merges the citation and rewrites the ledger and the four outreach lists, which is what a
+    build after a real edit costs.
+    """
+    home = docs_dir / indexes[0].path
+    with home.open("a", encoding="utf-8") as page:
+        page.write(
+            f"\nAn edit in round {round_} cites "
+            f"[a new source](https://edit-{round_}.example.net/notes/) for the first time.\n"
+        )
+
+
 def bench_size(
     n_pages: int, base: Path, args: argparse.Namespace, plugin_options: dict[str, Any]
 ) -> SizeResult:
@@ -543,6 +559,8 @@ def bench_size(
         for line in warnings[:5]:
             log(f"    {line}")
     for rnd in range(args.rounds):
+        if args.edit:
+            edit_page(root / "docs", indexes, rnd)
         for name in names:
             sample, _ = run_build(configs[name], root / f"out-{name}", root / f"{name}.log")
             sample.round = rnd
@@ -724,6 +742,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--check-plugin", action="store_true", help=f"fail fast unless {PLUGIN_MODULE} imports"
     )
     parser.add_argument(
+        "--edit",
+        action="store_true",
+        help="before each round, add a citation of a new site to the home page (untimed), "
+        "so each plugin build records a change: the cost of a build after an edit",
+    )
+    parser.add_argument(
         "--plain-only",
         action="store_true",
         help="build only plain.yml (smoke test without the plugin)",
@@ -779,6 +803,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{args.rounds} timed round(s) per config after 1 warm-up; nav={args.nav}; "
         f"baseline plugins: {', '.join(args.baseline) or 'none'}; "
+        f"{'a new citation before each round; ' if args.edit else ''}"
         f"seed={args.seed}; mkdocs {importlib.metadata.version('mkdocs')}, "
         f"Python {sys.version.split()[0]}, {platform.machine()}\n"
     )
