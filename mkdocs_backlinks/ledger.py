@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -402,6 +402,42 @@ def observed_digest(
     return digest.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """A build's citations grouped by the normalised URL of the work they cite, with the
+    digest of what was observed (`observed_digest`)."""
+
+    by_url: dict[str, list[Citation]]
+    digest: str
+
+
+def gather(
+    observed: Iterable[Observed],
+    metadata: Mapping[str, WorkMeta] | None = None,
+    digest: str | None = None,
+) -> Gathered:
+    """Group a build's citations for `merge_gathered`, reading them once.
+
+    Separate from the merge so a build can let its link graph go before it reads the old
+    ledger: both are large, and together they made the peak of a build after an edit.
+    `digest` is `observed_digest(observed, metadata)` when the caller already has it.
+    """
+    if digest is None:
+        observed = list(observed)
+        digest = observed_digest(observed, metadata)
+    by_url: dict[str, list[Citation]] = {}
+    normalised: dict[str, str] = {}
+    for item in observed:
+        url = normalised.get(item.url)
+        if url is None:
+            url = normalised[item.url] = normalise_url(item.url)
+        citation = Citation(item.page, item.page_title, item.page_url, item.text, item.context)
+        bucket = by_url.setdefault(url, [])
+        if citation not in bucket:
+            bucket.append(citation)
+    return Gathered(by_url, digest)
+
+
 def merge_build(
     ledger: Ledger,
     observed: Iterable[Observed],
@@ -422,15 +458,18 @@ def merge_build(
       rebuilding the same site gives the same file.
     - Statuses the author set are never changed here.
     """
-    observed = list(observed)
-    by_url: dict[str, list[Citation]] = {}
-    for item in observed:
-        url = normalise_url(item.url)
-        citation = Citation(item.page, item.page_title, item.page_url, item.text, item.context)
-        bucket = by_url.setdefault(url, [])
-        if citation not in bucket:
-            bucket.append(citation)
+    return merge_gathered(ledger, gather(observed, metadata), today, contact_of, metadata)
 
+
+def merge_gathered(
+    ledger: Ledger,
+    gathered: Gathered,
+    today: str,
+    contact_of: Any = site_of,
+    metadata: Mapping[str, WorkMeta] | None = None,
+) -> Ledger:
+    """`merge_build` of citations already gathered."""
+    by_url = gathered.by_url
     previous = ledger.last_build or today  # the last build that saw what is gone now
     works: dict[str, Work] = {}
     for url, old in ledger.works.items():
@@ -486,7 +525,7 @@ def merge_build(
         dict(sorted(contacts.items())),
         dict(sorted(works.items())),
         today,
-        observed_digest(observed, metadata),
+        gathered.digest,
         ledger.lists,
         sends=ledger.sends,  # only `mkdocs-backlinks send` changes them
     )
@@ -669,8 +708,7 @@ def read_head(path: Path) -> Ledger | None:
 
 def with_head(text: str, ledger: Ledger) -> str:
     """The ledger file `text` with its first line replaced by `ledger`'s head."""
-    head = json.dumps(_head(ledger), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return head[:-1] + ",\n" + text.partition("\n")[2]
+    return head_line(ledger) + text.partition("\n")[2]
 
 
 def save_ledger(path: Path, ledger: Ledger) -> None:
@@ -684,6 +722,27 @@ def dumps(ledger: Ledger) -> str:
     One record a line keeps a review diff to the records that changed, and lets the fast C
     JSON encoder do the work (an indented dump is several times slower on a large site).
     """
+    return "".join(_chunks(ledger))
+
+
+def head_line(ledger: Ledger) -> str:
+    """The ledger file's first line, newline included: what `dumps` starts with."""
+    head = json.dumps(_head(ledger), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return head[:-1] + ",\n"
+
+
+def records_chunks(ledger: Ledger) -> list[str]:
+    """What `dumps` writes after the first line, in pieces: the records, which the first
+    line's digests describe. `head_line(ledger) + "".join(records_chunks(ledger))` is
+    `dumps(ledger)`; the pieces let a build hash and write them without joining megabytes."""
+    chunks = _chunks(ledger)
+    next(chunks)  # the head, less its closing brace
+    # The next piece opens the first section on the second line: ',\n"contacts":{'.
+    first = next(chunks).removeprefix(",\n")
+    return [first, *chunks]
+
+
+def _chunks(ledger: Ledger) -> Iterator[str]:
     head = _head(ledger)
     contacts = (
         (
@@ -726,7 +785,7 @@ def dumps(ledger: Ledger) -> str:
         # Only once something was sent, so a ledger that never sent reads as before.
         sends = sorted(ledger.sends.items())
         sections["sends"] = ((page, _send_record(record)) for page, record in sends)
-    return "".join(dump_json_lines(head, sections))
+    return dump_json_lines(head, sections)
 
 
 def _send_record(sends: PageSends) -> dict[str, Any]:

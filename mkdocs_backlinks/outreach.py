@@ -9,8 +9,10 @@ and ask for nothing, because a note that asks for a link back reads as link buil
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
+import itertools
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -35,15 +37,16 @@ from mkdocs_backlinks.ledger import (
     Observed,
     Work,
     WorkMeta,
-    dumps,
+    gather,
+    head_line,
     linked_back,
-    load_ledger,
-    merge_build,
+    merge_gathered,
     metadata_in,
     observed_digest,
     parse_ledger,
     read_head,
     read_ledger_text,
+    records_chunks,
     with_head,
 )
 from mkdocs_backlinks.storage import write_text_atomic
@@ -344,6 +347,33 @@ def _routes(contact: Contact) -> list[dict[str, str]]:
 
 def render_markdown(report: dict[str, Any]) -> str:
     """The list as Markdown: grouped by status, new first, each note ready to copy."""
+    return "".join(markdown_chunks(report))
+
+
+def markdown_chunks(report: dict[str, Any]) -> Iterator[str]:
+    """`render_markdown`'s text in pieces, a contact at a time, for writing as it is made."""
+    blocks = _markdown_blocks(report)
+    return ends_in_one_newline("".join(line + "\n" for line in block) for block in blocks)
+
+
+def ends_in_one_newline(pieces: Iterable[str]) -> Iterator[str]:
+    """`pieces`, with the newlines that end their joined text cut to exactly one.
+
+    What has text is held back until more text follows, so that newlines at the end of the
+    last pieces (however many pieces they are spread over) can be cut.
+    """
+    held = ""
+    for piece in pieces:
+        if piece.strip("\n"):
+            if held:
+                yield held
+            held = piece
+        else:
+            held += piece
+    yield held.rstrip("\n") + "\n"
+
+
+def _markdown_blocks(report: dict[str, Any]) -> Iterator[list[str]]:
     lines = [
         f"# Outreach for {report['site']['name'] or 'this site'}",
         "",
@@ -357,7 +387,8 @@ def render_markdown(report: dict[str, Any]) -> str:
             continue
         lines += [f"## {status.capitalize()} ({len(group)})", ""]
         for row in group:
-            lines += [f"### {row['site']}", ""]
+            yield lines
+            lines = [f"### {row['site']}", ""]
             if row["reason"]:
                 lines += [f"Reason: {row['reason']}", ""]
             if not row["cited"]:
@@ -397,7 +428,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"{rel['last_told'] or 'never'} | {rel['mentions']} |"
             )
         lines.append("")
-    return "\n".join(lines).rstrip("\n") + "\n"
+    yield lines
 
 
 def _md_text(text: str) -> str:
@@ -424,10 +455,18 @@ def _cell(value: str) -> str:
 
 def render_csv(report: dict[str, Any]) -> str:
     """One row per contact, for spreadsheets and scripts."""
+    return "".join(csv_chunks(report))
+
+
+def csv_chunks(report: dict[str, Any]) -> Iterator[str]:
+    """`render_csv`'s text, a row at a time."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in report["contacts"]:
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
         writer.writerow(
             _cell(cell)
             for cell in [
@@ -451,22 +490,79 @@ def render_csv(report: dict[str, Any]) -> str:
                 " ".join(w["url"] for w in row["works"] if w.get("link_status") in DEAD),
             ]
         )
-    return out.getvalue()
+    yield out.getvalue()
 
 
 def _compact(document: Any) -> str:
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def json_chunks(report: dict[str, Any]) -> Iterator[str]:
+    """`outreach.json`: the report as compact JSON, keys sorted, a contact at a time.
+
+    The same bytes as one `json.dumps` of the whole report (the C encoder does each piece),
+    without the whole text in memory at once.
+    """
+    separator = "{"
+    for key in sorted(report):
+        yield separator + _compact(key) + ":"
+        value = report[key]
+        if key == "contacts" and isinstance(value, list):
+            yield "["
+            yield from _joined(_compact(row) for row in value)
+            yield "]"
+        else:
+            yield _compact(value)
+        separator = ","
+    yield ("}" if report else "{}") + "\n"
+
+
+def _joined(pieces: Iterable[str]) -> Iterator[str]:
+    separator = ""
+    for piece in pieces:
+        yield separator + piece
+        separator = ","
 
 
 def render_html(report: dict[str, Any]) -> str:
     """The self-contained review page (works from the file system, no server)."""
-    env = jinja2.Environment(
+    return "".join(html_chunks(report))
+
+
+def html_chunks(report: dict[str, Any]) -> Iterator[str]:
+    """`render_html`'s text as the template makes it."""
+    return _review_template().generate(report=report)
+
+
+class _ReportEnvironment(jinja2.Environment):
+    """Looks a name up as a key first, since the report is made of dicts.
+
+    Jinja's `row.site` tries the attribute first and only then the key, so in a report of
+    dicts every lookup raised and caught an AttributeError: half the page's rendering time on
+    a large site. A key that names a dict method (`items`) would shadow it; the template uses
+    none.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+@functools.cache
+def _review_template() -> jinja2.Template:
+    """The shipped review page, compiled once per process (`mkdocs serve` rebuilds and the
+    commands reuse it): it is part of the package, not something the author edits."""
+    env = _ReportEnvironment(
         loader=jinja2.FileSystemLoader(str(OUTREACH_TEMPLATES)),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template(REVIEW_TEMPLATE).render(report=report)
+    return env.get_template(REVIEW_TEMPLATE)
 
 
 def render_table(rows: Iterable[dict[str, Any]]) -> str:
@@ -495,11 +591,13 @@ def render_table(rows: Iterable[dict[str, Any]]) -> str:
 
 def write_lists(folder: Path, report: dict[str, Any]) -> None:
     """Write the four views of the list, each atomically."""
-    write_text_atomic(folder / "outreach.md", render_markdown(report))
-    write_text_atomic(folder / "outreach.csv", render_csv(report))
+    # Each written as it is made: this runs at the end of a build, when memory peaks, and the
+    # review page alone is 11 MB of text at 3,000 pages (its pieces, joined, twice that).
+    write_text_atomic(folder / "outreach.md", markdown_chunks(report))
+    write_text_atomic(folder / "outreach.csv", csv_chunks(report))
     # Compact: it is for tools, and the indented encoder is slow on a large site.
-    write_text_atomic(folder / "outreach.json", _compact(report))
-    write_text_atomic(folder / "outreach.html", render_html(report))
+    write_text_atomic(folder / "outreach.json", json_chunks(report))
+    write_text_atomic(folder / "outreach.html", html_chunks(report))
 
 
 def filter_rows(
@@ -570,6 +668,12 @@ class ObservedCitations:
             page_url = self.base + info.url  # one string for all the page's citations
             for link in graph.citations(src):
                 yield Observed(link.target, src, info.title, page_url, link.text, link.context)
+
+    def release(self) -> None:
+        """Let the graph go once the ledger has merged the citations: on a large site it
+        holds tens of MB (every link and its sentence) that the outreach lists, written next,
+        do not need. Iterating afterwards gives nothing."""
+        self.graph = LinkGraph()
 
 
 class OutreachDesk:
@@ -662,38 +766,57 @@ class OutreachDesk:
                     self.path, with_head(text, replace(head, last_build=self.settings.today))
                 )
             return {"contacts": head.lists.contacts, "to_do": head.lists.to_do, "new_contacts": 0}
-        return self._record_changes(observed, lists_ok, metadata)
+        return self._record_changes(observed, digest, lists_ok, metadata)
 
     def _record_changes(
         self,
         observed: Iterable[Observed],
+        digest: str,
         lists_ok: bool,
         metadata: Mapping[str, WorkMeta] | None,
     ) -> dict[str, Any]:
-        old = load_ledger(self.path)
-        merged = merge_build(old, observed, self.settings.today, metadata=metadata)
+        # This runs at the end of a build, when memory peaks, so what is no longer needed is
+        # let go as soon as it is not: the old ledger's text once parsed, the old ledger once
+        # merged, the build's graph once its citations are read (see ObservedCitations).
+        gathered = gather(observed, metadata, digest)
+        if isinstance(observed, ObservedCitations):
+            observed.release()
+        text = read_ledger_text(self.path)
+        if text is None:
+            old, old_head, old_hash = Ledger(), "", ""
+        else:
+            old = parse_ledger(text, self.path)
+            old_head, old_hash = text.partition("\n")[0] + "\n", _body_hash(text)
+        del text
+        merged = merge_gathered(old, gathered, self.settings.today, metadata=metadata)
+        del gathered
         latest = {site: when for site, _, when in self.settings.mentions}
         merged = linked_back(merged, latest, self.settings.today)
-        text = dumps(merged)
-        fingerprint = self._fingerprint(_body_hash(text))
+        new_contacts = len(merged.contacts.keys() - old.contacts.keys())
+        old_lists = old.lists
+        del old
+        records = records_chunks(merged)
+        body_hash = _chunks_hash(records)
+        fingerprint = self._fingerprint(body_hash)
         report = None
-        if not lists_ok or fingerprint != old.lists.fingerprint:
+        if not lists_ok or fingerprint != old_lists.fingerprint:
             # Made before anything is written: if a note fails, nothing is.
             report = build_report(merged, self.settings, self.writer)
             summary = report["summary"]
             merged = replace(
                 merged, lists=ListsState(fingerprint, summary["contacts"], summary["to_do"])
             )
-            text = with_head(text, merged)  # the list state lives in the first line only
-        if not self.path.exists() or text != self.path.read_text(encoding="utf-8"):
-            write_text_atomic(self.path, text)
-        self._body_hash = _body_hash(text)
+        head = head_line(merged)  # the list state lives in the first line only
+        if head != old_head or body_hash != old_hash:
+            write_text_atomic(self.path, itertools.chain((head,), records))
+        del records
+        self._body_hash = body_hash
         if report is not None:
             write_lists(self.folder, report)
         return {
             "contacts": merged.lists.contacts,
             "to_do": merged.lists.to_do,
-            "new_contacts": len(set(merged.contacts) - set(old.contacts)),
+            "new_contacts": new_contacts,
         }
 
     def _fingerprint(self, body_hash: str) -> str:
@@ -713,7 +836,19 @@ def lists_fingerprint(body_hash: str, settings: Settings, writer: NoteWriter) ->
 
 def _body_hash(ledger_text: str) -> str:
     """A digest of the ledger's records: everything after its first line."""
-    return hashlib.sha256(ledger_text.partition("\n")[2].encode()).hexdigest()
+    # Encoded a slice at a time: the records are megabytes on a large site, and a build does
+    # this when its memory peaks.
+    step = 1 << 20
+    start = ledger_text.find("\n") + 1
+    return _chunks_hash(ledger_text[at : at + step] for at in range(start, len(ledger_text), step))
+
+
+def _chunks_hash(chunks: Iterable[str]) -> str:
+    """`_body_hash` of records given as pieces (`records_chunks`)."""
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk.encode())
+    return digest.hexdigest()
 
 
 def lists_for(
@@ -722,7 +857,7 @@ def lists_for(
     """The report for `ledger`, and the ledger with its list state updated to match (for
     commands such as `mark` that change the ledger outside a build)."""
     report = build_report(ledger, settings, writer)
-    fingerprint = lists_fingerprint(_body_hash(dumps(ledger)), settings, writer)
+    fingerprint = lists_fingerprint(_chunks_hash(records_chunks(ledger)), settings, writer)
     summary = report["summary"]
     state = ListsState(fingerprint, summary["contacts"], summary["to_do"])
     return replace(ledger, lists=state), report

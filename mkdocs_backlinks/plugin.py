@@ -252,6 +252,9 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
                 self.desk.settings = replace(self.desk.settings, mentions=self.inbox.sites())
             try:
                 observed = ObservedCitations(self.graph, config.site_url)
+                # The citations are all the rest of the build needs of the graph, and they
+                # let it go once merged, so the memory it holds serves the ledger's work.
+                self.graph = LinkGraph()
                 summary = self.desk.record(observed, self.work_meta if self.works else None)
             except ValueError as exc:  # a note template that fails on real data
                 message = f"Plugin 'backlinks' option 'outreach.note_template': {exc}"

@@ -48,11 +48,43 @@ def dump_json_lines(
 
 
 def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:
-    """Replace `path` with `text` (a string or chunks of one), UTF-8, atomically."""
+    """Replace `path` with `text` (a string or chunks of one), UTF-8, atomically.
+
+    Chunks let a large file (the outreach page, the graph export) be written as it is made,
+    without its whole text and encoded copy in memory at once at the end of a build.
+    """
     if isinstance(text, str):
         write_bytes_atomic(path, text.encode("utf-8"))
     else:
-        write_bytes_atomic(path, (chunk.encode("utf-8") for chunk in text))
+        write_bytes_atomic(path, _encoded_batches(text))
+
+
+_BATCH = 1 << 16
+
+
+def _encoded_batches(chunks: Iterable[str]) -> Iterator[bytes]:
+    """`chunks` joined into pieces of about 64 KiB and encoded: a template yields hundreds of
+    thousands of tiny strings, and one encode and write call for each would cost more than
+    the template does."""
+    batch: list[str] = []
+    size = 0
+    for chunk in chunks:
+        if len(chunk) >= _BATCH:  # a large piece is encoded in slices, never copied whole
+            if batch:
+                yield "".join(batch).encode("utf-8")
+                batch.clear()
+                size = 0
+            for start in range(0, len(chunk), _BATCH):
+                yield chunk[start : start + _BATCH].encode("utf-8")
+            continue
+        batch.append(chunk)
+        size += len(chunk)
+        if size >= _BATCH:
+            yield "".join(batch).encode("utf-8")
+            batch.clear()
+            size = 0
+    if batch:
+        yield "".join(batch).encode("utf-8")
 
 
 def write_bytes_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:

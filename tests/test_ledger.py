@@ -47,8 +47,11 @@ from mkdocs_backlinks.outreach import (
     OutreachDesk,
     Settings,
     build_report,
+    ends_in_one_newline,
     filter_rows,
+    json_chunks,
     mark_command,
+    markdown_chunks,
     render_csv,
     render_markdown,
     render_table,
@@ -906,3 +909,100 @@ def test_observed_citations_read_twice_give_the_same() -> None:
     ]
     assert list(observed) == first
     assert observed_digest(observed) == observed_digest(first)
+
+
+# --------------------------------------------------------------------------- lists as chunks
+# The build writes the four lists as they are made (they are megabytes on a large site, and
+# the build's memory peaks when it writes them); what it writes must be what one text gives.
+
+
+def every_kind_of_contact() -> Ledger:
+    """Every status, a contact no longer cited, a dead work, non-ASCII and markup in texts."""
+    ledger = marked_everywhere()
+    ledger = merge_build(
+        ledger,
+        [
+            *[seen(f"https://{c}/post", "index.md", c) for c in ledger.contacts],
+            seen("https://ünï.example/ß?q=<b>", "notes.md", 'a "quoted" <i>title</i>', "Ça va."),
+            seen("https://beta.net/x", "deep/page.md", "beta", "Line\nbreak & more."),
+        ],
+        DAY2,
+    )
+    # One contact no longer cited, one work broken.
+    return merge_build(
+        ledger,
+        [seen(f"https://{c}/post", "index.md", c) for c in ledger.contacts if c != "a-skipped.org"]
+        + [seen("https://beta.net/x", "deep/page.md", "beta", "Line\nbreak & more.")],
+        DAY3,
+        metadata={"https://beta.net/x": WorkMeta(status="broken", checked=DAY3)},
+    )
+
+
+REPORTS = {
+    "rich": lambda: report_of(every_kind_of_contact(), mentions=(("mentions-only.org", 2, DAY2),)),
+    "empty": lambda: report_of(Ledger()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPORTS))
+def test_json_chunks_are_one_compact_dump(name: str) -> None:
+    report = REPORTS[name]()
+    expected = json.dumps(report, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert "".join(json_chunks(report)) == expected + "\n"
+
+
+@pytest.mark.parametrize("name", sorted(REPORTS))
+def test_markdown_ends_with_one_newline(name: str) -> None:
+    text = "".join(markdown_chunks(REPORTS[name]()))
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    assert text == render_markdown(REPORTS[name]())
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        ["a\n", "\n", "\n\n", ""],
+        ["a\n\n", "b", "\n"],
+        ["", "a"],
+        ["\n", "\n"],
+        [],
+        ["a\nb\n\n\n", "c\n\n", "\n"],
+    ],
+)
+def test_pieces_end_in_one_newline_like_the_joined_text(pieces: list[str]) -> None:
+    joined = "".join(pieces).rstrip("\n") + "\n"
+    assert "".join(ends_in_one_newline(iter(pieces))) == joined
+
+
+@pytest.mark.parametrize("name", sorted(REPORTS))
+def test_review_page_renders_as_a_plain_jinja_environment_would(name: str) -> None:
+    # The review page looks names up as keys first (the report is dicts); the page must come
+    # out exactly as Jinja's usual attribute-first lookup makes it.
+    import jinja2
+
+    from mkdocs_backlinks.outreach import OUTREACH_TEMPLATES, REVIEW_TEMPLATE, html_chunks
+
+    report = REPORTS[name]()
+    plain = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(OUTREACH_TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    expected = plain.get_template(REVIEW_TEMPLATE).render(report=report)
+    assert "".join(html_chunks(report)) == expected
+    assert "ünï.example" in expected or name == "empty"
+
+
+def test_observed_citations_release_the_graph_after_the_merge(tmp_path: Path) -> None:
+    graph = LinkGraph()
+    links = [("index.md", "https://a.org/x", "https://a.org/x", "", "A", "About A.", "", (), False)]
+    graph.add_page(PageInfo("index.md", "", "Home", {}), links)  # type: ignore[arg-type]
+    observed = ObservedCitations(graph, "https://me.example/")
+    desk = OutreachDesk(tmp_path, settings())
+    desk.load()
+    desk.record(observed)
+    ledger = load_ledger(tmp_path / "ledger.json")
+    assert list(ledger.works) == ["https://a.org/x"]
+    assert ledger.works["https://a.org/x"].citations[0].context == "About A."
+    assert list(observed) == []  # let go once merged

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,34 @@ def test_write_bytes_atomic_failure_keeps_the_old_file(
     monkeypatch.undo()
     write_bytes_atomic(path, [b"\x89PNG", b" new"])
     assert path.read_bytes() == b"\x89PNG new"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_text_written_in_chunks_is_the_joined_text(tmp_path: Path, seed: int) -> None:
+    # Small pieces are batched and large ones sliced before encoding; the bytes must be those
+    # of the whole text, non-ASCII characters on every boundary included.
+    import random
+
+    rng = random.Random(seed)
+    alphabet = "ab\nü€😀\"'<>"
+    chunks = [
+        "".join(rng.choice(alphabet) for _ in range(rng.choice((0, 1, 7, 900, 70_000, 140_001))))
+        for _ in range(rng.randint(1, 60))
+    ]
+    path = tmp_path / "out.txt"
+    write_text_atomic(path, iter(chunks))
+    assert path.read_bytes() == "".join(chunks).encode("utf-8")
+
+
+def test_chunks_that_fail_midway_leave_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "list.md"
+    path.write_text("old\n", encoding="utf-8")
+
+    def pieces() -> Iterator[str]:
+        yield "x" * 200_000  # enough to have been written to the temporary file already
+        raise ValueError("a note failed")
+
+    with pytest.raises(ValueError, match="a note failed"):
+        write_text_atomic(path, pieces())
+    assert path.read_text(encoding="utf-8") == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["list.md"]
