@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from mkdocs_backlinks.storage import check_schema, dump_json_lines, write_text_atomic
 from mkdocs_backlinks.storage import expect_dict as _dict
@@ -649,6 +649,94 @@ def parse_ledger(text: str, path: Path) -> Ledger:
         ) from exc
 
 
+class LedgerFile(NamedTuple):
+    """A ledger read from its file, with what a build compares its own result with."""
+
+    ledger: Ledger
+    head: str
+    """The first line, newline included."""
+    records_hash: str
+    """sha256 of everything after the first line."""
+
+
+_SECTIONS = ("contacts", "works", "sends")
+
+
+def read_ledger_lines(path: Path) -> LedgerFile | None:
+    """The ledger at `path`, read a line at a time; None unless it is laid out as `dumps`
+    writes it (then `load_ledger` reads it, and reports any damage).
+
+    For the build that records a change, at its end, when memory peaks: reading the file as
+    one text and parsing it as one JSON document held the text, the whole parsed tree and the
+    ledger at once (25 MB at 3,000 pages, where the ledger alone is under 10). Here one record
+    is parsed and decoded at a time. The result is the one `parse_ledger` gives for the file:
+    each line of that layout is one complete member of the document, and anything else (a
+    hand-formatted file, a record that fails to decode) sends the caller to the
+    whole-document path.
+    """
+    try:
+        with path.open("rb") as handle:
+            return _read_lines(handle)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+
+
+def _read_lines(handle: IO[bytes]) -> LedgerFile | None:
+    first = handle.readline()
+    if not first.endswith(b",\n"):
+        return None
+    head = json.loads(first[:-2] + b"}")
+    if not isinstance(head, dict) or any(name in head for name in _SECTIONS):
+        return None
+    check_schema(head, LEDGER_SCHEMA, LEDGER_VERSION)
+    digest = hashlib.sha256()
+    contacts: dict[str, Contact] = {}
+    works: dict[str, Work] = {}
+    sends: dict[str, Any] = {}
+    order = iter(_SECTIONS)  # sections come in this order, each at most once
+    section = ""  # the section being read; "" between sections
+    # What the last line ended with, so that commas are where JSON wants them: "," (the
+    # head line ends with one), "{" (a section opened), "}" (a member or section ended).
+    after = ","
+    for raw in handle:
+        digest.update(raw)
+        if not raw.endswith(b"\n"):
+            return None
+        line = raw[:-1].decode("utf-8")
+        if not section:
+            if line == "}" and after == "}":  # the end of the document; nothing may follow
+                if handle.read(1):
+                    return None
+                return LedgerFile(
+                    _ledger_from(head, contacts, works, sends),
+                    first.decode("utf-8"),
+                    digest.hexdigest(),
+                )
+            name = line.removesuffix(":{")[1:-1]
+            if after != "," or line != f'"{name}":{{' or name not in order:
+                return None
+            section, after = name, "{"
+        elif line in ("}", "},"):  # the end of the section
+            if after == ",":
+                return None
+            section, after = "", line[-1]
+        else:  # one member of the section: '"key":{...}' and a comma unless it is the last
+            if after == "}":
+                return None
+            after = "," if line.endswith(",") else "}"
+            member = json.loads("{" + (line[:-1] if after == "," else line) + "}")
+            # ValueError (caught above) unless the line held exactly one member. A repeated
+            # key is assigned again, in its first place, as the whole-document parser does.
+            ((key, value),) = member.items()
+            if section == "contacts":
+                contacts[key] = _decode_contact(key, value)
+            elif section == "works":
+                works[key] = _decode_work(key, value, contacts)
+            else:
+                sends[key] = value
+    return None  # the file ended inside the document
+
+
 def metadata_in(text: str) -> dict[str, WorkMeta]:
     """The metadata of each work in ledger `text` that was already validated, without
     building the whole ledger: the build needs titles, not contacts and citations."""
@@ -837,67 +925,81 @@ def _decode(data: Any) -> Ledger:
     check_schema(data, LEDGER_SCHEMA, LEDGER_VERSION)
     contacts: dict[str, Contact] = {}
     for cid, raw in _dict(data.get("contacts", {}), "'contacts'").items():
-        raw = _dict(raw, f"contact {cid!r}")
-        status = _status(raw["status"], f"contact {cid!r}")
-        history = tuple(
-            Event(
-                _str(_dict(e, "history entry")["date"], "history date"),
-                _status(e["status"], f"history of {cid!r}"),
-                _str(e.get("reason", ""), "history reason"),
-            )
-            for e in _list(raw.get("history", []), f"history of {cid!r}")
-        )
-        contacts[cid] = Contact(
-            id=cid,
-            site=_str(raw["site"], f"site of {cid!r}"),
-            status=status,
-            reason=_str(raw.get("reason", ""), f"reason of {cid!r}"),
-            name=_str(raw.get("name", ""), f"name of {cid!r}"),
-            email=_str(raw.get("email", ""), f"email of {cid!r}"),
-            first_seen=_str(raw["first_seen"], f"first_seen of {cid!r}"),
-            last_seen=_date(raw["last_seen"], f"last_seen of {cid!r}"),
-            cited=_bool(raw["cited"], f"cited of {cid!r}"),
-            history=history,
-            routes=routes_from_record(raw.get("routes")),
-        )
+        contacts[cid] = _decode_contact(cid, raw)
     works: dict[str, Work] = {}
     for url, raw in _dict(data.get("works", {}), "'works'").items():
-        raw = _dict(raw, f"work {url!r}")
-        contact = _str(raw["contact"], f"contact of {url!r}")
-        if contact not in contacts:
-            raise ValueError(f"work {url!r} belongs to unknown contact {contact!r}")
-        citations = tuple(
-            Citation(
-                _str(c["page"], "citation page"),
-                _str(c["page_title"], "citation page_title"),
-                _str(c["page_url"], "citation page_url"),
-                _str(c["text"], "citation text"),
-                _str(c["context"], "citation context"),
-            )
-            for c in (
-                _dict(item, "citation") for item in _list(raw["citations"], f"citations of {url!r}")
-            )
+        works[url] = _decode_work(url, raw, contacts)
+    return _ledger_from(data, contacts, works, _dict(data.get("sends", {}), "'sends'"))
+
+
+def _decode_contact(cid: str, raw: Any) -> Contact:
+    raw = _dict(raw, f"contact {cid!r}")
+    status = _status(raw["status"], f"contact {cid!r}")
+    history = tuple(
+        Event(
+            _str(_dict(e, "history entry")["date"], "history date"),
+            _status(e["status"], f"history of {cid!r}"),
+            _str(e.get("reason", ""), "history reason"),
         )
-        works[url] = Work(
-            url=url,
-            site=_str(raw["site"], f"site of {url!r}"),
-            contact=contact,
-            first_seen=_str(raw["first_seen"], f"first_seen of {url!r}"),
-            last_seen=_date(raw["last_seen"], f"last_seen of {url!r}"),
-            cited=_bool(raw["cited"], f"cited of {url!r}"),
-            citations=citations,
-            meta=meta_from_record(raw.get("meta")),
+        for e in _list(raw.get("history", []), f"history of {cid!r}")
+    )
+    return Contact(
+        id=cid,
+        site=_str(raw["site"], f"site of {cid!r}"),
+        status=status,
+        reason=_str(raw.get("reason", ""), f"reason of {cid!r}"),
+        name=_str(raw.get("name", ""), f"name of {cid!r}"),
+        email=_str(raw.get("email", ""), f"email of {cid!r}"),
+        first_seen=_str(raw["first_seen"], f"first_seen of {cid!r}"),
+        last_seen=_date(raw["last_seen"], f"last_seen of {cid!r}"),
+        cited=_bool(raw["cited"], f"cited of {cid!r}"),
+        history=history,
+        routes=routes_from_record(raw.get("routes")),
+    )
+
+
+def _decode_work(url: str, raw: Any, contacts: Mapping[str, Contact]) -> Work:
+    raw = _dict(raw, f"work {url!r}")
+    contact = _str(raw["contact"], f"contact of {url!r}")
+    if contact not in contacts:
+        raise ValueError(f"work {url!r} belongs to unknown contact {contact!r}")
+    citations = tuple(
+        Citation(
+            _str(c["page"], "citation page"),
+            _str(c["page_title"], "citation page_title"),
+            _str(c["page_url"], "citation page_url"),
+            _str(c["text"], "citation text"),
+            _str(c["context"], "citation context"),
         )
-    lists = _dict(data.get("lists", {}), "'lists'")
-    sends = {
-        page: _decode_sends(page, raw)
-        for page, raw in _dict(data.get("sends", {}), "'sends'").items()
-    }
+        for c in (
+            _dict(item, "citation") for item in _list(raw["citations"], f"citations of {url!r}")
+        )
+    )
+    return Work(
+        url=url,
+        site=_str(raw["site"], f"site of {url!r}"),
+        contact=contact,
+        first_seen=_str(raw["first_seen"], f"first_seen of {url!r}"),
+        last_seen=_date(raw["last_seen"], f"last_seen of {url!r}"),
+        cited=_bool(raw["cited"], f"cited of {url!r}"),
+        citations=citations,
+        meta=meta_from_record(raw.get("meta")),
+    )
+
+
+def _ledger_from(
+    head: Mapping[str, Any],
+    contacts: dict[str, Contact],
+    works: dict[str, Work],
+    sends_raw: Mapping[str, Any],
+) -> Ledger:
+    lists = _dict(head.get("lists", {}), "'lists'")
+    sends = {page: _decode_sends(page, raw) for page, raw in sends_raw.items()}
     return Ledger(
         contacts,
         works,
-        _date(data.get("last_build"), "'last_build'"),
-        _str(data.get("observed", ""), "'observed'"),
+        _date(head.get("last_build"), "'last_build'"),
+        _str(head.get("observed", ""), "'observed'"),
         ListsState(
             _str(lists.get("fingerprint", ""), "'lists.fingerprint'"),
             _int(lists.get("contacts", 0), "'lists.contacts'"),

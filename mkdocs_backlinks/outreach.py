@@ -33,6 +33,7 @@ from mkdocs_backlinks.ledger import (
     STATUSES,
     Contact,
     Ledger,
+    LedgerFile,
     ListsState,
     Observed,
     Work,
@@ -45,6 +46,7 @@ from mkdocs_backlinks.ledger import (
     observed_digest,
     parse_ledger,
     read_head,
+    read_ledger_lines,
     read_ledger_text,
     records_chunks,
     with_head,
@@ -781,13 +783,7 @@ class OutreachDesk:
         gathered = gather(observed, metadata, digest)
         if isinstance(observed, ObservedCitations):
             observed.release()
-        text = read_ledger_text(self.path)
-        if text is None:
-            old, old_head, old_hash = Ledger(), "", ""
-        else:
-            old = parse_ledger(text, self.path)
-            old_head, old_hash = text.partition("\n")[0] + "\n", _body_hash(text)
-        del text
+        old, old_head, old_hash = read_ledger_lines(self.path) or self._read_whole()
         merged = merge_gathered(old, gathered, self.settings.today, metadata=metadata)
         del gathered
         latest = {site: when for site, _, when in self.settings.mentions}
@@ -818,6 +814,15 @@ class OutreachDesk:
             "to_do": merged.lists.to_do,
             "new_contacts": new_contacts,
         }
+
+    def _read_whole(self) -> LedgerFile:
+        """The ledger read as one document: for a file not laid out as this plugin writes it
+        (a hand edit), or damaged, which raises LedgerError naming the problem."""
+        text = read_ledger_text(self.path)
+        if text is None:
+            return LedgerFile(Ledger(), "", "")
+        head = text.partition("\n")[0] + "\n"
+        return LedgerFile(parse_ledger(text, self.path), head, _body_hash(text))
 
     def _fingerprint(self, body_hash: str) -> str:
         return lists_fingerprint(body_hash, self.settings, self.writer)

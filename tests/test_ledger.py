@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import shlex
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ from mkdocs_backlinks.ledger import (
     Ledger,
     LedgerError,
     Observed,
+    PageSends,
+    Routes,
+    SentTarget,
     Work,
     WorkMeta,
     dumps,
@@ -38,6 +42,7 @@ from mkdocs_backlinks.ledger import (
     mark,
     merge_build,
     observed_digest,
+    read_ledger_lines,
     save_ledger,
 )
 from mkdocs_backlinks.outreach import (
@@ -56,6 +61,7 @@ from mkdocs_backlinks.outreach import (
     render_markdown,
     render_table,
 )
+from mkdocs_backlinks.storage import dump_json_lines
 
 DAY1 = "2024-03-01"
 DAY2 = "2024-03-02"
@@ -1006,3 +1012,128 @@ def test_observed_citations_release_the_graph_after_the_merge(tmp_path: Path) ->
     assert list(ledger.works) == ["https://a.org/x"]
     assert ledger.works["https://a.org/x"].citations[0].context == "About A."
     assert list(observed) == []  # let go once merged
+
+
+# --------------------------------------------------------------------------- read a line at a time
+# A build that records a change reads the old ledger a line at a time (to keep its memory
+# peak down). It must give what the whole-document parser gives, or decline and leave the file
+# to it; it must never accept what the parser refuses, nor read something else.
+
+
+def ledger_with_everything() -> Ledger:
+    """Routes, metadata, sends, non-ASCII and escapes: every kind of line the file has."""
+    ledger = rich_ledger()
+    meta = WorkMeta(
+        status="ok",
+        title='“Guide” <b>\\ "quoted"',
+        author="Zoë",
+        checked=DAY3,
+        routes=Routes(emails=("ed@gamma.io",), webmention="https://gamma.io/wm"),
+    )
+    works = {
+        url: replace(work, meta=meta) if url.startswith("https://gamma") else work
+        for url, work in ledger.works.items()
+    }
+    sends = {
+        "é.md": PageSends(
+            "é.md",
+            "https://me.example/é/",
+            {"https://delta.com/ü": SentTarget("https://delta.com/ü", "d1", "accepted", DAY3)},
+        ),
+        "index.md": PageSends("index.md", "https://me.example/", {}, deleted=True),
+    }
+    return replace(ledger, works=works, sends=sends, observed="abc")
+
+
+def whole(path: Path) -> tuple[Ledger, str, str]:
+    text = path.read_text(encoding="utf-8")
+    head, _, records = text.partition("\n")
+    return load_ledger(path), head + "\n", hashlib.sha256(records.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("make", [ledger_with_everything, rich_ledger, Ledger])
+def test_a_written_ledger_reads_the_same_a_line_at_a_time(
+    tmp_path: Path, make: Callable[[], Ledger]
+) -> None:
+    path = tmp_path / "ledger.json"
+    save_ledger(path, make())
+    found = read_ledger_lines(path)
+    assert found is not None
+    assert tuple(found) == whole(path)
+    assert found.ledger == make()
+
+
+def edits(text: str) -> dict[str, str]:
+    """Hand edits and damage of a written ledger `text`, by name."""
+    lines = text.split("\n")
+    works_at = lines.index('"works":{')
+    return {
+        "indented": json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n",
+        "crlf": text.replace("\n", "\r\n"),
+        "no final newline": text.rstrip("\n"),
+        "something after the end": text + "{}\n",
+        "truncated": "\n".join(lines[: works_at + 2]) + "\n",
+        "comma missing between records": text.replace('},\n"gamma.io"', '}\n"gamma.io"', 1),
+        "comma after the last record": text.replace('}\n},\n"works"', '},\n},\n"works"', 1),
+        "comma missing between sections": text.replace('}\n},\n"works"', '}\n}\n"works"', 1),
+        "sections swapped": reordered(text),
+        "a repeated record": text.replace(
+            '"gamma.io":', lines[2].replace('"name":""', '"name":"Al"') + '\n"gamma.io":', 1
+        ),
+        "a repeated record, damaged the first time": text.replace(
+            lines[2], lines[2].replace('"status":"', '"status":"x') + "\n" + lines[2], 1
+        ),
+        "two records on a line": text.replace('},\n"gamma.io"', '},"gamma.io"', 1),
+        "a record over two lines": text.replace('"site":"gamma.io"', '\n"site":"gamma.io"', 1),
+        "a section in the head": text.replace('{"last_build"', '{"works":{},"last_build"', 1),
+        "a bad status": text.replace('"status":"skipped"', '"status":"emailed"', 1),
+        "a work of an unknown contact": text.replace('"contact":"gamma.io"', '"contact":"z"', 1),
+        "a newer version": text.replace('"version":1', '"version":9', 1),
+        "invalid JSON in a record": text.replace('"cited":true', '"cited":tru', 1),
+        "not UTF-8": text.replace("Ü", "\udcff"),
+        "empty": "",
+        "extra white space in a record": text.replace('"cited":true', '"cited": true', 1),
+        "a key with an escaped quote": text.replace(
+            '"https://delta.com/ü":{', '"https://delta.com/\\"ü":{', 1
+        ),
+    }
+
+
+def reordered(text: str) -> str:
+    """`text` with its works before its contacts, in the written layout otherwise: valid,
+    and read by the whole parser, which does not mind the order."""
+    data = json.loads(text)
+    sections = {name: data.pop(name).items() for name in ("works", "contacts", "sends")}
+    return "".join(dump_json_lines(data, sections))
+
+
+EDITS = sorted(edits(dumps(ledger_with_everything())))
+
+
+@pytest.mark.parametrize("name", EDITS)
+def test_an_edited_ledger_reads_the_same_or_is_left_to_the_whole_parser(
+    tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / "ledger.json"
+    text = edits(dumps(ledger_with_everything()))[name]
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    try:
+        expected: tuple[Ledger, str, str] | None = whole(path)
+    except (LedgerError, UnicodeDecodeError):
+        expected = None  # the whole parser refuses it: so must the line reader
+    found = read_ledger_lines(path)
+    if found is not None:
+        assert tuple(found) == expected
+    assert found is not None or name not in {
+        "extra white space in a record",
+        "a key with an escaped quote",
+        "a repeated record",
+    }  # still the written layout: read, not left to the slow path
+    if name == "a repeated record":  # in its first place, with its last value
+        assert found is not None
+        assert next(iter(found.ledger.contacts)) == "alpha.org"
+        assert found.ledger.contacts["alpha.org"].name == "Al"
+
+
+def test_a_missing_ledger_is_left_to_the_whole_parser(tmp_path: Path) -> None:
+    assert read_ledger_lines(tmp_path / "ledger.json") is None
