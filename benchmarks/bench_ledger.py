@@ -16,7 +16,6 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from mkdocs_backlinks.ledger import Observed
@@ -98,7 +97,7 @@ def main() -> int:
         today="2026-11-24",
     )
     extra = synthetic(1, args.pages, 1, 1, args.seed + 1)  # one citation of a new site
-    extra = [replace(extra[0], url="https://brand-new.example.net/post/")]
+    extra = [extra[0]._replace(url="https://brand-new.example.net/post/")]
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -196,7 +196,7 @@ def main() -> None:
             )
             print(
                 f"| {concurrency} | {per_host} | {elapsed:.2f} s | {ideal:.2f} s | "
-                f"{elapsed / ideal:.2f} | {titled} |"
+                f"{f'{elapsed / ideal:.2f}' if ideal else '-'} | {titled} |"
             )
 
         if args.resolve_only:

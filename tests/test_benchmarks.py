@@ -1,0 +1,78 @@
+"""The benchmark scripts still run: each once, at a toy size, as a user would start it.
+
+They are not imported by the package, so nothing else notices when a change breaks one (one
+did break, unnoticed, for a session). No figure is checked: timings belong in the scripts'
+output, not in tests; what is checked is that each finishes and prints its table.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def run(tmp_path: Path, script: str, *args: str, offline: str = "1") -> str:
+    # Offline as in the README's benchmark commands; temporary folders inside tmp_path.
+    env = {**os.environ, "MKDOCS_BACKLINKS_OFFLINE": offline, "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_bench_build_and_bench_hooks(tmp_path: Path) -> None:
+    out = run(
+        tmp_path, "bench_build.py", "--pages", "30", "--rounds", "1", "--edit",
+        "--workdir", str(tmp_path), "--keep", "--json", str(tmp_path / "out.json"),
+    )  # fmt: skip
+    assert "| **user CPU (s)** |" in out
+    assert "a new citation before each round" in out
+    site = tmp_path / "site-30"
+    # --edit appended one citation of a new site to the home page per round.
+    assert "https://edit-0.example.net/notes/" in (site / "docs" / "index.md").read_text()
+    assert "edit-0.example.net" in (site / "backlinks" / "ledger.json").read_text()
+    hooks = run(tmp_path, "bench_hooks.py", str(site / "plugin.yml"))
+    assert "whole build" in hooks
+
+
+def test_bench_ledger(tmp_path: Path) -> None:
+    out = run(
+        tmp_path, "bench_ledger.py", "--citations", "60", "--pages", "10", "--works", "20",
+        "--sites", "5", "--rounds", "1",
+    )  # fmt: skip
+    assert "| rebuild, one new citation |" in out
+
+
+def test_bench_mentions(tmp_path: Path) -> None:
+    out = run(tmp_path, "bench_mentions.py", "--pages", "20", "--mentions", "50", "--rounds", "1")
+    assert "With mentions vs without" in out
+
+
+def test_bench_metadata(tmp_path: Path) -> None:
+    out = run(
+        tmp_path, "bench_metadata.py", "--works", "10", "--hosts", "2", "--delay", "0",
+        "--rounds", "1", "--per-page", "2",
+    )  # fmt: skip
+    assert "| concurrency |" in out
+
+
+@pytest.mark.parametrize("offline", ["1", ""])
+def test_bench_send(tmp_path: Path, offline: str) -> None:
+    # The sends go to local servers, so the benchmark works whatever the offline switch says.
+    args = ("--pages", "6", "--cites", "2", "--works", "4")
+    out = run(tmp_path, "bench_send.py", *args, offline=offline)
+    assert "| --yes --interval 0 |" in out
+    assert "needs the network" not in out
