@@ -38,7 +38,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Literal, cast
@@ -1272,6 +1272,19 @@ class HttpClient:
 _AddrInfo = list[tuple[Any, Any, int, str, tuple[Any, ...]]]
 
 
+def system_resolver(host: str, port: int) -> _AddrInfo:
+    """The operating system's resolver, asked for TCP addresses of `host`."""
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+
+
+resolver: Callable[[str, int], _AddrInfo] = system_resolver
+"""What the address guard asks for a host's addresses, looked up at each request.
+
+A seam for tests, not an option: a machine without internet cannot be relied on to answer
+"no such name" (it may as well say "try again"), so tests put here a resolver that fails the
+way the system's does, with `socket.gaierror` and its errno, for the names they choose."""
+
+
 def _getaddrinfo_within(host: str, port: int, timeout: float) -> _AddrInfo:
     """`socket.getaddrinfo`, given up on after `timeout` seconds.
 
@@ -1284,9 +1297,7 @@ def _getaddrinfo_within(host: str, port: int, timeout: float) -> _AddrInfo:
 
     def lookup() -> None:
         try:
-            outcome.append(
-                socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-            )
+            outcome.append(resolver(host, port))
         except Exception as error:  # handed to the waiting thread, which classifies it
             outcome.append(error)
         finally:

@@ -210,3 +210,34 @@ class RawServer:
         self._listener.close()
         for thread in self._threads:
             thread.join(timeout=5)
+
+
+class Resolver:
+    """Stands in for the system resolver (`mkdocs_backlinks.http.resolver`).
+
+    A host ending in one of `faults`' suffixes fails the way `socket.getaddrinfo` fails, with
+    `socket.gaierror` and the errno given (EAI_NONAME for NXDOMAIN, EAI_AGAIN for a resolver
+    that cannot be reached); any other host goes to the system's resolver. A machine without
+    internet cannot be relied on for either answer, so tests choose it here. `asked` records
+    every name looked up.
+    """
+
+    MESSAGES = {
+        socket.EAI_NONAME: "Name or service not known",
+        socket.EAI_AGAIN: "Temporary failure in name resolution",
+    }
+
+    def __init__(self, faults: dict[str, int]) -> None:
+        self.faults = faults
+        self.asked: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, host: str, port: int) -> list[Any]:
+        from mkdocs_backlinks.http import system_resolver
+
+        with self._lock:
+            self.asked.append(host)
+        for suffix, errno in self.faults.items():
+            if host.endswith(suffix):
+                raise socket.gaierror(errno, self.MESSAGES.get(errno, "resolver error"))
+        return system_resolver(host, port)
