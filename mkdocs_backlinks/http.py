@@ -149,6 +149,13 @@ class Result:
     elapsed: float = 0.0
     error: str = ""
     """Human-readable reason for a failure; never contains a secret the caller passed."""
+    no_such_host: bool = False
+    """With "unreachable": the resolver answered that a hop's host name does not exist
+    (NXDOMAIN, or a name without addresses), rather than failing to answer. That is news about
+    the URL, not about the network, and a link checker may call the work broken; the status
+    stays "unreachable" because some systems (macOS offline, a sandbox whose DNS knows only a
+    few names) give the same answer for every name when the network is down, so only a caller
+    that has seen the network work can believe it."""
 
     @property
     def ok(self) -> bool:
@@ -671,6 +678,7 @@ class _Reply:
 class _Failure:
     status: Status
     error: str
+    no_such_host: bool = False
 
 
 def _status_for(code: int) -> Status:
@@ -967,7 +975,13 @@ class HttpClient:
                 validators=validators,
             )
             if isinstance(outcome, _Failure):
-                return Result(url, target.url, outcome.status, error=outcome.error)
+                return Result(
+                    url,
+                    target.url,
+                    outcome.status,
+                    error=outcome.error,
+                    no_such_host=outcome.no_such_host,
+                )
             location = outcome.headers.get("Location")
             if outcome.http_status in _REDIRECT_CODES and location:
                 if not follow:
@@ -1090,6 +1104,15 @@ class HttpClient:
                 infos = _getaddrinfo_within(target.host, target.port, remaining)
             except TimeoutError:
                 return _Failure("unreachable", f"{target.host}: DNS lookup timed out")
+            except socket.gaierror as error:
+                if error.errno in _NO_SUCH_NAME:
+                    return _Failure(
+                        "unreachable", f"{target.host}: no such host (DNS)", no_such_host=True
+                    )
+                # EAI_AGAIN (no DNS server answered), EAI_FAIL, EAI_SYSTEM...: the resolver
+                # could not find out, which is what a network that is down looks like.
+                reason = error.strerror or "resolver error"
+                return _Failure("unreachable", f"{target.host}: DNS lookup failed: {reason}")
             except (OSError, UnicodeError) as error:
                 reason = getattr(error, "strerror", None) or "invalid host name"
                 return _Failure("unreachable", f"{target.host}: DNS lookup failed: {reason}")
@@ -1270,6 +1293,16 @@ class HttpClient:
 
 
 _AddrInfo = list[tuple[Any, Any, int, str, tuple[Any, ...]]]
+
+# getaddrinfo's answers that the name has no address: EAI_NONAME is NXDOMAIN (and a name
+# unknown to every NSS source); EAI_NODATA, where the C library has it, a name that exists
+# without A/AAAA records. Both are answers, where EAI_AGAIN (no DNS server reached, a time-out)
+# and EAI_FAIL are the lack of one.
+_NO_SUCH_NAME = frozenset(
+    code
+    for code in (getattr(socket, "EAI_NONAME", None), getattr(socket, "EAI_NODATA", None))
+    if code is not None
+)
 
 
 def system_resolver(host: str, port: int) -> _AddrInfo:

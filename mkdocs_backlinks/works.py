@@ -93,6 +93,20 @@ _DEAD = {"broken": "broken", "gone": "gone", "too-many-redirects": "broken"}
 # No server answered: nothing to cache, ask again next build (the network may be back).
 _NO_ANSWER = frozenset({"unreachable", "refused"})
 
+NO_SUCH_HOST = "no-such-host"
+"""Cache outcome of a work whose host name the resolver says does not exist (NXDOMAIN).
+
+Marked `broken`, not `gone`: `gone` is the site itself saying "removed on purpose" (410),
+while a name that lapsed or was mistyped is a link the author must fix, like a 404, and
+may come back. It proves the resolver works, so it never counts towards the network-down
+breaker; but some systems answer "no such name" for every name when offline (macOS), or
+in a sandbox, so it is believed only when another work answered in the same build."""
+
+# Outcomes that prove nothing answered over HTTP (the NXDOMAIN included: see NO_SUCH_HOST).
+_SILENT = frozenset({*_NO_ANSWER, NO_SUCH_HOST})
+# Outcomes this module judged from the answer itself: reported per work, not as network trouble.
+_JUDGED = frozenset({NO_SUCH_HOST})
+
 
 @dataclass(frozen=True)
 class MetadataSettings:
@@ -184,15 +198,16 @@ def check_work(
             url, now, result.status, meta, validators.etag or "", validators.last_modified or ""
         )
     dead = _DEAD.get(result.status)
+    outcome: str = result.status
+    if result.status == "unreachable" and result.no_such_host:
+        dead, outcome = "broken", NO_SUCH_HOST
     if dead is not None:
-        meta = replace(known, status=dead, checked=today)
-        if known.status == dead:
-            meta = known
-        return CacheEntry(url, now, result.status, meta)
+        meta = known if known.status == dead else replace(known, status=dead, checked=today)
+        return CacheEntry(url, now, outcome, meta)
     # Unreachable, refused, 5xx, 429: nothing new about the work; keep what we knew. A work
     # never reached before is marked so, which flags nothing and is replaced once it answers.
     meta = known if known.status else replace(known, status="unreachable", checked=today)
-    return CacheEntry(url, now, result.status, meta)
+    return CacheEntry(url, now, outcome, meta)
 
 
 def _learn(url: str, result: Result, today: str) -> WorkMeta:
@@ -396,7 +411,7 @@ class WorkResolver:
             entry = future.result()
             if entry.outcome == "unreachable":
                 self._unanswered.add(host_of(entry.url))
-            else:
+            elif entry.outcome != NO_SUCH_HOST:  # the resolver answered: no news either way
                 self._answered += 1
             if self._down or self._answered or len(self._unanswered) < NETWORK_DOWN_AFTER:
                 return
@@ -416,6 +431,14 @@ class WorkResolver:
             assert self._started is not None
             remaining = self._started + self.settings.deadline - time.monotonic()
             done, late = concurrent.futures.wait(self._futures.values(), timeout=max(0, remaining))
+            # Counted here, not from `_answered`: a future's callbacks may still be running
+            # when `wait` returns.
+            heard = any(
+                not future.cancelled()
+                and future.exception() is None
+                and future.result().outcome not in _SILENT
+                for future in done
+            )
             for url, future in self._futures.items():
                 if future.cancelled():
                     skipped += 1
@@ -429,11 +452,16 @@ class WorkResolver:
                     log.debug("Checking %s failed: %r", url, exc)
                     failed[url] = type(exc).__name__
                     continue
+                if entry.outcome == NO_SUCH_HOST and not heard:
+                    # Nothing else answered: this resolver may say "no such name" to every
+                    # name while offline. Not believed, not stored; asked again next build.
+                    failed[url] = "no such host, and no other work answered to confirm it"
+                    continue
                 if entry.outcome not in _NO_ANSWER:
                     self.cache.put(entry)
                 if entry.meta:
                     self.known[url] = entry.meta
-                if entry.outcome not in (*_ALIVE, *_DEAD, "not-modified"):
+                if entry.outcome not in (*_ALIVE, *_DEAD, "not-modified", *_JUDGED):
                     failed[url] = entry.outcome
             for future in late:
                 future.cancel()
@@ -454,7 +482,12 @@ class WorkResolver:
             )
         if self._down:  # cancelled, and never started once the breaker tripped
             skipped += sum(1 for url in cited if url not in self._seen)
-        _report(shown, cited, failed, skipped if self._down else 0)
+        reasons = {
+            url: "no such host"
+            for url in shown
+            if (cached := self.cache.get(url)) is not None and cached.outcome == NO_SUCH_HOST
+        }
+        _report(shown, cited, failed, skipped if self._down else 0, reasons)
         return shown
 
     def _forget_stale(self, cited: Mapping[str, list[str]]) -> None:
@@ -504,12 +537,15 @@ def _report(
     cited: Mapping[str, list[str]],
     failed: Mapping[str, str],
     skipped: int = 0,
+    reasons: Mapping[str, str] | None = None,
 ) -> None:
     for url in sorted(shown):
         meta = shown[url]
         if meta.dead:
             pages = ", ".join(cited[url])
             what = "gone (HTTP 410)" if meta.status == "gone" else "broken"
+            if reason := (reasons or {}).get(url):
+                what = f"{what} ({reason})"
             log.warning("Cited work %s is %s; cited in %s", url, what, pages)
     # The address guard refused a private or loopback address: the author cites it on
     # purpose (an intranet, a local example), so it is news, not a fault to fix.
@@ -518,7 +554,7 @@ def _report(
         log.info(
             "Not checked, private or local address%s (allow_networks can open them): %s",
             "" if len(refused) == 1 else "es",
-            ", ".join(refused[:3]) + (f" and {len(refused) - 3} more" if len(refused) > 3 else ""),
+            _sample(refused),
         )
     failed = {url: why for url, why in failed.items() if why != "refused"}
     if skipped:
@@ -543,3 +579,9 @@ def _report(
             sample,
             more,
         )
+
+
+def _sample(urls: list[str]) -> str:
+    """The first three of `urls`, and how many more: a log line stays one line."""
+    more = f" and {len(urls) - 3} more" if len(urls) > 3 else ""
+    return ", ".join(urls[:3]) + more

@@ -1117,3 +1117,56 @@ def test_result_is_immutable() -> None:
     result = Result("http://a/", "http://a/", "ok")
     with pytest.raises(AttributeError):
         result.status = "broken"  # type: ignore[misc]
+
+
+# --- what the resolver says ----------------------------------------------------------------
+
+
+def test_a_name_that_does_not_exist_is_told_apart_from_a_resolver_that_cannot_answer(
+    client: HttpClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NXDOMAIN is an answer about the URL; EAI_AGAIN is the lack of one (the network)."""
+    from http_servers import Resolver
+
+    from mkdocs_backlinks import http
+
+    resolver = Resolver({".gone.test": socket.EAI_NONAME, ".flaky.test": socket.EAI_AGAIN})
+    monkeypatch.setattr(http, "resolver", resolver)
+    missing = client.fetch("http://site.gone.test/page")
+    assert (missing.status, missing.no_such_host) == ("unreachable", True)
+    assert missing.error == "site.gone.test: no such host (DNS)"
+    unsure = client.fetch("http://site.flaky.test/page")
+    assert (unsure.status, unsure.no_such_host) == ("unreachable", False)
+    assert unsure.error == (
+        "site.flaky.test: DNS lookup failed: Temporary failure in name resolution"
+    )
+    assert resolver.asked == ["site.gone.test", "site.flaky.test"]
+
+
+def test_a_redirect_to_a_name_that_does_not_exist_says_so(
+    client: HttpClient, server: HttpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from http_servers import Resolver
+
+    from mkdocs_backlinks import http
+
+    monkeypatch.setattr(http, "resolver", Resolver({".gone.test": socket.EAI_NONAME}))
+    server.routes["/"] = lambda h: h.redirect("http://moved.gone.test/here")
+    result = client.fetch(server.url())
+    assert (result.status, result.no_such_host) == ("unreachable", True)
+    assert result.final_url == "http://moved.gone.test/here"
+
+
+def test_the_system_resolver_on_an_invalid_name(client: HttpClient) -> None:
+    """RFC 6761 reserves `.invalid`; what this machine's resolver answers for it decides
+    what the client must report (no other name is asked, and nothing is mocked)."""
+    name = "no-such-host.invalid"
+    try:
+        socket.getaddrinfo(name, 80, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        expected = error.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None))
+    else:
+        pytest.skip("this machine's resolver gives an address to a .invalid name")
+    result = client.fetch(f"http://{name}/")
+    assert result.status == "unreachable"
+    assert result.no_such_host is expected

@@ -22,6 +22,7 @@ import pytest
 import yaml
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
+from mkdocs.exceptions import Abort
 
 from mkdocs_backlinks.cache import CACHE_FILE, CacheEntry, MetadataCache
 from mkdocs_backlinks.ledger import (
@@ -38,7 +39,7 @@ from mkdocs_backlinks.ledger import (
     save_ledger,
 )
 from tests.conftest import MakeSite, Site
-from tests.http_servers import Handler, HttpServer, RawServer
+from tests.http_servers import Handler, HttpServer, RawServer, Resolver
 
 POST = """<!doctype html><html><head><title>Ignored document title</title>
 <meta property="og:site_name" content="Ada's Notebook"></head><body>
@@ -873,3 +874,97 @@ def test_works_waiting_for_their_host_are_not_timed_out_in_the_queue(
         urls, "ok"
     )
     assert server.meter.peak <= 2  # still polite
+
+
+# ----------------------------------------------------------------------------- link health
+
+
+def gone_hosts(count: int) -> list[str]:
+    """Works on hosts the resolver (a `Resolver`) says do not exist."""
+    return [f"http://site-{i}.gone.test/work" for i in range(count)]
+
+
+@pytest.fixture
+def resolver(monkeypatch: pytest.MonkeyPatch) -> Resolver:
+    """NXDOMAIN for `*.gone.test`, EAI_AGAIN for `*.flaky.test`, as getaddrinfo fails."""
+    from mkdocs_backlinks import http
+
+    fake = Resolver({".gone.test": socket.EAI_NONAME, ".flaky.test": socket.EAI_AGAIN})
+    monkeypatch.setattr(http, "resolver", fake)
+    return fake
+
+
+def test_names_that_do_not_exist_are_broken_and_not_a_network_that_is_down(
+    make_site: MakeSite,
+    server: HttpServer,
+    resolver: Resolver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Ten hosts that no longer exist, cited first: the resolver answered, so the network
+    works; each is a broken link, and the live work after them is still checked."""
+    gone = gone_hosts(10)
+    post = server.url("/post")
+    # One at a time, in citation order: every NXDOMAIN is in before the live work is asked.
+    site = make_site(citing(*gone, post), options(metadata={"concurrency": 1}))
+    with caplog.at_level(logging.WARNING):
+        site.build()
+    assert sorted(warnings_in(caplog)) == sorted(
+        f"Cited work {url} is broken (no such host); cited in "
+        + ("index.md, other.md" if url == gone[0] else "index.md")
+        for url in gone
+    )
+    assert len(resolver.asked) == 10
+    assert "/post" in page_requests(server)
+    assert "On Citing Well" in site.html("index.html")
+    by_href = {item["links"][0]: item for item in work_items(credits(site))}
+    assert all("backlinks-credits__work--broken" in by_href[url]["class"] for url in gone)
+    assert {
+        url: meta.status for url, meta in ledger_meta(site).items() if url in gone
+    } == dict.fromkeys(gone, "broken")
+    report = json.loads((site.root / "backlinks" / "outreach.json").read_text())
+    assert sorted(b["url"] for b in report["broken"]) == sorted(gone)
+    assert MetadataCache(site.root / ".cache" / "backlinks").load().network_down == 0
+    with pytest.raises(Abort):  # the author's to fix: --strict fails on it
+        site.build(strict=True)
+
+
+def test_a_resolver_that_cannot_answer_still_trips_the_breaker(
+    make_site: MakeSite,
+    server: HttpServer,
+    resolver: Resolver,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """EAI_AGAIN (no DNS server reached) is what the breaker is for; --strict fails on it."""
+    from mkdocs_backlinks.works import NETWORK_DOWN_AFTER
+
+    flaky = [f"http://site-{i}.flaky.test/work" for i in range(30)]
+    site = make_site(citing(*flaky), options(metadata={"concurrency": 1}))
+    with caplog.at_level(logging.WARNING):
+        site.build()
+    warnings = warnings_in(caplog)
+    assert len(warnings) == 1 and warnings[0].startswith("The network seems to be down")
+    assert NETWORK_DOWN_AFTER <= len(resolver.asked) < 30
+    assert "--broken" not in site.html("index.html")
+    assert not any(meta.dead for meta in ledger_meta(site).values())
+    monkeypatch.setenv("MKDOCS_BACKLINKS_REFRESH", "1")  # no rest: try again, and fail
+    with pytest.raises(Abort):
+        site.build(strict=True)
+
+
+def test_no_such_host_is_not_believed_when_nothing_else_answers(
+    make_site: MakeSite, resolver: Resolver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Offline, macOS (and a sandbox whose DNS knows a few names) says "no such name" to
+    every name: with no other work answering, nothing is flagged or stored."""
+    gone = gone_hosts(3)
+    site = make_site(citing(*gone), options())
+    with caplog.at_level(logging.WARNING):
+        site.build()
+    warnings = warnings_in(caplog)
+    assert len(warnings) == 1
+    assert warnings[0].startswith("Could not check 3 cited works: ")
+    assert "no such host, and no other work answered to confirm it" in warnings[0]
+    assert "--broken" not in site.html("index.html")
+    assert all(not meta.dead for meta in ledger_meta(site).values())
+    assert not (site.root / ".cache" / "backlinks" / CACHE_FILE).exists()
