@@ -16,8 +16,10 @@ A URL is fetched only when the build is online: not with `offline: true` or
 Offline, the newest of the cache and the ledger is used as it is, however old.
 
 Network trouble is one warning for the whole build (with `--strict` it fails the build, as
-MkDocs' own warnings do) and the build goes on with what is stored. A dead citation (4xx, 410)
-is the author's to fix, so it is one warning per URL, naming the pages that cite it.
+MkDocs' own warnings do) and the build goes on with what is stored. A dead citation (4xx,
+410, a host name that does not exist) is the author's to fix, so it is one warning per URL,
+naming the pages that cite it. A 401 or 403 is not dead: readers get past the login or the
+bot wall that turned the checker away.
 """
 
 from __future__ import annotations
@@ -102,10 +104,17 @@ may come back. It proves the resolver works, so it never counts towards the netw
 breaker; but some systems answer "no such name" for every name when offline (macOS), or
 in a sandbox, so it is believed only when another work answered in the same build."""
 
+RESTRICTED = "restricted"
+"""Cache outcome of a work that answered 401 or 403: behind a login, or a site that turns
+automated clients away (Cloudflare's bot check, many publishers). The work exists and
+readers reach it, so it is not dead: what was known stays, a work never read is `ok` (it
+answers), and the build says so in one info line. lychee's users accept 403 for the same
+reason, and LinkChecker's FAQ calls such errors the site's policy, not a broken link."""
+_RESTRICTED_CODES = frozenset({401, 403})
 # Outcomes that prove nothing answered over HTTP (the NXDOMAIN included: see NO_SUCH_HOST).
 _SILENT = frozenset({*_NO_ANSWER, NO_SUCH_HOST})
 # Outcomes this module judged from the answer itself: reported per work, not as network trouble.
-_JUDGED = frozenset({NO_SUCH_HOST})
+_JUDGED = frozenset({NO_SUCH_HOST, RESTRICTED})
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,10 @@ def check_work(
         return CacheEntry(
             url, now, result.status, meta, validators.etag or "", validators.last_modified or ""
         )
+    if result.status == "broken" and result.http_status in _RESTRICTED_CODES:
+        alive = known.status in ("ok", "redirected")
+        meta = known if alive else replace(known, status="ok", checked=today)
+        return CacheEntry(url, now, RESTRICTED, meta)
     dead = _DEAD.get(result.status)
     outcome: str = result.status
     if result.status == "unreachable" and result.no_such_host:
@@ -426,6 +439,7 @@ class WorkResolver:
         Returns the metadata of every cited work that has any, by normalised URL.
         """
         failed: dict[str, str] = {}
+        restricted: list[str] = []
         skipped = 0
         if self._futures:
             assert self._started is not None
@@ -457,6 +471,8 @@ class WorkResolver:
                     # name while offline. Not believed, not stored; asked again next build.
                     failed[url] = "no such host, and no other work answered to confirm it"
                     continue
+                if entry.outcome == RESTRICTED:
+                    restricted.append(url)
                 if entry.outcome not in _NO_ANSWER:
                     self.cache.put(entry)
                 if entry.meta:
@@ -488,6 +504,13 @@ class WorkResolver:
             if (cached := self.cache.get(url)) is not None and cached.outcome == NO_SUCH_HOST
         }
         _report(shown, cited, failed, skipped if self._down else 0, reasons)
+        if restricted:
+            log.info(
+                "Not flagged, cited work%s behind a login or turning checkers away "
+                "(HTTP 401/403): %s",
+                "" if len(restricted) == 1 else "s",
+                _sample(sorted(restricted)),
+            )
         return shown
 
     def _forget_stale(self, cited: Mapping[str, list[str]]) -> None:

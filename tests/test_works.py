@@ -968,3 +968,47 @@ def test_no_such_host_is_not_believed_when_nothing_else_answers(
     assert "--broken" not in site.html("index.html")
     assert all(not meta.dead for meta in ledger_meta(site).values())
     assert not (site.root / ".cache" / "backlinks" / CACHE_FILE).exists()
+
+
+def test_401_and_403_are_not_broken(
+    make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A work behind a login, or a site that turns bots away, exists for its readers: not
+    flagged, not warned about, not listed to fix; what was learned before stays."""
+    answer = {"status": 200}
+
+    @server.route("/members")
+    def members(h: Handler) -> None:
+        h.reply(401, b"log in", headers=[("WWW-Authenticate", 'Basic realm="members"')])
+
+    @server.route("/walled")
+    def walled(h: Handler) -> None:
+        h.reply(answer["status"], POST.encode() if answer["status"] == 200 else b"bots not")
+
+    members_url, walled_url = server.url("/members"), server.url("/walled")
+    site = make_site(
+        citing(members_url, walled_url), options(metadata={"ttl": 0, "failure_ttl": 0})
+    )
+    site.build()
+    assert ledger_meta(site)[walled_url].title == "On Citing Well"
+    for status in (404, 403):  # a ledger from before knows it as broken: 403 lifts that
+        answer["status"] = status
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            site.build()
+    assert warnings_in(caplog) == []
+    assert any(
+        "behind a login or turning checkers away (HTTP 401/403)" in r.getMessage()
+        and members_url in r.getMessage()
+        and walled_url in r.getMessage()
+        for r in caplog.records
+    )
+    meta = ledger_meta(site)
+    assert (meta[walled_url].status, meta[walled_url].title) == ("ok", "On Citing Well")
+    assert meta[members_url].status == "ok"
+    items = work_items(credits(site))
+    assert not any("--broken" in item["class"] or "--gone" in item["class"] for item in items)
+    assert "On Citing Well" in site.html("index.html")
+    report = json.loads((site.root / "backlinks" / "outreach.json").read_text())
+    assert report["broken"] == []
+    site.build(strict=True)  # nothing for the author to fix
