@@ -49,6 +49,9 @@ class CacheEntry:
     """The best metadata known after that fetch (kept from before when the fetch failed)."""
     etag: str = ""
     last_modified: str = ""
+    """The validators of the last good answer. A failed check (5xx, 429, 401/403) keeps them,
+    so the next one is still conditional; a dead answer (404, 410) drops them, since a 304 to
+    them would bring back the metadata of a page that has since died."""
 
     def fresh(self, now: float, ttl: float, failure_ttl: float) -> bool:
         """Whether the entry may be used without asking the server again."""

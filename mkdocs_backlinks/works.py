@@ -195,6 +195,9 @@ def check_work(
         last_modified=(previous.last_modified or None) if previous else None,
     )
     today = _today(now)
+    # A failed check keeps the validators of the last good answer: the next check is then
+    # still conditional, and a 304 brings back what that answer taught.
+    etag, modified = (previous.etag, previous.last_modified) if previous else ("", "")
     if result.status == "not-modified" and previous is not None:
         # The stored metadata is still right; only the time of the check moves on.
         return replace(previous, fetched=now, outcome="not-modified")
@@ -209,18 +212,19 @@ def check_work(
     if result.status == "broken" and result.http_status in _RESTRICTED_CODES:
         alive = known.status in ("ok", "redirected")
         meta = known if alive else replace(known, status="ok", checked=today)
-        return CacheEntry(url, now, RESTRICTED, meta)
+        return CacheEntry(url, now, RESTRICTED, meta, etag, modified)
     dead = _DEAD.get(result.status)
     outcome: str = result.status
     if result.status == "unreachable" and result.no_such_host:
         dead, outcome = "broken", NO_SUCH_HOST
     if dead is not None:
+        # No validators: a 304 to them would bring back the metadata of a dead work.
         meta = known if known.status == dead else replace(known, status=dead, checked=today)
         return CacheEntry(url, now, outcome, meta)
     # Unreachable, refused, 5xx, 429: nothing new about the work; keep what we knew. A work
     # never reached before is marked so, which flags nothing and is replaced once it answers.
     meta = known if known.status else replace(known, status="unreachable", checked=today)
-    return CacheEntry(url, now, outcome, meta)
+    return CacheEntry(url, now, outcome, meta, etag, modified)
 
 
 def _learn(url: str, result: Result, today: str) -> WorkMeta:

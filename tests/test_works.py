@@ -1012,3 +1012,46 @@ def test_401_and_403_are_not_broken(
     report = json.loads((site.root / "backlinks" / "outreach.json").read_text())
     assert report["broken"] == []
     site.build(strict=True)  # nothing for the author to fix
+
+
+@pytest.mark.parametrize("fault", [500, 503, 429, "reset"])
+def test_a_failed_revalidation_keeps_the_validators_and_the_metadata(
+    make_site: MakeSite, server: HttpServer, fault: int | str
+) -> None:
+    """A 5xx, a 429 or a dropped connection while revalidating: the next build still asks
+    conditionally (a 304 costs nothing), and the credits keep their titles meanwhile."""
+    answer: dict[str, int | str] = {"status": 200}
+    modified = "Tue, 01 Oct 2024 10:00:00 GMT"
+
+    @server.route("/page")
+    def page(h: Handler) -> None:
+        if answer["status"] == "reset":
+            h.close_connection = True  # no reply at all: the connection just closes
+            return
+        status = int(answer["status"])
+        if status != 200:  # whatever the request asked
+            retry = [("Retry-After", "3600")] if status in (429, 503) else []
+            h.reply(status, b"try later", headers=retry)
+        elif h.headers.get("If-None-Match") == '"v1"':
+            h.reply(304, b"", content_type="")
+        else:
+            h.reply(200, POST.encode(), headers=[("ETag", '"v1"'), ("Last-Modified", modified)])
+
+    url = server.url("/page")
+    site = make_site(citing(url), options(metadata={"ttl": 0, "failure_ttl": 0}))
+    site.build()
+    answer["status"] = fault
+    site.build()
+    entry = MetadataCache(site.root / ".cache" / "backlinks").load().get(url)
+    assert entry is not None
+    assert (entry.etag, entry.last_modified) == ('"v1"', modified)
+    assert entry.meta.title == "On Citing Well"
+    assert "On Citing Well" in site.html("index.html")
+    answer["status"] = 200
+    server.requests.clear()
+    site.build()
+    asked = [r for r in server.requests if r.path == "/page"]
+    assert [r.headers.get("if-none-match") for r in asked] == ['"v1"']
+    assert asked[0].headers.get("if-modified-since") == modified
+    assert "On Citing Well" in site.html("index.html")
+    assert ledger_meta(site)[url].status == "ok"
