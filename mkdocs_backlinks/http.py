@@ -1113,8 +1113,14 @@ class HttpClient:
                 # could not find out, which is what a network that is down looks like.
                 reason = error.strerror or "resolver error"
                 return _Failure("unreachable", f"{target.host}: DNS lookup failed: {reason}")
-            except (OSError, UnicodeError) as error:
-                reason = getattr(error, "strerror", None) or "invalid host name"
+            except UnicodeError:
+                # The IDNA codec refused the name (an empty label, one over 63 characters): no
+                # DNS can hold it, so it is as final as NXDOMAIN.
+                return _Failure(
+                    "unreachable", f"{target.host}: invalid host name", no_such_host=True
+                )
+            except OSError as error:
+                reason = error.strerror or type(error).__name__
                 return _Failure("unreachable", f"{target.host}: DNS lookup failed: {reason}")
             addresses = []
             for *_info, sockaddr in infos:

@@ -1157,6 +1157,14 @@ def test_a_redirect_to_a_name_that_does_not_exist_says_so(
     assert result.final_url == "http://moved.gone.test/here"
 
 
+@pytest.mark.parametrize("host", ["a..b.example", "x" * 64 + ".example"])
+def test_a_name_no_dns_can_hold_is_final_too(client: HttpClient, host: str) -> None:
+    """An empty label, or one over 63 characters, fails in the IDNA codec before any query."""
+    result = client.fetch(f"http://{host}/")
+    assert (result.status, result.no_such_host) == ("unreachable", True)
+    assert result.error == f"{host}: invalid host name"
+
+
 def test_the_system_resolver_on_an_invalid_name(client: HttpClient) -> None:
     """RFC 6761 reserves `.invalid`; what this machine's resolver answers for it decides
     what the client must report (no other name is asked, and nothing is mocked)."""
