@@ -19,6 +19,7 @@ from mkdocs.config import base
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import BaseConfigOption, ValidationError
 
+from mkdocs_backlinks.mentions import RELAYS
 from mkdocs_backlinks.network import IPNetwork, parse_networks
 from mkdocs_backlinks.sources import Source, parse_source
 
@@ -36,9 +37,9 @@ class DomainPatterns(BaseConfigOption[tuple[str, ...]]):
     otherwise silently match nothing.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, default: tuple[str, ...] = ()) -> None:
         super().__init__()
-        self.default: list[str] = []
+        self.default: list[str] = list(default)
 
     def run_validation(self, value: object) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -360,6 +361,11 @@ class MentionsConfig(base.Config):
 
     aliases = SiteAliases()
     """Old domains or paths of the site; mentions of them count for the page under site_url."""
+
+    relays = DomainPatterns(default=RELAYS)
+    """Hosts whose webmention sources relay other people's posts (Bridgy's): only for these is
+    a mention also credited to the site of the author it names, since any other page can
+    claim any author. Each host matches its subdomains; `[]` trusts no relay."""
 
     avatars = opt.Choice(("remote", "none", "download"), default="remote")
     """`remote` links avatar images where they are, `none` shows none, `download` copies

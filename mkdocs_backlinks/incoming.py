@@ -37,6 +37,7 @@ from markupsafe import Markup, escape
 from mkdocs.plugins import get_plugin_logger
 
 from mkdocs_backlinks.mentions import (
+    RELAYS,
     Mention,
     MentionsStore,
     Moderation,
@@ -59,7 +60,7 @@ from mkdocs_backlinks.sources import (
     read_file_source,
 )
 from mkdocs_backlinks.storage import write_bytes_atomic, write_text_atomic
-from mkdocs_backlinks.urls import relative_url, site_of, url_key
+from mkdocs_backlinks.urls import domain_matches, host_of, relative_url, site_of, url_key
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -258,6 +259,7 @@ class Settings:
     site_url: str
     sources: tuple[Source, ...] = ()
     aliases: tuple[str, ...] = ()
+    relays: tuple[str, ...] = RELAYS
     avatars: str = "remote"
     timeout: float = 30.0
     cache: Path | None = None
@@ -280,6 +282,7 @@ def settings_for(options: BacklinksConfig, config: MkDocsConfig) -> Settings:
         site_url=config.site_url or "",
         sources=tuple(mentions.sources),
         aliases=tuple(mentions.aliases),
+        relays=tuple(mentions.relays),
         avatars=mentions.avatars,
         timeout=mentions.timeout,
         cache=cache_folder(options, config),
@@ -291,12 +294,18 @@ def mentioning_sites(
     moderation: Moderation,
     site_url: str,
     aliases: Sequence[str] = (),
+    relays: Sequence[str] = RELAYS,
 ) -> tuple[tuple[str, int, str], ...]:
     """Who mentions this site: (site, mentions, latest date) for the relationships view.
 
-    Counted: mentions that are not hidden and target a URL of this site. A mention counts for
-    the site of its source and, when different, of its author (a reply relayed by a service
-    such as Bridgy comes from the service's host but is the author's).
+    Counted: mentions that are not hidden and target a URL of this site, for the site of
+    their source, which the receiver fetched and found the link on. The author a source names
+    is only a claim: any page can say `author.url = https://famous.example/`, and this count
+    turns a told contact `linked-back` and fills the relationships view, so a stranger must not
+    be able to set it for a site that wrote nothing. The author's site is credited as well
+    only when the source is on a relay in `relays` (hosts, with their subdomains): Bridgy's
+    page is not Bridgy's post but the author's, copied from the silo that knows who wrote it.
+    An author URL on the source's own site is that site again.
     """
     counts: Counter[str] = Counter()
     latest: dict[str, str] = {}
@@ -307,7 +316,13 @@ def mentioning_sites(
         if not on_site[mention.target] or moderation.is_hidden(mention):
             continue
         when = (mention.received or mention.published)[:10]
-        for site in {_site(mention.source), _site(mention.author_url or mention.source)}:
+        source = _site(mention.source)
+        sites = [source]
+        if mention.author_url:
+            author = _site(mention.author_url)
+            if author != source and relays and domain_matches(host_of(mention.source), relays):
+                sites.append(author)
+        for site in sites:
             counts[site] += 1
             latest[site] = max(latest.get(site, ""), when)
     return tuple((site, counts[site], latest[site]) for site in sorted(counts))
@@ -530,7 +545,11 @@ class MentionsDesk:
     def sites(self) -> tuple[tuple[str, int, str], ...]:
         """Who mentions this site (see `mentioning_sites`)."""
         return mentioning_sites(
-            self.store.mentions, self.moderation, self.settings.site_url, self.settings.aliases
+            self.store.mentions,
+            self.moderation,
+            self.settings.site_url,
+            self.settings.aliases,
+            self.settings.relays,
         )
 
     # --- avatars (download mode)

@@ -56,6 +56,7 @@ __all__ = [
     "KINDS",
     "MODERATION_SCHEMA",
     "MODERATION_VERSION",
+    "RELAYS",
     "STORE_SCHEMA",
     "STORE_VERSION",
     "Kind",
@@ -91,6 +92,13 @@ MODERATION_VERSION = 1
 Kind = Literal["reply", "like", "repost", "bookmark", "mention", "rsvp"]
 KINDS: tuple[Kind, ...] = ("reply", "like", "repost", "bookmark", "mention", "rsvp")
 """What a mention does to its target, in the order a page lists them."""
+
+RELAYS: tuple[str, ...] = ("brid-gy.appspot.com", "brid.gy")
+"""Hosts (and their subdomains) that publish other people's posts as webmention sources:
+Bridgy's backfeed pages (`brid.gy`, formerly `brid-gy.appspot.com`, and Bridgy Fed under
+`fed.brid.gy`, `ap.brid.gy`, ...). A receiver verifies only that a source links to the target,
+so a source's claimed author is believed only when the source is one of these (the default of
+the `mentions.relays` option; see `incoming.mentioning_sites`)."""
 
 # Bounds on what a stranger can make the site show: enough for any real reply, small enough
 # that a hostile feed cannot turn one page into megabytes.

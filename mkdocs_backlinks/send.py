@@ -5,6 +5,11 @@ Recommendation (section 3.1) is the rule book for the sender: discover the targe
 (`discovery.discover`), POST `source` and `target` form-encoded, treat any 2xx as success (202
 queued, 201 with a status `Location`), and send again when the source page changes or goes
 away, "including links the page no longer has", so the receiver can update or drop the mention.
+The Recommendation says nothing of an endpoint that answers the POST with a redirect; HTTP
+does (RFC 9110, 15.4): a 307 or 308 asks for the same request elsewhere, so the form is
+posted again there, through the same address guard and within the client's redirect limit;
+301, 302 and 303 turn a POST into a GET, which would deliver nothing, so they are reported as
+`redirected` (not delivered, tried again next run), never as the receiver's refusal.
 
 The module has two halves:
 
@@ -70,9 +75,12 @@ __all__ = [
 
 DELIVERED = frozenset({"accepted", "created"})
 """Outcomes where the receiver took the webmention."""
-RETRY = frozenset({"server-error", "unreachable", "not-live"})
+RETRY = frozenset({"server-error", "unreachable", "not-live", "redirected"})
 """Outcomes worth trying again on the next run even when the page has not changed: the
-failure was on the way, not the receiver's answer."""
+failure was on the way, not the receiver's answer. `redirected` is an endpoint that answered
+with a redirect this sender does not follow (or one that loops, or leads where the address
+guard refuses): the webmention did not arrive, and the target may advertise a fixed endpoint
+by the next run."""
 FINAL = frozenset({"accepted", "created", "rejected", "no-endpoint"})
 """Outcomes that stand until the page changes."""
 
@@ -567,18 +575,65 @@ class Sender:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def post(self, source: str, target: str, endpoint: str) -> Delivery:
-        """POST one webmention, after waiting out the endpoint host's interval."""
+        """POST one webmention, after waiting out the endpoint host's interval, and again
+        wherever a 307 or 308 sends it (see `_post_following`)."""
         host = _host(endpoint)
         last = self._last_post.get(host)
         if last is not None:
             wait = last + self.interval - self.clock()
             if wait > 0:
                 self._sleep(wait)
+        posted: set[str] = set()
         try:
-            result = self.client.post_form(endpoint, {"source": source, "target": target})
+            return self._post_following(source, target, endpoint, posted)
         finally:
-            self._last_post[host] = self.clock()
-        return delivery_of(result, target, endpoint)
+            now = self.clock()
+            for name in posted | {host}:
+                self._last_post[name] = now
+
+    def _post_following(
+        self, source: str, target: str, endpoint: str, posted: set[str]
+    ) -> Delivery:
+        """POST to `endpoint`, then to each 307/308 `Location` in turn, by hand.
+
+        `HttpClient.post_form` never follows a redirect (a generic client would turn a 301 or
+        302 into a GET and report the GET's 200 as a success). Each hop is a new `post_form`,
+        so every address is checked by the guard like the first; the chain ends at the
+        client's `max_redirects`, at a URL already posted to, or at any other redirect. The
+        outcome records the endpoint that answered last, and a 201's `Location` is resolved
+        against it.
+        """
+        form = {"source": source, "target": target}
+        limit = self.client.options.max_redirects
+        chain = [endpoint]  # every URL posted to, in order
+        code: int | None = None  # the redirect that led to the current URL
+        while True:
+            current = chain[-1]
+            posted.add(_host(current))
+            result = self.client.post_form(current, form)
+            if code is not None and result.status == "refused":
+                # The address guard stopped the hop before any connection.
+                reason = f"HTTP {code} to {_shown(current)}, refused: {result.error}"
+                return Delivery("redirected", target, code, chain[-2], reason=_cut(reason))
+            if result.http_status not in _REPOST_CODES:
+                delivery = delivery_of(result, target, current)
+                if code is not None and delivery.outcome in DELIVERED:
+                    via = f"re-sent after HTTP {code} from {_shown(endpoint)}"
+                    delivery = replace(delivery, reason=_cut(via))
+                return delivery
+            code = result.http_status
+            where = _location(result, current)
+            problem = ""
+            if where is None:
+                problem = "without a usable http(s) Location"
+            elif where in chain:
+                problem = f"to {_shown(where)}, a redirect loop"
+            elif len(chain) > limit:
+                problem = f"to {_shown(where)}: more than {limit} redirects"
+            if where is None or problem:
+                reason = _cut(f"HTTP {code} {problem}")
+                return Delivery("redirected", target, code, current, reason=reason)
+            chain.append(where)
 
     def ready_at(self, endpoint: str) -> float:
         """When a POST to `endpoint` may go, by the pacing rule."""
@@ -627,12 +682,53 @@ def delivery_of(result: Result, target: str, endpoint: str) -> Delivery:
     if code == 429 or code >= 500:
         return Delivery("server-error", target, code, endpoint, "", short_reason(result))
     if 300 <= code < 400:
-        where = result.headers.get("Location", "")
-        reason = "redirected (a webmention POST is not re-sent elsewhere)"
-        if where:
-            reason = f"redirected to {_CONTROLS.sub(' ', where)[:REASON_LENGTH]} (not followed)"
-        return Delivery("rejected", target, code, endpoint, "", reason)
+        # Not the receiver's refusal: it did not take the webmention here, and may elsewhere.
+        where = _location(result, endpoint)
+        if where is None:
+            reason = f"HTTP {code} without a usable http(s) Location"
+        elif code in _REPOST_CODES:
+            reason = f"HTTP {code} to {_shown(where)} (not followed)"
+        else:
+            # RFC 9110 lets a client turn a 301 or 302 POST into a GET, and 303 means "GET
+            # this instead": a receiver that moved must answer 307 or 308, or advertise the
+            # new endpoint (the W3C working group's reading, w3c/webmention#89).
+            reason = f"HTTP {code} to {_shown(where)}: not re-sent, only a 307 or 308 is"
+        return Delivery("redirected", target, code, endpoint, "", _cut(reason))
     return Delivery("rejected", target, code, endpoint, "", short_reason(result))
+
+
+_REPOST_CODES = frozenset({307, 308})
+"""Redirects that keep the method and the body (RFC 9110, 15.4.8 and 15.4.9)."""
+
+
+def _location(result: Result, base: str) -> str | None:
+    """A redirect's `Location` as an absolute http(s) URL without its fragment, or None.
+
+    The header is remote text: one that is not a web URL (`javascript:`, `file:`), or holds
+    control characters, leads nowhere. Servers send UTF-8 that `http.client` decodes as
+    Latin-1; it is decoded back as the HTTP layer does for the redirects it follows.
+    """
+    raw = result.headers.get("Location", "").strip()
+    with contextlib.suppress(UnicodeError):
+        raw = raw.encode("latin-1").decode("utf-8")
+    if not raw or _CONTROLS.search(raw):
+        return None
+    try:
+        where = urldefrag(urljoin(base, raw)).url
+    except ValueError:
+        return None
+    return where if valid_web_url(where) is None else None
+
+
+def _shown(url: str) -> str:
+    """A remote URL for a reason: at most 100 characters, so the reason keeps its point."""
+    return url if len(url) <= 100 else url[:99] + "…"
+
+
+def _cut(reason: str) -> str:
+    """A reason of ours that quotes remote text, cut to `REASON_LENGTH` like a receiver's."""
+    reason = _CONTROLS.sub(" ", reason)
+    return reason if len(reason) <= REASON_LENGTH else reason[: REASON_LENGTH - 1] + "…"
 
 
 def delivery_from_discovery(found: Discovery, target: str) -> Delivery | None:

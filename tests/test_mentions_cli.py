@@ -16,7 +16,10 @@ from conftest import MakeSite, Site
 from http_servers import Handler, HttpServer
 
 from mkdocs_backlinks.cli import main
+from mkdocs_backlinks.config import BacklinksConfig
+from mkdocs_backlinks.incoming import mentioning_sites
 from mkdocs_backlinks.ledger import Contact, Event, Ledger, linked_back
+from mkdocs_backlinks.mentions import RELAYS, Mention, Moderation
 
 SITE_URL = "https://example.org/blog/"
 POST = SITE_URL + "posts/hello/"
@@ -347,3 +350,109 @@ def test_mentions_join_the_relationships_view(
     assert main(["outreach", "--format", "json", "-f", str(site.config_file)]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert {r["site"]: r["mentions"] for r in shown["relationships"]}["friend7.example.net"] == 1
+
+
+def test_a_claimed_author_counts_only_when_a_known_relay_reports_it(
+    make_site: MakeSite, server: HttpServer
+) -> None:
+    """A page on impostor.example that claims `author.url` friend1 is impostor.example's
+    mention: friend1, told, stays `sent` and is credited nothing (before, the claim made it
+    `linked-back`). The same author reported by Bridgy, whose page webmention.io fetched and
+    verified, is friend1's."""
+    impostor = {
+        **entry(2),
+        "wm-source": "https://impostor.example/post",
+        "url": "https://impostor.example/post",
+        "author": {"name": "Friend 1", "url": "https://friend1.example.net/"},
+    }
+    server.entries = [impostor]  # type: ignore[attr-defined]
+    site = make(make_site, server)
+    site.build()
+    assert (
+        main(["mark", "friend1.example.net", "--status", "sent", "-f", str(site.config_file)]) == 0
+    )
+    site.config_file.write_text(
+        site.config_file.read_text().replace("offline: true", "allow_networks: [127.0.0.0/8]")
+    )
+    site.build()
+
+    def relationships() -> dict[str, Any]:
+        report = json.loads((site.root / "backlinks" / "outreach.json").read_text())
+        return {row["site"]: row for row in report["relationships"]}
+
+    rows = relationships()
+    assert rows["friend1.example.net"]["status"] == "sent"
+    assert rows["friend1.example.net"]["mentions"] == 0
+    assert rows["impostor.example"]["mentions"] == 1
+
+    relayed = {
+        **entry(3),
+        "wm-source": "https://brid.gy/comment/mastodon/@friend1@social.example/1/2",
+        "url": "https://social.example/@friend1/2",
+        "author": {"name": "Friend 1", "url": "https://friend1.example.net/"},
+    }
+    server.entries = [impostor, relayed]  # type: ignore[attr-defined]
+    site.build()
+    rows = relationships()
+    assert rows["friend1.example.net"]["status"] == "linked-back"
+    assert rows["friend1.example.net"]["mentions"] == 1
+    assert rows["brid.gy"]["mentions"] == 1
+    assert rows["impostor.example"]["mentions"] == 1
+
+
+def claimed(source: str, author: str | None, wid: str = "1") -> Mention:
+    return Mention(wid, "reply", source, POST, source, author_url=author, received="2099-01-02")
+
+
+ALICE = "https://alice.example/"
+
+
+@pytest.mark.parametrize(
+    ("source", "author", "relays", "credited"),
+    [
+        # The source's own site always counts; a claimed author elsewhere does not.
+        ("https://impostor.example/p", "https://famous.example/", RELAYS, ["impostor.example"]),
+        ("https://www.impostor.example/p", None, RELAYS, ["impostor.example"]),
+        # The author on the source's own site is that site once.
+        ("https://alice.example/p", "https://www.alice.example/", RELAYS, ["alice.example"]),
+        # Bridgy and its subdomains (Bridgy Fed), under either of its names.
+        ("https://brid.gy/like/1", ALICE, RELAYS, ["alice.example", "brid.gy"]),
+        ("https://fed.brid.gy/r/1", ALICE, RELAYS, ["alice.example", "fed.brid.gy"]),
+        (
+            "https://brid-gy.appspot.com/c/1",
+            ALICE,
+            RELAYS,
+            ["alice.example", "brid-gy.appspot.com"],
+        ),
+        # A look-alike host is not Bridgy.
+        ("https://notbrid.gy/p", ALICE, RELAYS, ["notbrid.gy"]),
+        ("https://brid.gy.evil.example/p", ALICE, RELAYS, ["brid.gy.evil.example"]),
+        # The list is the user's: another relay, or none at all.
+        ("https://relay.example/p", ALICE, ("relay.example",), ["alice.example", "relay.example"]),
+        ("https://brid.gy/like/1", ALICE, (), ["brid.gy"]),
+    ],
+)
+def test_a_mention_credits_its_source_and_a_relayed_author_only(
+    source: str, author: str | None, relays: tuple[str, ...], credited: list[str]
+) -> None:
+    found = mentioning_sites([claimed(source, author)], Moderation(), SITE_URL, relays=relays)
+    assert [site for site, _, _ in found] == credited
+    assert all(count == 1 and when == "2099-01-02" for _, count, when in found)
+
+
+def test_hidden_relayed_mentions_credit_no_one() -> None:
+    relayed = claimed("https://brid.gy/like/1", ALICE)
+    moderation = Moderation(hidden=frozenset({"1"}))
+    assert mentioning_sites([relayed], moderation, SITE_URL) == ()
+
+
+def test_relays_option_defaults_to_bridgy_and_rejects_urls() -> None:
+    config = BacklinksConfig()
+    config.load_dict({})
+    assert config.validate() == ([], [])
+    assert config.mentions.relays == ("brid-gy.appspot.com", "brid.gy")
+    config = BacklinksConfig()
+    config.load_dict({"mentions": {"relays": ["https://relay.example/"]}})
+    failed, _ = config.validate()
+    assert [name for name, _ in failed] == ["mentions"]
+    assert "relays" in str(failed[0][1]) and "not a domain name" in str(failed[0][1])

@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -34,7 +35,10 @@ from http_servers import Handler, HttpServer
 from mkdocs.config.defaults import MkDocsConfig
 
 from mkdocs_backlinks.cli import main
+from mkdocs_backlinks.http import HttpClient
 from mkdocs_backlinks.ledger import load_ledger, mark, save_ledger
+from mkdocs_backlinks.network import HttpOptions
+from mkdocs_backlinks.send import Sender
 
 LOOPBACK = "127.0.0.0/8"
 
@@ -925,3 +929,127 @@ def test_an_article_element_in_the_page_content_is_not_taken_for_the_theme_s(
     assert code == 0, out
     assert "page changed since accepted" in out
     assert [p[0] for p in receivers.posts()] == ["/wm/accept", "/wm/accept"]
+
+
+# --------------------------------------------------------------------------- redirected POSTs
+
+
+def redirecting_endpoints(a: HttpServer, b: HttpServer) -> None:
+    """Targets on `a` whose endpoints answer the POST with a redirect."""
+
+    def target(name: str) -> None:
+        a.routes[f"/{name}"] = lambda h: h.reply(
+            200, target_page(name), headers=[("Link", f"</wm/{name}>; rel=webmention")]
+        )
+
+    def redirect(name: str, code: int, location: str) -> None:
+        target(name)
+        a.routes[f"/wm/{name}"] = lambda h: h.redirect(location, code)
+
+    # 308 and 307 mean "POST the same form there": to this host, and to another one.
+    redirect("moved", 308, "/wm/accept")
+    redirect("elsewhere", 307, b.url("/wm/create"))
+    # 301, 302 and 303 turn a POST into a GET: the webmention would not arrive.
+    redirect("permanent", 301, "/wm/accept")
+    redirect("see-other", 303, "/thanks")
+    # Bounded: a loop, and a private address the guard refuses.
+    redirect("ping", 307, "/wm/pong")
+    a.routes["/wm/pong"] = lambda h: h.redirect("/wm/ping", 307)
+    redirect("private", 307, "http://10.255.255.1/wm")
+
+
+def test_a_redirected_post_is_resent_on_307_and_308_and_reported_otherwise(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Spec 3.1.3 counts only a 2xx as success, and HTTP says a 307 or 308 is to be repeated
+    with the same method and body elsewhere: the webmention is re-posted there, through the
+    address guard, with a bound. Other redirects are not followed and say so (before, every
+    redirect was recorded as `rejected`, a receiver's final answer)."""
+    a, b = receivers.alpha, receivers.beta
+    redirecting_endpoints(a, b)
+    names = ["moved", "elsewhere", "permanent", "see-other", "ping", "private"]
+    links = ", ".join(f"[{name}]({a.url('/' + name)})" for name in names)
+    site = blog(make_site, live, {"index.md": f"# Home\n\n{links}.\n"})
+
+    code, out, _ = send(capsys, site, "--yes")
+
+    assert code == 1  # some were not delivered
+    sent = records(site, "index.md")
+    outcome = {key.rsplit("/", 1)[1]: (t.outcome, t.http_status) for key, t in sent.items()}
+    assert outcome == {
+        "moved": ("accepted", 202),
+        "elsewhere": ("created", 201),
+        "permanent": ("redirected", 301),
+        "see-other": ("redirected", 303),
+        "ping": ("redirected", 307),
+        "private": ("redirected", 307),
+    }
+    # Where each webmention went, and that each was posted whole.
+    endpoints = ["/wm/moved", "/wm/accept", "/wm/elsewhere", "/wm/permanent", "/wm/see-other"]
+    endpoints += ["/wm/ping", "/wm/pong", "/wm/private"]
+    assert sorted(p[0] for p in receivers.posts(a)) == sorted(endpoints)
+    assert receivers.posts(b) == [("/wm/create", live.url, a.url("/elsewhere"))]
+    assert ("/wm/accept", live.url, a.url("/moved")) in receivers.posts(a)
+    assert not [r for r in a.requests if r.method == "GET" and r.path.startswith("/wm/")]
+    assert not [r for r in a.requests if r.path == "/thanks"]
+    # What is recorded: the endpoint that answered, and a 201's Location resolved against it.
+    assert sent[a.url("/moved")].endpoint == a.url("/wm/accept")
+    created = sent[a.url("/elsewhere")]
+    assert (created.endpoint, created.location) == (b.url("/wm/create"), b.url("/status/7"))
+    assert "from " + a.url("/wm/elsewhere") in created.reason
+    assert "307 or 308" in sent[a.url("/permanent")].reason
+    assert a.url("/wm/accept") in sent[a.url("/permanent")].reason
+    assert "loop" in sent[a.url("/ping")].reason
+    assert "10.255.255.1" in sent[a.url("/private")].reason
+    assert "refused" in sent[a.url("/private")].reason
+    assert "Done: 1 accepted, 1 created, 4 redirected." in out
+
+    # Not delivered: the next run tries those again (the endpoint may have been fixed).
+    posts = len(receivers.posts(a))
+    code, out, _ = send(capsys, site, "--yes")
+    assert code == 1
+    assert out.count("trying again after redirected on") == 4
+    assert len(receivers.posts(a)) == posts + 5  # ping and pong again
+
+
+def test_re_posting_stops_at_the_client_s_redirect_limit_and_keeps_the_final_answer(
+    receivers: Receivers,
+) -> None:
+    a = receivers.alpha
+    for n in range(10):
+        a.routes[f"/wm/hop{n}"] = functools.partial(
+            lambda n, h: h.redirect(f"/wm/hop{n + 1}", 307), n
+        )
+    a.routes["/wm/to-reject"] = lambda h: h.redirect(a.url("/wm/reject"), 308)
+    options = HttpOptions(
+        connect_timeout=1.0,
+        read_timeout=1.0,
+        deadline=3.0,
+        retries=0,
+        max_redirects=2,
+        allow_networks=(ip_network(LOOPBACK),),
+    )
+    source, target = "https://me.example/post/", "https://them.example/note/"
+    with HttpClient(options) as client:
+        sender = Sender(client, interval=0.0)
+        endless = sender.post(source, target, a.url("/wm/hop0"))
+        refused = sender.post(source, target, a.url("/wm/to-reject"))
+    assert (endless.outcome, endless.http_status, endless.endpoint) == (
+        "redirected",
+        307,
+        a.url("/wm/hop2"),
+    )
+    assert endless.reason == f"HTTP 307 to {a.url('/wm/hop3')}: more than 2 redirects"
+    # The receiver's own answer after a 308 is what counts, from the endpoint that gave it.
+    assert (refused.outcome, refused.http_status, refused.endpoint) == (
+        "rejected",
+        400,
+        a.url("/wm/reject"),
+    )
+    assert [p[0] for p in receivers.posts(a)] == [
+        "/wm/hop0",
+        "/wm/hop1",
+        "/wm/hop2",
+        "/wm/to-reject",
+        "/wm/reject",
+    ]

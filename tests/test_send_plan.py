@@ -381,11 +381,25 @@ def test_receiver_answers_become_outcomes() -> None:
     assert delivery_of(answer(400), "t", "e").outcome == "rejected"
     assert delivery_of(answer(429), "t", "e").outcome == "server-error"
     assert delivery_of(answer(503), "t", "e").outcome == "server-error"
-    moved = delivery_of(answer(301, Location="https://elsewhere/"), "t", "e")
-    assert (moved.outcome, moved.reason) == (
-        "rejected",
-        "redirected to https://elsewhere/ (not followed)",
+    # A redirect is not the receiver's refusal (Sender re-posts a 307 or 308 itself).
+    moved = delivery_of(answer(301, Location="https://elsewhere/"), "t", "https://e/wm")
+    assert (moved.outcome, moved.http_status, moved.reason) == (
+        "redirected",
+        301,
+        "HTTP 301 to https://elsewhere/: not re-sent, only a 307 or 308 is",
     )
+    for location in ("javascript:alert(1)", "/x\x1b[2J", "file:///etc/passwd", ""):
+        odd = delivery_of(answer(308, Location=location), "t", "https://e/wm")
+        assert (odd.outcome, odd.reason) == (
+            "redirected",
+            "HTTP 308 without a usable http(s) Location",
+        )
+    # UTF-8 as http.client hands it over (decoded as Latin-1), and back.
+    utf8 = "/caf\u00e9\u2014wm".encode().decode("latin-1")
+    dash = delivery_of(answer(303, Location=utf8), "t", "https://e/wm")
+    assert dash.reason.startswith("HTTP 303 to https://e/caf\u00e9\u2014wm:")
+    long = delivery_of(answer(302, Location="/" + "x" * 500), "t", "https://e/wm")
+    assert len(long.reason) <= 160
     failed = delivery_of(answer(None), "t", "e")
     assert (failed.outcome, failed.reason) == ("unreachable", "connection refused")
     bad_location = delivery_of(answer(201, Location="javascript:alert(1)"), "t", "https://e/")
@@ -461,3 +475,21 @@ def test_saves_put_outcomes_on_the_ledger_on_disk_and_keep_them_when_it_is_gone(
     assert set(saved[-1].sends["p.md"].targets) == {A, B}
     assert saved[-1].contacts["beta.net"].status == "replied"
     assert saved[-1].works.keys() == start.works.keys()
+
+
+def test_an_outcome_this_version_does_not_know_is_kept_and_left_alone(tmp_path: Path) -> None:
+    """A record written by a newer (or older) version loads, plans as settled, and is written
+    back as it was: nothing in `sends` is lost to a version that cannot read it."""
+    digest = content_digest(page("One", f"<a href='{A}'>a</a>"))
+    ledger = sent(ledger_with(observed("one.md", A)), "one.md", digest, "teleported", A)
+    path = tmp_path / "ledger.json"
+    save_ledger(path, ledger)
+    text = path.read_text(encoding="utf-8")
+    loaded = load_ledger(path)
+    assert loaded.sends["one.md"].targets[A].outcome == "teleported"
+    plan = plan_sends(loaded, {"one.md": digest}, sources("one.md"))
+    assert [(s.action, s.reason) for s in plan.steps] == [
+        ("skip", f"unchanged since teleported on {DAY1}")
+    ]
+    save_ledger(path, loaded)
+    assert path.read_text(encoding="utf-8") == text
