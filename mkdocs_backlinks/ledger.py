@@ -59,8 +59,10 @@ class Citation:
 
 
 LINK_STATUSES = ("ok", "redirected", "broken", "gone", "unreachable")
-"""What a work's last check found: it answers, it moved, it is missing (4xx), it was removed
-(410), or it never answered. `broken` and `gone` are the ones an author should fix."""
+"""What a work's last check found: it answers (a 401 or 403 counts: readers get past the
+login or the bot wall), it moved, it is missing (another 4xx, or its host name does not exist),
+it was removed (410), or it never answered. `broken` and `gone` are the ones an author should
+fix."""
 
 DEAD = frozenset({"broken", "gone"})
 """Link statuses that flag a citation in the credits and warn in the build log."""
@@ -302,11 +304,14 @@ SEND_OUTCOMES = (
     "no-endpoint",
     "unreachable",
     "not-live",
+    "redirected",
 )
 """What became of a webmention: accepted (2xx, usually 202), created (201, with a status
 Location), rejected (another answer, usually 4xx), server-error (5xx or 429: try again),
 no-endpoint (the target advertises none), unreachable (the target or the endpoint could not be
-reached), not-live (the live page did not show what the build shows)."""
+reached), not-live (the live page did not show what the build shows), redirected (the endpoint
+answered with a redirect that was not followed: a 301, 302 or 303, a loop, too many hops; try
+again)."""
 
 
 @dataclass(frozen=True, slots=True)
