@@ -86,7 +86,13 @@ the network."""
 
 NETWORK_REST = 600.0
 """Seconds after a build found the network down during which later builds do not try again
-(`MKDOCS_BACKLINKS_REFRESH=1` tries at once). Rebuilding on a train stays quick."""
+(`MKDOCS_BACKLINKS_REFRESH=1` tries at once). Rebuilding on a train stays quick.
+
+A `--strict` build never rests. The rest is a memo ("it was down a moment ago"), and a
+strict build is a verdict: resting, it would pass with unchecked metadata where the build
+that found the network down failed, and failing on the memo alone would fail it for up to
+ten minutes after the network came back. So it looks again: down, it warns (and fails) like
+the first; back, it checks the works and ends the rest for the builds after it."""
 
 # Fetch outcomes that describe the work. The rest (5xx, 429, time-outs, no route) describe the
 # path to it, or the moment: they keep what was known and are reported once, together.
@@ -138,6 +144,9 @@ class MetadataSettings:
     per_host: int = 2
     """Works of one host fetched at once; the others wait their turn outside the HTTP layer,
     so that waiting does not use up their `timeout`."""
+    strict: bool = False
+    """MkDocs' `strict` (`--strict`, `strict: true`): the build fails on any warning, so it
+    never rests after a build found the network down (see `NETWORK_REST`)."""
 
     @classmethod
     def for_config(
@@ -168,6 +177,7 @@ class MetadataSettings:
             http=http,
             refresh=env_flag(REFRESH_ENV),
             per_host=meta.per_host,
+            strict=bool(config.strict),
         )
 
 
@@ -332,9 +342,11 @@ class WorkResolver:
         self._now = time.time()
         self.cache.load()
         down = self.cache.network_down
+        settings = self.settings
         self._resting = (
-            self.settings.online
-            and not self.settings.refresh
+            settings.online
+            and not settings.refresh
+            and not settings.strict
             and 0 < self._now - down < NETWORK_REST
         )
         self.known = dict(stored)
@@ -497,7 +509,7 @@ class WorkResolver:
         if self._resting:
             log.info(
                 "Cited works not checked: the network was unreachable %d minutes ago; stored "
-                "metadata used (MKDOCS_BACKLINKS_REFRESH=1 checks now).",
+                "metadata used (MKDOCS_BACKLINKS_REFRESH=1 or --strict checks now).",
                 (self._now - self.cache.network_down) // 60,
             )
         if self._down:  # cancelled, and never started once the breaker tripped
@@ -588,8 +600,8 @@ def _report(
         log.warning(
             "The network seems to be down: none of the first %d cited works could be reached, "
             "so the other %d were not tried. The build used stored metadata; builds in the "
-            "next %d minutes will not try again. Build with offline: true (or "
-            "MKDOCS_BACKLINKS_OFFLINE=1) where there is no network.",
+            "next %d minutes will not try again, except with --strict. Build with offline: "
+            "true (or MKDOCS_BACKLINKS_OFFLINE=1) where there is no network.",
             len(failed),
             skipped,
             NETWORK_REST // 60,

@@ -1055,3 +1055,56 @@ def test_a_failed_revalidation_keeps_the_validators_and_the_metadata(
     assert asked[0].headers.get("if-modified-since") == modified
     assert "On Citing Well" in site.html("index.html")
     assert ledger_meta(site)[url].status == "ok"
+
+
+def test_a_strict_build_never_rests_after_the_network_was_down(
+    make_site: MakeSite,
+    server: HttpServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The rest period is a memo for quick rebuilds; a --strict build is a verdict, so it
+    looks again: still down, it fails like the build that found it down (it used to pass
+    with an info line); back, it checks the works and ends the rest."""
+    dead = dead_works(30)
+    site = make_site(citing(*dead), options(metadata={"concurrency": 1}))
+    site.build()  # finds the network down, and remembers it
+    cache_file = site.root / ".cache" / "backlinks"
+    assert MetadataCache(cache_file).load().network_down > 0
+
+    # A plain build in the rest period rests: no warning, so it would pass --strict...
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        site.build()
+    assert warnings_in(caplog) == []
+    assert any("--strict checks now" in r.getMessage() for r in caplog.records)
+
+    # ...but a strict one tries again, finds the same state, and fails the same way: through
+    # load_config's strict (what `mkdocs build --strict` passes), `strict: true` in
+    # mkdocs.yml, and the real command line.
+    caplog.clear()
+    with caplog.at_level(logging.WARNING), pytest.raises(Abort):
+        site.build(strict=True)
+    assert warnings_in(caplog)[0].startswith("The network seems to be down")
+    config = yaml.safe_load(site.config_file.read_text(encoding="utf-8"))
+    site.config_file.write_text(yaml.safe_dump({**config, "strict": True}), encoding="utf-8")
+    from_yml = load_config(str(site.config_file))  # Site.build would override it with False
+    assert from_yml.strict is True
+    from_yml.plugins.on_startup(command="build", dirty=False)
+    try:
+        with pytest.raises(Abort):
+            build(from_yml)
+    finally:
+        from_yml.plugins.on_shutdown()
+    site.config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = site.run_cli("--strict")
+    assert result.returncode == 1
+    assert "The network seems to be down" in result.stderr
+
+    # The network is back (a work answers): the strict build checks it, passes, and a
+    # plain build after it no longer rests.
+    site.write("index.md", f"# Home\n\nSee [the post]({server.url('/post')}).\n")
+    site.write("other.md", "# Other\n\nNothing cited.\n")
+    site.build(strict=True)
+    assert page_requests(server) == ["/post"]
+    assert MetadataCache(cache_file).load().network_down == 0
+    assert ledger_meta(site)[server.url("/post")].title == "On Citing Well"
