@@ -61,6 +61,7 @@ from mkdocs_backlinks.send import (
     cited_targets,
     deliver,
     delivery_from_discovery,
+    is_old_address,
     plan_sends,
     printable,
     read_built_site,
@@ -459,8 +460,12 @@ def _print_plan(plan: Plan, verbose: bool) -> None:
             continue
         if step.page != page:
             page = step.page
-            gone = " (deleted from the site)" if page in plan.deleted else ""
-            print(printable(f"{page}  {step.source}{gone}"))
+            if is_old_address(page):
+                header = f"{page}  (old address of a moved page)"
+            else:
+                gone = " (deleted from the site)" if page in plan.deleted else ""
+                header = f"{page}  {step.source}{gone}"
+            print(printable(header))
         print(printable(f"  {_VERBS[step.action]:<5} {step.target}  ({step.reason})"))
 
 
@@ -473,6 +478,9 @@ def _plan_summary(plan: Plan) -> str:
     ]
     if plan.deleted:
         parts.append(f"{len(plan.deleted)} deleted page(s): {', '.join(plan.deleted)}")
+    if plan.old_addresses:
+        old = plan.old_addresses
+        parts.append(f"{len(old)} old address(es) of moved pages: {', '.join(old)}")
     return "; ".join(parts) + "."
 
 

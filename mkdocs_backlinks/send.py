@@ -24,6 +24,14 @@ The module has two halves:
 
 Each target's record carries the digest of the page it was sent for, so a run interrupted
 half-way leaves a ledger that is right as far as it goes: the next run sends only what is left.
+
+A page whose URL changed (a new `site_url`, `use_directory_urls` toggled; a renamed file is a
+deleted page and a new one) leaves its old address behind: receivers hold mentions whose
+source is that URL, and sending from the new one does not drop them. The targets the old
+address was sent for move to a record of their own in `ledger.sends`, keyed by the old URL
+(`split_moves`), and are told from there once the old URL answers 404 or 410, as for a
+deleted page, or redirects: a receiver re-checks a source following its redirects (section
+3.2.2), so it then sees where the page went, or that the link is gone (see `live_check`).
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -64,11 +72,13 @@ __all__ = [
     "cited_targets",
     "content_digest",
     "deliver",
+    "is_old_address",
     "live_links",
     "plan_sends",
     "printable",
     "read_built_site",
     "short_reason",
+    "split_moves",
     "valid_web_url",
 ]
 
@@ -356,8 +366,11 @@ class Step:
     """One thing to do (or not) about one page and one target.
 
     `send`: the page links to the target and the receiver has not heard of this version.
-    `unlink`: the page no longer links to it (or is gone), and the receiver was told it did.
+    `unlink`: the page no longer links to it (or is gone, or moved away from `source`), and
+    the receiver was told it did.
     `skip`: nothing to do, `reason` says why.
+
+    For a moved page's old address, `page` is that address (see `is_old_address`).
     """
 
     page: str
@@ -375,6 +388,11 @@ class Plan:
     steps: tuple[Step, ...]
     deleted: tuple[str, ...]
     """Pages gone from the site whose targets are still to be told."""
+    old_addresses: tuple[str, ...] = ()
+    """Old URLs of moved pages whose targets are still to be told."""
+    moved: Mapping[str, str] = field(default_factory=dict)
+    """Pages whose record names another URL than the built site's, and their new URL: the
+    ledger is split (`split_moves`) before outcomes are recorded on it."""
 
     @property
     def to_do(self) -> tuple[Step, ...]:
@@ -391,6 +409,82 @@ def cited_targets(ledger: Ledger) -> dict[str, set[str]]:
     return by_page
 
 
+def is_old_address(key: str) -> bool:
+    """Whether a key of `ledger.sends` is a moved page's old URL rather than a page.
+
+    A page's key is its source path under `docs_dir` (`guide/index.md`), which never holds
+    "://"; the old address's record is keyed by the URL itself. No new field: a version that
+    knows nothing of moves loads such a ledger, and takes the record for a deleted page
+    whose targets are told from that URL once it answers 404 or 410, which is what it is.
+    """
+    return "://" in key
+
+
+def split_moves(ledger: Ledger, moved: Mapping[str, str]) -> Ledger:
+    """The ledger with each page in `moved` (page -> its URL now) moved to its new URL.
+
+    The targets that the page's old URL told it links to (`linked`) go to the old URL's own
+    record, where they wait to be told the old address is gone; the page's record starts
+    afresh at the new URL, as nothing was sent from there yet. A page that moves back to an
+    address it left takes that address's record back: those receivers know it by that URL.
+    Idempotent, and the same object when nothing moves, so it can be applied to any ledger
+    read from disk before outcomes are recorded on it.
+    """
+    sends = dict(ledger.sends)
+    changed = False
+    for page, new in moved.items():
+        record = sends.get(page)
+        if is_old_address(page) or record is None or not new or record.source in ("", new):
+            continue
+        old = record.source
+        held = {key: sent for key, sent in record.targets.items() if sent.linked}
+        if held and is_old_address(old):
+            before = sends.get(old)
+            targets = {**(before.targets if before else {}), **held}
+            sends[old] = PageSends(old, old, dict(sorted(targets.items())))
+        back = sends.pop(new, None) if is_old_address(new) else None
+        sends[page] = PageSends(page, new, dict(back.targets) if back else {})
+        changed = True
+    return replace(ledger, sends=dict(sorted(sends.items()))) if changed else ledger
+
+
+def _moved_pages(
+    ledger: Ledger, digests: Mapping[str, str | None], sources: Mapping[str, str]
+) -> dict[str, str]:
+    """Built pages whose send record names another URL than the one they have now."""
+    moved: dict[str, str] = {}
+    for page, record in ledger.sends.items():
+        new = sources.get(page)
+        if is_old_address(page) or digests.get(page) is None or not new or not record.source:
+            continue
+        if record.source != new:
+            moved[page] = new
+    return moved
+
+
+IN_USE = "the old address is a page of the site again"
+
+
+def _old_address_steps(
+    record: PageSends, in_use: bool, origin: tuple[str, str] | None
+) -> list[Step]:
+    """Telling the receivers that a moved page's old URL is gone (or skipping it, when a page
+    of the site lives there again: its mention is true once more)."""
+    action: Action = "skip" if in_use else "unlink"
+    if in_use:
+        why = IN_USE
+    elif origin:
+        why = f"old address of {origin[0]}, now {origin[1]}"
+    else:
+        why = "old address, page moved"
+    source = record.source or record.page
+    return [
+        Step(record.page, source, key, sent.target, action, why, "")
+        for key, sent in sorted(record.targets.items())
+        if sent.linked
+    ]
+
+
 def plan_sends(
     ledger: Ledger,
     digests: Mapping[str, str | None],
@@ -401,12 +495,29 @@ def plan_sends(
 
     `digests` holds, for every page the ledger cites from or has sent from, the digest of its
     built HTML, or None when it is not built (deleted). `sources` maps each page to its live
-    URL. `excluded(url)` is true for targets never to contact.
+    URL. `excluded(url)` is true for targets never to contact. A page built at another URL
+    than its record's is planned on the split ledger (`split_moves`): sent again from the new
+    URL, and its old URL's targets told that it is gone.
     """
+    moved = _moved_pages(ledger, digests, sources)
+    was = {page: ledger.sends[page].source for page in moved}
+    origins = {old: (page, moved[page]) for page, old in was.items()}
+    ledger = split_moves(ledger, moved)
+    built_urls = {
+        url for page, url in sources.items() if not is_old_address(page) and digests.get(page)
+    }
     cited = cited_targets(ledger)
     steps: list[Step] = []
     deleted: list[str] = []
+    old_addresses: list[str] = []
     for page in sorted(set(cited) | set(ledger.sends)):
+        if is_old_address(page):
+            in_use = page in built_urls
+            told = _old_address_steps(ledger.sends[page], in_use, origins.get(page))
+            if told and not in_use:
+                old_addresses.append(page)
+            steps.extend(told)
+            continue
         digest = digests.get(page)
         record = ledger.sends.get(page)
         previous = record.targets if record else {}
@@ -421,11 +532,9 @@ def plan_sends(
             if excluded(key):
                 action, reason = "skip", "site excluded by outreach.exclude_sites"
             elif before is None:
-                reason = "new link"
+                reason = f"page moved from {was[page]}" if page in was else "new link"
             elif before.digest != digest:
                 reason = f"page changed since {before.outcome} on {before.date}"
-            elif known_as != source:
-                reason = f"page moved from {known_as}"
             elif before.outcome in RETRY:
                 reason = f"trying again after {before.outcome} on {before.date}"
             else:
@@ -438,7 +547,7 @@ def plan_sends(
             why = "page deleted" if digest is None else "link removed"
             target = previous[key].target
             steps.append(Step(page, known_as, key, target, "unlink", why, digest or ""))
-    return Plan(tuple(steps), tuple(deleted))
+    return Plan(tuple(steps), tuple(deleted), tuple(old_addresses), moved)
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,7 +576,12 @@ def apply_outcome(ledger: Ledger, step: Step, delivery: Delivery, today: str) ->
     endpoint accepted a webmention for a page that cites them becomes `sent`, reason
     `webmention`, with a history event; a contact the author already moved on (sent, replied,
     skipped...) keeps its status.
+
+    A page's step from another URL than its record's is a move: the ledger is split first
+    (`split_moves`), so what the old URL told receivers is kept to be told it is gone.
     """
+    if step.source and not is_old_address(step.page):
+        ledger = split_moves(ledger, {step.page: step.source})
     record = ledger.sends.get(step.page) or PageSends(step.page, step.source)
     before = record.targets.get(step.key)
     was_linked = before.linked if before else False
@@ -489,7 +603,8 @@ def apply_outcome(ledger: Ledger, step: Step, delivery: Delivery, today: str) ->
     )
     targets = dict(record.targets)
     targets[step.key] = entry
-    deleted = step.reason == "page deleted" and not any(t.linked for t in targets.values())
+    gone = step.reason == "page deleted" or is_old_address(step.page)
+    deleted = gone and not any(t.linked for t in targets.values())
     sends = dict(ledger.sends)
     sends[step.page] = replace(
         record,
@@ -746,10 +861,22 @@ def live_check(step: Step, live: LivePage | None) -> Delivery | str:
     not-live outcome.
 
     A link to send must be on the live page (and is sent as written there); a removed link
-    must be gone from it; a deleted page must answer 404 or 410.
+    must be gone from it; a deleted page must answer 404 or 410. A moved page's old address
+    must answer 404 or 410, or redirect: a receiver verifies a source following its redirects
+    (Webmention, 3.2.2), so it finds the page where it went and can keep its mention under the
+    new URL (w3c/webmention#102), or finds the link gone and drops it; either way it learns
+    what the old URL is now. Only an old address that still serves a page of its own waits.
     """
     if live is None:
         return Delivery("not-live", step.target, reason="the live page was not fetched")
+    if is_old_address(step.page) and step.action == "unlink":
+        if live.status in ("broken", "gone", "redirected"):
+            return step.target
+        if live.ok:
+            reason = "the old address still serves a page: remove it or redirect it, then deploy"
+            return Delivery("not-live", step.target, reason=reason)
+        detail = f"old address {live.status}: {live.error}"
+        return Delivery("not-live", step.target, reason=_cut(detail))
     if step.reason == "page deleted":
         if live.status in ("broken", "gone"):
             return step.target
@@ -789,11 +916,13 @@ class _Recorder:
         clock: Callable[[], float],
         checkpoint: float,
         reload: Callable[[], Ledger | None] | None = None,
+        prepare: Callable[[Ledger], Ledger] = lambda ledger: ledger,
     ) -> None:
         self.ledger = ledger
         self.today = today
         self._save = save
         self._reload = reload
+        self._prepare = prepare
         self.clock = clock
         self._checkpoint = checkpoint
         self._saved = ledger
@@ -817,7 +946,7 @@ class _Recorder:
             if on_disk is not None and on_disk != self._base:
                 # Someone else wrote the ledger: our outcomes go on top of their version,
                 # rather than their change being overwritten with the one read at the start.
-                ledger = on_disk
+                ledger = self._prepare(on_disk)
                 for step, delivery in self._pending:
                     ledger = apply_outcome(ledger, step, delivery, self.today)
                 self.ledger = ledger
@@ -848,9 +977,16 @@ def deliver(
     from the ledger on disk when it changed since the last read or save, so what a build or
     `mark` wrote during the run is kept. Without `post` nothing is
     recorded, and a step that would be posted reports the outcome "ready" with its endpoint.
+    Outcomes are recorded on the ledger split by the plan's moves, the one read again
+    included: an old address's record must exist before its first outcome lands on it.
     """
     steps = plan.to_do
-    recorder = _Recorder(ledger, today, save, sender.clock, checkpoint, reload)
+
+    def prepare(current: Ledger) -> Ledger:
+        return split_moves(current, plan.moved)
+
+    start = prepare(ledger) if post else ledger
+    recorder = _Recorder(start, today, save, sender.clock, checkpoint, reload, prepare)
 
     def record(step: Step, delivery: Delivery) -> None:
         report(step, delivery)
@@ -903,7 +1039,8 @@ def read_built_site(
     """Each page's live URL and the digest of its built HTML (None when it is not built).
 
     URLs and output paths come from MkDocs' own `File`, so they follow `use_directory_urls`
-    exactly as the build did, also for a page whose source is gone.
+    exactly as the build did, also for a page whose source is gone. A moved page's old
+    address is its own URL, never built.
     """
     from mkdocs.structure.files import File
 
@@ -911,6 +1048,9 @@ def read_built_site(
     sources: dict[str, str] = {}
     digests: dict[str, str | None] = {}
     for page in pages:
+        if is_old_address(page):
+            sources[page], digests[page] = page, None
+            continue
         file = File(page, docs_dir, site_dir, use_directory_urls)
         # MkDocs gives the home page the URL "./"; joining resolves it as a browser would.
         sources[page] = urljoin(base, file.url)

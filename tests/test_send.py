@@ -67,12 +67,21 @@ class LiveSite:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.paths: list[str] = []
+        self.redirects: dict[str, str] = {}
+        """Paths answered with a 301 to another path, as a host set up for a move does."""
         owner = self
 
         class Files(_QuietFiles):
             def do_GET(self) -> None:
                 owner.paths.append(self.path)
-                super().do_GET()
+                where = owner.redirects.get(self.path)
+                if where is None:
+                    super().do_GET()
+                    return
+                self.send_response(301)
+                self.send_header("Location", where)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
         handler = functools.partial(Files, directory=str(folder))
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -82,9 +91,9 @@ class LiveSite:
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
-    def deploy(self, site: Site) -> None:
+    def deploy(self, site: Site, under: str = "") -> None:
         shutil.rmtree(self.folder)
-        shutil.copytree(site.site_dir, self.folder)
+        shutil.copytree(site.site_dir, self.folder / under)
 
     def __enter__(self) -> LiveSite:
         self._thread.start()
@@ -1053,3 +1062,114 @@ def test_re_posting_stops_at_the_client_s_redirect_limit_and_keeps_the_final_ans
         "/wm/to-reject",
         "/wm/reject",
     ]
+
+
+# --------------------------------------------------------------------------- moved pages
+
+
+def reconfigure(site: Site, **changes: Any) -> None:
+    config = yaml.safe_load(site.config_file.read_text(encoding="utf-8"))
+    site.config_file.write_text(yaml.safe_dump({**config, **changes}), encoding="utf-8")
+
+
+POST = "# Post\n\n[One]({one}) and [two]({two}).\n"
+
+
+def moved_blog(
+    make_site: MakeSite,
+    live: LiveSite,
+    receivers: Receivers,
+    capsys: pytest.CaptureFixture[str],
+    how: str = "use_directory_urls",
+) -> tuple[Site, str, str]:
+    """A page sent from `/post/`, then built with `use_directory_urls: false` (`/post.html`)
+    or under a new `site_url` (`/v2/post/`)."""
+    a = receivers.alpha
+    pages = {
+        "index.md": "# Home\n",
+        "post.md": POST.format(one=a.url("/accepted"), two=a.url("/created")),
+    }
+    site = blog(make_site, live, pages)
+    assert send(capsys, site, "--yes")[0] == 0
+    old, new = live.url + "post/", live.url + "post.html"
+    assert sorted(receivers.posts()) == [
+        ("/wm/accept", old, a.url("/accepted")),
+        ("/wm/create", old, a.url("/created")),
+    ]
+    if how == "site_url":
+        reconfigure(site, site_url=live.url + "v2/")
+        new = live.url + "v2/post/"
+    else:
+        reconfigure(site, use_directory_urls=False)
+    site.build()
+    return site, old, new
+
+
+@pytest.mark.parametrize("how", ["use_directory_urls", "site_url"])
+def test_a_moved_page_tells_the_receivers_its_old_address_is_gone_once_it_answers_404(
+    make_site: MakeSite,
+    live: LiveSite,
+    receivers: Receivers,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+) -> None:
+    """Receivers hold mentions from the old URL: they used to keep them next to the new ones,
+    because nothing ever posted from the old URL again."""
+    a = receivers.alpha
+    site, old, new = moved_blog(make_site, live, receivers, capsys, how)
+    accepted, created = a.url("/accepted"), a.url("/created")
+
+    code, out, _ = send(capsys, site)
+    assert code == 0
+    assert f"{old}  (old address of a moved page)" in out
+    assert f"  tell  {accepted}  (old address of post.md, now {new})" in out
+    assert f"post.md  {new}" in out and f"  send  {created}  (page moved from {old})" in out
+    assert f"1 old address(es) of moved pages: {old}." in out
+
+    # Not deployed yet: the old address still serves the page, so nobody is told anything.
+    code, out, _ = send(capsys, site, "--yes")
+    assert code == 1 and "the old address still serves a page" in out
+    assert len(receivers.posts()) == 2
+
+    live.deploy(site, "v2" if how == "site_url" else "")  # /post/ is gone (404)
+    code, out, err = send(capsys, site, "--yes")
+    assert code == 0, out + err
+    assert sorted(receivers.posts()[2:]) == sorted(
+        [
+            ("/wm/accept", new, accepted),
+            ("/wm/accept", old, accepted),
+            ("/wm/create", new, created),
+            ("/wm/create", old, created),
+        ]
+    )
+    ledger = load_ledger(ledger_file(site))
+    assert ledger.sends["post.md"].source == new
+    assert all(t.linked for t in ledger.sends["post.md"].targets.values())
+    assert ledger.sends[old].deleted is True
+    assert not any(t.linked for t in ledger.sends[old].targets.values())
+
+    # Told once: later runs leave the old address alone, and a build keeps its record.
+    site.build()
+    code, out, _ = send(capsys, site, "--yes")
+    assert code == 0 and old not in out and len(receivers.posts()) == 6
+    assert load_ledger(ledger_file(site)).sends[old] == ledger.sends[old]
+
+
+def test_an_old_address_that_redirects_to_the_new_one_is_told_too(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A receiver verifies the source following redirects (Webmention 3.2.2): posting from
+    the old URL lets it find the page where it went, or the link gone."""
+    a = receivers.alpha
+    site, old, new = moved_blog(make_site, live, receivers, capsys)
+    live.deploy(site)
+    live.redirects["/post/"] = "/post.html"
+    code, out, err = send(capsys, site, "--yes")
+    assert code == 0, out + err
+    assert "/post/" in live.paths  # the old address was checked, and redirected
+    assert {source for _, source, _ in receivers.posts()[2:]} == {old, new}
+    assert sorted(p for p in receivers.posts()[2:] if p[1] == old) == [
+        ("/wm/accept", old, a.url("/accepted")),
+        ("/wm/create", old, a.url("/created")),
+    ]
+    assert load_ledger(ledger_file(site)).sends[old].deleted is True

@@ -28,18 +28,23 @@ from mkdocs_backlinks.ledger import (
 )
 from mkdocs_backlinks.send import (
     Delivery,
+    LivePage,
     Sender,
     Step,
     _Recorder,
     apply_outcome,
     content_digest,
     delivery_of,
+    is_old_address,
+    live_check,
     live_links,
     plan_sends,
     printable,
     short_reason,
+    split_moves,
     valid_web_url,
 )
+from mkdocs_backlinks.urls import normalise_url
 
 DAY1, DAY2 = "2026-01-01", "2026-01-02"
 SITE = "https://me.example/"
@@ -269,14 +274,99 @@ def test_deleted_page_is_reported_and_its_targets_told() -> None:
     assert plan_sends(ledger, {"a.md": "d1", "b.md": None}, sources("a.md")).to_do == ()
 
 
-def test_a_moved_site_sends_again_and_tells_removals_from_the_old_address() -> None:
+NEW = "https://new.example/a/"
+
+
+def test_a_moved_page_sends_again_and_tells_every_target_from_the_old_address() -> None:
+    """The receivers hold mentions from the old URL: every target it told (the removed link
+    too) is told from there that it is gone, besides the sends from the new URL."""
     ledger = sent(ledger_with(observed("a.md", A, B)), "a.md", "d1", "accepted", A, B)
     ledger = merge_build(ledger, observed("a.md", A), DAY2)
-    moved = {"a.md": "https://new.example/a/"}
-    steps = {s.key: s for s in plan_sends(ledger, {"a.md": "d1"}, moved).steps}
-    assert (steps[A].action, steps[A].source) == ("send", "https://new.example/a/")
-    assert steps[A].reason == f"page moved from {SITE}a/"
-    assert (steps[B].action, steps[B].source) == ("unlink", SITE + "a/")
+    plan = plan_sends(ledger, {"a.md": "d1"}, {"a.md": NEW})
+    old = SITE + "a/"
+    assert {(s.page, s.source, s.key, s.action, s.reason) for s in plan.to_do} == {
+        ("a.md", NEW, A, "send", f"page moved from {old}"),
+        (old, old, A, "unlink", f"old address of a.md, now {NEW}"),
+        (old, old, B, "unlink", f"old address of a.md, now {NEW}"),
+    }
+    assert (plan.old_addresses, plan.deleted, dict(plan.moved)) == ((old,), (), {"a.md": NEW})
+    for step in plan.to_do:
+        ledger = apply_outcome(ledger, step, Delivery("accepted", step.target, 202), DAY2)
+    assert ledger.sends["a.md"].source == NEW
+    assert set(ledger.sends["a.md"].targets) == {A}
+    assert ledger.sends[old].deleted is True  # told, once: the next plan has nothing to do
+    assert not any(t.linked for t in ledger.sends[old].targets.values())
+    again = plan_sends(ledger, {"a.md": "d1"}, {"a.md": NEW})
+    assert again.to_do == () and again.old_addresses == () and not again.moved
+
+
+def test_an_old_address_not_told_yet_stays_to_be_told_whatever_is_recorded_first() -> None:
+    """A run records the old address's not-live before any send from the new URL, and a
+    single send records the page at its new URL without a plan: the old URL's targets are
+    kept either way (they used to be overwritten with the page's new URL)."""
+    ledger = sent(ledger_with(observed("a.md", A, B)), "a.md", "d1", "accepted", A, B)
+    old = SITE + "a/"
+    plan = plan_sends(ledger, {"a.md": "d1"}, {"a.md": NEW})
+    first = next(s for s in plan.to_do if s.page == old)
+    split = split_moves(ledger, plan.moved)
+    split = apply_outcome(split, first, Delivery("not-live", first.target), DAY2)
+    assert split.sends[old].targets[first.key].linked
+    assert {
+        s.key for s in plan_sends(split, {"a.md": "d1"}, {"a.md": NEW}).to_do if s.page == old
+    } == {A, B}
+
+    single = Step("a.md", NEW, A, A, "send", "named on the command line", "d1")
+    ledger = apply_outcome(ledger, single, Delivery("accepted", A, 202), DAY2)
+    assert {k for k, t in ledger.sends[old].targets.items() if t.linked} == {A, B}
+    assert ledger.sends["a.md"].targets[A].linked and B not in ledger.sends["a.md"].targets
+
+
+def test_split_moves_is_idempotent_and_a_page_that_moves_back_takes_its_record_back() -> None:
+    ledger = sent(ledger_with(observed("a.md", A)), "a.md", "d1", "accepted", A)
+    assert split_moves(ledger, {"a.md": SITE + "a/"}) is ledger  # nothing moved
+    old = SITE + "a/"
+    there = split_moves(ledger, {"a.md": NEW})
+    assert split_moves(there, {"a.md": NEW}) is there
+    step = Step("a.md", NEW, A, A, "send", "x", "d1")
+    there = apply_outcome(there, step, Delivery("accepted", A, 202), DAY2)
+    back = split_moves(there, {"a.md": old})
+    assert back.sends["a.md"] == PageSends("a.md", old, ledger.sends["a.md"].targets)
+    assert back.sends[NEW].targets[A].linked and old not in back.sends
+    # Not moved back but still to be told: a page of the site lives there again, so it waits.
+    plan = plan_sends(there, {"a.md": "d1", "b.md": "d2"}, {"a.md": NEW, "b.md": old})
+    assert [(s.page, s.action, s.reason) for s in plan.steps if s.page == old] == [
+        (old, "skip", "the old address is a page of the site again")
+    ]
+
+
+def test_old_address_records_round_trip_without_a_new_field(tmp_path: Path) -> None:
+    """No new field: the old address is a `sends` record keyed by its URL, which no page's
+    source path can be (so an older version loads it too, as a page it cannot build)."""
+    ledger = sent(ledger_with(observed("a.md", A)), "a.md", "d1", "accepted", A)
+    ledger = split_moves(ledger, {"a.md": NEW})
+    path = tmp_path / "ledger.json"
+    save_ledger(path, ledger)
+    assert load_ledger(path) == ledger
+    old = SITE + "a/"
+    assert is_old_address(old) and not is_old_address("a.md")
+    assert not any(is_old_address(page) for page in ("a b.md", "notes/x:y.md", "http/a.md"))
+
+
+@pytest.mark.parametrize(
+    ("status", "told"),
+    [("broken", True), ("gone", True), ("redirected", True), ("ok", False),
+     ("server-error", False), ("unreachable", False)],
+)  # fmt: skip
+def test_an_old_address_is_told_once_it_answers_404_410_or_redirects(
+    status: str, told: bool
+) -> None:
+    old = SITE + "a/"
+    step = Step(old, old, A, A + "#x", "unlink", "old address, page moved", "")
+    checked = live_check(step, LivePage(status, {normalise_url(A): A}, "HTTP 500"))
+    assert (checked == A + "#x") is told
+    if not told:
+        assert isinstance(checked, Delivery) and checked.outcome == "not-live"
+        assert ("still serves a page" in checked.reason) is (status == "ok")
 
 
 def test_excluded_sites_are_skipped() -> None:
