@@ -469,15 +469,19 @@ def _old_address_steps(
     record: PageSends, in_use: bool, origin: tuple[str, str] | None
 ) -> list[Step]:
     """Telling the receivers that a moved page's old URL is gone (or skipping it, when a page
-    of the site lives there again: its mention is true once more)."""
-    action: Action = "skip" if in_use else "unlink"
-    if in_use:
+    of the site lives there again: its mention is true once more, or when a hand-edited key
+    is no web URL to post from)."""
+    source = record.source or record.page
+    problem = valid_web_url(source)
+    action: Action = "skip" if in_use or problem else "unlink"
+    if problem:
+        why = printable(problem)
+    elif in_use:
         why = IN_USE
     elif origin:
         why = f"old address of {origin[0]}, now {origin[1]}"
     else:
         why = "old address, page moved"
-    source = record.source or record.page
     return [
         Step(record.page, source, key, sent.target, action, why, "")
         for key, sent in sorted(record.targets.items())
@@ -514,7 +518,7 @@ def plan_sends(
         if is_old_address(page):
             in_use = page in built_urls
             told = _old_address_steps(ledger.sends[page], in_use, origins.get(page))
-            if told and not in_use:
+            if any(step.action == "unlink" for step in told):
                 old_addresses.append(page)
             steps.extend(told)
             continue

@@ -352,6 +352,22 @@ def test_old_address_records_round_trip_without_a_new_field(tmp_path: Path) -> N
     assert not any(is_old_address(page) for page in ("a b.md", "notes/x:y.md", "http/a.md"))
 
 
+def test_an_old_address_key_that_is_no_web_url_is_left_alone() -> None:
+    """A hand-edited key is never fetched or posted from: skipped, and the reason says why."""
+    doc = json.loads(dumps(Ledger()))
+    targets = {A: {"outcome": "accepted"}}
+    doc["sends"] = {
+        "javascript://x/\x1b[2J": {"targets": targets},
+        "https://[::1/": {"targets": targets},
+    }
+    plan = plan_sends(parse_ledger(json.dumps(doc), Path("ledger.json")), {}, {})
+    assert plan.to_do == () and plan.old_addresses == ()
+    assert sorted(s.reason for s in plan.steps) == [
+        "'https://[::1/' is not a valid URL",
+        "'javascript://x/\N{REPLACEMENT CHARACTER}[2J' is not an http or https URL",
+    ]
+
+
 @pytest.mark.parametrize(
     ("status", "told"),
     [("broken", True), ("gone", True), ("redirected", True), ("ok", False),
