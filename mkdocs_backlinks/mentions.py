@@ -71,6 +71,7 @@ __all__ = [
     "dumps_store",
     "group_by_page",
     "hide",
+    "later_since_id",
     "load_moderation",
     "load_store",
     "merge",
@@ -688,9 +689,12 @@ def _natural_key(mention: Mention) -> tuple[str, str, str]:
 
 
 def _id_order(wid: str) -> tuple[int, int, str]:
-    """Numeric ids in number order (900 before 1000), then the others by text."""
-    if wid.isascii() and wid.isdigit():
-        return 0, int(wid), wid
+    """Numeric ids in number order (900 before 1000), then the others by text.
+
+    `int` is safe here: a stored or parsed id is at most `ID_LIMIT` characters."""
+    number = _decimal(wid)
+    if number is not None:
+        return 0, int(number), wid
     return 1, 0, wid
 
 
@@ -730,15 +734,14 @@ def update_store(
     """The store after a fetch from the receiver named `source` brought `incoming`.
 
     `since_id` only grows: it is the largest numeric id seen from that receiver, which is
-    what webmention.io's `since_id` parameter expects.
+    what webmention.io's `since_id` parameter expects (see `later_since_id`). Other ids are
+    our digests of mentions that came without one, and no receiver knows them.
     """
     incoming = list(incoming)
     old = store.sources.get(source, SourceState())
-    numbers = [int(m.id) for m in incoming if m.id.isascii() and m.id.isdigit()]
-    if old.since_id.isascii() and old.since_id.isdigit():
-        numbers.append(int(old.since_id))
+    numeric = (m.id for m in incoming if _decimal(m.id) is not None)
     state = SourceState(
-        since_id=str(max(numbers)) if numbers else old.since_id,
+        since_id=later_since_id(old.since_id, *numeric),
         last_fetched=fetched_at or old.last_fetched,
     )
     sources = dict(store.sources)
@@ -753,7 +756,8 @@ def rebase(base: MentionsStore, ours: MentionsStore, theirs: MentionsStore) -> M
     A build and `mkdocs-backlinks fetch` can overlap: each loads the store, changes it and
     saves it. Saving `ours` as it is would drop what the other saved in between; instead the
     mentions we added or changed are merged into theirs, those we removed (`--prune`) are
-    removed from theirs, and each receiver's `since_id` is the larger of the two.
+    removed from theirs, and each receiver's `since_id` is the later of the two
+    (`later_since_id`, the rule a fetch moves it by).
     """
     before = {m.id: m for m in base.mentions}
     kept = {m.id for m in ours.mentions}
@@ -767,17 +771,39 @@ def rebase(base: MentionsStore, ours: MentionsStore, theirs: MentionsStore) -> M
             sources.setdefault(name, state)
             continue
         sources[name] = SourceState(
-            since_id=max(state.since_id, other.since_id, key=_since_order),
+            since_id=later_since_id(state.since_id, other.since_id),
             last_fetched=max(state.last_fetched, other.last_fetched),
         )
     return MentionsStore(tuple(mentions), dict(sorted(sources.items())))
 
 
-def _since_order(since_id: str) -> tuple[int, str]:
-    """Numeric ids by value (webmention.io's), anything else after them as text."""
-    if since_id.isascii() and since_id.isdigit():
-        return (0, f"{int(since_id):040d}")
-    return (1, since_id)
+def later_since_id(*since_ids: str) -> str:
+    """The latest of `since_ids`: the one to ask a receiver for what came after.
+
+    The one rule for every place that moves a `since_id` (a fetch, two writers' stores), so
+    that "later" means the same everywhere:
+
+    - A numeric id (ASCII digits) is later than anything else: webmention.io's ids are
+      numbers, and a receiver that has given one has shown what its ids look like. Between
+      numbers the larger value wins (1000 is later than 900), written without leading zeros, so
+      "007" and "7" are one id and the store holds a single spelling.
+    - With no number among them, the largest text wins, so the answer does not depend on the
+      order of the arguments; "" (never fetched) is earlier than any id.
+
+    Numbers are compared as digit strings, never converted: a stored id of thousands of
+    digits is no reason to fail (Python refuses to parse integers that long).
+    """
+    numbers = [number for number in map(_decimal, since_ids) if number is not None]
+    if numbers:
+        return max(numbers, key=lambda digits: (len(digits), digits))
+    return max(since_ids, default="")
+
+
+def _decimal(text: str) -> str | None:
+    """`text` without leading zeros when it is a decimal number in ASCII digits, else None."""
+    if text.isascii() and text.isdigit():
+        return text.lstrip("0") or "0"
+    return None
 
 
 # ----------------------------------------------------------------------------- page matching
