@@ -50,7 +50,7 @@ from mkdocs_backlinks.storage import (
 )
 from mkdocs_backlinks.storage import expect_dict as _dict
 from mkdocs_backlinks.storage import expect_str as _str
-from mkdocs_backlinks.urls import domain_matches, host_of, normalise_url
+from mkdocs_backlinks.urls import domain_matches, host_of, url_identity
 
 __all__ = [
     "KINDS",
@@ -313,10 +313,6 @@ _UNSAFE_URL_CHAR = re.compile(r"[\x00-\x20\x7f]")
 # http(s), a host of plain characters (so no user info, no port), then anything printable:
 # what `_safe_url` accepts after parsing, recognised without it.
 _SAFE_URL = re.compile(r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?:[/?#][^\x00-\x20\x7f]*)?")
-# A URL that `normalise_url` would leave as it is: lower-case http(s), a plain lower-case host
-# without port or user, no query or fragment. Most stored URLs are like this, and a store of
-# tens of thousands of mentions computes the identity of each on every build.
-_PLAIN_URL = re.compile(r"https?://([a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[^?#]*)?")
 
 
 def _first(value: object) -> object:
@@ -420,25 +416,9 @@ def _instant(value: str) -> str:
     return moment.isoformat()
 
 
-def _identity(url: str) -> str:
-    """One key for the variants of a URL: no scheme, no `www.`, no trailing slash.
-
-    Its own output gives itself back, so a key can be stored and normalised again on load.
-    """
-    url = url.strip()
-    plain = _PLAIN_URL.fullmatch(url)
-    if plain:
-        normal = plain.group(1) + (plain.group(2) or "/")
-    else:
-        normal = normalise_url(url if "://" in url else "https://" + url).partition("://")[2]
-    if normal.startswith("www."):
-        normal = normal[4:]
-    return normal.rstrip("/")
-
-
 def _stable_id(source: str, target: str, kind: str) -> str:
     digest = hashlib.sha256(
-        "\x1f".join((_identity(source), _identity(target), kind)).encode()
+        "\x1f".join((url_identity(source), url_identity(target), kind)).encode()
     ).hexdigest()
     return "h-" + digest[:24]
 
@@ -685,7 +665,7 @@ def chronological(mention: Mention) -> tuple[str, tuple[int, int, str]]:
 
 
 def _natural_key(mention: Mention) -> tuple[str, str, str]:
-    return _identity(mention.source), _identity(mention.target), mention.kind
+    return url_identity(mention.source), url_identity(mention.target), mention.kind
 
 
 def _id_order(wid: str) -> tuple[int, int, str]:
@@ -894,7 +874,7 @@ def group_by_page(
 def _moderation_entry(value: str) -> str:
     """A URL (anything with a '/') in its identity form; an id as written."""
     value = value.strip()
-    return _identity(value) if "/" in value else value
+    return url_identity(value) if "/" in value else value
 
 
 def _domain(value: str) -> str:
@@ -926,7 +906,7 @@ class Moderation:
         # Normalised once here so every comparison is a set lookup.
         hidden = frozenset(_moderation_entry(v) for v in self.hidden if v.strip())
         domains = frozenset(_domain(v) for v in self.blocked_domains if v.strip())
-        authors = frozenset(_identity(v) for v in self.blocked_authors if v.strip())
+        authors = frozenset(url_identity(v) for v in self.blocked_authors if v.strip())
         object.__setattr__(self, "hidden", hidden)
         object.__setattr__(self, "blocked_domains", domains)
         object.__setattr__(self, "blocked_authors", authors)
@@ -938,13 +918,13 @@ class Moderation:
         if mention.id in self.hidden:
             return True
         urls = {mention.source, mention.url}
-        if self.hidden and any(_identity(url) in self.hidden for url in urls):
+        if self.hidden and any(url_identity(url) in self.hidden for url in urls):
             return True
         if self.blocked_domains and any(
             domain_matches(host_of(url), self.blocked_domains) for url in urls
         ):
             return True
-        return mention.author_url is not None and _identity(mention.author_url) in (
+        return mention.author_url is not None and url_identity(mention.author_url) in (
             self.blocked_authors
         )
 

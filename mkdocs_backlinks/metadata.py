@@ -25,7 +25,7 @@ from bs4 import BeautifulSoup, Tag
 from mkdocs.plugins import get_plugin_logger
 
 from .link_header import parse_link_headers
-from .urls import normalise_url
+from .urls import url_identity
 
 log = get_plugin_logger(__name__)
 
@@ -699,19 +699,16 @@ def _page_keys(*urls: str | None) -> tuple[str, ...]:
 
 
 def _page_key(url: str | None) -> str | None:
-    """What two URLs of the same page share: scheme, `www.` and a trailing slash do not count.
+    """What two URLs of the same page share (`url_identity`), None for no http(s) URL.
 
-    Used only to decide whether an h-entry or an h-card is about a given page, where a site
-    that writes `http://` in its markup and serves `https://` still means itself.
+    Used only to decide whether an h-entry or an h-card is about a given page.
     """
     if not url or url.startswith("mailto:"):
         return None
     try:
-        parts = urlsplit(normalise_url(url))
+        return url_identity(url)
     except ValueError:
         return None
-    host = parts.netloc.removeprefix("www.")
-    return f"{host}{parts.path.rstrip('/')}?{parts.query}"
 
 
 def _clean(value: str | None, limit: int) -> str | None:
