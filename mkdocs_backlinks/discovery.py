@@ -16,11 +16,12 @@ Section 3.1.2, "Sender discovers receiver Webmention endpoint", is the whole rul
 
 How this module reads it, and why:
 
-- **Link headers** are parsed with the algorithm of RFC 8288 (which obsoletes RFC 5988),
-  Appendix B: every header line, every comma-separated link-value, `<...>` taken whole (so
-  commas and semicolons inside the brackets belong to the URL), quoted or bare parameters,
-  only the first `rel` of a link-value, relation types split on whitespace and compared
-  case-insensitively. A relative reference resolves against the URL the response came from.
+- **Link headers** are parsed by `mkdocs_backlinks.link_header`, the algorithm of RFC 8288
+  (which obsoletes RFC 5988), Appendix B: every header line, every comma-separated
+  link-value, `<...>` taken whole (so commas and semicolons inside the brackets belong to
+  the URL), quoted or bare parameters, only the first `rel` of a link-value, relation types
+  split on whitespace and compared case-insensitively. A relative reference resolves against
+  the URL the response came from. A link-value that breaks the grammar ends its line.
 - **HTML** is parsed by html5lib, the WHATWG parsing algorithm that browsers implement, so
   "document order" is the order of the tree a browser builds: comments, escaped text, the
   raw text of `<script>`/`<style>`, the RCDATA of `<title>`/`<textarea>` and the inert
@@ -49,12 +50,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
 from mkdocs.plugins import get_plugin_logger
 
 from mkdocs_backlinks.http import DEFAULT_ACCEPT, HttpClient, Status
+from mkdocs_backlinks.link_header import ASCII_LOWER, first_with_rel, resolve
 
 __all__ = [
     "Discovery",
@@ -62,7 +64,6 @@ __all__ = [
     "discover",
     "endpoint_from_headers",
     "endpoint_from_html",
-    "link_with_rel",
 ]
 
 log = get_plugin_logger(__name__)
@@ -97,18 +98,8 @@ _HTML_NAMESPACE = "http://www.w3.org/1999/xhtml"
 _HTML_TYPES = frozenset(DEFAULT_ACCEPT)
 _WEBMENTION = "webmention"
 
-# HTTP's optional whitespace; CR and LF too, in case an obsolete folded header kept them.
-_OWS = " \t\r\n"
-_RWS = re.compile(r"[ \t\r\n]+")
 # HTML splits rel on ASCII whitespace only: a no-break space is part of a token.
 _ASCII_WHITESPACE = re.compile(r"[\t\n\f\r ]+")
-# The URL Standard strips C0 controls and spaces around a URL and drops tabs and newlines
-# inside it, which is how a browser reads `href=" /webmention\n"`.
-_C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
-_TAB_AND_NEWLINE = str.maketrans("", "", "\t\n\r")
-# Relation types and link types compare ASCII case-insensitively; str.lower would also fold
-# non-ASCII letters that merely look alike.
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True)
@@ -146,17 +137,6 @@ def endpoint_from_headers(link_headers: Sequence[str], base_url: str) -> str | N
     return _usable(_header_candidate(link_headers, base_url))
 
 
-def link_with_rel(link_headers: Sequence[str], rel: str) -> str | None:
-    """The target, as written, of the first link-value whose relation types include `rel`
-    (lower case), by the same RFC 8288 parser as endpoints: a feed's `rel=next` comes in
-    every form the grammar allows (unquoted, several values, among other links)."""
-    for line in link_headers:
-        for target, relations in _parse_link_field(_header_text(line)):
-            if rel in relations:
-                return target
-    return None
-
-
 def endpoint_from_html(html: str, base_url: str) -> str | None:
     """The endpoint advertised by the first HTML `<link>` or `<a>` with rel webmention, or None.
 
@@ -187,7 +167,7 @@ def discover(client: HttpClient, target: str) -> Discovery:
     if failed is not None:
         return _outcome(target, None, base, failed, result.error)
 
-    header = _header_candidate([_header_text(line) for line in result.link_headers], base)
+    header = _header_candidate(result.link_headers, base)
     if header is not None:
         return _decide(target, header, base, "Link header")
     if result.status == "too-large":
@@ -238,20 +218,6 @@ def _outcome(
 # --- URLs -----------------------------------------------------------------------------------
 
 
-def _resolve(reference: str, base: str) -> str:
-    """`reference` made absolute against `base` as the URL Standard would; "" if invalid.
-
-    Unlike `urljoin`, an empty reference drops the base's fragment ("" names the document,
-    not a place in it). The query string is kept byte for byte. An invalid URL is "" rather
-    than None so that callers still know an endpoint was advertised (and took precedence).
-    """
-    cleaned = reference.strip(_C0_AND_SPACE).translate(_TAB_AND_NEWLINE)
-    try:
-        return urljoin(base, cleaned) if cleaned else urldefrag(base).url
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        return ""
-
-
 def _usable(url: str | None) -> str | None:
     """`url` if a webmention can be POSTed to it: http or https with a host."""
     if url is None:
@@ -263,111 +229,13 @@ def _usable(url: str | None) -> str | None:
     return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
-def _header_text(line: str) -> str:
-    """A header line as sent: http.client decodes header bytes as Latin-1, servers send UTF-8."""
-    try:
-        return line.encode("latin-1").decode("utf-8")
-    except UnicodeError:
-        return line
-
-
-# --- Link headers (RFC 8288, Appendix B) -----------------------------------------------------
+# --- Link headers ---------------------------------------------------------------------------
 
 
 def _header_candidate(link_headers: Iterable[str], base: str) -> str | None:
     """The resolved target of the first link-value with rel webmention, whatever its scheme."""
-    for line in link_headers:
-        for target, relations in _parse_link_field(line):
-            if _WEBMENTION in relations:
-                return _resolve(target, base)
-    return None
-
-
-def _skip(text: str, index: int, characters: str) -> int:
-    while index < len(text) and text[index] in characters:
-        index += 1
-    return index
-
-
-def _parse_link_field(value: str) -> list[tuple[str, frozenset[str]]]:
-    """Each link-value of one Link field value: its target string and relation types.
-
-    RFC 8288 Appendix B.2. Two departures, both from the grammar rather than against it: the
-    comma ending a link-value is consumed (as printed, the algorithm would stop at it), and
-    empty list elements (", ,") are skipped, as RFC 9110 section 5.6.1 asks of recipients.
-    Parsing stops at the first malformed link-value; the ones before it stand.
-    """
-    links: list[tuple[str, frozenset[str]]] = []
-    index = 0
-    while True:
-        index = _skip(value, index, _OWS + ",")
-        if index >= len(value) or value[index] != "<":
-            return links
-        close = value.find(">", index + 1)
-        if close < 0:
-            return links
-        target = value[index + 1 : close]
-        parameters, index = _parse_parameters(value, close + 1)
-        # Only the first rel counts: "occurrences after the first MUST be ignored by parsers".
-        relations = next((v for name, v in parameters if name == "rel"), "")
-        links.append(
-            (target, frozenset(r.translate(_ASCII_LOWER) for r in _RWS.split(relations) if r))
-        )
-        index = _skip(value, index, _OWS)
-        if index < len(value) and value[index] != ",":
-            return links
-
-
-def _parse_parameters(value: str, index: int) -> tuple[list[tuple[str, str]], int]:
-    """The `; name=value` parameters after a link target (RFC 8288 Appendix B.3).
-
-    Returns them with lowercased names, and the index where they end (at the "," that ends
-    the link-value, at whatever stopped them, or at the end).
-    """
-    parameters: list[tuple[str, str]] = []
-    while True:
-        index = _skip(value, index, _OWS)
-        if index >= len(value) or value[index] != ";":
-            return parameters, index
-        index = _skip(value, index + 1, _OWS)
-        start = index
-        while index < len(value) and value[index] not in _OWS + "=;,":
-            index += 1
-        name = value[start:index].translate(_ASCII_LOWER)
-        index = _skip(value, index, _OWS)
-        parameter = ""
-        if index < len(value) and value[index] == "=":
-            index = _skip(value, index + 1, _OWS)
-            if index < len(value) and value[index] == '"':
-                parameter, index = _parse_quoted(value, index)
-            else:
-                start = index
-                while index < len(value) and value[index] not in ";,":
-                    index += 1
-                parameter = value[start:index]
-        parameters.append((name, parameter))
-        index = _skip(value, index, _OWS)
-        if index >= len(value) or value[index] == ",":
-            return parameters, index
-
-
-def _parse_quoted(value: str, index: int) -> tuple[str, int]:
-    """A quoted-string starting at `value[index]` (a DQUOTE), unescaped (Appendix B.4)."""
-    output: list[str] = []
-    index += 1
-    while index < len(value):
-        character = value[index]
-        if character == "\\":
-            if index + 1 >= len(value):
-                return "".join(output), index + 1
-            output.append(value[index + 1])
-            index += 2
-        elif character == '"':
-            return "".join(output), index + 1
-        else:
-            output.append(character)
-            index += 1
-    return "".join(output), index
+    link = first_with_rel(link_headers, _WEBMENTION, base)
+    return None if link is None else link.url
 
 
 # --- HTML -------------------------------------------------------------------------------------
@@ -390,7 +258,7 @@ def _html_candidate(html: str, base: str) -> str | None:
             continue  # no href: advertises nothing (webmention.rocks test 20)
         rel = element.get("rel")
         if isinstance(rel, str) and _WEBMENTION in _link_types(rel):
-            return _resolve(href, _document_base(soup, base))
+            return resolve(href, _document_base(soup, base))
     return None
 
 
@@ -418,9 +286,9 @@ def _document_base(soup: BeautifulSoup, fallback: str) -> str:
     for element in _html_elements(soup, ("base",)):
         href = element.get("href")
         if isinstance(href, str):
-            return _resolve(href, fallback) or fallback  # HTML: failure means the fallback
+            return resolve(href, fallback) or fallback  # HTML: failure means the fallback
     return fallback
 
 
 def _link_types(rel: str) -> frozenset[str]:
-    return frozenset(t.translate(_ASCII_LOWER) for t in _ASCII_WHITESPACE.split(rel) if t)
+    return frozenset(t.translate(ASCII_LOWER) for t in _ASCII_WHITESPACE.split(rel) if t)

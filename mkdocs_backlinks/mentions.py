@@ -50,7 +50,7 @@ from mkdocs_backlinks.storage import (
 )
 from mkdocs_backlinks.storage import expect_dict as _dict
 from mkdocs_backlinks.storage import expect_str as _str
-from mkdocs_backlinks.urls import domain_matches, host_of, normalise_url
+from mkdocs_backlinks.urls import domain_matches, host_of, url_identity
 
 __all__ = [
     "KINDS",
@@ -71,6 +71,7 @@ __all__ = [
     "dumps_store",
     "group_by_page",
     "hide",
+    "later_since_id",
     "load_moderation",
     "load_store",
     "merge",
@@ -312,10 +313,6 @@ _UNSAFE_URL_CHAR = re.compile(r"[\x00-\x20\x7f]")
 # http(s), a host of plain characters (so no user info, no port), then anything printable:
 # what `_safe_url` accepts after parsing, recognised without it.
 _SAFE_URL = re.compile(r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?:[/?#][^\x00-\x20\x7f]*)?")
-# A URL that `normalise_url` would leave as it is: lower-case http(s), a plain lower-case host
-# without port or user, no query or fragment. Most stored URLs are like this, and a store of
-# tens of thousands of mentions computes the identity of each on every build.
-_PLAIN_URL = re.compile(r"https?://([a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[^?#]*)?")
 
 
 def _first(value: object) -> object:
@@ -419,25 +416,9 @@ def _instant(value: str) -> str:
     return moment.isoformat()
 
 
-def _identity(url: str) -> str:
-    """One key for the variants of a URL: no scheme, no `www.`, no trailing slash.
-
-    Its own output gives itself back, so a key can be stored and normalised again on load.
-    """
-    url = url.strip()
-    plain = _PLAIN_URL.fullmatch(url)
-    if plain:
-        normal = plain.group(1) + (plain.group(2) or "/")
-    else:
-        normal = normalise_url(url if "://" in url else "https://" + url).partition("://")[2]
-    if normal.startswith("www."):
-        normal = normal[4:]
-    return normal.rstrip("/")
-
-
 def _stable_id(source: str, target: str, kind: str) -> str:
     digest = hashlib.sha256(
-        "\x1f".join((_identity(source), _identity(target), kind)).encode()
+        "\x1f".join((url_identity(source), url_identity(target), kind)).encode()
     ).hexdigest()
     return "h-" + digest[:24]
 
@@ -684,13 +665,16 @@ def chronological(mention: Mention) -> tuple[str, tuple[int, int, str]]:
 
 
 def _natural_key(mention: Mention) -> tuple[str, str, str]:
-    return _identity(mention.source), _identity(mention.target), mention.kind
+    return url_identity(mention.source), url_identity(mention.target), mention.kind
 
 
 def _id_order(wid: str) -> tuple[int, int, str]:
-    """Numeric ids in number order (900 before 1000), then the others by text."""
-    if wid.isascii() and wid.isdigit():
-        return 0, int(wid), wid
+    """Numeric ids in number order (900 before 1000), then the others by text.
+
+    `int` is safe here: a stored or parsed id is at most `ID_LIMIT` characters."""
+    number = _decimal(wid)
+    if number is not None:
+        return 0, int(number), wid
     return 1, 0, wid
 
 
@@ -730,15 +714,14 @@ def update_store(
     """The store after a fetch from the receiver named `source` brought `incoming`.
 
     `since_id` only grows: it is the largest numeric id seen from that receiver, which is
-    what webmention.io's `since_id` parameter expects.
+    what webmention.io's `since_id` parameter expects (see `later_since_id`). Other ids are
+    our digests of mentions that came without one, and no receiver knows them.
     """
     incoming = list(incoming)
     old = store.sources.get(source, SourceState())
-    numbers = [int(m.id) for m in incoming if m.id.isascii() and m.id.isdigit()]
-    if old.since_id.isascii() and old.since_id.isdigit():
-        numbers.append(int(old.since_id))
+    numeric = (m.id for m in incoming if _decimal(m.id) is not None)
     state = SourceState(
-        since_id=str(max(numbers)) if numbers else old.since_id,
+        since_id=later_since_id(old.since_id, *numeric),
         last_fetched=fetched_at or old.last_fetched,
     )
     sources = dict(store.sources)
@@ -753,7 +736,8 @@ def rebase(base: MentionsStore, ours: MentionsStore, theirs: MentionsStore) -> M
     A build and `mkdocs-backlinks fetch` can overlap: each loads the store, changes it and
     saves it. Saving `ours` as it is would drop what the other saved in between; instead the
     mentions we added or changed are merged into theirs, those we removed (`--prune`) are
-    removed from theirs, and each receiver's `since_id` is the larger of the two.
+    removed from theirs, and each receiver's `since_id` is the later of the two
+    (`later_since_id`, the rule a fetch moves it by).
     """
     before = {m.id: m for m in base.mentions}
     kept = {m.id for m in ours.mentions}
@@ -767,17 +751,39 @@ def rebase(base: MentionsStore, ours: MentionsStore, theirs: MentionsStore) -> M
             sources.setdefault(name, state)
             continue
         sources[name] = SourceState(
-            since_id=max(state.since_id, other.since_id, key=_since_order),
+            since_id=later_since_id(state.since_id, other.since_id),
             last_fetched=max(state.last_fetched, other.last_fetched),
         )
     return MentionsStore(tuple(mentions), dict(sorted(sources.items())))
 
 
-def _since_order(since_id: str) -> tuple[int, str]:
-    """Numeric ids by value (webmention.io's), anything else after them as text."""
-    if since_id.isascii() and since_id.isdigit():
-        return (0, f"{int(since_id):040d}")
-    return (1, since_id)
+def later_since_id(*since_ids: str) -> str:
+    """The latest of `since_ids`: the one to ask a receiver for what came after.
+
+    The one rule for every place that moves a `since_id` (a fetch, two writers' stores), so
+    that "later" means the same everywhere:
+
+    - A numeric id (ASCII digits) is later than anything else: webmention.io's ids are
+      numbers, and a receiver that has given one has shown what its ids look like. Between
+      numbers the larger value wins (1000 is later than 900), written without leading zeros, so
+      "007" and "7" are one id and the store holds a single spelling.
+    - With no number among them, the largest text wins, so the answer does not depend on the
+      order of the arguments; "" (never fetched) is earlier than any id.
+
+    Numbers are compared as digit strings, never converted: a stored id of thousands of
+    digits is no reason to fail (Python refuses to parse integers that long).
+    """
+    numbers = [number for number in map(_decimal, since_ids) if number is not None]
+    if numbers:
+        return max(numbers, key=lambda digits: (len(digits), digits))
+    return max(since_ids, default="")
+
+
+def _decimal(text: str) -> str | None:
+    """`text` without leading zeros when it is a decimal number in ASCII digits, else None."""
+    if text.isascii() and text.isdigit():
+        return text.lstrip("0") or "0"
+    return None
 
 
 # ----------------------------------------------------------------------------- page matching
@@ -868,7 +874,7 @@ def group_by_page(
 def _moderation_entry(value: str) -> str:
     """A URL (anything with a '/') in its identity form; an id as written."""
     value = value.strip()
-    return _identity(value) if "/" in value else value
+    return url_identity(value) if "/" in value else value
 
 
 def _domain(value: str) -> str:
@@ -900,7 +906,7 @@ class Moderation:
         # Normalised once here so every comparison is a set lookup.
         hidden = frozenset(_moderation_entry(v) for v in self.hidden if v.strip())
         domains = frozenset(_domain(v) for v in self.blocked_domains if v.strip())
-        authors = frozenset(_identity(v) for v in self.blocked_authors if v.strip())
+        authors = frozenset(url_identity(v) for v in self.blocked_authors if v.strip())
         object.__setattr__(self, "hidden", hidden)
         object.__setattr__(self, "blocked_domains", domains)
         object.__setattr__(self, "blocked_authors", authors)
@@ -912,13 +918,13 @@ class Moderation:
         if mention.id in self.hidden:
             return True
         urls = {mention.source, mention.url}
-        if self.hidden and any(_identity(url) in self.hidden for url in urls):
+        if self.hidden and any(url_identity(url) in self.hidden for url in urls):
             return True
         if self.blocked_domains and any(
             domain_matches(host_of(url), self.blocked_domains) for url in urls
         ):
             return True
-        return mention.author_url is not None and _identity(mention.author_url) in (
+        return mention.author_url is not None and url_identity(mention.author_url) in (
             self.blocked_authors
         )
 

@@ -15,7 +15,7 @@ not the only one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeGuard, TypeVar
 from urllib.parse import quote, unquote, urljoin, urlsplit
@@ -24,7 +24,8 @@ import mf2py
 from bs4 import BeautifulSoup, Tag
 from mkdocs.plugins import get_plugin_logger
 
-from .urls import normalise_url
+from .link_header import parse_link_headers
+from .urls import url_identity
 
 log = get_plugin_logger(__name__)
 
@@ -66,11 +67,6 @@ _URL_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _URL_ESCAPE = re.compile('[ "<>\\\\^`{|}]')
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"\\]{1,64}@[^\s@<>()\[\],;:\"\\]+\.[^\s@<>()\[\],;:\"\\]+")
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
-# One link of an RFC 8288 Link header: <target> then parameters, some quoted.
-_LINK_TARGET = re.compile(r"\s*<([^<>]*)>")  # no "<" inside: one scan per link
-_LINK_PARAM = re.compile(
-    r"\s*;\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*(?:=\s*(\"(?:[^\"\\]|\\.)*\"|[^;,\s]*))?"
-)
 
 _T = TypeVar("_T")
 _Links = list[tuple[frozenset[str], str]]
@@ -288,42 +284,14 @@ def _rel_links(soup: BeautifulSoup, base: str) -> _Links:
 
 
 def _header_links(lines: Iterable[str], url: str) -> _Links:
-    """The links of RFC 8288 `Link` header lines, targets resolved against the response URL."""
+    """The links of `Link` header lines (the parser discovery uses too), targets resolved
+    against the response URL and kept when they are http(s) or `mailto:`."""
     links = []
-    for line in lines:
-        for target, rel in _parse_link_header(line):
-            href = _http_url(target, url, allow_mailto=True)
-            if href and rel:
-                links.append((rel, href))
+    for link in parse_link_headers(lines, url):
+        href = _http_url(link.url, url, allow_mailto=True)
+        if href and link.rels:
+            links.append((link.rels, href))
     return links
-
-
-def _parse_link_header(line: str) -> Iterator[tuple[str, frozenset[str]]]:
-    """Each `<target>; rel="a b"` of one header line; a malformed link is skipped, not fatal."""
-    line = line[:_TEXT_WORK_LIMIT]
-    position = 0
-    while position < len(line):
-        target = _LINK_TARGET.match(line, position)
-        if target is None:  # not a link: skip to the next comma outside the angle brackets
-            comma = line.find(",", position)
-            if comma < 0:
-                return
-            position = comma + 1
-            continue
-        position = target.end()
-        rel: frozenset[str] | None = None
-        while param := _LINK_PARAM.match(line, position):
-            position = param.end()
-            name, value = param.group(1).lower(), param.group(2) or ""
-            if name == "rel" and rel is None:  # RFC 8288 3.3: only the first rel counts
-                if value.startswith('"'):
-                    value = re.sub(r"\\(.)", r"\1", value[1:-1])
-                rel = frozenset(value.lower().split())
-        yield target.group(1), rel or frozenset()
-        comma = line.find(",", position)
-        if comma < 0:
-            return
-        position = comma + 1
 
 
 def _lang(soup: BeautifulSoup) -> str | None:
@@ -731,19 +699,16 @@ def _page_keys(*urls: str | None) -> tuple[str, ...]:
 
 
 def _page_key(url: str | None) -> str | None:
-    """What two URLs of the same page share: scheme, `www.` and a trailing slash do not count.
+    """What two URLs of the same page share (`url_identity`), None for no http(s) URL.
 
-    Used only to decide whether an h-entry or an h-card is about a given page, where a site
-    that writes `http://` in its markup and serves `https://` still means itself.
+    Used only to decide whether an h-entry or an h-card is about a given page.
     """
     if not url or url.startswith("mailto:"):
         return None
     try:
-        parts = urlsplit(normalise_url(url))
+        return url_identity(url)
     except ValueError:
         return None
-    host = parts.netloc.removeprefix("www.")
-    return f"{host}{parts.path.rstrip('/')}?{parts.query}"
 
 
 def _clean(value: str | None, limit: int) -> str | None:

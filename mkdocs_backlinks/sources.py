@@ -27,8 +27,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urlsplit
 
+from mkdocs_backlinks.link_header import first_with_rel, resolve
 from mkdocs_backlinks.mentions import (
     Mention,
     MentionsStore,
@@ -284,18 +285,16 @@ def _fetch_webmention_io(
 
 
 def _next_url(result: Result, data: object) -> str | None:
-    # Here, not at the top: discovery brings the HTTP layer and bs4, which builds that only
-    # read files or stay offline never load (see network.py).
-    from mkdocs_backlinks.discovery import link_with_rel
-
-    target = link_with_rel(result.link_headers, "next")
-    if target is not None:
-        return urljoin(result.final_url, target.strip())
+    """The next page's absolute URL, "" when the feed names one that is no valid URL (the
+    caller then stops with an error), None when it names none."""
+    link = first_with_rel(result.link_headers, "next", result.final_url)
+    if link is not None:
+        return link.url
     if isinstance(data, dict):
         for key in ("next_url", "next"):
             value: object = data.get(key)
             if isinstance(value, str) and value.strip():
-                return urljoin(result.final_url, value.strip())
+                return resolve(value, result.final_url)
     return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import posixpath
+import re
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -87,6 +88,32 @@ def normalise_url(url: str) -> str:
         item for item in parts.query.split("&") if item and not _is_tracking(item.split("=", 1)[0])
     )
     return urlunsplit((scheme, _netloc(scheme, host, port), parts.path or "/", query, ""))
+
+
+# A URL that `normalise_url` would leave as it is: lower-case http(s), a plain lower-case host
+# without port or user, no query or fragment. Most stored URLs are like this, and a store of
+# tens of thousands of mentions computes the identity of each on every build.
+_PLAIN_URL = re.compile(r"https?://([a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[^?#]*)?")
+
+
+def url_identity(url: str) -> str:
+    """One key for the variants of a page's URL: no scheme, no `www.`, no trailing slash,
+    otherwise `normalise_url`'s form. A bare `example.org/x` is read as https.
+
+    For "is this the same page?": a site that writes `http://` in its markup and serves
+    `https://` still means itself. Mentions key their stored ids and moderation entries by
+    it, so it must not change; its own output gives itself back, so a key can be stored and
+    normalised again on load. Raises ValueError for what `urlsplit` cannot split.
+    """
+    url = url.strip()
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain:
+        normal = plain.group(1) + (plain.group(2) or "/")
+    else:
+        normal = normalise_url(url if "://" in url else "https://" + url).partition("://")[2]
+    if normal.startswith("www."):
+        normal = normal[4:]
+    return normal.rstrip("/")
 
 
 def host_of(url: str) -> str:

@@ -511,6 +511,7 @@ BASE = "https://example.com/blog/post?id=7#comments"
     ("headers", "expected"),
     [
         pytest.param(["</wm>; rel=webmention"], "https://example.com/wm", id="unquoted"),
+        pytest.param(["</wm>; rel=other webmention"], "https://example.com/wm", id="unquoted-list"),
         pytest.param(['</wm>; rel="webmention"'], "https://example.com/wm", id="quoted"),
         pytest.param(["<wm>;rel=webmention"], "https://example.com/blog/wm", id="path-relative"),
         pytest.param(
@@ -583,6 +584,8 @@ def test_link_header_parsing(headers: list[str], expected: str) -> None:
             id="first-is-not-http",
         ),
         pytest.param(["<mailto:a@example.com>; rel=webmention"], id="mailto"),
+        pytest.param(['</wm>; rel="webmention'], id="unterminated-quote"),
+        pytest.param(['</wm>; rel=webmention; title="cut'], id="unterminated-quote-after-rel"),
         pytest.param(["<http://[::1/wm>; rel=webmention"], id="invalid-url"),
     ],
 )

@@ -32,6 +32,7 @@ from mkdocs_backlinks.mentions import (
     dumps_store,
     group_by_page,
     hide,
+    later_since_id,
     load_moderation,
     load_store,
     merge,
@@ -782,6 +783,55 @@ def test_update_store_tracks_since_id() -> None:
     store = update_store(store, "other", [mention("3")], "t2")
     assert list(store.sources) == ["other", "webmention.io"]
     assert [m.id for m in store.mentions] == ["3", "9", "12", "h-zz"]
+
+
+@pytest.mark.parametrize(
+    ("since_ids", "later"),
+    [
+        pytest.param(("9", "10"), "10", id="by-value-not-text"),
+        pytest.param(("0010", "9"), "10", id="leading-zeros-dropped"),
+        pytest.param(("007", "7"), "7", id="one-number-two-spellings"),
+        pytest.param(("000",), "0", id="all-zeros"),
+        pytest.param(("", "9"), "9", id="empty-is-never-fetched"),
+        pytest.param(("9", ""), "9", id="empty-second"),
+        pytest.param(("",), "", id="only-empty"),
+        pytest.param((), "", id="none-at-all"),
+        pytest.param(("abc", "9"), "9", id="a-number-beats-text"),
+        pytest.param(("9", "abc"), "9", id="a-number-beats-text-second"),
+        pytest.param(("abc", "abd"), "abd", id="two-texts-by-text"),
+        pytest.param(("abd", "abc"), "abd", id="two-texts-either-order"),
+        pytest.param(("abc", ""), "abc", id="text-beats-empty"),
+        pytest.param(("-5", "4"), "4", id="a-sign-is-not-a-number"),
+        pytest.param(("\u0669", "3"), "3", id="arabic-indic-digit-is-not-ascii"),
+        pytest.param(("1" * 5000, "9"), "1" * 5000, id="longer-than-int-parses"),
+    ],
+)
+def test_later_since_id(since_ids: tuple[str, ...], later: str) -> None:
+    assert later_since_id(*since_ids) == later
+
+
+def test_a_fetch_and_a_rebase_agree_on_which_since_id_is_later() -> None:
+    """Both move `since_id` by `later_since_id`: a store rebased onto another writer's keeps
+    the id a fetch would have kept (a rebase used to let "" or text beat a number, so the next
+    fetch asked webmention.io for everything again)."""
+    for stored, other in [("", "9"), ("abc", "9"), ("007", "7"), ("12", "9")]:
+        fetched = update_store(
+            MentionsStore(sources={"wm": SourceState(stored)}), "wm", [mention(other)]
+        )
+        base = MentionsStore(sources={"wm": SourceState(stored, "day 1")})
+        ours = MentionsStore(sources={"wm": SourceState(stored, "day 2")})
+        theirs = MentionsStore(sources={"wm": SourceState(other, "day 3")})
+        rebased = rebase(base, ours, theirs).sources["wm"]
+        assert rebased == SourceState(fetched.sources["wm"].since_id, "day 3")
+        assert rebased.since_id == later_since_id(stored, other)
+
+
+def test_update_store_ignores_ids_that_are_not_numbers_for_since_id() -> None:
+    """Our digest ids (`h-...`) mean nothing to a receiver: they never become the since_id."""
+    store = update_store(MentionsStore(), "wm", [mention("h-zz"), mention("h-aa")])
+    assert store.sources["wm"].since_id == ""
+    store = update_store(store, "wm", [mention("0042"), mention("h-zz")])
+    assert store.sources["wm"].since_id == "42"
 
 
 # ----------------------------------------------------------------------------- page matching

@@ -469,6 +469,19 @@ def test_malformed_link_headers_add_nothing(header: str) -> None:
     assert metadata == PageMetadata(title="T")
 
 
+def test_link_headers_are_read_as_discovery_reads_them() -> None:
+    """RFC 8288 as `link_header` parses it: an unquoted `rel=me author` holds both, a line
+    stops at garbage (its later links are not believed), UTF-8 as servers send it."""
+    headers = [
+        "</me>; rel=me author",
+        "garbage, </not-me>; rel=me",
+        "</caf\u00e9>; rel=me".encode().decode("latin-1"),
+    ]
+    metadata = extract_metadata("<title>T</title>", "https://a.example/p", headers)
+    assert metadata.contacts.profiles == ("https://a.example/me", "https://a.example/caf\u00e9")
+    assert metadata.author == Author(url="https://a.example/me")
+
+
 # --------------------------------------------------------------------------- contacts
 
 

@@ -428,3 +428,28 @@ def test_good_sources_are_typed() -> None:
     assert config.mentions.timeout == 5.0
     parsed = parse_source({"webmention_io": {"domain": "a.example"}})
     assert parsed.name == "webmention.io:a.example"
+
+
+@pytest.mark.parametrize(
+    ("header", "body"),
+    [
+        pytest.param("<http://[::1/feed-2>; rel=next", {}, id="link-header"),
+        pytest.param("", {"next_url": "http://[::1/feed-2"}, id="next_url"),
+        pytest.param("<mailto:feed@example.org>; rel=next", {}, id="not-http"),
+    ],
+)
+def test_jf2_next_link_that_is_no_usable_url_ends_with_an_error(
+    server: HttpServer, client: HttpClient, tmp_path: Path, header: str, body: dict[str, Any]
+) -> None:
+    """A next link naming no valid URL (an unclosed IPv6 bracket) is an error for this source,
+    with the page read kept; it used to escape `fetch_source` as a ValueError."""
+
+    @server.route("/bad-next")
+    def page(h: Handler) -> None:
+        data = json.dumps({"children": [entry(1)], **body}).encode()
+        h.reply(200, data, "application/json", headers=[("Link", header)] if header else [])
+
+    fetched = fetch_source(client, Jf2Feed(server.url("/bad-next")), SourceState(), tmp_path)
+    assert "the next link is not an http(s) URL" in fetched.error
+    assert [m.id for m in fetched.mentions] == ["1"]
+    assert [r.path for r in server.requests] == ["/bad-next"]

@@ -15,6 +15,7 @@ from mkdocs_backlinks.urls import (
     host_of,
     normalise_url,
     site_of,
+    url_identity,
     url_key,
 )
 
@@ -496,3 +497,36 @@ def test_join_matches_the_general_normalisation() -> None:
             if path.startswith("/"):
                 continue  # absolute paths never reach `_join`
             assert _join(folder, path) == reference_join(folder, path), (folder, path)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.org/blog/post/",
+        "http://example.org/blog/post",
+        "https://www.example.org/blog/post/",
+        "HTTPS://WWW.Example.ORG:443/blog/post/#comments",
+        "https://example.org/blog/post/?utm_source=feed",
+        "https://user@example.org/blog/post",
+        "example.org/blog/post",
+        "  https://example.org/blog/post  ",
+    ],
+)
+def test_url_identity_is_one_key_for_the_variants_of_a_page(url: str) -> None:
+    """The key mentions store (ids, moderation) and metadata matches h-cards by: what a site
+    writes in its markup and what it serves are one page."""
+    assert url_identity(url) == "example.org/blog/post"
+    assert url_identity(url_identity(url)) == url_identity(url)  # a stored key reads back
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://example.org:8443/x/", "example.org:8443/x"),  # another port, another site
+        ("https://example.org/x?id=2", "example.org/x?id=2"),  # the query can name the page
+        ("https://example.org", "example.org"),
+        ("https://example.org/X", "example.org/X"),  # paths are case-sensitive
+    ],
+)
+def test_url_identity_keeps_what_names_another_page(url: str, key: str) -> None:
+    assert url_identity(url) == key
