@@ -640,6 +640,11 @@ def parse_ledger(text: str, path: Path) -> Ledger:
             f"The ledger {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
             f"{exc.msg}). It was left untouched: fix it or restore it from version control."
         ) from exc
+    except RecursionError as exc:  # the decoder gives up on arrays or objects nested this deep
+        raise LedgerError(
+            f"The ledger {path} is damaged: its JSON is nested too deeply to read. It was left "
+            "untouched: fix it or restore it from version control."
+        ) from exc
     try:
         return _decode(data)
     except KeyError as exc:
@@ -682,15 +687,21 @@ def read_ledger_lines(path: Path) -> LedgerFile | None:
     try:
         with path.open("rb") as handle:
             return _read_lines(handle)
-    except (OSError, ValueError, TypeError, KeyError):
-        return None  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    # What a damaged or hand-made file raises on the way (UnicodeDecodeError and
+    # JSONDecodeError are ValueErrors; RecursionError is JSON nested too deep): the whole
+    # parser reads the file again and names the problem, or reads what this layout cannot.
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
+        return None
 
 
 def _read_lines(handle: IO[bytes]) -> LedgerFile | None:
     first = handle.readline()
     if not first.endswith(b",\n"):
         return None
-    head = json.loads(first[:-2] + b"}")
+    # Decoded here, strictly, as `read_ledger_text` does: `json.loads` of bytes would skip a
+    # UTF-8 byte order mark and let encoded surrogates through, both of which the whole
+    # parser refuses.
+    head = json.loads(first[:-2].decode("utf-8") + "}")
     if not isinstance(head, dict) or any(name in head for name in _SECTIONS):
         return None
     check_schema(head, LEDGER_SCHEMA, LEDGER_VERSION)
@@ -795,7 +806,7 @@ def read_head(path: Path) -> Ledger | None:
                 int(lists.get("to_do", 0)),
             ),
         )
-    except (OSError, ValueError, TypeError, AttributeError):
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError):
         return None
 
 

@@ -42,6 +42,7 @@ from mkdocs_backlinks.ledger import (
     mark,
     merge_build,
     observed_digest,
+    read_head,
     read_ledger_lines,
     save_ledger,
 )
@@ -1092,11 +1093,18 @@ def edits(text: str) -> dict[str, str]:
         "invalid JSON in a record": text.replace('"cited":true', '"cited":tru', 1),
         "not UTF-8": text.replace("Ü", "\udcff"),
         "empty": "",
+        # Windows editors save one; the whole parser refuses it, as `json.loads` of text does.
+        "a byte order mark": "\ufeff" + text,
+        # The decoders give up (RecursionError) long before the end of such a line.
+        "nested too deeply": text.replace('"cited":true', '"cited":true,"x":' + DEEP, 1),
         "extra white space in a record": text.replace('"cited":true', '"cited": true', 1),
         "a key with an escaped quote": text.replace(
             '"https://delta.com/ü":{', '"https://delta.com/\\"ü":{', 1
         ),
     }
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
 
 
 def reordered(text: str) -> str:
@@ -1137,3 +1145,17 @@ def test_an_edited_ledger_reads_the_same_or_is_left_to_the_whole_parser(
 
 def test_a_missing_ledger_is_left_to_the_whole_parser(tmp_path: Path) -> None:
     assert read_ledger_lines(tmp_path / "ledger.json") is None
+
+
+def test_a_ledger_nested_too_deeply_is_a_ledger_error(tmp_path: Path) -> None:
+    # The JSON decoder raises RecursionError, which is no ValueError: it crashed the build
+    # with a traceback instead of the message that names the file.
+    path = tmp_path / "ledger.json"
+    text = dumps(rich_ledger()).replace('"cited":true', '"cited":true,"x":' + DEEP, 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LedgerError, match=r"nested too deeply to read\. It was left untouched"):
+        load_ledger(path)
+    path.write_text('{"x":' + DEEP + ",\n" + text.partition("\n")[2], encoding="utf-8")
+    assert read_head(path) is None  # the whole parser then names the problem
+    with pytest.raises(LedgerError, match="nested too deeply"):
+        load_ledger(path)

@@ -688,6 +688,7 @@ CORRUPTIONS = [
     ("citations-type", "citations of 'https://beta.net/' must be a list, not dict"),
     ("contacts-type", "'contacts' must be an object, not list"),
     ("missing-field", "a required field 'site' is missing"),
+    ("nested", "is damaged: its JSON is nested too deeply to read"),
 ]
 
 
@@ -698,6 +699,9 @@ def damaged_site(make_site: MakeSite, change: str) -> tuple[Site, bytes]:
     path = data(site, "ledger.json")
     if change == "json":
         text = path.read_text(encoding="utf-8")[:-20]
+    elif change == "nested":
+        deep = "[" * 100_000 + "]" * 100_000
+        text = path.read_text(encoding="utf-8").replace('"cited":true', f'"cited":true,"x":{deep}')
     else:
         text = _corrupt(ledger(site), change)
     path.write_text(text, encoding="utf-8")
