@@ -844,7 +844,8 @@ def _body_hash(ledger_text: str) -> str:
     # Encoded a slice at a time: the records are megabytes on a large site, and a build does
     # this when its memory peaks.
     step = 1 << 20
-    start = ledger_text.find("\n") + 1
+    newline = ledger_text.find("\n")
+    start = len(ledger_text) if newline < 0 else newline + 1  # no first line ends: no records
     return _chunks_hash(ledger_text[at : at + step] for at in range(start, len(ledger_text), step))
 
 

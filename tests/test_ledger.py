@@ -52,6 +52,7 @@ from mkdocs_backlinks.outreach import (
     ObservedCitations,
     OutreachDesk,
     Settings,
+    _body_hash,
     build_report,
     ends_in_one_newline,
     filter_rows,
@@ -1159,3 +1160,13 @@ def test_a_ledger_nested_too_deeply_is_a_ledger_error(tmp_path: Path) -> None:
     assert read_head(path) is None  # the whole parser then names the problem
     with pytest.raises(LedgerError, match="nested too deeply"):
         load_ledger(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "records"),
+    [("head,\nrecords\n", "records\n"), ('{"one":"line"}', ""), ("", ""), ("\n", "")],
+)
+def test_the_records_digest_is_of_what_follows_the_first_line(text: str, records: str) -> None:
+    # A text without a newline has no records: it was digested whole, so a one-line ledger
+    # and an empty one had different digests.
+    assert _body_hash(text) == hashlib.sha256(records.encode()).hexdigest()
