@@ -762,13 +762,22 @@ class OutreachDesk:
             and lists_ok
             and head.lists.fingerprint == self._fingerprint(self._body_hash)
         ):
-            if head.last_build != self.settings.today:
-                text = self.path.read_text(encoding="utf-8")
+            if head.last_build == self.settings.today:
+                return self._unchanged(head)
+            text = read_ledger_text(self.path)
+            # Only the records `load` checked get a new first line: a file that was edited
+            # or damaged since (by hand, a checkout, another command) is read and checked
+            # whole, and a damaged one stops the build untouched.
+            if text is not None and _body_hash(text) == self._body_hash:
                 write_text_atomic(
                     self.path, with_head(text, replace(head, last_build=self.settings.today))
                 )
-            return {"contacts": head.lists.contacts, "to_do": head.lists.to_do, "new_contacts": 0}
+                return self._unchanged(head)
         return self._record_changes(observed, digest, lists_ok, metadata)
+
+    @staticmethod
+    def _unchanged(head: Ledger) -> dict[str, Any]:
+        return {"contacts": head.lists.contacts, "to_do": head.lists.to_do, "new_contacts": 0}
 
     def _record_changes(
         self,

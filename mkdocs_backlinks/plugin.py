@@ -259,6 +259,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             except ValueError as exc:  # a note template that fails on real data
                 message = f"Plugin 'backlinks' option 'outreach.note_template': {exc}"
                 raise PluginError(message) from exc
+            except LedgerError as exc:  # the ledger was damaged after on_pre_build checked it
+                raise PluginError(str(exc)) from exc
             lists = _shown(self.desk.folder / "outreach.html")
             summary_line += (
                 f"; {summary['new_contacts']} new contacts, {summary['to_do']} notes to send: "

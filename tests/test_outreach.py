@@ -1132,6 +1132,70 @@ def test_note_template_with_an_unknown_variable_fails_clearly(
     assert "note_template" in errors(caplog)
 
 
+DAMAGE_HOOK = """\
+from pathlib import Path
+
+
+def on_env(env, config, files):
+    # Between the check of the ledger (on_pre_build) and its update (on_post_build).
+    root = Path(config.config_file_path).parent
+    if (root / "damage-now").exists():
+        path = root / "backlinks" / "ledger.json"
+        path.write_bytes(path.read_bytes()[:-20])
+    return env
+"""
+
+
+@pytest.mark.parametrize("edit", [True, False], ids=["page edited", "same pages, next day"])
+def test_a_ledger_damaged_during_the_build_stops_it_untouched(
+    make_site: MakeSite, on_day: SetDay, caplog: pytest.LogCaptureFixture, edit: bool
+) -> None:
+    # A checkout or an editor can change the file while a build runs. With a page edited,
+    # the update read the file again and raised LedgerError, which is no PluginError: a
+    # traceback. With nothing edited, the next day's build gave the damaged file a new first
+    # line and went on, as if it were the ledger it had checked.
+    site = new_site(make_site, hooks=["damage.py"])
+    (site.root / "damage.py").write_text(DAMAGE_HOOK, encoding="utf-8")
+    site.build()
+    path = data(site, "ledger.json")
+    damaged = path.read_bytes()[:-20]
+    lists = {name: data(site, name).read_bytes() for name in LIST_FILES}
+    (site.root / "damage-now").touch()
+    if edit:
+        site.write("notes.md", NOTES + "\nAnd [delta](https://delta.org/x).\n")
+    on_day(2)
+    with pytest.raises(Abort):
+        site.build()
+    logged = errors(caplog)
+    assert f"The ledger {path} is not valid JSON" in logged
+    assert "left untouched" in logged
+    assert path.read_bytes() == damaged
+    assert {name: data(site, name).read_bytes() for name in LIST_FILES} == lists
+
+
+def test_a_ledger_edited_during_the_build_is_merged_not_overwritten(
+    make_site: MakeSite, on_day: SetDay
+) -> None:
+    # A valid edit of a record while the build runs (an editor saving, `git checkout`) is
+    # read and kept, never replaced by the records the build checked before it.
+    site = new_site(make_site, hooks=["edit.py"])
+    (site.root / "edit.py").write_text(
+        DAMAGE_HOOK.replace(
+            "path.read_bytes()[:-20]",
+            'path.read_bytes().replace(b\'"name":""\', b\'"name":"Bea"\', 1)',
+        ),
+        encoding="utf-8",
+    )
+    site.build()
+    (site.root / "damage-now").touch()
+    on_day(2)
+    site.build()
+    named = [cid for cid, c in ledger(site)["contacts"].items() if c["name"] == "Bea"]
+    assert len(named) == 1
+    assert ledger(site)["last_build"] == D2
+    assert [r["id"] for r in report(site)["contacts"] if r["name"] == "Bea"] == named
+
+
 # --------------------------------------------------------------------------- options
 
 
