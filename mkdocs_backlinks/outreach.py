@@ -122,6 +122,12 @@ class NoteWriter:
             text = self._template.render(**variables).strip("\n")
         except jinja2.TemplateError as exc:
             raise ValueError(f"Cannot render the note template {self.origin}: {exc}") from exc
+        # The author's template runs Python operations on real data, which fail with Python's
+        # own errors ('{{ "%d" % contact.site }}' a TypeError, a division by a count that is
+        # zero for one contact): the same clear message, naming the template, not a traceback.
+        except Exception as exc:
+            what = f"{type(exc).__name__}: {exc}"
+            raise ValueError(f"Cannot render the note template {self.origin}: {what}") from exc
         subject = ""
         first, _, rest = text.partition("\n")
         if first.lower().startswith("subject:"):

@@ -1132,6 +1132,39 @@ def test_note_template_with_an_unknown_variable_fails_clearly(
     assert "note_template" in errors(caplog)
 
 
+def test_a_note_template_failing_with_a_python_error_stops_the_build_and_writes_nothing(
+    make_site: MakeSite,
+    on_day: SetDay,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Fine for the sample contact it is tried on when loaded, a TypeError for one real one:
+    # it escaped as a traceback (not a TemplateError), from the build and from `mark`.
+    site = new_site(make_site, plugin_options={"outreach": {"note_template": "note.txt"}})
+    note = site.root / "note.txt"
+    note.write_text("Subject: Hello\n\nThanks, {{ contact.site }}.\n", "utf-8")
+    site.build()
+    before = snapshot(data(site))
+    note.write_text(
+        'Subject: Hello\n\n{% if contact.site == "beta.net" %}{{ "%d" % contact.site }}'
+        "{% endif %}Thanks.\n",
+        "utf-8",
+    )
+    site.write("notes.md", NOTES + "\nAnd [delta](https://delta.org/x).\n")
+    on_day(2)
+    with pytest.raises(Abort):
+        site.build()
+    logged = errors(caplog)
+    assert "Plugin 'backlinks' option 'outreach.note_template': Cannot render" in logged
+    assert f"{note}: TypeError: %d format" in logged
+    assert snapshot(data(site)) == before  # neither the ledger nor a list
+    cfg = str(site.config_file)
+    code, out, err = cli(capsys, "mark", "alpha.org", "--status", "sent", "-f", cfg)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"mkdocs-backlinks: error: Cannot render the note template {note}")
+    assert snapshot(data(site)) == before
+
+
 DAMAGE_HOOK = """\
 from pathlib import Path
 
