@@ -1229,6 +1229,51 @@ def test_a_ledger_edited_during_the_build_is_merged_not_overwritten(
     assert [r["id"] for r in report(site)["contacts"] if r["name"] == "Bea"] == named
 
 
+KEEP_CONTEXT_HOOK = """\
+import json
+from pathlib import Path
+
+from mkdocs.plugins import event_priority
+
+kept = {}
+
+
+@event_priority(-100)
+def on_page_context(context, page, config, nav):
+    kept[page.file.src_uri] = context["backlinks"]
+    return context
+
+
+@event_priority(-100)  # after the plugin's on_post_build, which let the graph go
+def on_post_build(config):
+    seen = {
+        src: {
+            "credits": [g.site for g in sections.credits],
+            "backlinks": [b.title for b in sections.backlinks],
+        }
+        for src, sections in sorted(kept.items())
+    }
+    root = Path(config.config_file_path).parent
+    (root / "seen.json").write_text(json.dumps(seen), encoding="utf-8")
+"""
+
+
+def test_sections_kept_by_another_plugin_read_the_same_after_the_graph_is_let_go(
+    make_site: MakeSite, on_day: SetDay
+) -> None:
+    # A build that records a change lets its link graph go in on_post_build; a theme or a
+    # plugin that kept a page's `backlinks` context and reads its data later (the data is
+    # made on first use) must still get that page's credits and backlinks.
+    pages = {**PAGES, "more.md": "# More\n\nSee [home](index.md).\n"}
+    site = new_site(make_site, pages, hooks=["keep.py"])
+    (site.root / "keep.py").write_text(KEEP_CONTEXT_HOOK, encoding="utf-8")
+    site.build()
+    seen = json.loads((site.root / "seen.json").read_text(encoding="utf-8"))
+    assert seen["index.md"] == {"credits": ["alpha.org", "beta.net"], "backlinks": ["More"]}
+    assert seen["notes.md"] == {"credits": ["gamma.io"], "backlinks": []}
+    assert ledger(site)["works"]  # the build did record its citations
+
+
 # --------------------------------------------------------------------------- options
 
 
