@@ -557,8 +557,13 @@ def _query_key(piece: str) -> str:
 
 def _strip_params(url: str, names: frozenset[str]) -> str:
     """`url` without the query parameters in `names`; the others keep their exact bytes."""
-    parts = urlsplit(url)
-    if not names or not parts.query:
+    if not names:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # no URL (an unclosed IPv6 bracket): its whole query goes
+        return url.partition("?")[0]
+    if not parts.query:
         return url
     kept = [piece for piece in parts.query.split("&") if _query_key(piece) not in names]
     return urlunsplit(parts._replace(query="&".join(kept)))
@@ -566,8 +571,14 @@ def _strip_params(url: str, names: frozenset[str]) -> str:
 
 def _redact(url: str, names: frozenset[str]) -> str:
     """`url` for a log line: secret parameters keep their name, lose their value."""
-    parts = urlsplit(url)
-    if not names or not parts.query:
+    if not names:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # no URL (an unclosed IPv6 bracket): its whole query is hidden
+        base, question, _ = url.partition("?")
+        return base + ("?REDACTED" if question else "")
+    if not parts.query:
         return url
     pieces = [
         f"{piece.partition('=')[0]}=REDACTED" if _query_key(piece) in names else piece
@@ -579,7 +590,11 @@ def _redact(url: str, names: frozenset[str]) -> str:
 def _secret_values(url: str, names: frozenset[str], headers: Mapping[str, str]) -> tuple[str, ...]:
     """Every secret the caller handed us, in the forms it may appear in text."""
     values: set[str] = set()
-    for piece in urlsplit(url).query.split("&"):
+    try:
+        query = urlsplit(url).query
+    except ValueError:  # not a URL (an unclosed IPv6 bracket): `_follow` refuses it as such
+        query = url.partition("?")[2].partition("#")[0]
+    for piece in query.split("&"):
         if names and _query_key(piece) in names:
             raw = piece.partition("=")[2]
             values.update({raw, unquote_plus(raw)})
@@ -996,7 +1011,10 @@ class HttpClient:
                         f"more than {self.options.max_redirects} redirects",
                     )
                 redirects += 1
-                current = urljoin(target.url, _decode_location(location))
+                try:
+                    current = urljoin(target.url, _decode_location(location))
+                except ValueError:  # 'http://[::1/': refused like any other invalid hop
+                    return Result(url, target.url, "refused", error="redirect to an invalid URL")
                 if outcome.http_status == 303 or (
                     outcome.http_status in (301, 302) and method == "POST"
                 ):

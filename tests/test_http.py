@@ -1178,3 +1178,39 @@ def test_the_system_resolver_on_an_invalid_name(client: HttpClient) -> None:
     result = client.fetch(f"http://{name}/")
     assert result.status == "unreachable"
     assert result.no_such_host is expected
+
+
+# --- URLs that are no URLs -----------------------------------------------------------------
+
+
+def test_a_url_that_is_no_url_is_a_result_not_an_exception(
+    client: HttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`urlsplit` raises ValueError for an unclosed IPv6 bracket. The secrets and log
+    helpers split the URL before `_follow` could refuse it, so fetch, fetch_many and
+    post_form raised instead of answering "refused" (a cited `http://[::1/` was then a
+    crashed check, and a discovered endpoint one a crashed send)."""
+    secret = "tok-1a2b3c"
+    caplog.set_level(logging.DEBUG, logger="mkdocs.plugins.mkdocs_backlinks.http")
+    url = f"http://[::1/?token={secret}"
+    results = [
+        client.fetch(url, secret_params=["token"]),
+        client.post_form("http://[::1/", {"source": "a", "target": "b"}),
+        *client.fetch_many(["http://[fe80::1/"]).values(),
+    ]
+    assert [(r.status, r.error) for r in results] == [("refused", "invalid URL")] * 3
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("mkdocs.plugins"))
+    assert "http://[::1/?REDACTED" in ours
+    assert secret not in ours
+
+
+def test_a_redirect_to_a_url_that_is_no_url_is_refused(
+    client: HttpClient, server: HttpServer
+) -> None:
+    """Before, the ValueError from joining the Location was caught as an unexpected failure:
+    'unreachable', error 'ValueError', which the link checker counts as a host that did not
+    answer (towards deciding that the network is down)."""
+    server.routes["/"] = lambda h: h.redirect("http://[::1/elsewhere")
+    result = client.fetch(server.url())
+    assert (result.status, result.error) == ("refused", "redirect to an invalid URL")
+    assert result.final_url == server.url()
