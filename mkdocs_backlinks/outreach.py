@@ -678,9 +678,12 @@ class ObservedCitations:
                 yield Observed(link.target, src, info.title, page_url, link.text, link.context)
 
     def release(self) -> None:
-        """Let the graph go once the ledger has merged the citations: on a large site it
-        holds tens of MB (every link and its sentence) that the outreach lists, written next,
-        do not need. Iterating afterwards gives nothing."""
+        """Let the graph go once its citations are gathered (`ledger.gather`), before the old
+        ledger is read: on a large site it holds tens of MB (every link and its sentence) that
+        the merge and the outreach lists do not need. Iterating afterwards gives nothing.
+
+        Only this object's reference goes: the graph itself is not emptied, so the lazy
+        section data a theme or another plugin kept (`PageSections`) still reads from it."""
         self.graph = LinkGraph()
 
 

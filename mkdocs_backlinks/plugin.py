@@ -253,7 +253,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             try:
                 observed = ObservedCitations(self.graph, config.site_url)
                 # The citations are all the rest of the build needs of the graph, and they
-                # let it go once merged, so the memory it holds serves the ledger's work.
+                # let it go once gathered, so the memory it holds serves the ledger's work.
                 self.graph = LinkGraph()
                 summary = self.desk.record(observed, self.work_meta if self.works else None)
             except ValueError as exc:  # a note template that fails on real data
