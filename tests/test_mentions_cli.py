@@ -427,6 +427,17 @@ ALICE = "https://alice.example/"
         # A look-alike host is not Bridgy.
         ("https://notbrid.gy/p", ALICE, RELAYS, ["notbrid.gy"]),
         ("https://brid.gy.evil.example/p", ALICE, RELAYS, ["brid.gy.evil.example"]),
+        # Bridgy named where a parser that reads the host another way might see it: in user
+        # info, the path, the query or the fragment. The host decides, as the receiver that
+        # fetched the source read it.
+        ("https://brid.gy@evil.example/p", ALICE, RELAYS, ["evil.example"]),
+        ("https://evil.example/brid.gy", ALICE, RELAYS, ["evil.example"]),
+        ("https://evil.example?.brid.gy", ALICE, RELAYS, ["evil.example"]),
+        ("https://evil.example#.brid.gy", ALICE, RELAYS, ["evil.example"]),
+        ("https://evil-brid.gy/p", ALICE, RELAYS, ["evil-brid.gy"]),
+        # The same host however it is written: case, a final dot.
+        ("https://FED.Brid.GY/r/1", ALICE, RELAYS, ["alice.example", "fed.brid.gy"]),
+        ("https://brid.gy./like/1", ALICE, RELAYS, ["alice.example", "brid.gy"]),
         # The list is the user's: another relay, or none at all.
         ("https://relay.example/p", ALICE, ("relay.example",), ["alice.example", "relay.example"]),
         ("https://brid.gy/like/1", ALICE, (), ["brid.gy"]),
