@@ -693,8 +693,10 @@ class OutreachDesk:
     Built for the common case, a rebuild that changes nothing: the ledger is validated before
     the build (while memory is still low) and then let go; after the build, a digest of the
     build's citations is compared with the one in the ledger's first line, and when they match
-    and the lists are up to date, at most that one line is rewritten. Only a build that changes
-    something loads the whole ledger again, merges, and rewrites what changed.
+    and the lists are up to date, at most that one line is rewritten (and only over the records
+    that were validated). Only a build that changes something, or finds the file changed since
+    it was validated, reads the whole ledger again (checking it), merges, and rewrites what
+    changed.
     """
 
     def __init__(self, folder: Path, settings: Settings) -> None:
