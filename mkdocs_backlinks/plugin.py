@@ -261,6 +261,9 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
                 raise PluginError(message) from exc
             except LedgerError as exc:  # the ledger was damaged after on_pre_build checked it
                 raise PluginError(str(exc)) from exc
+            except OSError as exc:  # a full disk, a read-only or odd data folder
+                folder = self.desk.folder
+                raise PluginError(f"Plugin 'backlinks': cannot write {folder}: {exc}") from exc
             lists = _shown(self.desk.folder / "outreach.html")
             summary_line += (
                 f"; {summary['new_contacts']} new contacts, {summary['to_do']} notes to send: "

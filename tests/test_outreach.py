@@ -1229,6 +1229,25 @@ def test_a_ledger_edited_during_the_build_is_merged_not_overwritten(
     assert [r["id"] for r in report(site)["contacts"] if r["name"] == "Bea"] == named
 
 
+def test_a_data_folder_that_cannot_be_written_stops_the_build_with_a_message(
+    make_site: MakeSite, on_day: SetDay, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A full disk or an odd data folder (here a folder where a list should be) raised the
+    # OSError itself from on_post_build: a traceback, not an error naming the folder.
+    site = new_site(make_site)
+    site.build()
+    listing = data(site, "outreach.md")
+    listing.unlink()
+    (listing / "in-the-way").mkdir(parents=True)
+    site.write("notes.md", NOTES + "\nAnd [delta](https://delta.org/x).\n")
+    on_day(2)
+    with pytest.raises(Abort):
+        site.build()
+    logged = errors(caplog)
+    assert f"Plugin 'backlinks': cannot write {data(site)}: " in logged
+    assert not [p.name for p in data(site).iterdir() if p.name.endswith(".tmp")]
+
+
 KEEP_CONTEXT_HOOK = """\
 import json
 from pathlib import Path
