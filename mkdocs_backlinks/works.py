@@ -25,6 +25,7 @@ bot wall that turned the checker away.
 from __future__ import annotations
 
 import concurrent.futures
+import ipaddress
 import threading
 import time
 from collections import Counter, deque
@@ -108,7 +109,8 @@ Marked `broken`, not `gone`: `gone` is the site itself saying "removed on purpos
 while a name that lapsed or was mistyped is a link the author must fix, like a 404, and
 may come back. It proves the resolver works, so it never counts towards the network-down
 breaker; but some systems answer "no such name" for every name when offline (macOS), or
-in a sandbox, so it is believed only when another work answered in the same build."""
+in a sandbox, so it is believed only when a work on another host name (one the resolver
+looked up: not an address, not `localhost`) answered in the same build."""
 
 RESTRICTED = "restricted"
 """Cache outcome of a work that answered 401 or 403: behind a login, or a site that turns
@@ -464,10 +466,12 @@ class WorkResolver:
             # Counted here, not from `_answered`: a future's callbacks may still be running
             # when `wait` returns.
             heard = any(
-                not future.cancelled()
+                future in done
+                and not future.cancelled()
                 and future.exception() is None
                 and future.result().outcome not in _SILENT
-                for future in done
+                and _resolved_by_dns(url)
+                for url, future in self._futures.items()
             )
             for url, future in self._futures.items():
                 if future.cancelled():
@@ -485,7 +489,9 @@ class WorkResolver:
                 if entry.outcome == NO_SUCH_HOST and not heard:
                     # Nothing else answered: this resolver may say "no such name" to every
                     # name while offline. Not believed, not stored; asked again next build.
-                    failed[url] = "no such host, and no other work answered to confirm it"
+                    failed[url] = (
+                        "no such host, and no work on another host name answered to confirm it"
+                    )
                     continue
                 if entry.outcome == RESTRICTED:
                     restricted.append(url)
@@ -618,6 +624,21 @@ def _report(
             sample,
             more,
         )
+
+
+def _resolved_by_dns(url: str) -> bool:
+    """Whether fetching `url` asked the resolver for a name, so that an answer from it shows
+    the resolver works: not an address written as such, nor `localhost`, which the system
+    answers without DNS. A sandbox whose DNS says "no such name" to everything can still reach
+    a local server by its address, and that must not make every other name's NXDOMAIN true."""
+    host = host_of(url).strip("[]")
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return False
 
 
 def _sample(urls: list[str]) -> str:

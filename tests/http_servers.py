@@ -227,8 +227,10 @@ class Resolver:
         socket.EAI_AGAIN: "Temporary failure in name resolution",
     }
 
-    def __init__(self, faults: dict[str, int]) -> None:
+    def __init__(self, faults: dict[str, int], names: dict[str, str] | None = None) -> None:
         self.faults = faults
+        self.names = names or {}
+        """Host names answered with the given IPv4 address (a name for a local server)."""
         self.asked: list[str] = []
         self._lock = threading.Lock()
 
@@ -240,4 +242,7 @@ class Resolver:
         for suffix, errno in self.faults.items():
             if host.endswith(suffix):
                 raise socket.gaierror(errno, self.MESSAGES.get(errno, "resolver error"))
+        if host in self.names:
+            address = self.names[host]
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
         return system_resolver(host, port)

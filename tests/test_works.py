@@ -889,7 +889,10 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> Resolver:
     """NXDOMAIN for `*.gone.test`, EAI_AGAIN for `*.flaky.test`, as getaddrinfo fails."""
     from mkdocs_backlinks import http
 
-    fake = Resolver({".gone.test": socket.EAI_NONAME, ".flaky.test": socket.EAI_AGAIN})
+    fake = Resolver(
+        {".gone.test": socket.EAI_NONAME, ".flaky.test": socket.EAI_AGAIN},
+        names={"live.test": "127.0.0.1"},
+    )
     monkeypatch.setattr(http, "resolver", fake)
     return fake
 
@@ -903,7 +906,7 @@ def test_names_that_do_not_exist_are_broken_and_not_a_network_that_is_down(
     """Ten hosts that no longer exist, cited first: the resolver answered, so the network
     works; each is a broken link, and the live work after them is still checked."""
     gone = gone_hosts(10)
-    post = server.url("/post")
+    post = server.url("/post", host="live.test")  # a name the resolver answers
     # One at a time, in citation order: every NXDOMAIN is in before the live work is asked.
     site = make_site(citing(*gone, post), options(metadata={"concurrency": 1}))
     with caplog.at_level(logging.WARNING):
@@ -913,7 +916,7 @@ def test_names_that_do_not_exist_are_broken_and_not_a_network_that_is_down(
         + ("index.md, other.md" if url == gone[0] else "index.md")
         for url in gone
     )
-    assert len(resolver.asked) == 10
+    assert len(resolver.asked) == 11
     assert "/post" in page_requests(server)
     assert "On Citing Well" in site.html("index.html")
     by_href = {item["links"][0]: item for item in work_items(credits(site))}
@@ -964,10 +967,34 @@ def test_no_such_host_is_not_believed_when_nothing_else_answers(
     warnings = warnings_in(caplog)
     assert len(warnings) == 1
     assert warnings[0].startswith("Could not check 3 cited works: ")
-    assert "no such host, and no other work answered to confirm it" in warnings[0]
+    assert "no such host, and no work on another host name answered to confirm it" in warnings[0]
     assert "--broken" not in site.html("index.html")
     assert all(not meta.dead for meta in ledger_meta(site).values())
     assert not (site.root / ".cache" / "backlinks" / CACHE_FILE).exists()
+
+
+@pytest.mark.parametrize("live_host", ["127.0.0.1", "localhost"])
+def test_no_such_host_is_not_believed_when_only_a_server_by_address_answers(
+    make_site: MakeSite,
+    server: HttpServer,
+    resolver: Resolver,
+    caplog: pytest.LogCaptureFixture,
+    live_host: str,
+) -> None:
+    """A sandbox whose DNS says "no such name" to everything still reaches a local server by
+    its address (or `localhost`): that answer says nothing about DNS, so the names it denied
+    are not called broken, nor stored as such in the ledger."""
+    gone = gone_hosts(3)
+    post = server.url("/post", host=live_host)
+    site = make_site(citing(*gone, post), options(metadata={"concurrency": 1}))
+    with caplog.at_level(logging.WARNING):
+        site.build()
+    assert "/post" in page_requests(server)
+    warnings = warnings_in(caplog)
+    assert len(warnings) == 1, warnings
+    assert "no such host, and no work on another host name answered to confirm it" in warnings[0]
+    assert not any(meta.dead for meta in ledger_meta(site).values())
+    assert "--broken" not in site.html("index.html")
 
 
 def test_401_and_403_are_not_broken(
