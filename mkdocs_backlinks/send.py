@@ -697,11 +697,6 @@ class Sender:
         """POST one webmention, after waiting out the endpoint host's interval, and again
         wherever a 307 or 308 sends it (see `_post_following`)."""
         host = _host(endpoint)
-        last = self._last_post.get(host)
-        if last is not None:
-            wait = last + self.interval - self.clock()
-            if wait > 0:
-                self._sleep(wait)
         posted: set[str] = set()
         try:
             return self._post_following(source, target, endpoint, posted)
@@ -709,6 +704,14 @@ class Sender:
             now = self.clock()
             for name in posted | {host}:
                 self._last_post[name] = now
+
+    def _wait_for(self, host: str) -> None:
+        """Wait out `host`'s interval since the last webmention posted to it."""
+        last = self._last_post.get(host)
+        if last is not None:
+            wait = last + self.interval - self.clock()
+            if wait > 0:
+                self._sleep(wait)
 
     def _post_following(
         self, source: str, target: str, endpoint: str, posted: set[str]
@@ -728,6 +731,9 @@ class Sender:
         code: int | None = None  # the redirect that led to the current URL
         while True:
             current = chain[-1]
+            # Every hop's host is paced, not just the first: a 307 to another receiver must
+            # not reach it sooner than a webmention sent there directly would.
+            self._wait_for(_host(current))
             posted.add(_host(current))
             result = self.client.post_form(current, form)
             if code is not None and result.status == "refused":

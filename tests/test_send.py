@@ -1064,6 +1064,34 @@ def test_re_posting_stops_at_the_client_s_redirect_limit_and_keeps_the_final_ans
     ]
 
 
+def test_a_redirect_to_another_receiver_waits_for_that_receiver_s_interval(
+    receivers: Receivers,
+) -> None:
+    a, b = receivers.alpha, receivers.beta
+    a.routes["/wm/elsewhere"] = lambda h: h.redirect(b.url("/wm/accept"), 307)
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    options = HttpOptions(
+        connect_timeout=1.0, read_timeout=1.0, deadline=3.0, retries=0,
+        allow_networks=(ip_network(LOOPBACK),),
+    )  # fmt: skip
+    with HttpClient(options) as client:
+        sender = Sender(client, interval=5.0, clock=lambda: now[0], sleep=sleep)
+        first = sender.post("https://me.example/a/", "https://them.example/1", b.url("/wm/accept"))
+        # alpha was never posted to; its 307 sends the next one on to beta, posted to just now.
+        second = sender.post(
+            "https://me.example/b/", "https://them.example/2", a.url("/wm/elsewhere")
+        )
+    assert (first.outcome, second.outcome) == ("accepted", "accepted")
+    assert second.endpoint == b.url("/wm/accept")
+    assert slept == [5.0]
+
+
 # --------------------------------------------------------------------------- moved pages
 
 
