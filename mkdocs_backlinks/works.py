@@ -325,6 +325,9 @@ class WorkResolver:
         self.known: dict[str, WorkMeta] = {}
         self.requests = 0
         self._seen: set[str] = set()
+        # Works on host names that `want` left to a fresh cache entry: one of them can be asked
+        # again to confirm a "no such host" when nothing else was asked (see `_confirm`).
+        self._fresh_named: list[str] = []
         self._futures: dict[str, concurrent.futures.Future[CacheEntry]] = {}
         # Works waiting for a turn with their host, and how many of each host are running.
         self._queues: dict[str, deque[_Queued]] = {}
@@ -371,6 +374,8 @@ class WorkResolver:
             settings = self.settings
             fresh = entry is not None and entry.fresh(self._now, settings.ttl, settings.failure_ttl)
             if fresh and not settings.refresh:
+                if _resolved_by_dns(url) and len(self._fresh_named) < 3:
+                    self._fresh_named.append(url)
                 continue
             self._submit(url, entry)
 
@@ -463,16 +468,9 @@ class WorkResolver:
             assert self._started is not None
             remaining = self._started + self.settings.deadline - time.monotonic()
             done, late = concurrent.futures.wait(self._futures.values(), timeout=max(0, remaining))
-            # Counted here, not from `_answered`: a future's callbacks may still be running
-            # when `wait` returns.
-            heard = any(
-                future in done
-                and not future.cancelled()
-                and future.exception() is None
-                and future.result().outcome not in _SILENT
-                and _resolved_by_dns(url)
-                for url, future in self._futures.items()
-            )
+            heard = self._heard(done)
+            if not heard and self._denied(done):
+                done, late, heard = self._confirm(done, late)
             for url, future in self._futures.items():
                 if future.cancelled():
                     skipped += 1
@@ -534,6 +532,57 @@ class WorkResolver:
                 _sample(sorted(restricted)),
             )
         return shown
+
+    def _heard(self, done: set[concurrent.futures.Future[CacheEntry]]) -> bool:
+        """Whether a work on a host name the resolver looked up answered over HTTP.
+
+        Counted from the finished futures, not from `_answered`: a future's callbacks may
+        still be running when `wait` returns."""
+        return any(
+            future in done
+            and not future.cancelled()
+            and future.exception() is None
+            and future.result().outcome not in _SILENT
+            and _resolved_by_dns(url)
+            for url, future in self._futures.items()
+        )
+
+    @staticmethod
+    def _denied(done: set[concurrent.futures.Future[CacheEntry]]) -> bool:
+        """Whether the resolver said "no such host" for some work."""
+        return any(
+            not future.cancelled()
+            and future.exception() is None
+            and future.result().outcome == NO_SUCH_HOST
+            for future in done
+        )
+
+    def _confirm(
+        self,
+        done: set[concurrent.futures.Future[CacheEntry]],
+        late: set[concurrent.futures.Future[CacheEntry]],
+    ) -> tuple[
+        set[concurrent.futures.Future[CacheEntry]], set[concurrent.futures.Future[CacheEntry]], bool
+    ]:
+        """Ask one work whose cache entry was fresh again, when a "no such host" is all the
+        build heard: otherwise a mistyped link among works the cache still answers for is
+        never confirmed, and every build for a week says it could not be checked. One
+        conditional request (a 304 is enough), within what is left of the deadline."""
+        if not self._fresh_named or self._down:
+            return done, late, False
+        url = self._fresh_named.pop(0)
+        self._submit(url, self.cache.get(url))
+        future = self._futures[url]
+        assert self._started is not None
+        remaining = self._started + self.settings.deadline - time.monotonic()
+        concurrent.futures.wait([future], timeout=max(0, remaining))
+        if not future.done():
+            # Too late to hear: as if never asked, so its fresh entry is not reported missing.
+            future.cancel()
+            del self._futures[url]
+            return done, late, False
+        done = {*done, future}
+        return done, late, self._heard(done)
 
     def _forget_stale(self, cited: Mapping[str, list[str]]) -> None:
         """Drop cache entries of works no longer cited once they are past their TTL, so the

@@ -973,6 +973,31 @@ def test_no_such_host_is_not_believed_when_nothing_else_answers(
     assert not (site.root / ".cache" / "backlinks" / CACHE_FILE).exists()
 
 
+def test_no_such_host_is_confirmed_by_asking_a_work_the_cache_answered_for(
+    make_site: MakeSite,
+    server: HttpServer,
+    resolver: Resolver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A link mistyped on a site whose other works are all fresh in the cache: nothing else
+    is asked, so one of them is asked again (conditionally) to show that DNS works, and the
+    link is called broken at once rather than "could not check" on every build for a week."""
+    post = server.url("/post", host="live.test")
+    site = make_site(citing(post), options())
+    site.build()
+    before = len(page_requests(server))
+    gone = gone_hosts(1)
+    site.write("other.md", f"# Other\n\nSee [this]({gone[0]}).\n")
+    with caplog.at_level(logging.WARNING):
+        site.build()
+    assert warnings_in(caplog) == [
+        f"Cited work {gone[0]} is broken (no such host); cited in other.md"
+    ]
+    assert len(page_requests(server)) == before + 1  # the fresh work, asked once more
+    assert ledger_meta(site)[gone[0]].status == "broken"
+    assert ledger_meta(site)[post].title == "On Citing Well"
+
+
 @pytest.mark.parametrize("live_host", ["127.0.0.1", "localhost"])
 def test_no_such_host_is_not_believed_when_only_a_server_by_address_answers(
     make_site: MakeSite,
