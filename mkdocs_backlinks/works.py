@@ -469,8 +469,8 @@ class WorkResolver:
             remaining = self._started + self.settings.deadline - time.monotonic()
             done, late = concurrent.futures.wait(self._futures.values(), timeout=max(0, remaining))
             heard = self._heard(done)
-            if not heard and self._denied(done):
-                done, late, heard = self._confirm(done, late)
+            if not heard and any(_outcome(future) == NO_SUCH_HOST for future in done):
+                done, heard = self._confirm(done)
             for url, future in self._futures.items():
                 if future.cancelled():
                     skipped += 1
@@ -539,37 +539,22 @@ class WorkResolver:
         Counted from the finished futures, not from `_answered`: a future's callbacks may
         still be running when `wait` returns."""
         return any(
-            future in done
-            and not future.cancelled()
-            and future.exception() is None
-            and future.result().outcome not in _SILENT
-            and _resolved_by_dns(url)
+            future in done and _outcome(future) not in (None, *_SILENT) and _resolved_by_dns(url)
             for url, future in self._futures.items()
         )
 
-    @staticmethod
-    def _denied(done: set[concurrent.futures.Future[CacheEntry]]) -> bool:
-        """Whether the resolver said "no such host" for some work."""
-        return any(
-            not future.cancelled()
-            and future.exception() is None
-            and future.result().outcome == NO_SUCH_HOST
-            for future in done
-        )
-
     def _confirm(
-        self,
-        done: set[concurrent.futures.Future[CacheEntry]],
-        late: set[concurrent.futures.Future[CacheEntry]],
-    ) -> tuple[
-        set[concurrent.futures.Future[CacheEntry]], set[concurrent.futures.Future[CacheEntry]], bool
-    ]:
+        self, done: set[concurrent.futures.Future[CacheEntry]]
+    ) -> tuple[set[concurrent.futures.Future[CacheEntry]], bool]:
         """Ask one work whose cache entry was fresh again, when a "no such host" is all the
         build heard: otherwise a mistyped link among works the cache still answers for is
         never confirmed, and every build for a week says it could not be checked. One
-        conditional request (a 304 is enough), within what is left of the deadline."""
+        conditional request (a 304 is enough), within what is left of the deadline.
+
+        Returns the finished futures, the asked one among them if it answered in time, and
+        whether the build has now heard a work on a host name."""
         if not self._fresh_named or self._down:
-            return done, late, False
+            return done, False
         url = self._fresh_named.pop(0)
         self._submit(url, self.cache.get(url))
         future = self._futures[url]
@@ -580,9 +565,9 @@ class WorkResolver:
             # Too late to hear: as if never asked, so its fresh entry is not reported missing.
             future.cancel()
             del self._futures[url]
-            return done, late, False
+            return done, False
         done = {*done, future}
-        return done, late, self._heard(done)
+        return done, self._heard(done)
 
     def _forget_stale(self, cited: Mapping[str, list[str]]) -> None:
         """Drop cache entries of works no longer cited once they are past their TTL, so the
@@ -673,6 +658,13 @@ def _report(
             sample,
             more,
         )
+
+
+def _outcome(future: concurrent.futures.Future[CacheEntry]) -> str | None:
+    """The outcome of a finished check; None when it was cancelled or raised."""
+    if future.cancelled() or future.exception() is not None:
+        return None
+    return future.result().outcome
 
 
 def _resolved_by_dns(url: str) -> bool:
