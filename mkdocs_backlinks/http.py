@@ -52,6 +52,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from mkdocs_backlinks.link_header import header_text
 from mkdocs_backlinks.network import (
     OFFLINE_ENV,
     USER_AGENT,
@@ -1012,7 +1013,7 @@ class HttpClient:
                     )
                 redirects += 1
                 try:
-                    current = urljoin(target.url, _decode_location(location))
+                    current = urljoin(target.url, header_text(location))
                 except ValueError:  # 'http://[::1/': refused like any other invalid hop
                     return Result(url, target.url, "refused", error="redirect to an invalid URL")
                 if outcome.http_status == 303 or (
@@ -1367,11 +1368,3 @@ def _getaddrinfo_within(host: str, port: int, timeout: float) -> _AddrInfo:
     if isinstance(result, Exception):
         raise result
     return result
-
-
-def _decode_location(location: str) -> str:
-    """Location as sent: http.client decodes header bytes as Latin-1, servers send UTF-8."""
-    try:
-        return location.encode("latin-1").decode("utf-8")
-    except UnicodeError:
-        return location

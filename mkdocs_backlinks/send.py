@@ -56,6 +56,7 @@ from bs4 import BeautifulSoup
 from mkdocs_backlinks.discovery import Discovery, discover
 from mkdocs_backlinks.http import HttpClient, Result
 from mkdocs_backlinks.ledger import Ledger, PageSends, SentTarget, mark
+from mkdocs_backlinks.link_header import header_text
 from mkdocs_backlinks.urls import normalise_url
 
 __all__ = [
@@ -831,11 +832,10 @@ def _location(result: Result, base: str) -> str | None:
 
     The header is remote text: one that is not a web URL (`javascript:`, `file:`), or holds
     control characters, leads nowhere. Servers send UTF-8 that `http.client` decodes as
-    Latin-1; it is decoded back as the HTTP layer does for the redirects it follows.
+    Latin-1; it is decoded back (`link_header.header_text`), as for the redirects the HTTP
+    layer follows.
     """
-    raw = result.headers.get("Location", "").strip()
-    with contextlib.suppress(UnicodeError):
-        raw = raw.encode("latin-1").decode("utf-8")
+    raw = header_text(result.headers.get("Location", "").strip())
     if not raw or _CONTROLS.search(raw):
         return None
     try:
