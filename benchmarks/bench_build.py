@@ -78,6 +78,9 @@ from typing import Any
 PLUGIN_NAME = "backlinks"
 PLUGIN_MODULE = "mkdocs_backlinks"
 CONFIGS = ("plain", "plugin")
+# With --floor: the same site built with `floor_hooks.py` at its two levels (see that file).
+FLOOR_CONFIGS = ("floor-keep", "floor-show")
+FLOOR_HOOKS = Path(__file__).resolve().parent / "floor_hooks.py"
 
 # A fixed vocabulary: all lowercase ASCII, so that a heading made of these
 # words has a predictable ``toc`` slug (the words joined with ``-``).
@@ -407,11 +410,13 @@ def write_configs(
     nav_mode: str,
     plugin_options: dict[str, Any],
     baseline: tuple[str, ...] = (),
+    floor: bool = False,
 ) -> dict[str, Path]:
     """Write ``plain.yml`` and ``plugin.yml`` next to ``docs/``; return their paths.
 
     ``baseline`` names plugins both configs enable (``search``: the site as MkDocs' default
-    config builds it), so the comparison is "the same site without our plugin".
+    config builds it), so the comparison is "the same site without our plugin". With
+    ``floor``, ``floor.yml`` is the plain config plus ``floor_hooks.py`` as a hooks module.
     """
     common = [
         "site_name: Backlinks benchmark",
@@ -447,6 +452,8 @@ def write_configs(
         "plain": [*common, "plugins:", *others] if others else [*common, "plugins: []"],
         "plugin": [*common, "plugins:", *others, plugin_entry],
     }
+    if floor:
+        bodies["floor"] = [*bodies["plain"], "hooks:", f"  - {json.dumps(str(FLOOR_HOOKS))}"]
     paths = {}
     for name, lines in bodies.items():
         path = root / f"{name}.yml"
@@ -465,7 +472,13 @@ class BuildFailed(RuntimeError):
 
 
 def run_build(
-    config: Path, out_dir: Path, log_path: Path, *, quiet: bool = True
+    config: Path,
+    out_dir: Path,
+    log_path: Path,
+    *,
+    quiet: bool = True,
+    name: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[Sample, str]:
     """Run one ``mkdocs build`` child; return its measurements and its stderr."""
     if out_dir.exists():
@@ -481,7 +494,8 @@ def run_build(
         "-d",
         str(out_dir),
     ]
-    env = {**os.environ, "PYTHONHASHSEED": "0"}  # same set/dict iteration order every run
+    # Same set/dict iteration order every run.
+    env = {**os.environ, "PYTHONHASHSEED": "0", **(extra_env or {})}
     # The warm-up must leave bytecode behind, as `pip install` does for an installed plugin:
     # with PYTHONDONTWRITEBYTECODE set (some CI images set it), an editable checkout would be
     # compiled again in every timed build, about 60 ms charged to the plugin.
@@ -504,7 +518,7 @@ def run_build(
         tail = "\n".join(stderr.splitlines()[-25:])
         raise BuildFailed(f"{' '.join(cmd)}\nexited with {proc.returncode}; stderr tail:\n{tail}")
     sample = Sample(
-        config=config.stem,
+        config=name or config.stem,
         round=-1,
         wall_s=wall,
         user_s=usage.ru_utime,
@@ -531,6 +545,19 @@ def edit_page(docs_dir: Path, indexes: list[PageSpec], round_: int) -> None:
         )
 
 
+def _build(
+    configs: dict[str, Path], name: str, root: Path, *, quiet: bool = True
+) -> tuple[Sample, str]:
+    """Build config `name`: a floor level is the floor config with its level in the env."""
+    if name in FLOOR_CONFIGS:
+        level = name.removeprefix("floor-")
+        return run_build(
+            configs["floor"], root / f"out-{name}", root / f"{name}.log", quiet=quiet,
+            name=name, extra_env={"BACKLINKS_FLOOR": level},
+        )  # fmt: skip
+    return run_build(configs[name], root / f"out-{name}", root / f"{name}.log", quiet=quiet)
+
+
 def bench_size(
     n_pages: int, base: Path, args: argparse.Namespace, plugin_options: dict[str, Any]
 ) -> SizeResult:
@@ -539,8 +566,10 @@ def bench_size(
         shutil.rmtree(root)
     (root / "docs").mkdir(parents=True)
     stats, indexes = generate_site(root / "docs", n_pages, args.seed)
-    configs = write_configs(root, indexes, args.nav, plugin_options, tuple(args.baseline))
-    names = ("plain",) if args.plain_only else CONFIGS
+    configs = write_configs(
+        root, indexes, args.nav, plugin_options, tuple(args.baseline), floor=args.floor
+    )
+    names = ("plain",) if args.plain_only else CONFIGS + (FLOOR_CONFIGS if args.floor else ())
     log(
         f"[{n_pages} pages] generated {stats.total_pages} files ({stats.index_pages} index), "
         f"{stats.markdown_bytes / 1e6:.1f} MB, {stats.internal_links} internal / "
@@ -548,9 +577,7 @@ def bench_size(
     )
     result = SizeResult(pages=n_pages, site=stats)
     for name in names:  # untimed warm-up, not quiet, to surface warnings
-        sample, stderr = run_build(
-            configs[name], root / f"out-{name}", root / f"{name}.log", quiet=False
-        )
+        sample, stderr = _build(configs, name, root, quiet=False)
         warnings = [line for line in stderr.splitlines() if line.startswith("WARNING")]
         result.warmup_warnings[name] = len(warnings)
         log(
@@ -562,7 +589,7 @@ def bench_size(
         if args.edit:
             edit_page(root / "docs", indexes, rnd)
         for name in names:
-            sample, _ = run_build(configs[name], root / f"out-{name}", root / f"{name}.log")
+            sample, _ = _build(configs, name, root)
             sample.round = rnd
             result.samples.append(sample)
             log(
@@ -593,7 +620,7 @@ def summarize(result: SizeResult) -> dict[str, dict[str, dict[str, float]]]:
     summary: dict[str, dict[str, dict[str, float]]] = {}
     for attr, key, _, scale, _ in METRICS:
         summary[key] = {}
-        for name in CONFIGS:
+        for name in CONFIGS + FLOOR_CONFIGS:
             values = [getattr(s, attr) * scale for s in result.samples if s.config == name]
             if values:
                 summary[key][name] = {
@@ -604,9 +631,11 @@ def summarize(result: SizeResult) -> dict[str, dict[str, dict[str, float]]]:
     return summary
 
 
-def relative_change(summary: dict[str, dict[str, dict[str, float]]], key: str) -> float | None:
-    """Return plugin median / plain median - 1 for one metric, if both were measured."""
-    plain, plugin = summary[key].get("plain"), summary[key].get("plugin")
+def relative_change(
+    summary: dict[str, dict[str, dict[str, float]]], key: str, config: str = "plugin"
+) -> float | None:
+    """Return `config` median / plain median - 1 for one metric, if both were measured."""
+    plain, plugin = summary[key].get("plain"), summary[key].get(config)
     if not plain or not plugin or not plain["median"]:
         return None
     return plugin["median"] / plain["median"] - 1
@@ -694,6 +723,27 @@ def check_plugin() -> None:
     log(f"plugin OK: {PLUGIN_MODULE} from {getattr(module, '__file__', '?')}")
 
 
+def floor_table(results: list[SizeResult]) -> str:
+    """Each build's user CPU and peak memory against plain, floor levels included."""
+    lines = [
+        "| pages | build | user CPU (s) | vs plain | peak RSS (MiB) | vs plain |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        summary = summarize(result)
+        for name in ("plain", *FLOOR_CONFIGS, "plugin"):
+            cpu, rss = summary["user_s"].get(name), summary["maxrss_mib"].get(name)
+            if not cpu or not rss:
+                continue
+            changes = [relative_change(summary, key, name) for key in ("user_s", "maxrss_mib")]
+            ratios = ["" if c is None or name == "plain" else f"{c * 100:+.1f}%" for c in changes]
+            lines.append(
+                f"| {result.site.total_pages} | {name} | {cpu['median']:.2f} | {ratios[0]} "
+                f"| {rss['median']:.1f} | {ratios[1]} |"
+            )
+    return "\n".join(lines)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -746,6 +796,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="before each round, add a citation of a new site to the home page (untimed), "
         "so each plugin build records a change: the cost of a build after an edit",
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also build the site with benchmarks/floor_hooks.py at its two levels ('keep': "
+        "every link's href and text kept; 'show': plus a bare backlinks list): what the job "
+        "itself costs, against which the plugin's cost is read",
     )
     parser.add_argument(
         "--plain-only",
@@ -808,6 +865,12 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {sys.version.split()[0]}, {platform.machine()}\n"
     )
     print(markdown_table(results))
+    if args.floor and not args.plain_only:
+        print(
+            "\nThe floor (benchmarks/floor_hooks.py): 'floor-keep' keeps every link's page, "
+            "href and text; 'floor-show' also lists each page's citing pages.\n"
+        )
+        print(floor_table(results))
     print(
         "\nUser CPU is the headline figure: builds are single-threaded and CPU-bound. "
         "System CPU is mostly disk/page-cache noise from writing thousands of files; wall "

@@ -20,6 +20,7 @@ from mkdocs_backlinks.urls import relative_urls_from, site_of
 EXPORT_SCHEMA = "mkdocs-backlinks/graph"
 # Positions in a `LinkRow` read where links are counted or indexed by the thousand.
 _TARGET: Final = 2
+_SECTION: Final = 6
 _INTERNAL: Final = 8
 EXPORT_VERSION = 1
 
@@ -62,6 +63,12 @@ _as_link: Callable[[LinkRow], Link] = functools.partial(tuple.__new__, Link)
 """A `Link` view of a stored row; `Link._make` does the same at four times the cost."""
 
 
+def sections_linking_in(links: Iterable[LinkRow]) -> set[str]:
+    """The ids of the sections `links` come from that a backlink can name: those holding an
+    internal link. A page's `PageInfo.sections` needs these titles and no other."""
+    return {row[_SECTION] for row in links if row[_INTERNAL] and row[_SECTION]}
+
+
 @dataclass(frozen=True, slots=True)
 class PageInfo:
     """What the graph needs to know about a page to show it as a link source or target."""
@@ -70,7 +77,8 @@ class PageInfo:
     url: str
     title: str
     sections: Mapping[str, str]
-    """Heading id to heading title, to name the section a backlink comes from."""
+    """Heading id to heading title, to name the section a backlink comes from (the plugin
+    keeps only the sections that hold an internal link: `sections_linking_in`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,12 +35,19 @@ def run(tmp_path: Path, script: str, *args: str, offline: str = "1") -> str:
 
 def test_bench_build_and_bench_hooks(tmp_path: Path) -> None:
     out = run(
-        tmp_path, "bench_build.py", "--pages", "30", "--rounds", "1", "--edit",
+        tmp_path, "bench_build.py", "--pages", "30", "--rounds", "1", "--edit", "--floor",
         "--workdir", str(tmp_path), "--keep", "--json", str(tmp_path / "out.json"),
     )  # fmt: skip
     assert "| **user CPU (s)** |" in out
     assert "a new citation before each round" in out
+    assert "| floor-keep |" in out and "| floor-show |" in out
     site = tmp_path / "site-30"
+    # The floor's bare list is on the pages other pages link to, and on none of plain's.
+    listed = '<section class="backlinks"><h2>Backlinks</h2><ul><li>'
+    floor_pages = [p.read_text() for p in (site / "out-floor-show").rglob("*.html")]
+    plain_pages = [p.read_text() for p in (site / "out-plain").rglob("*.html")]
+    assert sum(listed in page for page in floor_pages) > 5
+    assert not any(listed in page for page in plain_pages)
     # --edit appended one citation of a new site to the home page per round.
     assert "https://edit-0.example.net/notes/" in (site / "docs" / "index.md").read_text()
     assert "edit-0.example.net" in (site / "backlinks" / "ledger.json").read_text()

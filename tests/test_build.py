@@ -1525,3 +1525,24 @@ def test_export_json_is_valid_utf8_with_non_ascii(make_site):
     assert json.loads(text)["pages"]["notes/café.md"]["backlinks"][0]["context"] == (
         "Voir le café — « citation »."
     )
+
+
+def test_backlinks_name_the_citing_section_at_any_depth(make_site):
+    # Section titles come from the citing page's table of contents: nested headings too,
+    # unescaped once (the section escapes what it shows), and only those that hold a link.
+    site = make_site(
+        {
+            "index.md": "# Home\n\nNothing to see.\n",
+            "guide.md": (
+                "# Guide\n\n## Setup\n\nNo links here.\n\n## Tips & tricks\n\n"
+                "### Deeper Q&A\n\nRead [home](index.md).\n\n## After\n\nAnd [home](index.md) "
+                "once more.\n"
+            ),
+        }
+    )
+    site.build()
+    section = raw_section(page_html(site, "index.md"), "incoming")
+    assert "Deeper Q&amp;A" in section
+    assert "After" in section
+    assert "Setup" not in section and "Tips" not in section
+    assert "Q&amp;amp;A" not in section
