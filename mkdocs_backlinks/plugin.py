@@ -162,8 +162,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         links = self.collector.finish_page()
         src = page.file.src_uri
         # Only the sections this page links from are ever named (in the backlinks of the
-        # pages it links to), so only their titles are kept: a dict of every heading of
-        # every page was 0.6 MiB of a 3,000-page build.
+        # pages it links to), so only their titles are kept, not every heading of the page
+        # until the build ends.
         linking = sections_linking_in(links)
         sections = _section_titles(page, linking) if linking else {}
         info = PageInfo(src, page.url, _page_title(page), sections)
