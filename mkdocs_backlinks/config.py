@@ -42,6 +42,8 @@ class DomainPatterns(BaseConfigOption[tuple[str, ...]]):
         self.default: list[str] = list(default)
 
     def run_validation(self, value: object) -> tuple[str, ...]:
+        if isinstance(value, str):  # `exclude_domains: example.com`, the usual slip
+            raise ValidationError(f"Expected a list of domain names, like [{value}].")
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValidationError("Expected a list of domain names.")
         out = []
@@ -64,6 +66,8 @@ class RegexList(BaseConfigOption[tuple["re.Pattern[str]", ...]]):
         self.default: list[str] = []
 
     def run_validation(self, value: object) -> tuple[re.Pattern[str], ...]:
+        if isinstance(value, str):
+            raise ValidationError(f"Expected a list of regular expressions, like ['{value}'].")
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValidationError("Expected a list of regular expressions.")
         compiled = []
@@ -149,6 +153,28 @@ class MentionSources(BaseConfigOption[tuple[Source, ...]]):
         if repeated:
             raise ValidationError(f"Source listed twice: {', '.join(repeated)}")
         return sources
+
+
+class WholeNumber(opt.Type[int]):
+    """A whole number of at least `minimum`.
+
+    A value below the minimum is refused rather than raised to it without a word: a user who
+    writes `snippet_length: 0` to turn snippets off should learn that it does not.
+    """
+
+    def __init__(self, default: int, *, minimum: int) -> None:
+        super().__init__(int, default=default)
+        self.minimum = minimum
+
+    def run_validation(self, value: object) -> int:
+        if isinstance(value, bool):  # YAML's true is an int to Python
+            raise ValidationError(f"Expected a whole number, not {value}.")
+        number = super().run_validation(value)
+        if number < self.minimum:
+            raise ValidationError(
+                f"Expected a whole number of at least {self.minimum}, not {number}."
+            )
+        return number
 
 
 class PositiveNumber(BaseConfigOption[float]):
@@ -245,7 +271,8 @@ class StringsConfig(base.Config):
     """Placed before a cited work's author."""
 
     broken_label = opt.Type(str, default="link broken")
-    """Flags a cited work that answered with an error (4xx) at its last check."""
+    """Flags a cited work found broken at its last check: a 4xx other than 401/403, a
+    redirect loop, or a host name that does not exist."""
 
     gone_label = opt.Type(str, default="gone")
     """Flags a cited work whose site says it was removed (410)."""
@@ -399,8 +426,9 @@ class BacklinksConfig(base.Config):
     Turn it off when a theme places `{{ backlinks.credits_html }}` itself.
     """
 
-    snippet_length = opt.Type(int, default=240)
-    """Upper bound, in characters, of the sentence stored around each link."""
+    snippet_length = WholeNumber(240, minimum=20)
+    """Upper bound, in characters, of the sentence stored around each link. At least 20:
+    a shorter window cuts most sentences down to the anchor text alone."""
 
     ignore_rel = opt.ListOfItems(opt.Choice(REL_VALUES), default=list(REL_VALUES))
     """Links whose `rel` has any of these values are not tracked (paid or untrusted links)."""
