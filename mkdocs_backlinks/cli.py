@@ -87,13 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Review and act on what the backlinks plugin recorded during mkdocs build.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    config_help = "the site's MkDocs configuration file (default: mkdocs.yml in this folder)"
+    # Also before the command (`mkdocs-backlinks -f site/mkdocs.yml outreach`), a common
+    # habit; its own dest, since a subcommand's default would overwrite a shared one.
+    parser.add_argument(
+        "-f", "--config-file", dest="main_config_file", metavar="CONFIG_FILE", help=config_help
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    config_help = "the MkDocs configuration file (default: mkdocs.yml)"
     show = commands.add_parser(
         "outreach", help="list the people and sites you cite, with a note for each"
     )
-    show.add_argument("-f", "--config-file", default="mkdocs.yml", help=config_help)
+    show.add_argument("-f", "--config-file", help=config_help)
     show.add_argument(
         "--status", action="append", choices=STATUSES, help="only these statuses (repeatable)"
     )
@@ -109,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     change.add_argument("contact", help="the contact's id or site, or the URL of a cited work")
     change.add_argument("--status", required=True, choices=MARKABLE, help="the new status")
     change.add_argument("--reason", default="", help="why (for example, for skipped)")
-    change.add_argument("-f", "--config-file", default="mkdocs.yml", help=config_help)
+    change.add_argument("-f", "--config-file", help=config_help)
 
     send = commands.add_parser(
         "send",
@@ -119,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "network; --discover also checks the live pages and finds the endpoints. Exit status: "
         "0 all fine, 1 some webmentions failed, 2 the command could not run.",
     )
-    send.add_argument("-f", "--config-file", default=None, help=config_help)
+    send.add_argument("-f", "--config-file", help=config_help)
     send.add_argument("--yes", action="store_true", help="send, and record the outcomes")
     send.add_argument(
         "--discover",
@@ -150,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = commands.add_parser(
         "fetch", help="fetch new mentions from the configured sources into the store"
     )
-    fetch.add_argument("-f", "--config-file", default="mkdocs.yml", help=config_help)
+    fetch.add_argument("-f", "--config-file", help=config_help)
     fetch.add_argument(
         "--prune",
         action="store_true",
@@ -165,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument(
         "--format", choices=("table", "json"), default="table", help="output format"
     )
-    listing.add_argument("-f", "--config-file", default="mkdocs.yml", help=config_help)
+    listing.add_argument("-f", "--config-file", help=config_help)
     for name, what, metavar in (
         ("hide", "hide one mention, by its id or its URL", "MENTION"),
         ("block-domain", "hide every mention from a site and its subdomains", "DOMAIN"),
@@ -174,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         action = actions.add_parser(name, help=what)
         action.add_argument("value", metavar=metavar)
-        action.add_argument("-f", "--config-file", default="mkdocs.yml", help=config_help)
+        action.add_argument("-f", "--config-file", help=config_help)
     return parser
 
 
@@ -195,22 +199,62 @@ def _timeout(value: str) -> float:
     return seconds
 
 
-def _plugin(config_file: str) -> tuple[BacklinksPlugin, MkDocsConfig]:
+DEFAULT_CONFIG_FILES = ("mkdocs.yml", "mkdocs.yaml")
+"""What `mkdocs build` looks for in the current folder when no `-f` is given."""
+
+
+def _default_config() -> Path | None:
+    """The configuration file `mkdocs build` would read here, if there is one."""
+    return next((Path(name) for name in DEFAULT_CONFIG_FILES if Path(name).is_file()), None)
+
+
+def _config_path(config_file: str | None) -> Path:
+    """The configuration file a command reads: `-f`, else the one MkDocs would find here.
+
+    A new user's first mistakes are running a command outside the site's folder and a
+    mistyped `-f`; each gets a message saying which it was and what to do instead.
+    """
+    if config_file is None:
+        found = _default_config()
+        if found is None:
+            raise UsageError(
+                f"No mkdocs.yml in {Path.cwd()}: run this command in the folder that holds "
+                "your site's mkdocs.yml, or name the file with -f path/to/mkdocs.yml."
+            )
+        return found
     path = Path(config_file)
+    if path.is_dir():
+        inside = next((path / n for n in DEFAULT_CONFIG_FILES if (path / n).is_file()), None)
+        hint = f" (-f {inside})" if inside else ""
+        raise UsageError(
+            f"-f {config_file} is a folder: give the MkDocs configuration file in it{hint}."
+        )
     if not path.is_file():
-        raise CommandError(f"No MkDocs configuration at {path}; give one with -f.")
+        raise UsageError(
+            f"-f {config_file}: no such file. Give the path of your site's mkdocs.yml."
+        )
+    return path
+
+
+def _plugin(config_file: str | None) -> tuple[BacklinksPlugin, MkDocsConfig]:
+    path = _config_path(config_file)
     # MkDocs reports configuration problems through its logger; keep them on stderr.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
         config = load_config(config_file=str(path))
     except ConfigurationError as exc:
-        raise CommandError(f"{path}: {exc}") from exc
+        raise UsageError(f"{path}: {exc}") from exc
     except SystemExit as exc:  # MkDocs aborts on invalid configuration
-        raise CommandError(f"{path}: invalid configuration (see the messages above)") from exc
+        raise UsageError(
+            f"{path} is not a valid MkDocs configuration (see the errors above); "
+            "mkdocs build reports the same."
+        ) from exc
     for plugin in config.plugins.values():
         if isinstance(plugin, BacklinksPlugin):
             return plugin, config
-    raise CommandError(f"{path} does not enable the backlinks plugin.")
+    raise UsageError(
+        f"{path} does not enable the backlinks plugin: add '- backlinks' under 'plugins:'."
+    )
 
 
 def _outreach_settings(plugin: BacklinksPlugin, config: MkDocsConfig) -> Settings:
@@ -232,6 +276,16 @@ def _report(plugin: BacklinksPlugin, config: MkDocsConfig) -> dict[str, Any]:
 
 def run_outreach(args: argparse.Namespace) -> int:
     plugin, config = _plugin(args.config_file)
+    ledger = data_folder(plugin.config, config) / LEDGER_FILE
+    if not ledger.is_file():
+        # Not an error (a site may cite nothing yet), but an empty list with no word of why
+        # reads as a broken command on the first try.
+        why = (
+            "mkdocs build writes it, with a contact for every site your pages cite"
+            if plugin.config.outreach.enabled
+            else "builds keep none while outreach.enabled is false"
+        )
+        print(f"No ledger at {ledger} yet: {why}.", file=sys.stderr)
     report = filter_rows(_report(plugin, config), args.status or (), args.site)
     if args.format == "json":
         sys.stdout.write(dump_json(report))
@@ -241,10 +295,12 @@ def run_outreach(args: argparse.Namespace) -> int:
         sys.stdout.write(render_markdown(report))
     else:
         rows = report["contacts"]
-        if not rows:
-            print("No contacts match. Run mkdocs build first, or widen the filters.")
-        else:
+        if rows:
             sys.stdout.write(render_table(rows))
+        elif args.status or args.site:
+            print("No contacts match: widen the filters (--status, --site).")
+        elif ledger.is_file():
+            print("No contacts yet: the pages cite no outside site.")
     return 0
 
 
@@ -268,7 +324,7 @@ def run_send(args: argparse.Namespace) -> int:
         raise UsageError("--source and --target go together: name both, or neither.")
     if args.source is not None:
         return _send_one(args)
-    plugin, config = _plugin(args.config_file or "mkdocs.yml")
+    plugin, config = _plugin(args.config_file)
     site_url = config.site_url or ""
     if not site_url:
         raise UsageError(
@@ -378,8 +434,8 @@ def _send_one(args: argparse.Namespace) -> int:
             raise UsageError(f"{name}: {problem}")
     plugin: BacklinksPlugin | None = None
     recorder: Callable[[Delivery], None] | str = ""
-    if args.config_file is not None or Path("mkdocs.yml").is_file():
-        plugin, config = _plugin(args.config_file or "mkdocs.yml")
+    if args.config_file is not None or _default_config() is not None:
+        plugin, config = _plugin(args.config_file)
         # Before sending: a damaged ledger stops the command with nothing sent.
         recorder = _single_recorder(plugin, config, args.source, args.target)
     with HttpClient(_send_options(plugin, args)) as client:
@@ -511,6 +567,14 @@ def run_fetch(args: argparse.Namespace) -> int:
     before = {m.id: m for m in desk.store.mentions}
     failed = 0
     with HttpClient(desk.http) as client:
+        if args.prune and client.offline:
+            # Offline, every source would look unreachable and the prune would silently
+            # remove nothing, which reads as "nothing is gone".
+            raise UsageError(
+                "--prune asks each mention's source, and the network is switched off "
+                f"(--offline, offline: true in mkdocs.yml, or {OFFLINE_ENV} in the "
+                "environment); fetch without --prune reads the file sources offline."
+            )
         results = []
         try:
             for source in sources:
@@ -559,7 +623,13 @@ def run_mentions(args: argparse.Namespace) -> int:
     if args.action == "hide":
         known = {m.id for m in desk.store.mentions}
         if "/" not in value and value not in known:
-            raise CommandError(f"No mention with id '{value}'; give its id or its URL.")
+            where = (
+                "`mkdocs-backlinks mentions list` shows their ids"
+                if desk.store_path.is_file()
+                else f"there is no {desk.store_path} yet: mkdocs build or mkdocs-backlinks "
+                "fetch makes it"
+            )
+            raise CommandError(f"No mention with id '{value}'; give its id or its URL ({where}).")
         moderation = Moderation(
             moderation.hidden | {value}, moderation.blocked_domains, moderation.blocked_authors
         )
@@ -688,6 +758,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.config_file is None:
+        args.config_file = args.main_config_file
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
@@ -697,6 +769,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, LedgerError, MentionsError, ValueError) as exc:
         print(f"mkdocs-backlinks: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
+    except OSError as exc:  # a read-only data folder, a full disk: the file and the reason
+        print(f"mkdocs-backlinks: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

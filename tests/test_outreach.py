@@ -879,7 +879,7 @@ def test_outreach_site_filter_accepts_www(built: Site, capsys: pytest.CaptureFix
 
 def test_outreach_table_without_matches(built: Site, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "outreach", "--status", "replied", "-f", str(built.config_file))
-    assert (code, out) == (0, "No contacts match. Run mkdocs build first, or widen the filters.\n")
+    assert (code, out) == (0, "No contacts match: widen the filters (--status, --site).\n")
 
 
 def test_outreach_unknown_status_is_a_usage_error(
