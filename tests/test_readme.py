@@ -1,0 +1,369 @@
+"""The README against the code, compared mechanically so the two cannot drift apart.
+
+A new user follows the README to the letter: every option in its tables must exist in
+`config.py` with that default (and a value of that type), every option in `config.py` must be
+in the tables, every `mkdocs-backlinks` command it shows must parse with the real parser, every
+flag the parser has must be documented, and the export schema it shows must be what a build of
+`sample_site` writes. Each test reads both sides, so a change to either fails it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from mkdocs.config import base
+from mkdocs.config import config_options as opt
+
+from mkdocs_backlinks import config as config_module
+from mkdocs_backlinks.cli import build_parser
+from mkdocs_backlinks.config import BacklinksConfig
+from mkdocs_backlinks.graph import BacklinkEntry, CreditEntry, CreditGroup
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SAMPLE = ROOT / "sample_site"
+
+
+# ------------------------------------------------------------------------------ reading it
+
+
+def section(text: str, heading: str) -> str:
+    """The body under a Markdown heading, up to the next heading of the same or a higher
+    level (headings inside fenced code are not headings)."""
+    lines = text.splitlines()
+    level = len(heading) - len(heading.lstrip("#"))
+    start = lines.index(heading) + 1
+    fenced = False
+    for end in range(start, len(lines)):
+        line = lines[end]
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        hashes = len(line) - len(line.lstrip("#"))
+        if not fenced and 0 < hashes <= level and line[hashes : hashes + 1] == " ":
+            return "\n".join(lines[start:end])
+    return "\n".join(lines[start:])
+
+
+def tables(text: str) -> list[list[list[str]]]:
+    """Each Markdown table in `text` as rows of cells, header and delimiter row included."""
+    found: list[list[list[str]]] = []
+    current: list[list[str]] = []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+            current.append(cells)
+        elif current:
+            found.append(current)
+            current = []
+    return found
+
+
+def code_spans(cell: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", cell)
+
+
+OPTIONS = section(README, "### Options")
+
+
+def option_rows() -> list[tuple[str, str]]:
+    """(option name, default as written) for every row of the option tables."""
+    rows: list[tuple[str, str]] = []
+    for table in tables(OPTIONS):
+        for cells in table[2:]:
+            names = code_spans(cells[0])
+            defaults = code_spans(cells[1]) or [cells[1]]
+            assert len(names) == len(defaults), f"one default per option in {cells}"
+            rows.extend(zip(names, defaults, strict=True))
+    return rows
+
+
+def config_options(
+    cls: type[base.Config], prefix: str = ""
+) -> Iterator[tuple[str, base.BaseConfigOption[Any]]]:
+    """Every leaf option of a config class, sub-configs flattened to `outer.inner`."""
+    for name, option in cls._schema:
+        if isinstance(option, opt.SubConfig):
+            yield from config_options(option.config_class, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", option
+
+
+GENERIC = {"enabled"}
+"""Documented but handled by MkDocs itself for every plugin (1.6's generic switch)."""
+
+FALLBACKS = {"outreach.author": "site_author", "outreach.author_url": "site_url"}
+"""Options whose empty default means "take this mkdocs.yml setting", as the README says."""
+
+
+def validated(values: dict[str, Any]) -> BacklinksConfig:
+    config = BacklinksConfig()
+    config.load_dict(values)
+    failed, warnings = config.validate()
+    assert not failed, failed
+    assert not warnings, warnings
+    return config
+
+
+def value_of(config: BacklinksConfig, name: str) -> Any:
+    value: Any = config
+    for part in name.split("."):
+        value = value[part]
+    return value
+
+
+def nested(name: str, value: Any) -> dict[str, Any]:
+    *parents, leaf = name.split(".")
+    out: dict[str, Any] = {leaf: value}
+    for parent in reversed(parents):
+        out = {parent: out}
+    return out
+
+
+# ------------------------------------------------------------------------------ options
+
+
+def test_option_tables_are_tables() -> None:
+    """Rows after a paragraph without their own header row are not a table on GitHub or
+    PyPI: every block of rows must start with a header and a delimiter row."""
+    found = tables(OPTIONS)
+    assert found
+    for table in found:
+        assert len(table) > 2, table
+        assert all(re.fullmatch(r":?-{3,}:?", cell) for cell in table[1]), table[:2]
+        assert table[0][:2] == ["option", "default"], table[0]
+
+
+def test_every_option_is_documented_and_every_documented_option_exists() -> None:
+    documented = [name for name, _default in option_rows()]
+    assert len(documented) == len(set(documented)), "an option is listed twice"
+    in_code = {name for name, _option in config_options(BacklinksConfig)}
+    assert not GENERIC & in_code  # else MkDocs' generic switch would not apply
+    assert sorted(set(documented) - GENERIC) == sorted(in_code)
+
+
+def test_documented_defaults_are_the_defaults_and_have_the_option_type() -> None:
+    """Each default as the README writes it, given to the option as a user would write it
+    in mkdocs.yml, validates (so it has the option's type) to the option's own default."""
+    defaults = validated({})
+    for name, written in option_rows():
+        if name in GENERIC:
+            assert written == "true"
+            continue
+        default = value_of(defaults, name)
+        if name in FALLBACKS:
+            assert (default, written) == ("", FALLBACKS[name]), name
+            continue
+        if written == "none":
+            value: Any = None
+        elif isinstance(default, str):
+            value = written  # as written: YAML would strip the separator's spaces
+        else:
+            value = yaml.safe_load(written)
+        assert value_of(validated(nested(name, value)), name) == default, name
+
+
+def test_every_option_has_a_docstring() -> None:
+    """The README's tables are the user's reference; the docstrings are the maintainer's."""
+    tree = ast.parse(Path(config_module.__file__).read_text(encoding="utf-8"))
+    missing = []
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        if not any(isinstance(b, ast.Attribute) and b.attr == "Config" for b in node.bases):
+            continue
+        body = node.body
+        for i, statement in enumerate(body):
+            if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+                after = body[i + 1] if i + 1 < len(body) else None
+                documented = (
+                    isinstance(after, ast.Expr)
+                    and isinstance(after.value, ast.Constant)
+                    and isinstance(after.value.value, str)
+                )
+                if not documented:
+                    missing.append(f"{node.name}.{ast.unparse(statement.targets[0])}")
+    assert missing == []
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+def readme_commands(text: str) -> list[str]:
+    """Every `mkdocs-backlinks ...` command line: in shell blocks, and in inline code."""
+    commands = []
+    in_shell = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            in_shell = stripped in ("```sh", "```bash", "```console")
+            continue
+        if in_shell and stripped.startswith("mkdocs-backlinks"):
+            commands.append(stripped)
+    commands += re.findall(r"`(mkdocs-backlinks(?:\s[^`]*)?)`", text)
+    return commands
+
+
+def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+COMMANDS = readme_commands(README) + readme_commands(
+    (SAMPLE / "README.md").read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize("line", COMMANDS)
+def test_every_command_shown_parses(line: str) -> None:
+    argv = shlex.split(line, comments=True)
+    assert argv[0] == "mkdocs-backlinks"
+    try:
+        build_parser().parse_args(argv[1:])
+    except SystemExit as exc:  # argparse's way of refusing a command line (or of --help)
+        if exc.code != 0:
+            pytest.fail(f"{line!r} does not parse (exit {exc.code})")
+
+
+def test_every_command_and_flag_is_in_the_readme() -> None:
+    """A subcommand or a flag nobody can read about does not exist for users."""
+    undocumented = []
+    parsers: list[tuple[str, argparse.ArgumentParser]] = []
+    for name, command in subparsers(build_parser()).items():
+        parsers.append((name, command))
+        parsers += [(f"{name} {sub}", parser) for sub, parser in subparsers(command).items()]
+    for where, parser in parsers:
+        if not any(f"{line} ".startswith(f"mkdocs-backlinks {where} ") for line in COMMANDS):
+            undocumented.append(where)
+        for action in parser._actions:
+            for flag in action.option_strings:
+                if flag.startswith("--") and flag != "--help" and flag not in README:
+                    undocumented.append(f"{where} {flag}")
+    assert undocumented == []
+
+
+def test_send_flag_table_is_the_parser() -> None:
+    send = subparsers(build_parser())["send"]
+    table = next(t for t in tables(README) if t[0][:2] == ["flag", "default"])
+    documented: dict[str, str] = {}
+    for cells in table[2:]:
+        for flag in re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", cells[0]):
+            documented[flag] = cells[1]
+    actions = {
+        flag: action
+        for action in send._actions
+        for flag in action.option_strings
+        if flag not in ("-h", "--help")
+    }
+    assert sorted(documented) == sorted(actions)
+    for flag, written in documented.items():
+        action = actions[flag]
+        if isinstance(action, argparse._StoreTrueAction):
+            assert written == "off", flag
+        elif isinstance(action.default, float):
+            assert float(written.strip("`")) == action.default, flag
+            assert f"(default: {written.strip('`')})" in (action.help or ""), flag
+
+
+# ------------------------------------------------------------------------------ the export
+
+
+@pytest.fixture(scope="module")
+def sample_export(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """`backlinks.json` of the sample site, built as the README's first command builds it."""
+    root = tmp_path_factory.mktemp("readme") / "sample_site"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("site", "outreach.*"))
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-f", str(root / "mkdocs.yml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "MKDOCS_BACKLINKS_OFFLINE": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    document: dict[str, Any] = json.loads((root / "site" / "backlinks.json").read_text("utf-8"))
+    return document
+
+
+def readme_export() -> dict[str, Any]:
+    body = section(README, "## The graph export")
+    block = re.search(r"```json\n(.*?)\n```", body, re.DOTALL)
+    assert block
+    document: dict[str, Any] = json.loads(block.group(1))
+    return document
+
+
+def shape(value: Any) -> Any:
+    """The keys of a mapping with the JSON type of each value."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    return type(value).__name__
+
+
+def test_export_example_is_what_the_sample_site_exports(sample_export: dict[str, Any]) -> None:
+    example = readme_export()
+    assert {k: example[k] for k in ("schema", "version", "site_url")} == {
+        k: sample_export[k] for k in ("schema", "version", "site_url")
+    }
+    assert set(example) == set(sample_export)
+    (name, page), *_ = example["pages"].items()
+    real = sample_export["pages"][name]
+    # Every field of a page, with its JSON type, and of each kind of list entry.
+    assert shape({k: v for k, v in page.items() if not isinstance(v, list)}) == shape(
+        {k: v for k, v in real.items() if not isinstance(v, list)}
+    )
+    assert set(page) == set(real)
+    for kind in ("citations", "links", "backlinks"):
+        assert page[kind], f"the example shows no entry of {kind}"
+        kinds = {json.dumps(shape(entry), sort_keys=True) for entry in real[kind]}
+        assert kinds == {json.dumps(shape(page[kind][0]), sort_keys=True)}, kind
+        assert page[kind][0] in real[kind], f"the {kind} entry shown is not the sample's"
+    for key in ("url", "absolute_url", "title"):
+        assert page[key] == real[key], key
+
+
+def test_export_field_table_names_every_field(sample_export: dict[str, Any]) -> None:
+    table = tables(section(README, "## The graph export"))[0]
+    documented = {name for cells in table[2:] for name in code_spans(cells[0])}
+    fields = set(sample_export)
+    for page in sample_export["pages"].values():
+        fields |= set(page)
+        for kind in ("citations", "links", "backlinks"):
+            for entry in page[kind]:
+                fields |= set(entry)
+    # `source`, `href`, `anchor` and `target` are explained in the rows of their lists.
+    explained = {"source", "href", "anchor", "target"}
+    table_text = "\n".join(" | ".join(cells) for cells in table)
+    for name in explained:
+        assert f"`{name}`" in table_text, name
+    assert sorted(fields - explained) == sorted(documented - explained)
+
+
+# ------------------------------------------------------------------------------ templates
+
+
+def test_template_context_fields_are_documented() -> None:
+    """The fields the README lists for a theme (and for overridden templates) are the
+    fields the data has, so a template written from the README finds each of them."""
+    text = section(README, "### Placing the sections")
+    for cls in (CreditGroup, CreditEntry, BacklinkEntry):
+        names = [f.name for f in dataclasses.fields(cls)]
+        names += [n for n, v in vars(cls).items() if isinstance(v, property)]
+        missing = [name for name in names if f"`{name}`" not in text]
+        assert missing == [], cls.__name__
