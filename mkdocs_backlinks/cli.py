@@ -217,7 +217,7 @@ def _config_path(config_file: str | None) -> Path:
     if config_file is None:
         found = _default_config()
         if found is None:
-            raise UsageError(
+            raise CommandError(
                 f"No mkdocs.yml in {Path.cwd()}: run this command in the folder that holds "
                 "your site's mkdocs.yml, or name the file with -f path/to/mkdocs.yml."
             )
@@ -226,11 +226,11 @@ def _config_path(config_file: str | None) -> Path:
     if path.is_dir():
         inside = next((path / n for n in DEFAULT_CONFIG_FILES if (path / n).is_file()), None)
         hint = f" (-f {inside})" if inside else ""
-        raise UsageError(
+        raise CommandError(
             f"-f {config_file} is a folder: give the MkDocs configuration file in it{hint}."
         )
     if not path.is_file():
-        raise UsageError(
+        raise CommandError(
             f"-f {config_file}: no such file. Give the path of your site's mkdocs.yml."
         )
     return path
@@ -243,16 +243,16 @@ def _plugin(config_file: str | None) -> tuple[BacklinksPlugin, MkDocsConfig]:
     try:
         config = load_config(config_file=str(path))
     except ConfigurationError as exc:
-        raise UsageError(f"{path}: {exc}") from exc
+        raise CommandError(f"{path}: {exc}") from exc
     except SystemExit as exc:  # MkDocs aborts on invalid configuration
-        raise UsageError(
-            f"{path} is not a valid MkDocs configuration (see the errors above); "
+        raise CommandError(
+            f"{path}: not a valid MkDocs configuration (see the errors above); "
             "mkdocs build reports the same."
         ) from exc
     for plugin in config.plugins.values():
         if isinstance(plugin, BacklinksPlugin):
             return plugin, config
-    raise UsageError(
+    raise CommandError(
         f"{path} does not enable the backlinks plugin: add '- backlinks' under 'plugins:'."
     )
 

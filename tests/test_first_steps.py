@@ -157,7 +157,7 @@ def test_a_rebuild_after_the_walk_still_builds(sample: Path) -> None:
 
 def test_a_command_outside_the_site_folder(tmp_path: Path) -> None:
     result = run_script("outreach", cwd=tmp_path)
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert f"No mkdocs.yml in {tmp_path}" in result.stderr
     assert "-f path/to/mkdocs.yml" in result.stderr
@@ -181,7 +181,7 @@ def test_a_mistyped_config_file(
     command: list[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main([*command, "-f", "mkdocs.yaml.bak"]) == 2
+    assert main([*command, "-f", "mkdocs.yaml.bak"]) == 1
     err = capsys.readouterr().err
     assert err == (
         "mkdocs-backlinks: error: -f mkdocs.yaml.bak: no such file. Give the path of your "
@@ -193,7 +193,7 @@ def test_a_folder_given_as_config_file(
     sample: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(sample.parent)
-    assert main(["outreach", "-f", "sample_site"]) == 2
+    assert main(["outreach", "-f", "sample_site"]) == 1
     err = capsys.readouterr().err
     assert "sample_site is a folder" in err
     assert f"(-f {Path('sample_site') / 'mkdocs.yml'})" in err
@@ -240,16 +240,16 @@ def test_a_bad_option_stops_a_command_with_mkdocs_message(
 ) -> None:
     site = make_site({"index.md": "# Home\n"}, options)
     result = run_script("outreach", cwd=site.root)
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert expected in result.stderr
-    assert "mkdocs.yml is not a valid MkDocs configuration" in result.stderr
+    assert "mkdocs.yml: not a valid MkDocs configuration" in result.stderr
 
 
 def test_a_site_without_the_plugin(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / "mkdocs.yml").write_text("site_name: Plain\n", encoding="utf-8")
-    assert main(["outreach", "-f", str(tmp_path / "mkdocs.yml")]) == 2
+    assert main(["outreach", "-f", str(tmp_path / "mkdocs.yml")]) == 1
     assert "add '- backlinks' under 'plugins:'" in capsys.readouterr().err
 
 

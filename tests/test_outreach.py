@@ -929,7 +929,8 @@ def test_config_without_the_plugin(
         code, out, err = cli(capsys, *args, "-f", str(site.config_file))
         assert (code, out) == (1, "")
         assert err == (
-            f"mkdocs-backlinks: error: {site.config_file} does not enable the backlinks plugin.\n"
+            f"mkdocs-backlinks: error: {site.config_file} does not enable the backlinks plugin: "
+            "add '- backlinks' under 'plugins:'.\n"
         )
 
 
@@ -939,7 +940,8 @@ def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         code, out, err = cli(capsys, *args, "-f", str(missing))
         assert (code, out) == (1, "")
         assert err == (
-            f"mkdocs-backlinks: error: No MkDocs configuration at {missing}; give one with -f.\n"
+            f"mkdocs-backlinks: error: -f {missing}: no such file. Give the path of your "
+            "site's mkdocs.yml.\n"
         )
 
 
@@ -974,7 +976,8 @@ def test_console_script(make_site: MakeSite, on_day: SetDay) -> None:
     missing = run_script("outreach", "-f", "elsewhere.yml", cwd=site.root)
     assert missing.returncode == 1
     assert missing.stderr == (
-        "mkdocs-backlinks: error: No MkDocs configuration at elsewhere.yml; give one with -f.\n"
+        "mkdocs-backlinks: error: -f elsewhere.yml: no such file. Give the path of your site's "
+        "mkdocs.yml.\n"
     )
 
     ok = run_script("mark", "www.beta.net", "--status", "sent", cwd=site.root)
