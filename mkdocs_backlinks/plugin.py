@@ -75,7 +75,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             exclude_domains=self.config.exclude_domains,
             exclude_urls=self.config.exclude_urls,
             excluded_target=self.config.exclude_targets.match_file,
-            snippet_length=max(self.config.snippet_length, 20),
+            snippet_length=self.config.snippet_length,  # at least 20: config.WholeNumber
         )
         self.collector = LinkCollector(SiteMap((), config.site_url), rules)
         # MkDocs builds a Markdown instance per page from this list, so our tree processor
