@@ -17,7 +17,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from mkdocs_backlinks.storage import check_schema, dump_json_lines, write_text_atomic
+from mkdocs_backlinks.storage import (
+    check_schema,
+    conflict_marker,
+    dump_json_lines,
+    locked,
+    write_text_atomic,
+)
 from mkdocs_backlinks.storage import expect_dict as _dict
 from mkdocs_backlinks.storage import expect_list as _list
 from mkdocs_backlinks.storage import expect_str as _str
@@ -610,10 +616,120 @@ def linked_back(ledger: Ledger, latest_mention: Mapping[str, str], today: str) -
 # ----------------------------------------------------------------------------- disk
 
 
+# ----------------------------------------------------------------------------- three-way merge
+
+
+def merge3(base: Ledger, ours: Ledger, theirs: Ledger) -> Ledger:
+    """Both sides' changes to `base`, in one ledger: what two branches recorded (a git merge),
+    or what two processes saved from the same file (a `mark` during a build).
+
+    Each contact, work and page of sends is taken whole from the side that changed it. When both
+    changed one contact, its history is the union of both histories in date order, and its
+    status the last event's: a `sent` on one branch and a build's `new` -> `pending` on the other
+    both stay (on one day the author's status is the later). A work both changed is the one
+    cited, else ours, with the earliest first date and the newest metadata. A send both changed
+    is the later one. Nothing either side recorded is dropped, and records neither changed stay
+    as they were.
+
+    The digests in the first line describe neither side, so they are cleared when the sides
+    differ: the next build records its citations again and rewrites the outreach lists.
+    """
+    if ours == theirs or theirs == base:
+        return ours
+    if ours == base:
+        return theirs
+    contacts = _merge_maps(base.contacts, ours.contacts, theirs.contacts, _both_contact)
+    works = _merge_maps(base.works, ours.works, theirs.works, _both_work)
+    sends = _merge_maps(base.sends, ours.sends, theirs.sends, _both_sends)
+    for work in works.values():  # a contact a work names is kept by whichever side has it
+        if work.contact not in contacts:
+            found = ours.contacts.get(work.contact) or theirs.contacts.get(work.contact)
+            if found is not None:
+                contacts[work.contact] = found
+    return Ledger(
+        dict(sorted(contacts.items())),
+        dict(sorted(works.items())),
+        max(ours.last_build, theirs.last_build),
+        "",
+        ListsState(),
+        sends=dict(sorted(sends.items())),
+    )
+
+
+def _merge_maps(
+    base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any], both: Any
+) -> dict[str, Any]:
+    """Each key's record from the side that changed it; `both(ours, theirs)` when both did.
+    A record one side removed (only a hand edit removes one) stays removed unless the other
+    side changed it."""
+    merged: dict[str, Any] = {}
+    for key in dict.fromkeys((*base, *ours, *theirs)):
+        mine, other, old = ours.get(key), theirs.get(key), base.get(key)
+        if mine == other or other == old:
+            value = mine
+        elif mine == old:
+            value = other
+        elif mine is None or other is None:
+            value = mine if other is None else other
+        else:
+            value = both(mine, other)
+        if value is not None:
+            merged[key] = value
+    return merged
+
+
+def _both_contact(mine: Contact, other: Contact) -> Contact:
+    history = list(mine.history)
+    history += [event for event in other.history if event not in history]
+    # By date; on one day the build's own moves (`new`, then `pending` when newer contacts
+    # come) go before the author's: a `mark` made while a build ran is not undone by it.
+    history.sort(key=lambda event: (event.date, event.status not in ("new", "pending")))
+    last = history[-1] if history else None
+    cited = mine.cited or other.cited
+    return replace(
+        mine,
+        status=last.status if last else mine.status,
+        reason=last.reason if last else mine.reason,
+        first_seen=min(mine.first_seen, other.first_seen),
+        last_seen="" if cited else max(mine.last_seen, other.last_seen),
+        cited=cited,
+        name=mine.name or other.name,
+        email=mine.email or other.email,
+        history=tuple(history),
+        routes=mine.routes.merged(other.routes),
+    )
+
+
+def _both_work(mine: Work, other: Work) -> Work:
+    chosen = other if other.cited and not mine.cited else mine
+    meta = other.meta if other.meta.checked > mine.meta.checked else mine.meta
+    return replace(chosen, first_seen=min(mine.first_seen, other.first_seen), meta=meta)
+
+
+def _both_sends(mine: PageSends, other: PageSends) -> PageSends:
+    targets = dict(mine.targets)
+    for key, sent in other.targets.items():
+        if key not in targets or sent.date > targets[key].date:
+            targets[key] = sent
+    return replace(
+        mine, targets=dict(sorted(targets.items())), deleted=mine.deleted and other.deleted
+    )
+
+
+# ----------------------------------------------------------------------------- disk
+
+# What this process last read from or wrote to each ledger file: the base `save_ledger` merges
+# against when another process wrote the file in between. Only the commands read it (a build
+# records through `outreach.OutreachDesk`, which re-reads under the lock instead).
+_read: dict[str, tuple[str, Ledger]] = {}
+
+
 def load_ledger(path: Path) -> Ledger:
     """Read and validate the ledger; a missing file is an empty ledger."""
     text = read_ledger_text(path)
-    return Ledger() if text is None else parse_ledger(text, path)
+    ledger = Ledger() if text is None else parse_ledger(text, path)
+    _read[str(path.absolute())] = (text or "", ledger)
+    return ledger
 
 
 def read_ledger_text(path: Path) -> str | None:
@@ -628,7 +744,11 @@ def read_ledger_text(path: Path) -> str | None:
             "left untouched: fix it or restore it from version control."
         ) from exc
     except OSError as exc:
-        raise LedgerError(f"Cannot read the ledger {path}: {exc}") from exc
+        what = "is a folder, not a file" if path.is_dir() else f"cannot be read: {exc}"
+        raise LedgerError(
+            f"The ledger {path} {what}. Nothing was written: move it aside or restore the "
+            "file from version control."
+        ) from exc
 
 
 def parse_ledger(text: str, path: Path) -> Ledger:
@@ -636,6 +756,9 @@ def parse_ledger(text: str, path: Path) -> Ledger:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
+        reason = _unreadable(text, path, exc)
+        if reason is not None:
+            raise LedgerError(reason) from exc
         raise LedgerError(
             f"The ledger {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
             f"{exc.msg}). It was left untouched: fix it or restore it from version control."
@@ -657,6 +780,42 @@ def parse_ledger(text: str, path: Path) -> Ledger:
             f"The ledger {path} is damaged: {exc}. It was left untouched: fix it or restore it "
             "from version control."
         ) from exc
+
+
+MERGE_HELP = "see 'The ledger in git' in the README"
+
+
+def _unreadable(text: str, path: Path, error: json.JSONDecodeError) -> str | None:
+    """What is wrong, in plain words, for the common ways a ledger stops being JSON: a git
+    merge that left its conflict markers, an empty file, a file cut short. None otherwise."""
+    marker = conflict_marker(text)
+    if marker is not None:
+        number, line = marker
+        return (
+            f"The ledger {path} holds an unresolved git merge conflict (line {number}: "
+            f"{line[:40]!r}). It was left untouched. Resolve it with the ledger's merge "
+            f"driver: 'git checkout -m -- {path.name}' in its folder once the driver is set "
+            f"up ({MERGE_HELP}), or keep one side ('git checkout --ours -- {path.name}' or "
+            "'--theirs') and build again; then 'git add' it."
+        )
+    where = f"The ledger {path} is not valid JSON (line {error.lineno}, column {error.colno}: "
+    if not text.strip():
+        return (
+            f"{where}{error.msg}): it is empty. It was left untouched: restore it from version "
+            f"control ('git checkout -- {path.name}' in its folder), or delete it to start a "
+            "new ledger (the statuses you set are then lost)."
+        )
+    # The parser ran out of text mid-document, or stopped on a last line that does not close
+    # it (a word or a string cut in two): the ledger always ends with its closing brace.
+    stripped = text.rstrip()
+    last_line = stripped.count("\n") + 1
+    if error.pos >= len(stripped) or (error.lineno == last_line and not stripped.endswith("}")):
+        return (
+            f"{where}{error.msg}): it is cut short, ending at line {len(text.splitlines())} "
+            "before its document closes. It was left untouched: restore it from version "
+            "control."
+        )
+    return None
 
 
 class LedgerFile(NamedTuple):
@@ -816,8 +975,32 @@ def with_head(text: str, ledger: Ledger) -> str:
 
 
 def save_ledger(path: Path, ledger: Ledger) -> None:
-    """Write the ledger atomically."""
-    write_text_atomic(path, dumps(ledger))
+    """Write the ledger atomically, with the data folder locked.
+
+    When the file is no longer what this process last read (`load_ledger`) or saved, another
+    process (a build, another command) saved it in between: the two are merged (`merge3`), so
+    neither loses what it recorded. A file damaged meanwhile raises LedgerError and is left
+    alone; so does a failed write (a read-only folder), with the reason.
+    """
+    key = str(path.absolute())
+    try:
+        with locked(path.parent):
+            base = _read.get(key)
+            current = read_ledger_text(path)
+            written = ledger
+            if base is not None and (current or "") != base[0]:
+                theirs = Ledger() if current is None else parse_ledger(current, path)
+                written = merge3(base[1], ledger, theirs)
+            text = dumps(written)
+            if text != current:
+                write_text_atomic(path, text)
+    except OSError as exc:
+        raise LedgerError(
+            f"Cannot write the ledger {path}: {exc}. The file was left as it was."
+        ) from exc
+    # The caller goes on from `ledger`, not from the merge: its next save is merged with the
+    # file again (the texts differ), so what the other process recorded is kept then too.
+    _read[key] = (text if written is ledger else dumps(ledger), ledger)
 
 
 def dumps(ledger: Ledger) -> str:

@@ -43,9 +43,11 @@ from urllib.parse import unquote, urlsplit
 from mkdocs_backlinks import __version__
 from mkdocs_backlinks.storage import (
     check_schema,
+    conflict_marker,
     dump_json,
     dump_json_lines,
     expect_list,
+    locked,
     write_text_atomic,
 )
 from mkdocs_backlinks.storage import expect_dict as _dict
@@ -75,6 +77,7 @@ __all__ = [
     "load_moderation",
     "load_store",
     "merge",
+    "merge_moderation",
     "page_key",
     "parse_feed",
     "rebase",
@@ -950,6 +953,15 @@ def _decode_file(text: str, path: Path, what: str, schema: str, version: int) ->
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
+        marker = conflict_marker(text)
+        if marker is not None:
+            raise MentionsError(
+                f"The {what} {path} holds an unresolved git merge conflict (line {marker[0]}: "
+                f"{marker[1][:40]!r}). It was left untouched. Resolve it with the merge driver: "
+                f"'git checkout -m -- {path.name}' in its folder once the driver is set up "
+                "(see 'The ledger in git' in the README), or keep one side ('git checkout "
+                f"--ours -- {path.name}' or '--theirs'); then 'git add' it."
+            ) from exc
         raise MentionsError(
             f"The {what} {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
             f"{exc.msg}). It was left untouched: fix it or restore it from version control."
@@ -1117,10 +1129,11 @@ def load_moderation(path: Path) -> Moderation:
     """
     text = _read(path, "moderation file")
     if text is None:
+        _moderation_read[str(path.absolute())] = ("", Moderation())
         return Moderation()
     data = _decode_file(text, path, "moderation file", MODERATION_SCHEMA, MODERATION_VERSION)
     try:
-        return Moderation(
+        moderation = Moderation(
             hidden=frozenset(_strings(data.get("hidden", []), "'hidden'")),
             blocked_domains=frozenset(
                 _strings(data.get("blocked_domains", []), "'blocked_domains'")
@@ -1131,6 +1144,27 @@ def load_moderation(path: Path) -> Moderation:
         )
     except (TypeError, ValueError) as exc:
         raise _damaged(path, "moderation file", exc) from exc
+    _moderation_read[str(path.absolute())] = (text, moderation)
+    return moderation
+
+
+# What this process last read from or wrote to each moderation file: the base `save_moderation`
+# merges against, so two `mentions hide` at once both stay hidden.
+_moderation_read: dict[str, tuple[str, Moderation]] = {}
+
+
+def merge_moderation(base: Moderation, ours: Moderation, theirs: Moderation) -> Moderation:
+    """Both sides' changes to `base`: an entry either side added is in, one either side removed
+    (`unhide`) is out, and the rest stay."""
+
+    def merged(old: frozenset[str], mine: frozenset[str], other: frozenset[str]) -> frozenset[str]:
+        return (old & mine & other) | (mine - old) | (other - old)
+
+    return Moderation(
+        merged(base.hidden, ours.hidden, theirs.hidden),
+        merged(base.blocked_domains, ours.blocked_domains, theirs.blocked_domains),
+        merged(base.blocked_authors, ours.blocked_authors, theirs.blocked_authors),
+    )
 
 
 def dumps_moderation(moderation: Moderation) -> str:
@@ -1147,8 +1181,29 @@ def dumps_moderation(moderation: Moderation) -> str:
 
 
 def save_moderation(path: Path, moderation: Moderation) -> None:
-    """Write the moderation file atomically."""
-    write_text_atomic(path, dumps_moderation(moderation))
+    """Write the moderation file atomically, with its folder locked.
+
+    When the file is no longer what this process last read (`load_moderation`), another
+    command saved it in between, and both changes are kept (`merge_moderation`).
+    """
+    key = str(path.absolute())
+    try:
+        with locked(path.parent):
+            base = _moderation_read.get(key)
+            current = _read(path, "moderation file")
+            written = moderation
+            if base is not None and (current or "") != base[0]:
+                written = merge_moderation(base[1], moderation, load_moderation(path))
+            text = dumps_moderation(written)
+            if text != current:
+                write_text_atomic(path, text)
+    except OSError as exc:
+        raise MentionsError(f"Cannot write the moderation file {path}: {exc}") from exc
+    # As `ledger.save_ledger`: the caller's next save is merged with the file again.
+    _moderation_read[key] = (
+        text if written is moderation else dumps_moderation(moderation),
+        moderation,
+    )
 
 
 def hide(moderation: Moderation, *refs: str) -> Moderation:

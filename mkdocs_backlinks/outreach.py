@@ -51,7 +51,7 @@ from mkdocs_backlinks.ledger import (
     records_chunks,
     with_head,
 )
-from mkdocs_backlinks.storage import write_text_atomic
+from mkdocs_backlinks.storage import locked, write_text_atomic
 from mkdocs_backlinks.urls import domain_matches, site_of
 
 REPORT_SCHEMA = "mkdocs-backlinks/outreach"
@@ -758,7 +758,17 @@ class OutreachDesk:
         the merge: a list or a re-iterable such as `ObservedCitations` (a one-pass iterator is
         read into a list first). `metadata` is what the build knows about the cited works
         (None when it learned nothing, and then the ledger keeps what it had).
+
+        The data folder is locked from reading the ledger to writing it (`storage.locked`): a
+        `mkdocs-backlinks mark`, or another build, saving in between would otherwise be
+        overwritten by this build's merge of what it read before.
         """
+        with locked(self.folder):
+            return self._record(observed, metadata)
+
+    def _record(
+        self, observed: Iterable[Observed], metadata: Mapping[str, WorkMeta] | None
+    ) -> dict[str, Any]:
         self.stored = {}  # let it go: the merge reads the ledger again if it must
         if iter(observed) is observed:
             # A one-pass iterator (a generator): the digest would spend it, and the merge
@@ -823,12 +833,16 @@ class OutreachDesk:
                 merged, lists=ListsState(fingerprint, summary["contacts"], summary["to_do"])
             )
         head = head_line(merged)  # the list state lives in the first line only
+        # The lists first, the ledger last: its first line says which records the lists were
+        # made from, so a build killed between the two leaves a ledger that still names the
+        # old ones, and the next build makes the lists again. (The other way round, the
+        # ledger would vouch for lists that were never written.)
+        if report is not None:
+            write_lists(self.folder, report)
         if head != old_head or body_hash != old_hash:
             write_text_atomic(self.path, itertools.chain((head,), records))
         del records
         self._body_hash = body_hash
-        if report is not None:
-            write_lists(self.folder, report)
         return {
             "contacts": merged.lists.contacts,
             "to_do": merged.lists.to_do,

@@ -10,7 +10,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -91,10 +95,17 @@ def write_bytes_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
     """Replace `path` with `data` (bytes or chunks of them) atomically.
 
     Temp file in the same folder, fsync, then rename: readers see the old file or the new one.
+    The folder is locked meanwhile (`locked`), so two processes never interleave their writes
+    and a temporary file left by a killed one is removed by the next writer.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    with locked(path.parent):
+        _write_locked(path, data)
+
+
+def _write_locked(path: Path, data: bytes | Iterable[bytes]) -> None:
     mode = _mode_for(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         Path(tmp).chmod(mode)
         with os.fdopen(fd, "wb") as handle:
@@ -109,6 +120,121 @@ def write_bytes_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
         with contextlib.suppress(FileNotFoundError):
             Path(tmp).unlink()
         raise
+
+
+TEMP_SUFFIX = ".tmp"
+# What `tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX)` names a file: a dot, the
+# name, a dot, eight random characters. Nothing else in a data folder looks like this.
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+LOCK_FILE = ".mkdocs-backlinks.lock"
+"""Where Windows keeps the folder lock (POSIX systems lock the folder itself, leaving no file)."""
+
+LOCK_TIMEOUT = 120.0
+"""Longest wait for another process's write, in seconds: a build records its ledger in far
+less; a lock held longer belongs to a process that hangs, and saying so beats waiting."""
+
+# Locks this process holds, by folder: [file descriptor, depth]. A folder is locked once per
+# process however deeply calls nest (a build's record holds it while each file is written):
+# POSIX `flock` locks conflict between two descriptors even in one process.
+_held: dict[str, list[int]] = {}
+_held_guard = threading.Lock()
+_swept: set[str] = set()
+
+
+@contextlib.contextmanager
+def locked(folder: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `folder` while the block runs.
+
+    A build and `mkdocs-backlinks mark` (or two builds: `mkdocs serve` and a CI build) may work
+    on one data folder at once. Each reads a file, changes it and writes it back; without a
+    lock, what one wrote between the other's read and write is lost. The lock is the kernel's
+    (`flock` on the folder; `msvcrt.locking` on a lock file on Windows), so a process that is
+    killed lets go of it at once and nothing stale is left to clean up.
+
+    The first time a process takes it, temporary files that a killed writer left behind (they
+    are only ever there while a writer holds the lock) are removed, so `git add .` never picks
+    them up.
+    TimeoutError (an OSError) when another process holds it longer than `timeout` seconds.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    key = str(folder.resolve())
+    with _held_guard:
+        entry = _held.get(key)
+        if entry is not None:
+            entry[1] += 1
+    if entry is None:
+        fd = _acquire(folder, LOCK_TIMEOUT if timeout is None else timeout)
+        with _held_guard:
+            entry = _held[key] = [fd, 1]
+        if key not in _swept:  # once per process: a folder of many avatars is not listed often
+            _swept.add(key)
+            _remove_stale_temps(folder)
+    try:
+        yield
+    finally:
+        with _held_guard:
+            entry[1] -= 1
+            last = entry[1] == 0
+            if last:
+                del _held[key]
+        if last:
+            _release(entry[0])
+
+
+def _acquire(folder: Path, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    if sys.platform == "win32":  # pragma: no cover - no Windows runner
+        import msvcrt
+
+        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                return fd
+            except OSError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise TimeoutError(_busy(folder, timeout)) from None
+                time.sleep(0.05)
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(_busy(folder, timeout)) from None
+                time.sleep(0.05)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _busy(folder: Path, timeout: float) -> str:
+    return (
+        f"{folder} is locked by another process (a build or an mkdocs-backlinks command) "
+        f"for over {timeout:g} s; nothing was written. Try again when it has finished."
+    )
+
+
+def _release(fd: int) -> None:
+    # Closing the descriptor releases the lock, on both systems.
+    os.close(fd)
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    try:
+        names = [entry.name for entry in os.scandir(folder) if entry.is_file()]
+    except OSError:
+        return
+    for name in names:
+        if _TEMP_NAME.fullmatch(name):
+            with contextlib.suppress(OSError):
+                (folder / name).unlink()
 
 
 def _mode_for(path: Path) -> int:
@@ -168,3 +294,18 @@ def expect_list(value: Any, what: str) -> list[Any]:
     if not isinstance(value, list):
         raise TypeError(f"{what} must be a list, not {type(value).__name__}")
     return value
+
+
+_CONFLICT = re.compile(r"^(?:<{7}|>{7})(?: |$)|^={7}$|^\|{7}(?: |$)", re.MULTILINE)
+
+
+def conflict_marker(text: str) -> tuple[int, str] | None:
+    """`(line number, line)` of the first git conflict marker in `text`, None when there is
+    none: what a merge leaves in a data file both branches changed. Said as such, it is an
+    ordinary step of working with git; said as "invalid JSON at line 412", it is a mystery."""
+    found = _CONFLICT.search(text)
+    if found is None:
+        return None
+    start = found.start()
+    end = text.find("\n", start)
+    return text.count("\n", 0, start) + 1, text[start : end if end >= 0 else len(text)]
