@@ -179,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         action = actions.add_parser(name, help=what)
         action.add_argument("value", metavar=metavar)
         action.add_argument("-f", "--config-file", help=config_help)
+    add_merge_data_parser(commands)
     return parser
 
 
@@ -742,12 +743,40 @@ def _one_line(text: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text)[:60]
 
 
+def add_merge_data_parser(commands: Any) -> None:
+    """`merge-data`: git's merge driver for the data folder (README, "The ledger in git")."""
+    merge = commands.add_parser(
+        "merge-data",
+        help="merge two versions of a data file (a git merge driver)",
+        description="Merge OURS and THEIRS, two versions of the ledger, mentions store or "
+        "moderation file changed from BASE, record by record, and write the result to OURS. "
+        "Git runs it as a merge driver: see 'The ledger in git' in the README. Exit status 1, "
+        "with OURS untouched, when a version cannot be read.",
+    )
+    merge.add_argument("base", help="the common ancestor (git's %%O)")
+    merge.add_argument("ours", help="our version, replaced by the result (git's %%A)")
+    merge.add_argument("theirs", help="their version (git's %%B)")
+    merge.add_argument("name", nargs="?", default="", help="the file's path (git's %%P)")
+    merge.set_defaults(config_file="")  # reads no mkdocs.yml: git runs it with temp files
+
+
+def run_merge_data(args: argparse.Namespace) -> int:
+    from mkdocs_backlinks.gitmerge import MergeError, merge_files
+
+    try:
+        merge_files(Path(args.base), Path(args.ours), Path(args.theirs), args.name)
+    except MergeError as exc:
+        raise CommandError(str(exc)) from exc
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "outreach": run_outreach,
     "mark": run_mark,
     "send": run_send,
     "fetch": run_fetch,
     "mentions": run_mentions,
+    "merge-data": run_merge_data,
 }
 """Each subcommand's function; `build_parser` defines its arguments."""
 
