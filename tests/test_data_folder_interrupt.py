@@ -22,9 +22,11 @@ from mkdocs_backlinks.storage import locked, write_text_atomic
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and named pipes")
 
 
-def kill(process: subprocess.Popen[str]) -> None:
+def kill(process: subprocess.Popen[str]) -> bool:
+    """SIGKILL `process`; True if it was still running (it had not finished on its own)."""
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=60)
+    return process.returncode == -signal.SIGKILL
 
 
 def test_builds_killed_at_any_moment_leave_each_file_whole(tmp_path: Path) -> None:
@@ -36,14 +38,16 @@ def test_builds_killed_at_any_moment_leave_each_file_whole(tmp_path: Path) -> No
     site.build()
     span = time.monotonic() - started  # how long one build takes here
     # Kills spread over the whole build, from its start to (nearly) its end, where it writes.
-    moments = [span * k / 5 for k in range(1, 7)]
+    moments = [span * k / 10 for k in range(1, 13)]
+    killed = 0
     for n, delay in enumerate(moments, start=2):
         site.change(n)
         before = site.snapshot()
         build = site.start(site.build_command())
         time.sleep(delay)
-        kill(build)
+        killed += kill(build)
         site.check_whole(before)
+    assert killed >= 6  # most were killed while they ran, not after they finished
     # The next build finishes, records every page and mention, and leaves no temporary file.
     site.build()
     assert site.temp_files() == []
@@ -59,13 +63,18 @@ def test_marks_killed_at_any_moment_leave_each_file_whole(tmp_path: Path) -> Non
     site.change(0)
     site.change(1)
     site.build()
-    statuses = ["sent", "replied", "skipped", "pending", "sent", "replied"]
-    for k, status in enumerate(statuses):
+    started = time.monotonic()
+    site.mark("site0.example", "pending")
+    span = time.monotonic() - started  # how long one mark takes here
+    statuses = ["sent", "replied", "skipped", "pending", "sent", "replied", "skipped", "sent"]
+    killed = 0
+    for k, status in enumerate(statuses, start=1):
         before = site.snapshot()
         process = site.start(site.command("mark", "site0.example", "--status", status))
-        time.sleep(0.15 * (k + 1))
-        kill(process)
+        time.sleep(span * k / 8)
+        killed += kill(process)
         site.check_whole(before)
+    assert killed >= 4
     site.mark("site1.example", "skipped")
     assert site.temp_files() == []
     assert site.ledger_contacts()["site1.example"] == "skipped"
