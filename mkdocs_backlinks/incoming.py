@@ -59,7 +59,7 @@ from mkdocs_backlinks.sources import (
     fetch_source,
     read_file_source,
 )
-from mkdocs_backlinks.storage import write_bytes_atomic, write_text_atomic
+from mkdocs_backlinks.storage import locked, write_bytes_atomic, write_text_atomic
 from mkdocs_backlinks.urls import domain_matches, host_of, relative_url, site_of, url_key
 
 if TYPE_CHECKING:
@@ -478,14 +478,18 @@ class MentionsDesk:
         with `MentionsError` and is left as it is.
         """
         text = dumps_store(self.store)
-        current = self._current_text()
-        if current not in (text, self._base_text):
-            theirs, _, _ = load_store_text(self.store_path)
-            self.store = rebase(self._base, self.store, theirs)
-            text = dumps_store(self.store)
-        written = current != text
+        # Locked from reading the file to replacing it, as the ledger is: a fetch saving
+        # between the two would otherwise be overwritten.
+        with locked(self.store_path.parent):
+            current = self._current_text()
+            if current not in (text, self._base_text):
+                theirs, _, _ = load_store_text(self.store_path)
+                self.store = rebase(self._base, self.store, theirs)
+                text = dumps_store(self.store)
+            written = current != text
+            if written:
+                write_text_atomic(self.store_path, text)
         if written:
-            write_text_atomic(self.store_path, text)
             self._trust(text)
         self._base, self._base_text = self.store, text
         return written

@@ -19,6 +19,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from mkdocs.plugins import get_plugin_logger
+
+log = get_plugin_logger(__name__)
+
 
 def dump_json(document: Any) -> str:
     """Stable JSON text: sorted keys and fixed indentation, so diffs and builds are readable
@@ -165,6 +169,8 @@ def locked(folder: Path, timeout: float | None = None) -> Iterator[None]:
             entry[1] += 1
     if entry is None:
         fd = _acquire(folder, LOCK_TIMEOUT if timeout is None else timeout)
+        # -1: this file system cannot lock (some network and FUSE mounts). Writes are still
+        # atomic; only the guard against a second writer is missing, as it was before locks.
         with _held_guard:
             entry = _held[key] = [fd, 1]
         if key not in _swept:  # once per process: a folder of many avatars is not listed often
@@ -178,7 +184,7 @@ def locked(folder: Path, timeout: float | None = None) -> Iterator[None]:
             last = entry[1] == 0
             if last:
                 del _held[key]
-        if last:
+        if last and entry[0] >= 0:
             _release(entry[0])
 
 
@@ -199,7 +205,11 @@ def _acquire(folder: Path, timeout: float) -> int:
                 time.sleep(0.05)
     import fcntl
 
-    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError as exc:  # a folder we may write but not list
+        log.debug("Not locking %s: %s", folder, exc)
+        return -1
     try:
         while True:
             try:
@@ -209,6 +219,10 @@ def _acquire(folder: Path, timeout: float) -> int:
                 if time.monotonic() > deadline:
                     raise TimeoutError(_busy(folder, timeout)) from None
                 time.sleep(0.05)
+            except OSError as exc:  # ENOLCK, EOPNOTSUPP: a file system without locks
+                log.debug("Not locking %s: %s", folder, exc)
+                os.close(fd)
+                return -1
     except BaseException:
         os.close(fd)
         raise

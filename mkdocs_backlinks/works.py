@@ -39,12 +39,14 @@ from mkdocs.plugins import get_plugin_logger
 
 from mkdocs_backlinks.cache import CacheEntry, MetadataCache
 from mkdocs_backlinks.ledger import (
+    Ledger,
     LedgerError,
     Routes,
     WorkMeta,
-    load_ledger,
     meta_from_record,
     meta_record,
+    parse_ledger,
+    read_ledger_text,
 )
 from mkdocs_backlinks.network import env_flag, offline_from_env
 from mkdocs_backlinks.urls import host_of, normalise_url
@@ -305,7 +307,10 @@ def stored_metadata(ledger_path: Path) -> dict[str, WorkMeta]:
     means "nothing stored".
     """
     try:
-        ledger = load_ledger(ledger_path)
+        # Parsed here, not with `load_ledger`, which keeps what it read as the base of a
+        # later `save_ledger`: a build never saves this ledger, and would hold it to the end.
+        text = read_ledger_text(ledger_path)
+        ledger = Ledger() if text is None else parse_ledger(text, ledger_path)
     except LedgerError as exc:
         log.debug("Not reading metadata from %s: %s", ledger_path, exc)
         return {}

@@ -1160,3 +1160,22 @@ def test_a_strict_build_never_rests_after_the_network_was_down(
     assert page_requests(server) == ["/post"]
     assert MetadataCache(cache_file).load().network_down == 0
     assert ledger_meta(site)[server.url("/post")].title == "On Citing Well"
+
+
+def test_a_build_without_outreach_does_not_keep_the_ledger_it_read(
+    make_site: MakeSite, server: HttpServer
+) -> None:
+    # With outreach off, the committed ledger is read once for its titles. `load_ledger` keeps
+    # what it read as the base of a later `save_ledger`, which a build never makes: the build
+    # must not hold the whole ledger until it ends (nor `mkdocs serve` until it stops).
+    from mkdocs_backlinks import ledger as ledger_module
+
+    site = make_site(citing(server.url("/post")), options())
+    site.build()  # outreach on: the ledger now stores the work's title
+    config = yaml.safe_load(site.config_file.read_text(encoding="utf-8"))
+    config["plugins"][0]["backlinks"].update(outreach={"enabled": False}, offline=True)
+    site.config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+    ledger_module._read.clear()
+    site.build()
+    assert "On Citing Well" in site.html("index.html")  # from the stored metadata
+    assert ledger_module._read == {}
