@@ -407,8 +407,9 @@ class MentionsConfig(base.Config):
     timeout = PositiveNumber(default=30.0)
     """Seconds a build waits for fetching to finish before going on with the store."""
 
-    excerpt_length = PositiveNumber(default=300)
-    """Longest reply shown whole; a longer one is cut to this many characters of text."""
+    excerpt_length = WholeNumber(300, minimum=20)
+    """Longest reply shown whole; a longer one is cut to this many characters of text. At
+    least 20: shorter, a reply is cut to a word or two."""
 
 
 class BacklinksConfig(base.Config):

@@ -188,7 +188,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             if mentions.avatars == "download":
                 self.inbox.download_avatars(allow_network=self._may_fetch)
             self.views = Views(
-                strings, mentions.avatars, int(mentions.excerpt_length), self.inbox.downloaded
+                strings, mentions.avatars, mentions.excerpt_length, self.inbox.downloaded
             )
         return env
 

@@ -119,6 +119,10 @@ def test_ignore_rel_may_be_empty() -> None:
     [
         ({"snippet_length": "long"}, "snippet_length"),
         ({"snippet_length": 2.5}, "snippet_length"),
+        ({"snippet_length": 19}, "snippet_length"),
+        ({"mentions": {"excerpt_length": 0.5}}, "mentions"),
+        ({"mentions": {"excerpt_length": 10}}, "mentions"),
+        ({"mentions": {"excerpt_length": True}}, "mentions"),
         ({"credits": "yes"}, "credits"),
         ({"backlinks": 1}, "backlinks"),
         ({"auto_append": "no"}, "auto_append"),
