@@ -9,6 +9,7 @@ is damaged or from a newer version stops the build and is never overwritten.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
@@ -577,8 +578,25 @@ def find_contact(ledger: Ledger, ref: str) -> Contact:
         for contact in ledger.contacts.values():
             if contact.site == site:
                 return contact
-    known = ", ".join(sorted(ledger.contacts)) or "none yet: run mkdocs build first"
-    raise LedgerError(f"No contact '{ref}' in the ledger. Known contacts: {known}")
+    raise LedgerError(f"No contact '{ref}' in the ledger. {_known_contacts(ledger, ref)}")
+
+
+_LISTED_CONTACTS = 10
+"""Up to this many contacts, a failed lookup lists them all; past it, the near misses."""
+
+
+def _known_contacts(ledger: Ledger, ref: str) -> str:
+    """What to say of the contacts after a failed lookup: all of them on a small site; on a
+    large one (thousands of cited sites), the closest few and where to see the rest, rather
+    than a screenful of names."""
+    names = sorted(ledger.contacts)
+    if not names:
+        return "Known contacts: none yet: run mkdocs build first"
+    if len(names) <= _LISTED_CONTACTS:
+        return f"Known contacts: {', '.join(names)}"
+    close = difflib.get_close_matches(ref.lower(), names, n=5, cutoff=0.6)
+    hint = f"Did you mean {', '.join(close)}? " if close else ""
+    return f"{hint}{len(names)} contacts in all: 'mkdocs-backlinks outreach' lists them."
 
 
 def mark(ledger: Ledger, ref: str, status: str, today: str, reason: str = "") -> Ledger:

@@ -371,6 +371,26 @@ def test_mark_again_clears_the_old_reason(basic: Ledger) -> None:
     assert [e.status for e in marked.contacts["alpha.org"].history] == ["new", "skipped", "sent"]
 
 
+def test_find_contact_unknown_on_a_large_ledger_names_the_near_misses(basic: Ledger) -> None:
+    # A site citing thousands of sites: the message names the closest few, not all of them.
+    alpha = basic.contacts["alpha.org"]
+    many = {f"site{n:04}.example": replace(alpha, id=f"site{n:04}.example") for n in range(2000)}
+    large = replace(basic, contacts={**basic.contacts, **many})
+    with pytest.raises(LedgerError) as info:
+        find_contact(large, "site0042.exampel")
+    message = str(info.value)
+    assert message.startswith("No contact 'site0042.exampel' in the ledger. Did you mean ")
+    assert "site0042.example" in message
+    assert message.endswith("2003 contacts in all: 'mkdocs-backlinks outreach' lists them.")
+    assert len(message) < 300
+    with pytest.raises(LedgerError) as info:
+        find_contact(large, "zzz")
+    assert str(info.value) == (
+        "No contact 'zzz' in the ledger. 2003 contacts in all: 'mkdocs-backlinks outreach' "
+        "lists them."
+    )
+
+
 @pytest.mark.parametrize("status", ["new", "done", "Sent", ""])
 def test_mark_with_unknown_status_lists_the_allowed_ones(basic: Ledger, status: str) -> None:
     with pytest.raises(LedgerError) as info:
