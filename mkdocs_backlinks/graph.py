@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import functools
 import json
-from collections import defaultdict
+import marshal
+from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _q
 from typing import Any, Final, NamedTuple, cast
 
 from mkdocs_backlinks.ledger import DEAD, WorkMeta
+from mkdocs_backlinks.spool import Spool
 from mkdocs_backlinks.urls import relative_urls_from, site_of
 
 EXPORT_SCHEMA = "mkdocs-backlinks/graph"
@@ -67,6 +70,11 @@ def sections_linking_in(links: Iterable[LinkRow]) -> set[str]:
     """The ids of the sections `links` come from that a backlink can name: those holding an
     internal link. A page's `PageInfo.sections` needs these titles and no other."""
     return {row[_SECTION] for row in links if row[_INTERNAL] and row[_SECTION]}
+
+
+def cited_urls(links: Iterable[LinkRow]) -> Iterator[str]:
+    """The normalised URLs of the outside works `links` cite, in document order."""
+    return (row[_TARGET] for row in links if not row[_INTERNAL])
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,46 +154,111 @@ def credit_entry(url: str, first: Link, count: int, meta: WorkMeta | None) -> Cr
 
 
 class LinkGraph:
-    """All links of one build, indexed by source and, once complete, by target."""
+    """All links of one build, indexed by source and, once complete, by target.
+
+    The rows themselves live in a `Spool` (a temporary file; its docstring says why), written
+    once per page as it converts: the page's rows together, for what a page links to, and each
+    internal row on its own, for what links to a page. Memory holds only `pages` and the
+    offsets. Call `close` when done with the graph to drop the file at once.
+    """
 
     def __init__(self) -> None:
         self.pages: dict[str, PageInfo] = {}
-        self._outgoing: dict[str, tuple[LinkRow, ...]] = {}
-        self._incoming: dict[str, list[LinkRow]] | None = None
+        self._spool = Spool()
+        self._blocks: dict[str, tuple[int, int, int, int]] = {}
+        """Per page: offset and length of its rows, and how many links, internal ones."""
+        self._block_starts = array("q")
+        self._block_sources: list[str] = []
+        """Every block ever written, by offset (a page added twice leaves a stale one)."""
+        self._arriving: dict[str, array[int]] = {}
+        """Target to (offset, length) pairs of the internal rows to it: in conversion order
+        as pages are added, in the order backlinks show once `_incoming_index` sorts them."""
+        self._sorted = True
 
     def add_page(self, info: PageInfo, links: Iterable[LinkRow]) -> None:
         """Record a converted page and the links it makes (replacing any earlier record).
 
-        `links` may be `Link`s or plain rows; they are stored as plain rows (see `Link`).
+        `links` may be `Link`s or plain rows, of plain strings (marshal takes nothing else).
         """
+        rows = tuple(link if type(link) is tuple else cast(LinkRow, tuple(link)) for link in links)
         self.pages[info.src_uri] = info
-        self._outgoing[info.src_uri] = tuple(
-            link if type(link) is tuple else cast(LinkRow, tuple(link)) for link in links
-        )
-        self._incoming = None
+        self._sorted = False
+        block = marshal.dumps(rows)
+        parts = [block]
+        start = self._spool.size
+        offset = start + len(block)
+        arriving = self._arriving
+        internal = 0
+        for row in rows:
+            if row[_INTERNAL]:
+                internal += 1
+                data = marshal.dumps(row)
+                parts.append(data)
+                target = row[_TARGET]
+                spots = arriving.get(target)
+                if spots is None:
+                    spots = arriving[target] = array("q")
+                spots.append(offset)
+                spots.append(len(data))
+                offset += len(data)
+        self._spool.append(b"".join(parts))
+        self._blocks[info.src_uri] = (start, len(block), len(rows), internal)
+        self._block_starts.append(start)
+        self._block_sources.append(info.src_uri)
+
+    def close(self) -> None:
+        """Drop the rows; the graph keeps its pages but no longer knows their links."""
+        self._spool.close()
+        self._blocks = {}
+        self._arriving = {}
+        self._sorted = True
+
+    def _rows_from(self, src_uri: str) -> tuple[LinkRow, ...]:
+        block = self._blocks.get(src_uri)
+        if block is None or not block[2]:
+            return ()
+        rows: tuple[LinkRow, ...] = _load(self._spool.read(block[0], block[1]))
+        return rows
 
     def links_from(self, src_uri: str) -> tuple[Link, ...]:
-        return tuple(map(_as_link, self._outgoing.get(src_uri, ())))
+        return tuple(map(_as_link, self._rows_from(src_uri)))
 
     def citations(self, src_uri: str) -> list[Link]:
         """Links from a page to outside works, in document order."""
-        return [_as_link(row) for row in self._outgoing.get(src_uri, ()) if not row[_INTERNAL]]
+        return [_as_link(row) for row in self._rows_from(src_uri) if not row[_INTERNAL]]
 
     def links_to(self, src_uri: str) -> list[Link]:
         """Internal links that point at a page, sorted by citing page then document order."""
-        return list(map(_as_link, self._incoming_rows().get(src_uri, ())))
+        return list(map(_as_link, self._rows_to(src_uri)))
 
-    def _incoming_rows(self) -> dict[str, list[LinkRow]]:
-        """Internal links by the page they point at, indexed once the graph is complete."""
-        if self._incoming is None:
-            incoming: dict[str, list[LinkRow]] = defaultdict(list)
-            pages = self.pages
-            for source in sorted(self._outgoing):
-                for row in self._outgoing[source]:
-                    if row[_INTERNAL] and row[_TARGET] in pages:
-                        incoming[row[_TARGET]].append(row)
-            self._incoming = dict(incoming)
-        return self._incoming
+    def _rows_to(self, src_uri: str) -> list[LinkRow]:
+        spots = self._incoming_index().get(src_uri)
+        if not spots or src_uri not in self.pages:
+            return []
+        read = self._spool.read
+        return [_load(read(spots[i], spots[i + 1])) for i in range(0, len(spots), 2)]
+
+    def _incoming_index(self) -> dict[str, array[int]]:
+        """Where the internal rows to each page are, sorted by citing page then document order
+        once the graph is complete (sorted in place, so the index is not held twice). Rows of
+        a page's earlier record are dropped here; rows to a page the graph does not hold stay
+        for the page that may yet come, and `_rows_to` does not show them."""
+        if not self._sorted:
+            starts = self._block_starts
+            sources = self._block_sources
+            current = {src: block[0] for src, block in self._blocks.items()}
+            for target, spots in self._arriving.items():
+                keyed = []
+                for i in range(0, len(spots), 2):
+                    offset = spots[i]
+                    block = bisect_right(starts, offset) - 1
+                    source = sources[block]
+                    if current.get(source) == starts[block]:
+                        keyed.append((source, offset, spots[i + 1]))
+                keyed.sort()
+                self._arriving[target] = array("q", [n for _, *spot in keyed for n in spot])
+            self._sorted = True
+        return self._arriving
 
     def cited_works(self, src_uri: str) -> list[CitedSite]:
         """The page's citations grouped by site (sorted), each work once in the order the page
@@ -271,8 +344,8 @@ class LinkGraph:
 
     def counts(self) -> tuple[int, int, int]:
         """Pages, internal links and citations in the graph (for the build summary)."""
-        internal = sum(row[_INTERNAL] for rows in self._outgoing.values() for row in rows)
-        total = sum(len(links) for links in self._outgoing.values())
+        internal = sum(block[3] for block in self._blocks.values())
+        total = sum(block[2] for block in self._blocks.values())
         return len(self.pages), internal, total - internal
 
     def export_header(self, site_url: str | None) -> dict[str, Any]:
@@ -293,12 +366,11 @@ class LinkGraph:
         yield json.dumps(head, ensure_ascii=False, sort_keys=True, separators=(",", ":"))[:-1]
         yield ',\n"pages":{'
         separator = "\n"
-        incoming = self._incoming_rows()
         for src in sorted(self.pages):
             info = self.pages[src]
             citations: list[str] = []
             links: list[str] = []
-            for row in self._outgoing.get(src, ()):
+            for row in self._rows_from(src):
                 _source, href, target, anchor, text, context, section, rel, internal = row
                 fields = (
                     f'"context":{_q(context)},"href":{_q(href)},"rel":{_rel(rel)},'
@@ -311,7 +383,7 @@ class LinkGraph:
             backlinks = [
                 f'{{"anchor":{_q(row[3])},"context":{_q(row[5])},"href":{_q(row[1])},'
                 f'"section":{_q(row[6])},"source":{_q(row[0])},"text":{_q(row[4])}}}'
-                for row in incoming.get(src, ())
+                for row in self._rows_to(src)
             ]
             absolute = _q(base + info.url) if base else "null"
             yield (
@@ -326,6 +398,13 @@ class LinkGraph:
         """The whole export as one document, read back from `export_text`."""
         document: dict[str, Any] = json.loads("".join(self.export_text(site_url)))
         return document
+
+
+def _load(data: bytes) -> Any:
+    """Rows back from the spool. `marshal` is safe here, as it is not on untrusted input: the
+    bytes are this process's own, written moments before into a private temporary file (mode
+    0600, unlinked at creation on POSIX), and it is the fastest way back to plain tuples."""
+    return marshal.loads(data)  # noqa: S302
 
 
 def _rel(values: tuple[str, ...]) -> str:

@@ -25,7 +25,7 @@ from mkdocs.utils.templates import TemplateContext
 
 from mkdocs_backlinks.collect import LinkCollector, Rules
 from mkdocs_backlinks.config import BacklinksConfig, PageOptions, PageOptionsError, page_options
-from mkdocs_backlinks.graph import LinkGraph, PageInfo, sections_linking_in
+from mkdocs_backlinks.graph import LinkGraph, PageInfo, cited_urls, sections_linking_in
 from mkdocs_backlinks.incoming import MentionsDesk, Views
 from mkdocs_backlinks.incoming import settings_for as mentions_settings
 from mkdocs_backlinks.ledger import LedgerError, WorkMeta
@@ -45,12 +45,16 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
 
     def __init__(self) -> None:
         self.command = "build"
+        self.graph = LinkGraph()
         self._reset()
 
     def _reset(self) -> None:
         # Everything derived from one build. `mkdocs serve` keeps this instance across
         # rebuilds (we define on_startup), so each build starts from nothing: a link removed
-        # in an edit must not survive as a stale backlink.
+        # in an edit must not survive as a stale backlink. The last build's graph is closed
+        # only now, not when that build ended, so section data a theme or another plugin kept
+        # (`PageSections`) could read from it until then.
+        self.graph.close()
         self.graph = LinkGraph()
         self.collector: LinkCollector | None = None
         self.renderer: SectionRenderer | None = None
@@ -170,7 +174,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self.graph.add_page(info, links)
         if self.works is not None:
             # Fetching starts now, while the other pages convert.
-            self.works.want(link.target for link in self.graph.citations(src))
+            self.works.want(cited_urls(links))
         return html
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
@@ -285,6 +289,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             self.works.close()
 
     def on_shutdown(self) -> None:
+        self.graph.close()
         if self.works is not None:
             self.works.close()
 

@@ -8,7 +8,9 @@ the built HTML, parsed with the standard library, for what a reader sees.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import tempfile
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -1337,6 +1339,39 @@ def test_two_builds_are_identical(make_site):
     assert first["backlinks.json"] == second["backlinks.json"]  # byte for byte, untouched
     assert len([p for p in first if p.endswith(".html")]) >= 3
     assert first == second
+
+
+SPOOLED_SITE = {
+    "index.md": "# Home\n\n## A\n\nCite [w](https://w.example.com/) and see [b](b.md#b).\n",
+    "b.md": "# B\n\n[home](index.md) and [w again](https://w.example.com/x).\n",
+    "sub/c.md": "# C\n\n[b](../b.md), [home](../index.md).\n",
+}
+
+
+def test_the_link_rows_leave_nothing_in_the_temporary_folder(make_site, tmp_path, monkeypatch):
+    """The rows wait in a temporary file between conversion and rendering (`spool`); a build
+    leaves no trace of it."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    site = make_site(SPOOLED_SITE)
+    site.build()
+    assert backlink_sources(site.graph(), "b.md") == [("index.md", "b"), ("sub/c.md", "b")]
+    assert list(scratch.iterdir()) == []
+
+
+def test_without_a_temporary_folder_the_rows_stay_in_memory_and_the_site_is_the_same(
+    make_site, tmp_path, monkeypatch, caplog
+):
+    site = make_site(SPOOLED_SITE, site_url="https://example.com/")
+    site.build()
+    spooled = _snapshot(site.site_dir)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no such folder"))
+    with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.mkdocs_backlinks.spool"):
+        site.build()
+    assert "keeping them in memory" in caplog.text
+    assert _snapshot(site.site_dir) == spooled
+    assert incoming_of(page_html(site, "b.md")).links
 
 
 def test_nav_titles_that_yaml_reads_as_numbers(make_site):

@@ -224,6 +224,46 @@ def test_add_page_replaces_earlier_record_and_refreshes_index() -> None:
     assert graph.pages["a.md"].title == "A2"
 
 
+def test_pages_added_after_a_lookup_join_the_index_in_order() -> None:
+    # The index is sorted in place at the first lookup; later pages must still land in order,
+    # and links to a page the graph does not hold yet show once it arrives.
+    graph = LinkGraph()
+    graph.add_page(page("t.md", "t/", "T"), [])
+    graph.add_page(page("m.md", "m/", "M"), [link("m.md", "t.md", "m"), link("m.md", "u.md", "u")])
+    assert [lk.text for lk in graph.links_to("t.md")] == ["m"]
+    assert graph.links_to("u.md") == []  # not a page of the graph (yet)
+    graph.add_page(page("b.md", "b/", "B"), [link("b.md", "t.md", "b")])
+    graph.add_page(page("u.md", "u/", "U"), [])
+    assert [lk.text for lk in graph.links_to("t.md")] == ["b", "m"]
+    assert [lk.source for lk in graph.links_to("u.md")] == ["m.md"]
+    assert graph.counts() == (4, 3, 0)
+
+
+def test_rows_come_back_as_written() -> None:
+    graph = LinkGraph()
+    odd = "tab\tnull\x00 \x1f unit sep, \u00e9 and \U0001f600"
+    rows = [
+        cite("p.md", "https://x.org/" + odd, odd, context=odd, rel=("nofollow", "ugc")),
+        link("p.md", "p.md", odd, anchor=odd, section=odd),
+    ]
+    graph.add_page(page("p.md", "p/", "P"), rows)
+    assert graph.links_from("p.md") == tuple(rows)
+    assert graph.links_to("p.md") == [rows[1]]
+    assert graph.citations("p.md") == [rows[0]]
+
+
+def test_a_closed_graph_knows_its_pages_but_no_links() -> None:
+    graph = LinkGraph()
+    graph.add_page(
+        page("p.md", "p/", "P"), [link("p.md", "p.md", "self"), cite("p.md", "https://x.org/")]
+    )
+    graph.close()
+    assert list(graph.pages) == ["p.md"]
+    assert graph.links_from("p.md") == ()
+    assert graph.links_to("p.md") == []
+    assert graph.counts() == (1, 0, 0)
+
+
 # --------------------------------------------------------------------------- export
 
 

@@ -1,0 +1,108 @@
+"""An append-only scratch file that holds the link rows of one build outside the process.
+
+Why a file: MkDocs keeps every page's HTML in memory until the build ends, so whatever the
+plugin holds from the end of conversion on adds straight to the build's peak memory. Kept as
+Python tuples, the rows of a 3,000-page site (46,000 links, each with its sentence) came to
+about 18 MiB, +20% over a plain build's peak; written here they cost a few hundred bytes of
+offsets per page. Each row is read back when a section, the export or the ledger needs it,
+which costs little next to what it saves (`benchmarks/README.md` has the figures).
+
+The file is a `tempfile.TemporaryFile`: in `TMPDIR`, unlinked as soon as it is made on POSIX
+systems (so nothing is left behind, even by a killed build) and deleted on close elsewhere.
+When no temporary file can be made or written (a read-only or full temporary folder), the
+spool moves what it holds into memory and goes on there: slower to nobody, larger in memory,
+and the build still succeeds.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from typing import BinaryIO, Final
+
+from mkdocs.plugins import get_plugin_logger
+
+log = get_plugin_logger(__name__)
+
+_PREAD: Final = getattr(os, "pread", None)
+"""`os.pread` where the system has it (not on Windows): a read at an offset in one call."""
+
+
+class Spool:
+    """Bytes appended once and read back by offset; the file is made at the first append."""
+
+    def __init__(self) -> None:
+        self._file: BinaryIO | None = None
+        self._size = 0
+        self._in_memory = False
+
+    @property
+    def size(self) -> int:
+        """Bytes appended so far, which is also the offset the next append gets."""
+        return self._size
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the spool fell back to memory (no temporary file could be made or written)."""
+        return self._in_memory
+
+    def append(self, data: bytes) -> int:
+        """Store `data`; return the offset to read it back from."""
+        offset = self._size
+        if not data:
+            return offset
+        file = self._file if self._file is not None else self._open()
+        try:
+            written = file.write(data)
+            if written != len(data):  # a raw file may take part of it: a disk nearly full
+                raise OSError(f"wrote {written} of {len(data)} bytes")
+        except OSError as exc:
+            file = self._to_memory(exc)
+            file.seek(offset)
+            file.write(data)
+        self._size += len(data)
+        return offset
+
+    def read(self, offset: int, length: int) -> bytes:
+        """The `length` bytes stored at `offset`."""
+        file = self._file
+        if file is None or length <= 0:
+            return b""
+        if _PREAD is not None and not self._in_memory:
+            data: bytes = _PREAD(file.fileno(), length, offset)
+        else:
+            file.seek(offset)
+            data = file.read(length)
+        if len(data) != length:
+            raise OSError(f"the link spool returned {len(data)} of {length} bytes at {offset}")
+        return data
+
+    def close(self) -> None:
+        """Drop the file (and with it, on POSIX, its last trace on disk)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._size = 0
+
+    def _open(self) -> BinaryIO:
+        try:
+            # Unbuffered: each append is one write, so a full disk is seen at once, not at
+            # a flush far from the call that can recover.
+            self._file = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 (closed by close)
+        except OSError as exc:
+            log.debug("No temporary file for the link rows (%s); keeping them in memory.", exc)
+            self._file = io.BytesIO()
+            self._in_memory = True
+        return self._file
+
+    def _to_memory(self, error: OSError) -> BinaryIO:
+        """Move what the file holds into memory after a failed write, and carry on there."""
+        assert self._file is not None
+        log.debug("Writing the link rows failed (%s); keeping them in memory.", error)
+        held = self.read(0, self._size) if self._size else b""
+        self._file.close()
+        memory = io.BytesIO(held)
+        self._file = memory
+        self._in_memory = True
+        return memory

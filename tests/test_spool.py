@@ -1,0 +1,93 @@
+"""The link spool: rows written once to a temporary file and read back by offset, and what
+happens when no temporary file can be made or written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mkdocs_backlinks.spool import Spool
+
+
+def test_appends_are_read_back_by_offset() -> None:
+    spool = Spool()
+    chunks = [b"first", b"", "sentence \u2014 \u00e9t\u00e9".encode(), bytes(range(256)) * 40]
+    offsets = [spool.append(chunk) for chunk in chunks]
+    assert offsets == [0, 5, 5, 5 + len(chunks[2])]
+    assert spool.size == sum(map(len, chunks))
+    assert not spool.in_memory
+    # Out of order, as the sections read them.
+    for offset, chunk in reversed(list(zip(offsets, chunks, strict=True))):
+        assert spool.read(offset, len(chunk)) == chunk
+    spool.close()
+    assert spool.size == 0
+    assert spool.read(0, 5) == b""
+
+
+def test_the_file_is_gone_from_the_temporary_folder_while_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if os.name != "posix":
+        pytest.skip("only POSIX unlinks an open file")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    spool = Spool()
+    spool.append(b"x" * 10_000)
+    assert list(tmp_path.iterdir()) == []
+    assert spool.read(9_990, 10) == b"x" * 10
+    spool.close()
+
+
+def test_no_temporary_folder_keeps_the_rows_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    spool = Spool()
+    assert spool.append(b"abc") == 0
+    assert spool.append(b"defg") == 3
+    assert spool.in_memory
+    assert spool.read(3, 4) == b"defg"
+    assert spool.read(0, 3) == b"abc"
+
+
+def test_a_read_past_the_end_is_an_error_not_short_data() -> None:
+    spool = Spool()
+    spool.append(b"abc")
+    with pytest.raises(OSError, match="returned 2 of 5 bytes"):
+        spool.read(1, 5)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_FSIZE and SIGXFSZ as on Linux")
+def test_a_full_disk_mid_build_moves_what_was_written_into_memory(tmp_path: Path) -> None:
+    # A real short write and then a real EFBIG, from a file size limit in a child process:
+    # the spool must keep every byte written before, during and after the failure.
+    script = textwrap.dedent(
+        """
+        import resource, signal, tempfile, sys
+        from mkdocs_backlinks.spool import Spool
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        tempfile.tempdir = sys.argv[1]
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+        spool = Spool()
+        chunks = [bytes([n]) * 30_000 for n in range(1, 6)]
+        offsets = [spool.append(chunk) for chunk in chunks]
+        assert spool.in_memory, "the limit was never reached"
+        for offset, chunk in zip(offsets, chunks):
+            assert spool.read(offset, len(chunk)) == chunk, offset
+        print("ok", offsets)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok [0, 30000, 60000, 90000, 120000]"
