@@ -31,12 +31,9 @@ EXPORT_VERSION = 1
 class Link(NamedTuple):
     """One link one page makes, as the author wrote it and as it resolved.
 
-    The graph stores each link as a plain tuple of these fields (a `LinkRow`) and hands out
-    `Link`s, which read better. The distinction matters at scale: a build holds one per link of
-    the site, and the garbage collector stops scanning a plain tuple of strings after the first
-    collection it survives, but it scans a tuple subclass such as this one in every full
-    collection; holding `Link`s instead of rows cost about 0.15 s of garbage collection over
-    the 46,000 links of a 3,000-page build.
+    The graph stores each link as a plain tuple of these fields (a `LinkRow`), marshalled into
+    its spool, and hands out `Link`s, which read better. Rows are what the collector makes and
+    the graph writes because `marshal` takes plain tuples of strings and nothing else.
     """
 
     source: str
@@ -60,7 +57,7 @@ class Link(NamedTuple):
 
 
 LinkRow = tuple[str, str, str, str, str, str, str, tuple[str, ...], bool]
-"""A `Link`'s fields as a plain tuple, in the same order: how the graph stores links."""
+"""A `Link`'s fields as a plain tuple, in the same order: how links are collected and stored."""
 
 _as_link: Callable[[LinkRow], Link] = functools.partial(tuple.__new__, Link)
 """A `Link` view of a stored row; `Link._make` does the same at four times the cost."""

@@ -679,8 +679,9 @@ class ObservedCitations:
 
     def release(self) -> None:
         """Let the graph go once its citations are gathered (`ledger.gather`), before the old
-        ledger is read: on a large site it holds tens of MB (every link and its sentence) that
-        the merge and the outreach lists do not need. Iterating afterwards gives nothing.
+        ledger is read: what it still holds in memory (every page's title and the titles of
+        its linking sections) the merge and the outreach lists do not need. Iterating
+        afterwards gives nothing.
 
         Only this object's reference goes: the graph itself is not emptied, so the lazy
         section data a theme or another plugin kept (`PageSections`) still reads from it."""

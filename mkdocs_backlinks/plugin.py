@@ -261,9 +261,6 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
                 self.desk.settings = replace(self.desk.settings, mentions=self.inbox.sites())
             try:
                 observed = ObservedCitations(self.graph, config.site_url)
-                # The citations are all the rest of the build needs of the graph, and they
-                # let it go once gathered, so the memory it holds serves the ledger's work.
-                self.graph = LinkGraph()
                 summary = self.desk.record(observed, self.work_meta if self.works else None)
             except ValueError as exc:  # a note template that fails on real data
                 message = f"Plugin 'backlinks' option 'outreach.note_template': {exc}"
@@ -282,7 +279,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
 
     def on_build_error(self, *, error: Exception) -> None:
         """A failed build leaves no fetch running behind it (under serve, the next rebuild
-        starts its own)."""
+        starts its own), and no link rows in a temporary file."""
+        self.graph.close()
         if self.inbox is not None:
             self.inbox.stop()
         if self.works is not None:
