@@ -99,16 +99,18 @@ class Spool:
         self._batch = []
         file = self._file if self._file is not None else self._open()
         try:
-            if self._in_memory:
-                file.seek(self._written)
-            written = file.write(data)
-            if written != len(data):  # a raw file may take part of it: a disk nearly full
-                raise OSError(f"wrote {written} of {len(data)} bytes")
+            self._write_at_end(file, data)
         except OSError as exc:
-            file = self._to_memory(exc)
-            file.seek(self._written)
-            file.write(data)
+            self._write_at_end(self._to_memory(exc), data)
         self._written += len(data)
+
+    def _write_at_end(self, file: BinaryIO, data: bytes) -> None:
+        # Where `read` seeks (no `pread`, or in memory) the position is wherever the last read
+        # left it, so every write says where it goes.
+        file.seek(self._written)
+        written = file.write(data)
+        if written != len(data):  # a raw file may take part of it: a disk nearly full
+            raise OSError(f"wrote {written} of {len(data)} bytes")
 
     def _open(self) -> BinaryIO:
         try:
@@ -125,19 +127,9 @@ class Spool:
         """Move what the file holds into memory after a failed write, and carry on there."""
         assert self._file is not None
         log.debug("Writing the link rows failed (%s); keeping them in memory.", error)
-        held = self._read_file(self._written)
+        held = self.read(0, self._written)  # all in the file: `read` does not flush
         self._file.close()
         memory = io.BytesIO(held)
         self._file = memory
         self._in_memory = True
         return memory
-
-    def _read_file(self, length: int) -> bytes:
-        assert self._file is not None
-        if not length:
-            return b""
-        self._file.seek(0)
-        data = self._file.read(length)
-        if len(data) != length:
-            raise OSError(f"the link spool returned {len(data)} of {length} bytes")
-        return data

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mkdocs_backlinks import spool as spool_module
 from mkdocs_backlinks.spool import Spool
 
 
@@ -66,6 +67,21 @@ def test_reads_see_appends_not_yet_written_to_the_file() -> None:
     assert spool.read(last, 4) == b"tail"
     assert spool.read(big + 299_990, 10) == b"y" * 10
     assert spool.read(0, 5) == b"small"
+
+
+def test_without_pread_a_read_does_not_move_where_the_next_batch_goes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Windows has no `os.pread`: reads seek the file, and the next batch must still go at
+    # the end, not where the last read stopped.
+    monkeypatch.setattr(spool_module, "_PREAD", None)
+    spool = Spool()
+    first, second = spool.append(b"aaaaa"), spool.append(b"bbbbb")
+    assert spool.read(first, 5) == b"aaaaa"
+    third = spool.append(b"ccccc")
+    assert spool.read(third, 5) == b"ccccc"
+    assert spool.read(second, 5) == b"bbbbb"
+    assert not spool.in_memory
 
 
 def test_a_read_past_the_end_is_an_error_not_short_data() -> None:
