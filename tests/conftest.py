@@ -8,6 +8,8 @@ subprocess where the exit status matters (`--strict`).
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -65,6 +67,34 @@ class Site:
         target = self.root / "docs" / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_site"
+OFFLINE = {"MKDOCS_BACKLINKS_OFFLINE": "1"}
+"""Builds and commands run from what is committed, as on a machine without network."""
+
+
+def run_offline(
+    command: list[str], cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """A command in its own process, offline, with what it printed and its exit status."""
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **OFFLINE},
+    )
+
+
+def copy_sample(parent: Path) -> Path:
+    """A fresh copy of `sample_site/` in `parent`, without anything a build of the checkout
+    left there (its site, outreach lists and cache)."""
+    root = parent / "sample_site"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("site", "outreach.*", ".cache"))
+    return root
 
 
 MakeSite = Callable[..., Site]

@@ -9,56 +9,36 @@ answered by one line saying what is wrong and what to do, never a traceback.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MakeSite
-from test_readme import README, SAMPLE, readme_commands, section
+from conftest import OFFLINE, SAMPLE, MakeSite, copy_sample, run_offline
+from test_readme import README, readme_commands, section
 
 from mkdocs_backlinks.cli import main
 from mkdocs_backlinks.ledger import find_contact, load_ledger
 
-OFFLINE = {"MKDOCS_BACKLINKS_OFFLINE": "1"}
 SCRIPT = Path(sys.executable).with_name("mkdocs-backlinks")
 
 
 def run_script(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The console script a user types, in its own process: what it prints is all there is."""
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, **OFFLINE},
-    )
+    return run_offline([str(SCRIPT), *args], cwd, timeout=120)
 
 
 def build(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, **OFFLINE},
-    )
+    return run_offline([sys.executable, "-m", "mkdocs", "build", *args], root)
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh copy of the sample site, built with the README's first command."""
-    root = tmp_path_factory.mktemp("journey") / "sample_site"
-    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("site", "outreach.*", ".cache"))
+    root = copy_sample(tmp_path_factory.mktemp("journey"))
     command = re.search(r"&& (mkdocs build -f sample_site/mkdocs.yml)\n", README)
     assert command, "the README's first command builds the sample site"
     result = build(root.parent, *shlex.split(command.group(1))[2:])

@@ -13,11 +13,8 @@ import argparse
 import ast
 import dataclasses
 import json
-import os
 import re
 import shlex
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import SAMPLE, copy_sample, run_offline
 from mkdocs.config import base
 from mkdocs.config import config_options as opt
 
@@ -35,7 +33,6 @@ from mkdocs_backlinks.graph import BacklinkEntry, CreditEntry, CreditGroup
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-SAMPLE = ROOT / "sample_site"
 
 
 # ------------------------------------------------------------------------------ reading it
@@ -286,16 +283,8 @@ def test_send_flag_table_is_the_parser() -> None:
 @pytest.fixture(scope="module")
 def sample_export(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """`backlinks.json` of the sample site, built as the README's first command builds it."""
-    root = tmp_path_factory.mktemp("readme") / "sample_site"
-    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("site", "outreach.*"))
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-f", str(root / "mkdocs.yml")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "MKDOCS_BACKLINKS_OFFLINE": "1"},
-    )
+    root = copy_sample(tmp_path_factory.mktemp("readme"))
+    result = run_offline([sys.executable, "-m", "mkdocs", "build", "-f", str(root / "mkdocs.yml")])
     assert result.returncode == 0, result.stderr
     document: dict[str, Any] = json.loads((root / "site" / "backlinks.json").read_text("utf-8"))
     return document

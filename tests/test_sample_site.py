@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_site"
+from conftest import copy_sample, run_offline
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("sample") / "sample_site"
-    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("site", "outreach.*"))
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(root / "mkdocs.yml")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        # Built from what is committed, as on a machine without network.
-        env={**os.environ, "MKDOCS_BACKLINKS_OFFLINE": "1"},
+    root = copy_sample(tmp_path_factory.mktemp("sample"))
+    result = run_offline(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(root / "mkdocs.yml")]
     )
     assert result.returncode == 0, result.stderr
     assert "notes to send" in result.stderr
