@@ -26,7 +26,8 @@ from typing import Any
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
-from mkdocs_backlinks import collect, plugin
+from mkdocs_backlinks import plugin
+from mkdocs_backlinks.links import collect
 
 HOOKS = (
     "on_config",

@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from mkdocs_backlinks.ledger import Observed
-from mkdocs_backlinks.outreach import LIST_FILES, OutreachDesk, Settings
+from mkdocs_backlinks.ledger.ledger import Observed
+from mkdocs_backlinks.outreach.desk import LIST_FILES, OutreachDesk, Settings
 
 
 def synthetic(citations: int, pages: int, works: int, sites: int, seed: int) -> list[Observed]:

@@ -19,9 +19,9 @@ from mkdocs.config import base
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import BaseConfigOption, ValidationError
 
-from mkdocs_backlinks.mentions import RELAYS
-from mkdocs_backlinks.network import IPNetwork, parse_networks
-from mkdocs_backlinks.sources import Source, parse_source
+from mkdocs_backlinks.http.options import IPNetwork, parse_networks
+from mkdocs_backlinks.mentions.sources import Source, parse_source
+from mkdocs_backlinks.mentions.store import RELAYS
 
 REL_VALUES = ("nofollow", "sponsored", "ugc")
 """The `rel` values the `ignore_rel` option understands (the ones search engines define)."""

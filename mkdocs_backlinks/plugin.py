@@ -23,19 +23,25 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils.templates import TemplateContext
 
-from mkdocs_backlinks.collect import LinkCollector, Rules
 from mkdocs_backlinks.config import BacklinksConfig, PageOptions, PageOptionsError, page_options
-from mkdocs_backlinks.graph import LinkGraph, PageInfo, cited_urls, sections_linking_in
-from mkdocs_backlinks.incoming import MentionsDesk, Views
-from mkdocs_backlinks.incoming import settings_for as mentions_settings
-from mkdocs_backlinks.ledger import LedgerError, WorkMeta
-from mkdocs_backlinks.mentions import MentionsError
-from mkdocs_backlinks.network import cache_folder, http_options, offline_from_env
-from mkdocs_backlinks.outreach import LEDGER_FILE, ObservedCitations, OutreachDesk, data_folder
-from mkdocs_backlinks.render import TEMPLATES_DIR, PageSections, SectionRenderer, fill, mark_end
-from mkdocs_backlinks.storage import write_text_atomic
-from mkdocs_backlinks.urls import SiteMap
-from mkdocs_backlinks.works import MetadataSettings, WorkResolver, stored_metadata
+from mkdocs_backlinks.files import write_text_atomic
+from mkdocs_backlinks.graph.linkgraph import LinkGraph, PageInfo, cited_urls, sections_linking_in
+from mkdocs_backlinks.http.options import cache_folder, http_options, offline_from_env
+from mkdocs_backlinks.ledger.ledger import LedgerError, WorkMeta
+from mkdocs_backlinks.links.collect import LinkCollector, Rules
+from mkdocs_backlinks.links.urls import SiteMap
+from mkdocs_backlinks.mentions.desk import MentionsDesk, Views
+from mkdocs_backlinks.mentions.desk import settings_for as mentions_settings
+from mkdocs_backlinks.mentions.store import MentionsError
+from mkdocs_backlinks.outreach.desk import LEDGER_FILE, ObservedCitations, OutreachDesk, data_folder
+from mkdocs_backlinks.sections.render import (
+    TEMPLATES_DIR,
+    PageSections,
+    SectionRenderer,
+    fill,
+    mark_end,
+)
+from mkdocs_backlinks.works.resolver import MetadataSettings, WorkResolver, stored_metadata
 
 log = get_plugin_logger(__name__)
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from mkdocs_backlinks.ledger import dumps, parse_ledger
-from mkdocs_backlinks.mentions import dumps_store, load_store
+from mkdocs_backlinks.ledger.ledger import dumps, parse_ledger
+from mkdocs_backlinks.mentions.store import dumps_store, load_store
 
 SITE_URL = "https://example.org/blog/"
 TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")

@@ -1,4 +1,4 @@
-"""Real servers on loopback for tests of `mkdocs_backlinks.http`.
+"""Real servers on loopback for tests of `mkdocs_backlinks.http.client`.
 
 `HttpServer` is the standard library's threading server with a route table and a record of
 every request it saw; `RawServer` hands each accepted socket to a function, for behaviour no
@@ -213,7 +213,7 @@ class RawServer:
 
 
 class Resolver:
-    """Stands in for the system resolver (`mkdocs_backlinks.http.resolver`).
+    """Stands in for the system resolver (`mkdocs_backlinks.http.client.resolver`).
 
     A host ending in one of `faults`' suffixes fails the way `socket.getaddrinfo` fails, with
     `socket.gaierror` and the errno given (EAI_NONAME for NXDOMAIN, EAI_AGAIN for a resolver
@@ -235,7 +235,7 @@ class Resolver:
         self._lock = threading.Lock()
 
     def __call__(self, host: str, port: int) -> list[Any]:
-        from mkdocs_backlinks.http import system_resolver
+        from mkdocs_backlinks.http.client import system_resolver
 
         with self._lock:
             self.asked.append(host)

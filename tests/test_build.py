@@ -1367,7 +1367,7 @@ def test_without_a_temporary_folder_the_rows_stay_in_memory_and_the_site_is_the_
     site.build()
     spooled = _snapshot(site.site_dir)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no such folder"))
-    with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.mkdocs_backlinks.spool"):
+    with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.mkdocs_backlinks.graph.spool"):
         site.build()
     assert "keeping them in memory" in caplog.text
     assert _snapshot(site.site_dir) == spooled

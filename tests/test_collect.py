@@ -1,4 +1,4 @@
-"""Unit tests for `mkdocs_backlinks.collect`: links collected from real Markdown conversions."""
+"""Unit tests for `links.collect`: links collected from real Markdown conversions."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import markdown
 import pytest
 
-from mkdocs_backlinks.collect import TREEPROCESSOR_PRIORITY, LinkCollector, Rules
-from mkdocs_backlinks.graph import Link
-from mkdocs_backlinks.urls import SiteMap
+from mkdocs_backlinks.graph.linkgraph import Link
+from mkdocs_backlinks.links.collect import TREEPROCESSOR_PRIORITY, LinkCollector, Rules
+from mkdocs_backlinks.links.urls import SiteMap
 
 PAGES = [
     ("index.md", ""),

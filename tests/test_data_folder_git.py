@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from data_sites import DataSite
 
-from mkdocs_backlinks.gitmerge import MergeError, merge_files
-from mkdocs_backlinks.ledger import (
+from mkdocs_backlinks.ledger.gitmerge import MergeError, merge_files
+from mkdocs_backlinks.ledger.ledger import (
     Contact,
     Event,
     Ledger,

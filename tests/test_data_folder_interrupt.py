@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from data_sites import DataSite
 
-from mkdocs_backlinks.ledger import load_ledger, mark, save_ledger
-from mkdocs_backlinks.mentions import Moderation, load_moderation, save_moderation
-from mkdocs_backlinks.storage import locked, write_text_atomic
+from mkdocs_backlinks.files import locked, write_text_atomic
+from mkdocs_backlinks.ledger.ledger import load_ledger, mark, save_ledger
+from mkdocs_backlinks.mentions.store import Moderation, load_moderation, save_moderation
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and named pipes")
 
@@ -126,7 +126,7 @@ def test_the_lists_are_written_before_the_ledger_that_vouches_for_them(tmp_path:
 
 GATE_HOOK = """
 import os
-from mkdocs_backlinks import outreach
+from mkdocs_backlinks.outreach import desk as outreach
 
 _build_report = outreach.build_report
 
@@ -238,7 +238,7 @@ def test_a_writer_waits_for_the_lock_a_killed_holder_lets_go(tmp_path: Path) -> 
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path;"
-            "from mkdocs_backlinks.storage import locked\n"
+            "from mkdocs_backlinks.files import locked\n"
             "with locked(Path(sys.argv[1])):\n"
             "    print('held', flush=True); time.sleep(600)",
             str(folder),

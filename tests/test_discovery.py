@@ -1,4 +1,4 @@
-"""Tests for `mkdocs_backlinks.discovery`, the W3C Webmention endpoint discovery (section 3.1.2).
+"""Tests for `webmention.discovery`, the W3C Webmention endpoint discovery (section 3.1.2).
 
 The 23 discovery cases of webmention.rocks (the spec's test suite) are checked with our own
 small pages, served with the headers and markup each case is about by a real server on
@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from http_servers import Handler, HttpServer
 
-from mkdocs_backlinks.discovery import (
+from mkdocs_backlinks.http.client import HttpClient, HttpOptions
+from mkdocs_backlinks.webmention.discovery import (
     Discovery,
     discover,
     endpoint_from_headers,
     endpoint_from_html,
 )
-from mkdocs_backlinks.http import HttpClient, HttpOptions
 
 # Absolute URLs in the pages below name the test server as "{origin}" until it has a port.
 ORIGIN = "{origin}"

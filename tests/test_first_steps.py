@@ -20,8 +20,8 @@ import pytest
 from conftest import OFFLINE, SAMPLE, MakeSite, copy_sample, run_offline
 from test_readme import README, readme_commands, section
 
-from mkdocs_backlinks.cli import main
-from mkdocs_backlinks.ledger import find_contact, load_ledger
+from mkdocs_backlinks.cli.main import main
+from mkdocs_backlinks.ledger.ledger import find_contact, load_ledger
 
 SCRIPT = Path(sys.executable).with_name("mkdocs-backlinks")
 

@@ -1,4 +1,4 @@
-"""Unit tests for `mkdocs_backlinks.graph`: credits, backlinks, export and counts."""
+"""Unit tests for `mkdocs_backlinks.graph.linkgraph`: credits, backlinks, export and counts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 import random
 from typing import Any
 
-from mkdocs_backlinks.graph import (
+from mkdocs_backlinks.files import dump_json_lines
+from mkdocs_backlinks.graph.linkgraph import (
     EXPORT_SCHEMA,
     EXPORT_VERSION,
     BacklinkEntry,
@@ -16,7 +17,6 @@ from mkdocs_backlinks.graph import (
     LinkGraph,
     PageInfo,
 )
-from mkdocs_backlinks.storage import dump_json_lines
 
 
 def cite(

@@ -1,4 +1,4 @@
-"""Tests for `mkdocs_backlinks.http` against real servers on 127.0.0.x.
+"""Tests for `mkdocs_backlinks.http.client` against real servers on 127.0.0.x.
 
 No mocks of requests: every test runs a server in this process (see `http_servers`) and
 measures what it saw. Limits are small (2 s deadline, 0.5 s read timeout) so that a test
@@ -30,7 +30,7 @@ import pytest
 from http_servers import Handler, HttpServer, Meter, RawServer, read_request
 
 from mkdocs_backlinks import __version__
-from mkdocs_backlinks.http import (
+from mkdocs_backlinks.http.client import (
     OFFLINE_ENV,
     HttpClient,
     HttpOptions,
@@ -592,7 +592,7 @@ def test_error_messages_and_logs_never_contain_secrets(
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     # Our own log lines; urllib3's DEBUG lines (off unless the root logger is) are its own.
-    caplog.set_level(logging.DEBUG, logger="mkdocs.plugins.mkdocs_backlinks.http")
+    caplog.set_level(logging.DEBUG, logger="mkdocs.plugins.mkdocs_backlinks.http.client")
     with HttpServer() as server, RawServer(reset) as raw:
         server.routes["/private"] = lambda h: h.redirect(f"http://10.0.0.1/?token={secret}")
         server.routes["/slow"] = lambda h: h.stopping.wait(3)
@@ -1128,7 +1128,7 @@ def test_a_name_that_does_not_exist_is_told_apart_from_a_resolver_that_cannot_an
     """NXDOMAIN is an answer about the URL; EAI_AGAIN is the lack of one (the network)."""
     from http_servers import Resolver
 
-    from mkdocs_backlinks import http
+    from mkdocs_backlinks.http import client as http
 
     resolver = Resolver({".gone.test": socket.EAI_NONAME, ".flaky.test": socket.EAI_AGAIN})
     monkeypatch.setattr(http, "resolver", resolver)
@@ -1148,7 +1148,7 @@ def test_a_redirect_to_a_name_that_does_not_exist_says_so(
 ) -> None:
     from http_servers import Resolver
 
-    from mkdocs_backlinks import http
+    from mkdocs_backlinks.http import client as http
 
     monkeypatch.setattr(http, "resolver", Resolver({".gone.test": socket.EAI_NONAME}))
     server.routes["/"] = lambda h: h.redirect("http://moved.gone.test/here")
@@ -1191,7 +1191,7 @@ def test_a_url_that_is_no_url_is_a_result_not_an_exception(
     post_form raised instead of answering "refused" (a cited `http://[::1/` was then a
     crashed check, and a discovered endpoint one a crashed send)."""
     secret = "tok-1a2b3c"
-    caplog.set_level(logging.DEBUG, logger="mkdocs.plugins.mkdocs_backlinks.http")
+    caplog.set_level(logging.DEBUG, logger="mkdocs.plugins.mkdocs_backlinks.http.client")
     url = f"http://[::1/?token={secret}"
     results = [
         client.fetch(url, secret_params=["token"]),

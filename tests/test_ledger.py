@@ -1,5 +1,5 @@
-"""Unit tests for the relationship ledger (`mkdocs_backlinks.ledger`) and the pure parts of the
-outreach list (`mkdocs_backlinks.outreach`): merging a build, finding and marking contacts,
+"""Unit tests for the relationship ledger (`ledger.ledger`) and the pure parts of the
+outreach list (`outreach.desk`): merging a build, finding and marking contacts,
 reading and writing the file, and the Markdown / CSV views of the report.
 
 No MkDocs here: plain data in, plain data out. Build-level behaviour is in `test_outreach.py`.
@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from mkdocs_backlinks.graph import LinkGraph, PageInfo
-from mkdocs_backlinks.ledger import (
+from mkdocs_backlinks.files import dump_json_lines
+from mkdocs_backlinks.graph.linkgraph import LinkGraph, PageInfo
+from mkdocs_backlinks.ledger.ledger import (
     LEDGER_SCHEMA,
     LEDGER_VERSION,
     MARKABLE,
@@ -46,7 +47,7 @@ from mkdocs_backlinks.ledger import (
     read_ledger_lines,
     save_ledger,
 )
-from mkdocs_backlinks.outreach import (
+from mkdocs_backlinks.outreach.desk import (
     CSV_COLUMNS,
     NoteWriter,
     ObservedCitations,
@@ -63,7 +64,6 @@ from mkdocs_backlinks.outreach import (
     render_markdown,
     render_table,
 )
-from mkdocs_backlinks.storage import dump_json_lines
 
 DAY1 = "2024-03-01"
 DAY2 = "2024-03-02"
@@ -1008,7 +1008,7 @@ def test_review_page_renders_as_a_plain_jinja_environment_would(name: str) -> No
     # out exactly as Jinja's usual attribute-first lookup makes it.
     import jinja2
 
-    from mkdocs_backlinks.outreach import OUTREACH_TEMPLATES, REVIEW_TEMPLATE, html_chunks
+    from mkdocs_backlinks.outreach.desk import OUTREACH_TEMPLATES, REVIEW_TEMPLATE, html_chunks
 
     report = REPORTS[name]()
     plain = jinja2.Environment(

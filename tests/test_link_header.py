@@ -1,4 +1,4 @@
-"""Tests for `mkdocs_backlinks.link_header`, the one RFC 8288 `Link` header parser.
+"""Tests for `mkdocs_backlinks.http.link_header`, the one RFC 8288 `Link` header parser.
 
 Discovery, the metadata of cited works and JF2 paging all read headers through it; the last
 tests check that the first two, given the same hostile headers, see the same links. Inputs are
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import pytest
 
-from mkdocs_backlinks.discovery import endpoint_from_headers
-from mkdocs_backlinks.link_header import (
+from mkdocs_backlinks.http.link_header import (
     HeaderLink,
     first_with_rel,
     header_text,
     parse_link_headers,
     resolve,
 )
-from mkdocs_backlinks.metadata import extract_metadata
+from mkdocs_backlinks.webmention.discovery import endpoint_from_headers
+from mkdocs_backlinks.works.extract import extract_metadata
 
 BASE = "https://example.com/blog/post?id=7#comments"
 

@@ -1,4 +1,4 @@
-"""Unit tests for incoming webmentions (`mkdocs_backlinks.mentions`): reading both of
+"""Unit tests for incoming webmentions (`mkdocs_backlinks.mentions.store`): reading both of
 webmention.io's formats, surviving hostile and malformed feeds, merging, matching targets to
 pages, the store and moderation files.
 
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import jinja2
 import pytest
 
-from mkdocs_backlinks.mentions import (
+from mkdocs_backlinks.mentions.store import (
     HTML_LIMIT,
     NAME_LIMIT,
     STORE_SCHEMA,

@@ -15,11 +15,11 @@ import pytest
 from conftest import MakeSite, Site
 from http_servers import Handler, HttpServer
 
-from mkdocs_backlinks.cli import main
+from mkdocs_backlinks.cli.main import main
 from mkdocs_backlinks.config import BacklinksConfig
-from mkdocs_backlinks.incoming import mentioning_sites
-from mkdocs_backlinks.ledger import Contact, Event, Ledger, linked_back
-from mkdocs_backlinks.mentions import RELAYS, Mention, Moderation
+from mkdocs_backlinks.ledger.ledger import Contact, Event, Ledger, linked_back
+from mkdocs_backlinks.mentions.desk import mentioning_sites
+from mkdocs_backlinks.mentions.store import RELAYS, Mention, Moderation
 
 SITE_URL = "https://example.org/blog/"
 POST = SITE_URL + "posts/hello/"

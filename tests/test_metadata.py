@@ -1,4 +1,4 @@
-"""Unit tests for `mkdocs_backlinks.metadata`: what a cited page says about itself.
+"""Unit tests for `mkdocs_backlinks.works.extract`: what a cited page says about itself.
 
 Each fixture is the kind of page the plugin meets when it fetches a cited work: an IndieWeb
 post, a news article with only Open Graph, a bare page, and hostile markup. Markup is written
@@ -16,7 +16,7 @@ from typing import Any
 import mf2py
 import pytest
 
-from mkdocs_backlinks.metadata import (
+from mkdocs_backlinks.works.extract import (
     DESCRIPTION_LIMIT,
     TITLE_LIMIT,
     Author,

@@ -27,7 +27,7 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort
 
-from mkdocs_backlinks.cli import main
+from mkdocs_backlinks.cli.main import main
 from tests.conftest import with_test_defaults
 
 if TYPE_CHECKING:
@@ -1543,7 +1543,7 @@ def test_edit_below_an_intact_first_line_is_still_validated(
 def test_unchanged_ledger_is_not_parsed_before_the_build(
     make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mkdocs_backlinks.outreach as outreach_module
+    import mkdocs_backlinks.outreach.desk as outreach_module
 
     site = new_site(make_site)
     site.build()

@@ -27,9 +27,9 @@ from mkdocs.config import base
 from mkdocs.config import config_options as opt
 
 from mkdocs_backlinks import config as config_module
-from mkdocs_backlinks.cli import build_parser
+from mkdocs_backlinks.cli.main import build_parser
 from mkdocs_backlinks.config import BacklinksConfig
-from mkdocs_backlinks.graph import BacklinkEntry, CreditEntry, CreditGroup
+from mkdocs_backlinks.graph.linkgraph import BacklinkEntry, CreditEntry, CreditGroup
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

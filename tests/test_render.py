@@ -1,4 +1,4 @@
-"""Unit tests for `mkdocs_backlinks.render`: placing sections, relative URLs, templates."""
+"""Unit tests for `mkdocs_backlinks.sections.render`: placing sections, relative URLs, templates."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from markupsafe import Markup
 
 from mkdocs_backlinks.config import BacklinksConfig
-from mkdocs_backlinks.graph import BacklinkEntry, CreditEntry, CreditGroup
-from mkdocs_backlinks.render import PageSections, SectionRenderer, place, relative_url
+from mkdocs_backlinks.graph.linkgraph import BacklinkEntry, CreditEntry, CreditGroup
+from mkdocs_backlinks.sections.render import PageSections, SectionRenderer, place, relative_url
 
 C = "<section>credits</section>"
 B = "<section>backlinks</section>"

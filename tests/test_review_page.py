@@ -25,7 +25,7 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "mkdocs_backlinks" / "outreach_templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "mkdocs_backlinks" / "outreach" / "templates"
 TEMPLATE = "review.html"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

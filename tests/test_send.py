@@ -34,11 +34,11 @@ from conftest import MakeSite, Site
 from http_servers import Handler, HttpServer
 from mkdocs.config.defaults import MkDocsConfig
 
-from mkdocs_backlinks.cli import main
-from mkdocs_backlinks.http import HttpClient
-from mkdocs_backlinks.ledger import load_ledger, mark, save_ledger
-from mkdocs_backlinks.network import HttpOptions
-from mkdocs_backlinks.send import Sender
+from mkdocs_backlinks.cli.main import main
+from mkdocs_backlinks.http.client import HttpClient
+from mkdocs_backlinks.http.options import HttpOptions
+from mkdocs_backlinks.ledger.ledger import load_ledger, mark, save_ledger
+from mkdocs_backlinks.webmention.send import Sender
 
 LOOPBACK = "127.0.0.0/8"
 

@@ -1,4 +1,4 @@
-"""Tests for the pure half of `mkdocs_backlinks.send`: digests, live links, planning, records.
+"""Tests for the pure half of `webmention.send`: digests, live links, planning, records.
 
 No network and no MkDocs here: plain data in, plain data out. The command against real servers
 is in test_send.py.
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mkdocs_backlinks.http import Result
-from mkdocs_backlinks.ledger import (
+from mkdocs_backlinks.http.client import Result
+from mkdocs_backlinks.ledger.ledger import (
     Ledger,
     LedgerError,
     Observed,
@@ -26,7 +26,8 @@ from mkdocs_backlinks.ledger import (
     parse_ledger,
     save_ledger,
 )
-from mkdocs_backlinks.send import (
+from mkdocs_backlinks.links.urls import normalise_url
+from mkdocs_backlinks.webmention.send import (
     Delivery,
     LivePage,
     Sender,
@@ -44,7 +45,6 @@ from mkdocs_backlinks.send import (
     split_moves,
     valid_web_url,
 )
-from mkdocs_backlinks.urls import normalise_url
 
 DAY1, DAY2 = "2026-01-01", "2026-01-02"
 SITE = "https://me.example/"

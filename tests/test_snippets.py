@@ -1,10 +1,10 @@
-"""Unit tests for `mkdocs_backlinks.snippets`: the sentence kept around each link."""
+"""Unit tests for `mkdocs_backlinks.links.snippets`: the sentence kept around each link."""
 
 from __future__ import annotations
 
 import pytest
 
-from mkdocs_backlinks.snippets import Sentences, collapse, sentence_around
+from mkdocs_backlinks.links.snippets import Sentences, collapse, sentence_around
 
 ELLIPSIS = "\u2026"
 

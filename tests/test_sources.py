@@ -1,4 +1,4 @@
-"""Mention sources read from real HTTP servers on 127.0.0.1 (`mkdocs_backlinks.sources`).
+"""Mention sources read from real HTTP servers on 127.0.0.1 (`mkdocs_backlinks.mentions.sources`).
 
 A small stand-in for webmention.io's API (`MentionsApi`) serves JF2 pages the way the real one
 does (`page`, `per-page`, `since_id`, a token that must match); each test changes one thing
@@ -22,9 +22,8 @@ import pytest
 from http_servers import Handler, HttpServer, RawServer, read_request
 
 from mkdocs_backlinks.config import BacklinksConfig
-from mkdocs_backlinks.http import HttpClient, HttpOptions
-from mkdocs_backlinks.mentions import MentionsStore, SourceState
-from mkdocs_backlinks.sources import (
+from mkdocs_backlinks.http.client import HttpClient, HttpOptions
+from mkdocs_backlinks.mentions.sources import (
     Jf2Feed,
     LocalFile,
     WebmentionIo,
@@ -33,6 +32,7 @@ from mkdocs_backlinks.sources import (
     parse_source,
     prune_gone,
 )
+from mkdocs_backlinks.mentions.store import MentionsStore, SourceState
 
 TOKEN = "s3cr3t-token-value-42"
 POST = "https://example.org/blog/posts/hello/"
@@ -330,7 +330,7 @@ def test_prune_drops_only_sources_that_are_gone(server: HttpServer, client: Http
         dict(entry(2), **{"wm-source": server.url("/gone")}),
         dict(entry(3), **{"wm-source": server.url("/down")}),
     ]
-    from mkdocs_backlinks.mentions import parse_feed
+    from mkdocs_backlinks.mentions.store import parse_feed
 
     mentions, _ = parse_feed(feed)
     pruned, removed = prune_gone(client, MentionsStore(tuple(mentions)))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mkdocs_backlinks import spool as spool_module
-from mkdocs_backlinks.spool import Spool
+from mkdocs_backlinks.graph import spool as spool_module
+from mkdocs_backlinks.graph.spool import Spool
 
 
 def test_appends_are_read_back_by_offset() -> None:
@@ -98,7 +98,7 @@ def test_a_full_disk_mid_build_moves_what_was_written_into_memory(tmp_path: Path
     script = textwrap.dedent(
         """
         import resource, signal, tempfile, sys
-        from mkdocs_backlinks.spool import Spool
+        from mkdocs_backlinks.graph.spool import Spool
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         tempfile.tempdir = sys.argv[1]
         resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))

@@ -1,4 +1,4 @@
-"""Unit tests for `mkdocs_backlinks.storage`: whole-or-nothing writes."""
+"""Unit tests for `mkdocs_backlinks.files`: whole-or-nothing writes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from mkdocs_backlinks import storage
-from mkdocs_backlinks.storage import (
+from mkdocs_backlinks import files as storage
+from mkdocs_backlinks.files import (
     dump_json,
     write_bytes_atomic,
     write_json_atomic,

@@ -1,4 +1,4 @@
-"""Unit tests for `mkdocs_backlinks.urls`: URL normalisation, domain matching, link resolution."""
+"""Unit tests for `links.urls`: URL normalisation, domain matching, link resolution."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import posixpath
 
 import pytest
 
-from mkdocs_backlinks.urls import (
+from mkdocs_backlinks.links.urls import (
     SiteMap,
     Target,
     _join,

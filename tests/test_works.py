@@ -24,8 +24,7 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 
-from mkdocs_backlinks.cache import CACHE_FILE, CacheEntry, MetadataCache
-from mkdocs_backlinks.ledger import (
+from mkdocs_backlinks.ledger.ledger import (
     Ledger,
     Observed,
     Routes,
@@ -38,6 +37,7 @@ from mkdocs_backlinks.ledger import (
     observed_digest,
     save_ledger,
 )
+from mkdocs_backlinks.works.cache import CACHE_FILE, CacheEntry, MetadataCache
 from tests.conftest import MakeSite, Site
 from tests.http_servers import Handler, HttpServer, RawServer, Resolver
 
@@ -653,7 +653,8 @@ def test_damaged_cache_files_load_empty(tmp_path: Path, text: str) -> None:
 
 
 def test_offline_switch_is_the_http_layers() -> None:
-    from mkdocs_backlinks import http, network
+    from mkdocs_backlinks.http import client as http
+    from mkdocs_backlinks.http import options as network
 
     assert network.OFFLINE_ENV == http.OFFLINE_ENV == "MKDOCS_BACKLINKS_OFFLINE"
 
@@ -680,7 +681,7 @@ def test_a_network_that_is_down_stops_the_checks_early_and_rests(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from mkdocs_backlinks.works import NETWORK_DOWN_AFTER
+    from mkdocs_backlinks.works.resolver import NETWORK_DOWN_AFTER
 
     dead = dead_works(60)
     # One at a time: refused connections on loopback fail in a millisecond, and with eight
@@ -772,7 +773,7 @@ def test_a_cited_url_with_non_ascii_characters_is_not_redirected(
 
 
 def test_same_address_knows_the_spellings_the_http_layer_sends() -> None:
-    from mkdocs_backlinks.works import _same_address
+    from mkdocs_backlinks.works.resolver import _same_address
 
     cited = "https://Bücher.example/Straße?q=ü"
     assert _same_address("https://xn--bcher-kva.example/Stra%C3%9Fe?q=%C3%BC", cited)
@@ -887,7 +888,7 @@ def gone_hosts(count: int) -> list[str]:
 @pytest.fixture
 def resolver(monkeypatch: pytest.MonkeyPatch) -> Resolver:
     """NXDOMAIN for `*.gone.test`, EAI_AGAIN for `*.flaky.test`, as getaddrinfo fails."""
-    from mkdocs_backlinks import http
+    from mkdocs_backlinks.http import client as http
 
     fake = Resolver(
         {".gone.test": socket.EAI_NONAME, ".flaky.test": socket.EAI_AGAIN},
@@ -939,7 +940,7 @@ def test_a_resolver_that_cannot_answer_still_trips_the_breaker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """EAI_AGAIN (no DNS server reached) is what the breaker is for; --strict fails on it."""
-    from mkdocs_backlinks.works import NETWORK_DOWN_AFTER
+    from mkdocs_backlinks.works.resolver import NETWORK_DOWN_AFTER
 
     flaky = [f"http://site-{i}.flaky.test/work" for i in range(30)]
     site = make_site(citing(*flaky), options(metadata={"concurrency": 1}))
@@ -1168,7 +1169,7 @@ def test_a_build_without_outreach_does_not_keep_the_ledger_it_read(
     # With outreach off, the committed ledger is read once for its titles. `load_ledger` keeps
     # what it read as the base of a later `save_ledger`, which a build never makes: the build
     # must not hold the whole ledger until it ends (nor `mkdocs serve` until it stops).
-    from mkdocs_backlinks import ledger as ledger_module
+    from mkdocs_backlinks.ledger import ledger as ledger_module
 
     site = make_site(citing(server.url("/post")), options())
     site.build()  # outreach on: the ledger now stores the work's title

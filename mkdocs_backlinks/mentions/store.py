@@ -41,7 +41,7 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from mkdocs_backlinks import __version__
-from mkdocs_backlinks.storage import (
+from mkdocs_backlinks.files import (
     check_schema,
     conflict_marker,
     dump_json,
@@ -50,9 +50,9 @@ from mkdocs_backlinks.storage import (
     locked,
     write_text_atomic,
 )
-from mkdocs_backlinks.storage import expect_dict as _dict
-from mkdocs_backlinks.storage import expect_str as _str
-from mkdocs_backlinks.urls import domain_matches, host_of, url_identity
+from mkdocs_backlinks.files import expect_dict as _dict
+from mkdocs_backlinks.files import expect_str as _str
+from mkdocs_backlinks.links.urls import domain_matches, host_of, url_identity
 
 __all__ = [
     "KINDS",

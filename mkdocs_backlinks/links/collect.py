@@ -21,9 +21,9 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
-from mkdocs_backlinks.graph import LinkRow
-from mkdocs_backlinks.snippets import Sentences, collapse, sentence_around
-from mkdocs_backlinks.urls import SiteMap, domain_matches, host_of
+from mkdocs_backlinks.graph.linkgraph import LinkRow
+from mkdocs_backlinks.links.snippets import Sentences, collapse, sentence_around
+from mkdocs_backlinks.links.urls import SiteMap, domain_matches, host_of
 
 # Elements that start a new context for the sentence around a link.
 BLOCK_TAGS = frozenset(

@@ -53,11 +53,11 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
-from mkdocs_backlinks.discovery import Discovery, discover
-from mkdocs_backlinks.http import HttpClient, Result
-from mkdocs_backlinks.ledger import Ledger, PageSends, SentTarget, mark
-from mkdocs_backlinks.link_header import header_text
-from mkdocs_backlinks.urls import normalise_url
+from mkdocs_backlinks.http.client import HttpClient, Result
+from mkdocs_backlinks.http.link_header import header_text
+from mkdocs_backlinks.ledger.ledger import Ledger, PageSends, SentTarget, mark
+from mkdocs_backlinks.links.urls import normalise_url
+from mkdocs_backlinks.webmention.discovery import Discovery, discover
 
 __all__ = [
     "DELIVERED",

@@ -16,7 +16,7 @@ Section 3.1.2, "Sender discovers receiver Webmention endpoint", is the whole rul
 
 How this module reads it, and why:
 
-- **Link headers** are parsed by `mkdocs_backlinks.link_header`, the algorithm of RFC 8288
+- **Link headers** are parsed by `mkdocs_backlinks.http.link_header`, the algorithm of RFC 8288
   (which obsoletes RFC 5988), Appendix B: every header line, every comma-separated
   link-value, `<...>` taken whole (so commas and semicolons inside the brackets belong to
   the URL), quoted or bare parameters, only the first `rel` of a link-value, relation types
@@ -55,8 +55,8 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup, Tag
 from mkdocs.plugins import get_plugin_logger
 
-from mkdocs_backlinks.http import DEFAULT_ACCEPT, HttpClient, Status
-from mkdocs_backlinks.link_header import ASCII_LOWER, first_with_rel, resolve
+from mkdocs_backlinks.http.client import DEFAULT_ACCEPT, HttpClient, Status
+from mkdocs_backlinks.http.link_header import ASCII_LOWER, first_with_rel, resolve
 
 __all__ = [
     "Discovery",

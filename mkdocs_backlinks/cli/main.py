@@ -22,11 +22,22 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import ConfigurationError
 
 from mkdocs_backlinks import __version__
-from mkdocs_backlinks.http import OFFLINE_ENV, HttpClient, HttpOptions
-from mkdocs_backlinks.incoming import MentionsDesk, fetched_at
-from mkdocs_backlinks.incoming import settings_for as mentions_settings
-from mkdocs_backlinks.ledger import MARKABLE, STATUSES, LedgerError, load_ledger, mark, save_ledger
-from mkdocs_backlinks.mentions import (
+from mkdocs_backlinks.files import dump_json
+from mkdocs_backlinks.http.client import OFFLINE_ENV, HttpClient, HttpOptions
+from mkdocs_backlinks.http.options import add_network_arguments, http_options
+from mkdocs_backlinks.ledger.ledger import (
+    MARKABLE,
+    STATUSES,
+    LedgerError,
+    load_ledger,
+    mark,
+    save_ledger,
+)
+from mkdocs_backlinks.links.urls import domain_matches, normalise_url, site_of, url_key
+from mkdocs_backlinks.mentions.desk import MentionsDesk, fetched_at
+from mkdocs_backlinks.mentions.desk import settings_for as mentions_settings
+from mkdocs_backlinks.mentions.sources import apply, fetch_source, prune_gone
+from mkdocs_backlinks.mentions.store import (
     Mention,
     MentionsError,
     Moderation,
@@ -34,8 +45,7 @@ from mkdocs_backlinks.mentions import (
     page_key,
     save_moderation,
 )
-from mkdocs_backlinks.network import add_network_arguments, http_options
-from mkdocs_backlinks.outreach import (
+from mkdocs_backlinks.outreach.desk import (
     LEDGER_FILE,
     NoteWriter,
     Settings,
@@ -50,7 +60,7 @@ from mkdocs_backlinks.outreach import (
     write_lists,
 )
 from mkdocs_backlinks.plugin import BacklinksPlugin
-from mkdocs_backlinks.send import (
+from mkdocs_backlinks.webmention.send import (
     DELIVERED,
     RETRY,
     Delivery,
@@ -67,9 +77,6 @@ from mkdocs_backlinks.send import (
     read_built_site,
     valid_web_url,
 )
-from mkdocs_backlinks.sources import apply, fetch_source, prune_gone
-from mkdocs_backlinks.storage import dump_json
-from mkdocs_backlinks.urls import domain_matches, normalise_url, site_of, url_key
 
 
 class CommandError(Exception):
@@ -761,7 +768,7 @@ def add_merge_data_parser(commands: Any) -> None:
 
 
 def run_merge_data(args: argparse.Namespace) -> int:
-    from mkdocs_backlinks.gitmerge import MergeError, merge_files
+    from mkdocs_backlinks.ledger.gitmerge import MergeError, merge_files
 
     try:
         merge_files(Path(args.base), Path(args.ours), Path(args.theirs), args.name)

@@ -36,7 +36,18 @@ from urllib.parse import unquote
 from markupsafe import Markup, escape
 from mkdocs.plugins import get_plugin_logger
 
-from mkdocs_backlinks.mentions import (
+from mkdocs_backlinks.files import locked, write_bytes_atomic, write_text_atomic
+from mkdocs_backlinks.http.options import HttpOptions, cache_folder
+from mkdocs_backlinks.links.urls import domain_matches, host_of, relative_url, site_of, url_key
+from mkdocs_backlinks.mentions.sources import (
+    Fetched,
+    LocalFile,
+    Source,
+    apply,
+    fetch_source,
+    read_file_source,
+)
+from mkdocs_backlinks.mentions.store import (
     RELAYS,
     Mention,
     MentionsStore,
@@ -50,17 +61,6 @@ from mkdocs_backlinks.mentions import (
     rebase,
     store_digest,
 )
-from mkdocs_backlinks.network import HttpOptions, cache_folder
-from mkdocs_backlinks.sources import (
-    Fetched,
-    LocalFile,
-    Source,
-    apply,
-    fetch_source,
-    read_file_source,
-)
-from mkdocs_backlinks.storage import locked, write_bytes_atomic, write_text_atomic
-from mkdocs_backlinks.urls import domain_matches, host_of, relative_url, site_of, url_key
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -419,7 +419,7 @@ class MentionsDesk:
         self._started = time.monotonic()
 
         def work() -> None:
-            from mkdocs_backlinks.http import HttpClient  # only when going online
+            from mkdocs_backlinks.http.client import HttpClient  # only when going online
 
             with HttpClient(self.http) as client:
                 for source in sources:
@@ -583,7 +583,7 @@ class MentionsDesk:
             options = HttpOptions(
                 **{**self.http.__dict__, "max_bytes": AVATAR_BYTES, "max_redirects": 3}
             )
-            from mkdocs_backlinks.http import HttpClient  # only when going online
+            from mkdocs_backlinks.http.client import HttpClient  # only when going online
 
             with HttpClient(options) as client:
                 results = client.fetch_many(

@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING
 
 from mkdocs.plugins import get_plugin_logger
 
-from mkdocs_backlinks.cache import CacheEntry, MetadataCache
-from mkdocs_backlinks.ledger import (
+from mkdocs_backlinks.http.options import env_flag, offline_from_env
+from mkdocs_backlinks.ledger.ledger import (
     Ledger,
     LedgerError,
     Routes,
@@ -48,8 +48,8 @@ from mkdocs_backlinks.ledger import (
     parse_ledger,
     read_ledger_text,
 )
-from mkdocs_backlinks.network import env_flag, offline_from_env
-from mkdocs_backlinks.urls import host_of, normalise_url
+from mkdocs_backlinks.links.urls import host_of, normalise_url
+from mkdocs_backlinks.works.cache import CacheEntry, MetadataCache
 
 # The HTML parsers (BeautifulSoup, mf2py, html5lib) and this module's use of the HTTP layer
 # are imported when the first work is fetched: a rebuild served from the cache, and every
@@ -60,8 +60,8 @@ if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
     from mkdocs_backlinks.config import BacklinksConfig
-    from mkdocs_backlinks.graph import LinkGraph
-    from mkdocs_backlinks.http import HttpClient, HttpOptions, Result
+    from mkdocs_backlinks.graph.linkgraph import LinkGraph
+    from mkdocs_backlinks.http.client import HttpClient, HttpOptions, Result
 
 __all__ = [
     "REFRESH_ENV",
@@ -156,7 +156,7 @@ class MetadataSettings:
     def for_config(
         cls, options: BacklinksConfig, config: MkDocsConfig, command: str
     ) -> MetadataSettings:
-        from mkdocs_backlinks.network import http_options
+        from mkdocs_backlinks.http.options import http_options
 
         meta = options.metadata
 
@@ -200,7 +200,7 @@ def check_work(
     `known` is the best metadata from before; a 304 keeps it, and so does any failure that
     says nothing about the work itself. Never raises for a remote problem.
     """
-    from mkdocs_backlinks.http import DEFAULT_ACCEPT
+    from mkdocs_backlinks.http.client import DEFAULT_ACCEPT
 
     result = client.fetch(
         url,
@@ -243,8 +243,8 @@ def check_work(
 
 def _learn(url: str, result: Result, today: str) -> WorkMeta:
     """The metadata in a fetched page (an empty one for a body that is not HTML)."""
-    from mkdocs_backlinks.discovery import endpoint_from_headers, endpoint_from_html
-    from mkdocs_backlinks.metadata import extract_metadata
+    from mkdocs_backlinks.webmention.discovery import endpoint_from_headers, endpoint_from_html
+    from mkdocs_backlinks.works.extract import extract_metadata
 
     final = result.final_url
     status = "ok" if _same_address(final, url) else "redirected"
@@ -386,7 +386,7 @@ class WorkResolver:
 
     def _submit(self, url: str, entry: CacheEntry | None) -> None:
         if self._pool is None:
-            from mkdocs_backlinks.http import HttpClient
+            from mkdocs_backlinks.http.client import HttpClient
 
             self._client = HttpClient(self.settings.http())
             self._pool = concurrent.futures.ThreadPoolExecutor(

@@ -2,7 +2,7 @@
 
 The "Works cited" section shows a title and an author for each outside work, and the "I mentioned
 you" notes need somebody to address and a route to reach them. This module reads those facts out
-of HTML that `mkdocs_backlinks.http` already fetched; it never opens a connection itself. mf2py is
+of HTML that `http.client` already fetched; it never opens a connection itself. mf2py is
 handed our own parsed tree, never a URL to fetch.
 
 Every remote byte is hostile. Each field is read on its own, so markup that defeats one reader
@@ -24,8 +24,8 @@ import mf2py
 from bs4 import BeautifulSoup, Tag
 from mkdocs.plugins import get_plugin_logger
 
-from .link_header import parse_link_headers
-from .urls import url_identity
+from mkdocs_backlinks.http.link_header import parse_link_headers
+from mkdocs_backlinks.links.urls import url_identity
 
 log = get_plugin_logger(__name__)
 

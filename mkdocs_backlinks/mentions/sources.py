@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
-from mkdocs_backlinks.link_header import first_with_rel, resolve
-from mkdocs_backlinks.mentions import (
+from mkdocs_backlinks.http.link_header import first_with_rel, resolve
+from mkdocs_backlinks.mentions.store import (
     Mention,
     MentionsStore,
     SourceState,
@@ -40,7 +40,7 @@ from mkdocs_backlinks.mentions import (
 )
 
 if TYPE_CHECKING:
-    from mkdocs_backlinks.http import HttpClient, Result
+    from mkdocs_backlinks.http.client import HttpClient, Result
 
 __all__ = [
     "DEFAULT_API",

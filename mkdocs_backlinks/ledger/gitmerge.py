@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mkdocs_backlinks.ledger import LEDGER_SCHEMA, Ledger, dumps, merge3, parse_ledger
-from mkdocs_backlinks.mentions import (
+from mkdocs_backlinks.files import conflict_marker, write_text_atomic
+from mkdocs_backlinks.ledger.ledger import LEDGER_SCHEMA, Ledger, dumps, merge3, parse_ledger
+from mkdocs_backlinks.mentions.store import (
     MODERATION_SCHEMA,
     STORE_SCHEMA,
     MentionsStore,
@@ -30,7 +31,6 @@ from mkdocs_backlinks.mentions import (
     merge_moderation,
     rebase,
 )
-from mkdocs_backlinks.storage import conflict_marker, write_text_atomic
 
 
 class MergeError(Exception):

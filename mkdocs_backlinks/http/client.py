@@ -52,8 +52,8 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from mkdocs_backlinks.link_header import header_text
-from mkdocs_backlinks.network import (
+from mkdocs_backlinks.http.link_header import header_text
+from mkdocs_backlinks.http.options import (
     OFFLINE_ENV,
     USER_AGENT,
     HttpOptions,

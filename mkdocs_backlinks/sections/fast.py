@@ -27,9 +27,9 @@ from typing import Any
 
 from markupsafe import escape
 
-from mkdocs_backlinks.graph import CitedSite, LinkGraph
-from mkdocs_backlinks.ledger import DEAD, WorkMeta
-from mkdocs_backlinks.urls import relative_urls_from
+from mkdocs_backlinks.graph.linkgraph import CitedSite, LinkGraph
+from mkdocs_backlinks.ledger.ledger import DEAD, WorkMeta
+from mkdocs_backlinks.links.urls import relative_urls_from
 
 __all__ = ["FastBacklinks", "FastCredits", "esc"]
 

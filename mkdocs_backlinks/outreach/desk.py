@@ -27,8 +27,9 @@ from mkdocs.utils import get_build_datetime
 
 from mkdocs_backlinks import __version__
 from mkdocs_backlinks.config import BacklinksConfig
-from mkdocs_backlinks.graph import LinkGraph
-from mkdocs_backlinks.ledger import (
+from mkdocs_backlinks.files import locked, write_text_atomic
+from mkdocs_backlinks.graph.linkgraph import LinkGraph
+from mkdocs_backlinks.ledger.ledger import (
     DEAD,
     STATUSES,
     Contact,
@@ -51,14 +52,13 @@ from mkdocs_backlinks.ledger import (
     records_chunks,
     with_head,
 )
-from mkdocs_backlinks.storage import locked, write_text_atomic
-from mkdocs_backlinks.urls import domain_matches, site_of
+from mkdocs_backlinks.links.urls import domain_matches, site_of
 
 REPORT_SCHEMA = "mkdocs-backlinks/outreach"
 REPORT_VERSION = 1
 # Not in the theme's template folder: MkDocs copies the non-HTML files found there into the
 # site, and these are private.
-OUTREACH_TEMPLATES = Path(__file__).parent / "outreach_templates"
+OUTREACH_TEMPLATES = Path(__file__).parent / "templates"
 NOTE_TEMPLATE = "note.txt"
 REVIEW_TEMPLATE = "review.html"
 LIST_FILES = ("outreach.md", "outreach.csv", "outreach.json", "outreach.html")

@@ -18,17 +18,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from mkdocs_backlinks.storage import (
+from mkdocs_backlinks.files import (
     check_schema,
     conflict_marker,
     dump_json_lines,
     locked,
     write_text_atomic,
 )
-from mkdocs_backlinks.storage import expect_dict as _dict
-from mkdocs_backlinks.storage import expect_list as _list
-from mkdocs_backlinks.storage import expect_str as _str
-from mkdocs_backlinks.urls import normalise_url, site_of
+from mkdocs_backlinks.files import expect_dict as _dict
+from mkdocs_backlinks.files import expect_list as _list
+from mkdocs_backlinks.files import expect_str as _str
+from mkdocs_backlinks.links.urls import normalise_url, site_of
 
 LEDGER_SCHEMA = "mkdocs-backlinks/ledger"
 LEDGER_VERSION = 1

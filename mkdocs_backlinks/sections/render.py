@@ -19,11 +19,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from mkdocs_backlinks.fast_sections import FastBacklinks, FastCredits
-from mkdocs_backlinks.graph import BacklinkEntry, CreditGroup, LinkGraph
-from mkdocs_backlinks.incoming import PageMentions
-from mkdocs_backlinks.ledger import WorkMeta
-from mkdocs_backlinks.urls import relative_url
+from mkdocs_backlinks.graph.linkgraph import BacklinkEntry, CreditGroup, LinkGraph
+from mkdocs_backlinks.ledger.ledger import WorkMeta
+from mkdocs_backlinks.links.urls import relative_url
+from mkdocs_backlinks.mentions.desk import PageMentions
+from mkdocs_backlinks.sections.fast import FastBacklinks, FastCredits
 
 __all__ = [
     "END_MARKER",

@@ -1,0 +1,1 @@
+"""The one HTTP layer: options, the address guard, transport, client, Link headers."""

@@ -1,0 +1,1 @@
+"""The relationship ledger: its records, merges, file format and git merge driver."""

@@ -1,0 +1,1 @@
+"""Links as the build sees them: collection during conversion, URL resolution, snippets."""

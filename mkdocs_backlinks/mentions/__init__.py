@@ -1,0 +1,1 @@
+"""Incoming mentions: feeds, sanitising, the store and moderation, sources, views."""

@@ -1,0 +1,1 @@
+"""The outreach report, the notes to the people cited, and the lists they go in."""

@@ -1,0 +1,1 @@
+"""What the credits and backlinks sections show, how they render, their templates."""

@@ -1,0 +1,1 @@
+"""Sending webmentions: endpoint discovery, planning, the live check and delivery."""
