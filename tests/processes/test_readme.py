@@ -31,7 +31,7 @@ from mkdocs_backlinks.cli.main import build_parser
 from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.graph.linkgraph import BacklinkEntry, CreditEntry, CreditGroup
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
@@ -305,6 +305,7 @@ def shape(value: Any) -> Any:
     return type(value).__name__
 
 
+@pytest.mark.slow
 def test_export_example_is_what_the_sample_site_exports(sample_export: dict[str, Any]) -> None:
     example = readme_export()
     assert {k: example[k] for k in ("schema", "version", "site_url")} == {

@@ -66,6 +66,7 @@ def walk_commands() -> list[list[str]]:
     return [list(argv) for argv in argvs if argv and "--help" not in argv]
 
 
+@pytest.mark.slow
 def test_every_readme_command_runs_on_the_sample_site(
     sample: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -126,6 +127,7 @@ def test_every_readme_command_runs_on_the_sample_site(
     assert plan is not None and "Dry run" in plan[1]
 
 
+@pytest.mark.slow
 def test_a_rebuild_after_the_walk_still_builds(sample: Path) -> None:
     # Whatever the commands wrote into the data folder, the next build reads it.
     result = build(sample, "--strict")
@@ -135,6 +137,7 @@ def test_a_rebuild_after_the_walk_still_builds(sample: Path) -> None:
 # ------------------------------------------------------------------------------ mistakes
 
 
+@pytest.mark.slow
 def test_a_command_outside_the_site_folder(tmp_path: Path) -> None:
     result = run_script("outreach", cwd=tmp_path)
     assert result.returncode == 1
@@ -215,6 +218,7 @@ def test_config_file_before_the_command(
     ],
     ids=["typo", "wrong-type", "string-for-list"],
 )
+@pytest.mark.slow
 def test_a_bad_option_stops_a_command_with_mkdocs_message(
     make_site: MakeSite, options: dict[str, Any], expected: str
 ) -> None:

@@ -903,6 +903,7 @@ def test_front_matter_mapping_turns_one_section_off(make_site):
     assert [t for _h, t in incoming_of(html).links] == ["Home"]
 
 
+@pytest.mark.slow
 def test_invalid_front_matter_fails_the_build(make_site):
     site = make_site({"index.md": "# Home\n", "bad.md": "---\nbacklinks: 3\n---\n# Bad\n\nText.\n"})
     stderr = cli_error(site)
@@ -1493,6 +1494,7 @@ def test_serve_like_rebuild_keeps_the_plugin_and_forgets_old_links(make_site):
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_strict_build_passes_on_a_clean_site(make_site):
     site = make_site(
         {
@@ -1524,6 +1526,7 @@ def test_strict_build_passes_on_a_clean_site(make_site):
         "path-escape",
     ],
 )
+@pytest.mark.slow
 def test_invalid_option_is_rejected(make_site, options, expected):
     site = make_site({"index.md": "# Home\n"}, options)
     stderr = cli_error(site)
@@ -1533,6 +1536,7 @@ def test_invalid_option_is_rejected(make_site, options, expected):
     assert not (site.site_dir / "index.html").exists()
 
 
+@pytest.mark.slow
 def test_misspelt_string_key_is_rejected_like_other_options(make_site):
     # `snipet_length` fails the build (BacklinksConfig.validate turns "unrecognised" warnings
     # into errors so a typo is not silently ignored); a typo under `strings:` must too.

@@ -287,6 +287,7 @@ def hang(sock: socket.socket, stopping: threading.Event) -> None:
     stopping.wait(30)
 
 
+@pytest.mark.slow
 def test_a_hanging_server_is_bounded(client: HttpClient, tmp_path: Path) -> None:
     with RawServer(hang) as raw:
         started = time.monotonic()

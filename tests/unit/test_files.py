@@ -199,6 +199,7 @@ def test_write_bytes_atomic_failure_keeps_the_old_file(
     assert path.read_bytes() == b"\x89PNG new"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(5))
 def test_text_written_in_chunks_is_the_joined_text(tmp_path: Path, seed: int) -> None:
     # Small pieces are batched and large ones sliced before encoding; the bytes must be those

@@ -234,6 +234,7 @@ def records(site: Site, page: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- dry run
 
 
+@pytest.mark.slow
 def test_dry_run_prints_the_plan_and_touches_nothing(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -254,6 +255,7 @@ def test_dry_run_prints_the_plan_and_touches_nothing(
     assert ledger_file(site).read_bytes() == before
 
 
+@pytest.mark.slow
 def test_discover_checks_live_pages_and_endpoints_but_never_posts(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -284,6 +286,7 @@ Thanks to [accepted]({a}/accepted), [created]({a}/created), [rejected]({a}/rejec
 """
 
 
+@pytest.mark.slow
 def test_send_posts_once_per_target_and_records_every_outcome(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -322,6 +325,7 @@ def test_send_posts_once_per_target_and_records_every_outcome(
     assert "Done: 1 accepted, 1 created, 1 no-endpoint, 1 rejected, 1 server-error." in out
 
 
+@pytest.mark.slow
 def test_channel_triage_marks_the_contact_with_an_endpoint_sent(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -356,6 +360,7 @@ def test_channel_triage_marks_the_contact_with_an_endpoint_sent(
     assert {p.name: p.read_bytes() for p in (site.root / "backlinks").iterdir()} == files
 
 
+@pytest.mark.slow
 def test_second_run_with_unchanged_pages_sends_nothing(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -386,6 +391,7 @@ def test_second_run_with_unchanged_pages_sends_nothing(
     assert f"  skip  {a.url('/accepted')}  (unchanged since accepted on " in out
 
 
+@pytest.mark.slow
 def test_failed_deliveries_are_tried_again_on_the_next_run(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -402,6 +408,7 @@ def test_failed_deliveries_are_tried_again_on_the_next_run(
     assert "trying again after server-error on" in out
 
 
+@pytest.mark.slow
 def test_changed_page_is_sent_again_to_every_target_including_removed_links(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -438,6 +445,7 @@ def test_changed_page_is_sent_again_to_every_target_including_removed_links(
     assert [p[0] for p in receivers.posts()[4:]] == ["/wm/accept"]
 
 
+@pytest.mark.slow
 def test_deleted_page_is_reported_and_its_targets_told(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -504,6 +512,7 @@ def test_site_under_a_sub_path_without_directory_urls(
     ]
 
 
+@pytest.mark.slow
 def test_link_missing_from_the_live_page_is_not_sent(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -524,6 +533,7 @@ def test_link_missing_from_the_live_page_is_not_sent(
     assert len(receivers.posts()) == 1
 
 
+@pytest.mark.slow
 def test_posts_to_one_host_are_paced(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -547,6 +557,7 @@ def test_posts_to_one_host_are_paced(
     assert receivers.post_times["beta"][0] < alpha_times[-1]
 
 
+@pytest.mark.slow
 def test_slow_receiver_ends_in_bounded_time_and_the_rest_goes_on(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -760,6 +771,7 @@ def test_damaged_ledger_stops_the_command_untouched(
 # --------------------------------------------------------------------------- interrupted
 
 
+@pytest.mark.slow
 def test_interrupted_run_keeps_what_was_already_sent(
     make_site: MakeSite, live: LiveSite, receivers: Receivers
 ) -> None:
@@ -861,6 +873,7 @@ def test_a_change_made_to_the_ledger_while_send_runs_is_kept(
     assert records(site, "index.md")[a.url("/marking")].outcome == "accepted"
 
 
+@pytest.mark.slow
 def test_a_change_to_our_own_credits_section_sends_nothing_again(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -884,6 +897,7 @@ def test_a_change_to_our_own_credits_section_sends_nothing_again(
     assert len(receivers.posts()) == 1
 
 
+@pytest.mark.slow
 def test_single_webmention_to_a_link_the_ledger_does_not_track_leaves_runs_clean(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -917,6 +931,7 @@ def test_single_webmention_to_a_link_the_ledger_does_not_track_leaves_runs_clean
     assert "deploy first" not in out
 
 
+@pytest.mark.slow
 def test_an_article_element_in_the_page_content_is_not_taken_for_the_theme_s(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -967,6 +982,7 @@ def redirecting_endpoints(a: HttpServer, b: HttpServer) -> None:
     redirect("private", 307, "http://10.255.255.1/wm")
 
 
+@pytest.mark.slow
 def test_a_redirected_post_is_resent_on_307_and_308_and_reported_otherwise(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -1133,6 +1149,7 @@ def moved_blog(
     return site, old, new
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["use_directory_urls", "site_url"])
 def test_a_moved_page_tells_the_receivers_its_old_address_is_gone_once_it_answers_404(
     make_site: MakeSite,
@@ -1183,6 +1200,7 @@ def test_a_moved_page_tells_the_receivers_its_old_address_is_gone_once_it_answer
     assert load_ledger(ledger_file(site)).sends[old] == ledger.sends[old]
 
 
+@pytest.mark.slow
 def test_an_old_address_that_redirects_to_the_new_one_is_told_too(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:

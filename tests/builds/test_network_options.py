@@ -81,6 +81,7 @@ def test_network_options_reach_the_http_layer(tmp_path: Path) -> None:
     assert cache_folder(plugin.config, config) == tmp_path.resolve() / "c"
 
 
+@pytest.mark.slow
 def test_an_offline_build_never_loads_the_http_stack(tmp_path: Path) -> None:
     """requests, ssl and nh3 cost ~14 MB and a tenth of a second: a build that cannot use them
     must not load them (checked with Python's own import log, in a real `mkdocs build`)."""

@@ -217,6 +217,7 @@ def test_titles_authors_and_routes_from_the_cited_pages(
     assert page_requests(server) == ["/post"]  # one request, although two pages cite it
 
 
+@pytest.mark.slow
 def test_broken_and_gone_are_flagged_warned_and_listed(
     make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -267,6 +268,7 @@ def test_redirect_and_canonical(make_site: MakeSite, server: HttpServer) -> None
     assert "--" not in item["class"]
 
 
+@pytest.mark.slow
 def test_unreachable_is_one_warning_and_the_build_goes_on(
     make_site: MakeSite, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -282,6 +284,7 @@ def test_unreachable_is_one_warning_and_the_build_goes_on(
     assert site.run_cli("--strict").returncode == 1
 
 
+@pytest.mark.slow
 def test_a_work_that_fails_later_keeps_what_was_learned(
     make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -316,6 +319,7 @@ def test_a_work_that_fails_later_keeps_what_was_learned(
     assert "--broken" not in work_items(credits(site))[0]["class"]
 
 
+@pytest.mark.slow
 def test_private_addresses_are_not_checked_and_not_a_warning(
     make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -328,6 +332,7 @@ def test_private_addresses_are_not_checked_and_not_a_warning(
     assert site.run_cli("--strict").returncode == 0
 
 
+@pytest.mark.slow
 def test_hanging_server_does_not_hang_the_build(
     make_site: MakeSite, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -539,6 +544,7 @@ def test_sections_of_a_cited_work_that_is_not_html(make_site: MakeSite, server: 
         ({"per_host": True}, "'per_host'"),
     ],
 )
+@pytest.mark.slow
 def test_bad_metadata_options_name_the_option(
     make_site: MakeSite, metadata: dict[str, Any], message: str
 ) -> None:
@@ -675,6 +681,7 @@ def dead_works(count: int) -> list[str]:
     return [f"http://127.0.0.{1 + i % 40}:{port}/work-{i}" for i in range(count)]
 
 
+@pytest.mark.slow
 def test_a_network_that_is_down_stops_the_checks_early_and_rests(
     make_site: MakeSite,
     server: HttpServer,
@@ -781,6 +788,7 @@ def test_same_address_knows_the_spellings_the_http_layer_sends() -> None:
     assert not _same_address("https://b\u00fccher.example/Stra%C3%9Fe?q=other", cited)
 
 
+@pytest.mark.slow
 def test_one_dead_host_cited_often_is_not_a_network_that_is_down(
     make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -823,6 +831,7 @@ def test_stored_text_loses_control_characters() -> None:
     assert meta.routes.emails == ("ada[2J@example.org",)
 
 
+@pytest.mark.slow
 def test_serve_rebuilds_in_one_process_learn_only_what_is_new(
     make_site: MakeSite, server: HttpServer
 ) -> None:
@@ -854,6 +863,7 @@ def test_serve_rebuilds_in_one_process_learn_only_what_is_new(
     assert not [t.name for t in threading.enumerate() if t.name.startswith("backlinks-works")]
 
 
+@pytest.mark.slow
 def test_works_waiting_for_their_host_are_not_timed_out_in_the_queue(
     make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -898,6 +908,7 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> Resolver:
     return fake
 
 
+@pytest.mark.slow
 def test_names_that_do_not_exist_are_broken_and_not_a_network_that_is_down(
     make_site: MakeSite,
     server: HttpServer,
@@ -1023,6 +1034,7 @@ def test_no_such_host_is_not_believed_when_only_a_server_by_address_answers(
     assert "--broken" not in site.html("index.html")
 
 
+@pytest.mark.slow
 def test_401_and_403_are_not_broken(
     make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -1067,6 +1079,7 @@ def test_401_and_403_are_not_broken(
     site.build(strict=True)  # nothing for the author to fix
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", [500, 503, 429, "reset"])
 def test_a_failed_revalidation_keeps_the_validators_and_the_metadata(
     make_site: MakeSite, server: HttpServer, fault: int | str
@@ -1110,6 +1123,7 @@ def test_a_failed_revalidation_keeps_the_validators_and_the_metadata(
     assert ledger_meta(site)[url].status == "ok"
 
 
+@pytest.mark.slow
 def test_a_strict_build_never_rests_after_the_network_was_down(
     make_site: MakeSite,
     server: HttpServer,

@@ -21,6 +21,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_every_page_has_its_sections(built: Path) -> None:
     page = (built / "site" / "posts" / "webmentions-101" / "index.html").read_text()
     assert 'class="backlinks backlinks-credits"' in page

@@ -176,6 +176,7 @@ def test_error_page_is_capped(client: HttpClient, server: HttpServer) -> None:
 # --- retries -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_429_with_retry_after_then_ok(client: HttpClient, server: HttpServer) -> None:
     def limited_once(handler: Handler) -> None:
         if len(server.requests) == 1:
@@ -235,6 +236,7 @@ def test_retry_after_beyond_cap_gives_up_at_once(
     assert time.monotonic() - started < 1.0
 
 
+@pytest.mark.slow
 def test_503_is_retried_then_server_error(client: HttpClient, server: HttpServer) -> None:
     server.routes["/"] = lambda h: h.reply(503, b"down")
     result = client.fetch(server.url())
@@ -246,6 +248,7 @@ def test_503_is_retried_then_server_error(client: HttpClient, server: HttpServer
 # --- time limits -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_slow_headers_hit_the_read_timeout(client: HttpClient, server: HttpServer) -> None:
     def slow(handler: Handler) -> None:
         handler.stopping.wait(3)
@@ -283,6 +286,7 @@ def trickle_headers(sock: socket.socket, stopping: threading.Event) -> None:
     drip(sock, stopping)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("behaviour", [trickle_body, trickle_headers])
 def test_trickling_server_is_stopped_by_the_deadline(
     client: HttpClient, behaviour: Callable[[socket.socket, threading.Event], None]
@@ -297,6 +301,7 @@ def test_trickling_server_is_stopped_by_the_deadline(
     assert DEADLINE - 0.2 < elapsed < DEADLINE + SLACK
 
 
+@pytest.mark.slow
 def test_trickling_tls_handshake_ends_in_time(client: HttpClient) -> None:
     # CPython bounds a whole handshake by the socket timeout (the connect timeout here); the
     # watchdog would end it at the deadline otherwise.
@@ -313,6 +318,7 @@ def test_trickling_tls_handshake_ends_in_time(client: HttpClient) -> None:
     assert elapsed < DEADLINE + SLACK
 
 
+@pytest.mark.slow
 def test_deadline_covers_the_whole_redirect_chain(
     make_client: Callable[..., HttpClient], server: HttpServer
 ) -> None:
@@ -579,6 +585,7 @@ def test_cross_host_redirect_drops_credentials(client: HttpClient) -> None:
     assert landing.headers["host"] == f"127.0.0.2:{second.port}"
 
 
+@pytest.mark.slow
 def test_error_messages_and_logs_never_contain_secrets(
     client: HttpClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -681,6 +688,7 @@ def test_bad_charset_through_the_client(client: HttpClient, server: HttpServer) 
 # --- broken connections ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_connection_reset_mid_body(client: HttpClient) -> None:
     def reset(sock: socket.socket, stopping: threading.Event) -> None:
         read_request(sock)
@@ -733,6 +741,7 @@ def test_unresolvable_host_ends_within_the_deadline(client: HttpClient) -> None:
     assert time.monotonic() - started < DEADLINE + SLACK
 
 
+@pytest.mark.slow
 def test_hung_dns_lookup_ends_at_the_deadline(
     client: HttpClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -818,6 +827,7 @@ def test_304_with_etag_and_last_modified(client: HttpClient, server: HttpServer)
 # --- concurrency -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_fetch_many_respects_total_and_per_host_limits(
     make_client: Callable[..., HttpClient],
 ) -> None:
@@ -854,6 +864,7 @@ def test_fetch_many_respects_total_and_per_host_limits(
     assert elapsed < 20 * 0.2
 
 
+@pytest.mark.slow
 def test_total_limit_holds_for_direct_calls_from_many_threads(
     make_client: Callable[..., HttpClient],
 ) -> None:
@@ -896,6 +907,7 @@ def test_fetch_many_passes_validators(client: HttpClient, server: HttpServer) ->
     assert results[url].status == "not-modified"
 
 
+@pytest.mark.slow
 def test_fetch_many_batch_deadline(make_client: Callable[..., HttpClient]) -> None:
     client = make_client(concurrency=2, read_timeout=5.0, deadline=5.0)
     with HttpServer() as server:

@@ -266,6 +266,7 @@ def test_random_graphs_render_the_same(seed: int) -> None:
     assert shown > 0 or not any(graph.links_from(src) for src in graph.pages)
 
 
+@pytest.mark.slow
 def test_random_graphs_seen_from_other_urls() -> None:
     """A page may be shown at a URL other than its own (the hook passes page.url)."""
     rng = random.Random(99)

@@ -346,6 +346,7 @@ def test_build_log_shows_a_relative_path_from_the_site_folder(
 # --------------------------------------------------------------------------- later builds
 
 
+@pytest.mark.slow
 def test_second_build_marks_only_the_added_contact_new(
     make_site: MakeSite,
     on_day: SetDay,
@@ -441,6 +442,7 @@ def test_removed_citation_is_kept_as_no_longer_cited(make_site: MakeSite, on_day
     assert ledger(site)["contacts"]["alpha.org"]["last_seen"] == D1
 
 
+@pytest.mark.slow
 def test_citation_that_comes_back_is_cited_again(make_site: MakeSite, on_day: SetDay) -> None:
     site = new_site(make_site)
     site.build()
@@ -496,6 +498,7 @@ def test_later_day_changes_only_the_build_date(make_site: MakeSite, on_day: SetD
         assert after[name] == before[name], name
 
 
+@pytest.mark.slow
 def test_lists_follow_changed_settings_and_missing_files(
     make_site: MakeSite, on_day: SetDay
 ) -> None:
@@ -955,6 +958,7 @@ def test_invalid_config_is_an_error_not_a_traceback(
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_console_script(make_site: MakeSite, on_day: SetDay) -> None:
     site = new_site(make_site)
     site.build()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def run(tmp_path: Path, script: str, *args: str, offline: str = "1") -> str:
@@ -33,6 +33,7 @@ def run(tmp_path: Path, script: str, *args: str, offline: str = "1") -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_bench_build_and_bench_hooks(tmp_path: Path) -> None:
     out = run(
         tmp_path, "bench_build.py", "--pages", "30", "--rounds", "1", "--edit", "--floor",
@@ -55,6 +56,7 @@ def test_bench_build_and_bench_hooks(tmp_path: Path) -> None:
     assert "whole build" in hooks
 
 
+@pytest.mark.slow
 def test_bench_ledger(tmp_path: Path) -> None:
     out = run(
         tmp_path, "bench_ledger.py", "--citations", "60", "--pages", "10", "--works", "20",
@@ -63,11 +65,13 @@ def test_bench_ledger(tmp_path: Path) -> None:
     assert "| rebuild, one new citation |" in out
 
 
+@pytest.mark.slow
 def test_bench_mentions(tmp_path: Path) -> None:
     out = run(tmp_path, "bench_mentions.py", "--pages", "20", "--mentions", "50", "--rounds", "1")
     assert "With mentions vs without" in out
 
 
+@pytest.mark.slow
 def test_bench_metadata(tmp_path: Path) -> None:
     out = run(
         tmp_path, "bench_metadata.py", "--works", "10", "--hosts", "2", "--delay", "0",
@@ -76,6 +80,7 @@ def test_bench_metadata(tmp_path: Path) -> None:
     assert "| concurrency |" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("offline", ["1", ""])
 def test_bench_send(tmp_path: Path, offline: str) -> None:
     # The sends go to local servers, so the benchmark works whatever the offline switch says.

@@ -107,6 +107,7 @@ def in_content_area(theme: str, ancestors: list[tuple[str, dict[str, str]]]) -> 
     return False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("theme", ["mkdocs", "readthedocs", "material"])
 def test_sections_inside_the_content_area_once(make_site, theme):
     site = make_site(PAGES, theme={"name": theme})

@@ -29,6 +29,7 @@ def kill(process: subprocess.Popen[str]) -> bool:
     return process.returncode == -signal.SIGKILL
 
 
+@pytest.mark.slow
 def test_builds_killed_at_any_moment_leave_each_file_whole(tmp_path: Path) -> None:
     site = DataSite(tmp_path)
     site.change(0)
@@ -60,6 +61,7 @@ def test_builds_killed_at_any_moment_leave_each_file_whole(tmp_path: Path) -> No
     assert all(f"friend{n}.example.net/notes/{n}" in store for n in range(len(moments) + 2))
 
 
+@pytest.mark.slow
 def test_marks_killed_at_any_moment_leave_each_file_whole(tmp_path: Path) -> None:
     site = DataSite(tmp_path)
     site.change(0)
@@ -84,6 +86,7 @@ def test_marks_killed_at_any_moment_leave_each_file_whole(tmp_path: Path) -> Non
     assert site.listed_contacts() == site.ledger_contacts()
 
 
+@pytest.mark.slow
 def test_a_temporary_file_a_killed_writer_left_is_removed_by_the_next(tmp_path: Path) -> None:
     """What SIGKILL between creating the temporary file and renaming it leaves behind."""
     site = DataSite(tmp_path)
@@ -100,6 +103,7 @@ def test_a_temporary_file_a_killed_writer_left_is_removed_by_the_next(tmp_path: 
     assert mine.read_text(encoding="utf-8") == "keep me"
 
 
+@pytest.mark.slow
 def test_the_lists_are_written_before_the_ledger_that_vouches_for_them(tmp_path: Path) -> None:
     """The ledger's first line says which records the outreach lists were made from. Killed
     the moment the new ledger is in place, a build must have written the lists already;
@@ -159,6 +163,7 @@ def open_when_read(fifo: Path, reader: subprocess.Popen[str]) -> int:
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_a_mark_during_a_build_is_not_overwritten(tmp_path: Path) -> None:
     """`mkdocs-backlinks mark` saving while a build merges (which read the ledger before the
     mark): the build must not write back what it read and lose the mark.
@@ -198,6 +203,7 @@ def test_a_mark_during_a_build_is_not_overwritten(tmp_path: Path) -> None:
     assert site.listed_contacts() == site.ledger_contacts()
 
 
+@pytest.mark.slow
 def test_two_marks_at_once_keep_both(tmp_path: Path) -> None:
     """This process reads the ledger, a real `mark` process saves meanwhile, then this one
     saves its own mark: both stay."""
@@ -214,6 +220,7 @@ def test_two_marks_at_once_keep_both(tmp_path: Path) -> None:
     assert [e.status for e in history] == ["new", "skipped"]
 
 
+@pytest.mark.slow
 def test_two_hides_at_once_keep_both(tmp_path: Path) -> None:
     site = DataSite(tmp_path)
     site.change(0)
@@ -228,6 +235,7 @@ def test_two_hides_at_once_keep_both(tmp_path: Path) -> None:
     assert saved.blocked_domains == {"spam.example"}
 
 
+@pytest.mark.slow
 def test_a_writer_waits_for_the_lock_a_killed_holder_lets_go(tmp_path: Path) -> None:
     """The lock is the kernel's: a holder that is killed releases it, nothing stale is left,
     and a writer that waited goes on."""

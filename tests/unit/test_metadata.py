@@ -634,6 +634,7 @@ def test_a_javascript_base_is_ignored() -> None:
     assert metadata.contacts.profiles == ("https://a.example/dir/x",)
 
 
+@pytest.mark.slow
 def test_deep_nesting_costs_microformats_not_the_page(caplog: pytest.LogCaptureFixture) -> None:
     html = (
         '<html lang="en"><head><title>Deep</title><meta name="author" content="Deb">'

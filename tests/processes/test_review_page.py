@@ -25,7 +25,7 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "mkdocs_backlinks" / "outreach" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "mkdocs_backlinks" / "outreach" / "templates"
 TEMPLATE = "review.html"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -409,6 +409,7 @@ def shown_line(page: Page) -> str:
     return page.locator("#shown").inner_text().strip()
 
 
+@pytest.mark.slow
 def test_filter_and_search(browser: Browser, page_url: str) -> None:
     started = time.monotonic()
     context = new_context(browser, viewport={"width": 1200, "height": 900})
@@ -483,6 +484,7 @@ def _note_text(page: Page, contact_id: str) -> str:
     return text
 
 
+@pytest.mark.slow
 def test_copy_note_with_clipboard_api(browser: Browser, page_url: str) -> None:
     context = new_context(browser)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -508,6 +510,7 @@ def test_copy_note_with_clipboard_api(browser: Browser, page_url: str) -> None:
     context.close()
 
 
+@pytest.mark.slow
 def test_copy_falls_back_to_selection(browser: Browser, page_url: str) -> None:
     context = new_context(browser)
     # As on many file:// pages: no Clipboard API at all.
@@ -538,6 +541,7 @@ def test_copy_falls_back_to_selection(browser: Browser, page_url: str) -> None:
     context.close()
 
 
+@pytest.mark.slow
 def test_mailto_link_in_browser(browser: Browser, page_url: str) -> None:
     context = new_context(browser)
     page = context.new_page()
@@ -551,6 +555,7 @@ def test_mailto_link_in_browser(browser: Browser, page_url: str) -> None:
     context.close()
 
 
+@pytest.mark.slow
 def test_works_without_javascript(browser: Browser, page_url: str) -> None:
     context = new_context(browser, java_script_enabled=False)
     page = context.new_page()

@@ -72,6 +72,7 @@ def diverge(site: DataSite) -> None:
     git(root, "commit", "-qm", "main")
 
 
+@pytest.mark.slow
 @needs_git
 def test_a_merge_conflict_stops_the_build_naming_file_and_line(tmp_path: Path) -> None:
     site = repository(tmp_path)
@@ -95,6 +96,7 @@ def test_a_merge_conflict_stops_the_build_naming_file_and_line(tmp_path: Path) -
     assert site.snapshot() == before
 
 
+@pytest.mark.slow
 @needs_git
 def test_the_merge_driver_merges_both_branches_records(tmp_path: Path) -> None:
     site = repository(tmp_path)
@@ -126,6 +128,7 @@ def test_the_merge_driver_merges_both_branches_records(tmp_path: Path) -> None:
     assert site.temp_files() == []
 
 
+@pytest.mark.slow
 @needs_git
 def test_a_conflict_already_in_the_file_is_resolved_by_checkout_m(tmp_path: Path) -> None:
     """The driver set up after git left the markers: `git checkout -m` merges again with it."""
@@ -206,6 +209,7 @@ def test_merge_data_refuses_what_it_cannot_read(tmp_path: Path) -> None:
         ("half", "): it is cut short"),
     ],
 )
+@pytest.mark.slow
 def test_a_damaged_ledger_is_named_and_kept(tmp_path: Path, content: str, expected: str) -> None:
     site = DataSite(tmp_path)
     site.change(0)
@@ -222,6 +226,7 @@ def test_a_damaged_ledger_is_named_and_kept(tmp_path: Path, content: str, expect
         assert site.snapshot() == before
 
 
+@pytest.mark.slow
 def test_a_ledger_that_is_a_folder_is_named(tmp_path: Path) -> None:
     site = DataSite(tmp_path)
     site.change(0)
@@ -262,6 +267,7 @@ def test_a_read_only_data_folder_is_named_and_nothing_is_lost(tmp_path: Path) ->
     assert "site1.example" in site.ledger_contacts()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
 def test_a_data_folder_that_is_a_symlink_stays_one(tmp_path: Path) -> None:
     site = DataSite(tmp_path / "site")

@@ -126,6 +126,7 @@ def test_build_fetches_stores_and_shows(make_site: MakeSite, feed: Feed) -> None
     assert len(feed.server.requests) == 1
 
 
+@pytest.mark.slow
 def test_offline_build_uses_the_store_and_sends_nothing(
     make_site: MakeSite, feed: Feed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -228,6 +229,7 @@ def test_pages_with_non_ascii_or_spaces_in_their_path_show_their_mentions(
     assert "Reply number 3<" in words
 
 
+@pytest.mark.slow
 def test_moderation_survives_a_refetch(make_site: MakeSite, feed: Feed) -> None:
     feed.entries = [entry(1), entry(2), entry(3), entry(4, source="https://spam.example.biz/x")]
     site = site_with(make_site, feed)
@@ -253,6 +255,7 @@ def test_moderation_survives_a_refetch(make_site: MakeSite, feed: Feed) -> None:
     assert "1" in store_of(site)["mentions"]  # hidden is not deleted
 
 
+@pytest.mark.slow
 def test_network_failure_warns_and_keeps_the_store(
     make_site: MakeSite, feed: Feed, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -272,6 +275,7 @@ def test_network_failure_warns_and_keeps_the_store(
     assert "HTTP 500" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_hanging_receiver_does_not_hold_the_build(
     make_site: MakeSite, feed: Feed, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -294,6 +298,7 @@ def test_a_hanging_receiver_does_not_hold_the_build(
     assert any("took longer than 1 s" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.slow
 def test_a_refused_token_never_reaches_logs_files_or_pages(
     make_site: MakeSite, feed: Feed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -516,6 +521,7 @@ def test_strings_are_configurable(make_site: MakeSite, feed: Feed) -> None:
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
+@pytest.mark.slow
 def test_downloaded_avatars_are_served_from_the_site(
     make_site: MakeSite, feed: Feed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -602,6 +608,7 @@ def test_the_links_format_from_a_local_file(make_site: MakeSite) -> None:
     assert "From the <strong>links</strong> API" in site.html("posts/hello/index.html")
 
 
+@pytest.mark.slow
 def test_a_data_folder_inside_docs_is_refused_for_mentions(make_site: MakeSite) -> None:
     site = make_site(
         PAGES, {"data_dir": "docs/data", "outreach": {"enabled": False}}, site_url=SITE_URL

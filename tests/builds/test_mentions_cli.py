@@ -105,6 +105,7 @@ def test_fetch_without_sources_is_an_error(
     assert "No mention sources are configured" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_list_hide_and_block(
     make_site: MakeSite, server: HttpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -184,6 +185,7 @@ def test_list_never_prints_control_characters_from_remote_urls(
     assert not any(0x80 <= ord(ch) <= 0x9F or (ord(ch) < 0x20 and ch != "\n") for ch in out)
 
 
+@pytest.mark.slow
 def test_interrupted_fetch_keeps_the_sources_already_read(
     make_site: MakeSite, server: HttpServer
 ) -> None:
@@ -319,6 +321,7 @@ def _fields(c: Contact) -> dict[str, Any]:
     return {name: getattr(c, name) for name in Contact.__dataclass_fields__}
 
 
+@pytest.mark.slow
 def test_mentions_join_the_relationships_view(
     make_site: MakeSite, server: HttpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -352,6 +355,7 @@ def test_mentions_join_the_relationships_view(
     assert {r["site"]: r["mentions"] for r in shown["relationships"]}["friend7.example.net"] == 1
 
 
+@pytest.mark.slow
 def test_a_claimed_author_counts_only_when_a_known_relay_reports_it(
     make_site: MakeSite, server: HttpServer
 ) -> None:
