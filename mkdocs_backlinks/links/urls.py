@@ -116,6 +116,17 @@ def url_identity(url: str) -> str:
     return normal.rstrip("/")
 
 
+def is_web_url(url: str) -> bool:
+    """Whether `url` is an absolute http(s) URL with a host: the only kind of address the
+    plugin fetches, links to from a page it writes, or sends a webmention about. `urlsplit`
+    gives the scheme in lower case; a URL it cannot split (a broken IPv6 literal) is not one."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
 def host_of(url: str) -> str:
     """Lower-case host of a URL, '' when it has none."""
     return (urlsplit(url).hostname or "").lower().rstrip(".")
