@@ -9,16 +9,13 @@ import pathspec
 import pytest
 from mkdocs.config.base import ValidationError
 
-from mkdocs_backlinks.config import (
+from mkdocs_backlinks.config import BacklinksConfig, PageOptions, PageOptionsError, page_options
+from mkdocs_backlinks.option_types import (
     REL_VALUES,
-    BacklinksConfig,
     DomainPatterns,
-    PageOptions,
-    PageOptionsError,
     PagePatterns,
     RegexList,
     RelativeFile,
-    page_options,
 )
 
 
