@@ -1,0 +1,138 @@
+"""`outreach` and `mark`: the list of people and sites the pages cite, and what was done.
+
+Everything here that touches the outreach report (the document `build_report` and `lists_for`
+make, and the lists `write_lists` writes from it) stays in this module; the other commands that
+change the ledger keep the lists in step through `save_with_lists`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+
+from mkdocs_backlinks.cli.common import CONFIG_HELP, Subparsers, load_plugin
+from mkdocs_backlinks.files import dump_json
+from mkdocs_backlinks.ledger.ledger import (
+    MARKABLE,
+    STATUSES,
+    Ledger,
+    load_ledger,
+    mark,
+    save_ledger,
+)
+from mkdocs_backlinks.mentions.desk import MentionsDesk
+from mkdocs_backlinks.mentions.desk import settings_for as mentions_settings
+from mkdocs_backlinks.outreach.desk import (
+    LEDGER_FILE,
+    NoteWriter,
+    Settings,
+    build_report,
+    data_folder,
+    filter_rows,
+    lists_for,
+    render_csv,
+    render_markdown,
+    render_table,
+    settings_for,
+    write_lists,
+)
+from mkdocs_backlinks.plugin import BacklinksPlugin
+
+
+def add_parsers(commands: Subparsers) -> None:
+    """`outreach` to read the list, `mark` to change a contact's status in it."""
+    show = commands.add_parser(
+        "outreach", help="list the people and sites you cite, with a note for each"
+    )
+    show.add_argument("-f", "--config-file", help=CONFIG_HELP)
+    show.add_argument(
+        "--status", action="append", choices=STATUSES, help="only these statuses (repeatable)"
+    )
+    show.add_argument("--site", default="", help="only this site")
+    show.add_argument(
+        "--format",
+        choices=("table", "markdown", "csv", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
+
+    change = commands.add_parser("mark", help="record what you did about a contact")
+    change.add_argument("contact", help="the contact's id or site, or the URL of a cited work")
+    change.add_argument("--status", required=True, choices=MARKABLE, help="the new status")
+    change.add_argument("--reason", default="", help="why (for example, for skipped)")
+    change.add_argument("-f", "--config-file", help=CONFIG_HELP)
+
+
+def outreach_settings(plugin: BacklinksPlugin, config: MkDocsConfig) -> Settings:
+    """The outreach settings, with who mentions us read from the mentions store, so the
+    lists a command writes match the ones a build writes."""
+    settings = settings_for(plugin.config, config)
+    if not plugin.config.mentions.enabled:
+        return settings
+    desk = MentionsDesk(mentions_settings(plugin.config, config))
+    desk.load()
+    return replace(settings, mentions=desk.sites())
+
+
+def save_with_lists(path: Path, ledger: Ledger, settings: Settings) -> Ledger:
+    """Save `ledger` at `path` and rewrite the lists beside it, so they stay in step with the
+    ledger without a rebuild; the ledger as saved, its list state updated to match."""
+    updated, report = lists_for(ledger, settings, NoteWriter(settings.note_template))
+    save_ledger(path, updated)
+    write_lists(path.parent, report)
+    return updated
+
+
+def _report(plugin: BacklinksPlugin, config: MkDocsConfig) -> dict[str, Any]:
+    settings = outreach_settings(plugin, config)
+    ledger = load_ledger(data_folder(plugin.config, config) / LEDGER_FILE)
+    return build_report(ledger, settings, NoteWriter(settings.note_template))
+
+
+def run_outreach(args: argparse.Namespace) -> int:
+    plugin, config = load_plugin(args.config_file)
+    ledger = data_folder(plugin.config, config) / LEDGER_FILE
+    if not ledger.is_file():
+        # Not an error (a site may cite nothing yet), but an empty list with no word of why
+        # reads as a broken command on the first try.
+        why = (
+            "mkdocs build writes it, with a contact for every site your pages cite"
+            if plugin.config.outreach.enabled
+            else "builds keep none while outreach.enabled is false"
+        )
+        print(f"No ledger at {ledger} yet: {why}.", file=sys.stderr)
+    report = filter_rows(_report(plugin, config), args.status or (), args.site)
+    if args.format == "json":
+        sys.stdout.write(dump_json(report))
+    elif args.format == "csv":
+        sys.stdout.write(render_csv(report))
+    elif args.format == "markdown":
+        sys.stdout.write(render_markdown(report))
+    else:
+        rows = report["contacts"]
+        if rows:
+            sys.stdout.write(render_table(rows))
+        elif args.status or args.site:
+            print("No contacts match: widen the filters (--status, --site).")
+        elif ledger.is_file():
+            print("No contacts yet: the pages cite no outside site.")
+    return 0
+
+
+def run_mark(args: argparse.Namespace) -> int:
+    plugin, config = load_plugin(args.config_file)
+    path = data_folder(plugin.config, config) / LEDGER_FILE
+    settings = outreach_settings(plugin, config)
+    ledger = load_ledger(path)
+    # Keep the lists in step with the ledger without a rebuild.
+    updated = save_with_lists(
+        path, mark(ledger, args.contact, args.status, settings.today, args.reason), settings
+    )
+    contact = next(c for c in updated.contacts.values() if c != ledger.contacts.get(c.id))
+    print(f"{contact.id}: {args.status}" + (f" ({args.reason})" if args.reason else ""))
+    return 0

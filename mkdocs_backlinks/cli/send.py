@@ -1,0 +1,352 @@
+"""`send`: webmentions for the published site, planned from the ledger and the built pages.
+
+A dry run unless `--yes`; `--source URL --target URL` sends one webmention at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+
+from mkdocs_backlinks.cli.common import (
+    CONFIG_HELP,
+    Subparsers,
+    default_config,
+    load_plugin,
+    seconds_argument,
+    timeout_argument,
+)
+from mkdocs_backlinks.cli.errors import UsageError
+from mkdocs_backlinks.cli.outreach import outreach_settings, save_with_lists
+from mkdocs_backlinks.http.client import OFFLINE_ENV, HttpClient, HttpOptions
+from mkdocs_backlinks.http.options import add_network_arguments, http_options
+from mkdocs_backlinks.ledger.ledger import Ledger, load_ledger, save_ledger
+from mkdocs_backlinks.links.urls import domain_matches, normalise_url, site_of
+from mkdocs_backlinks.outreach.desk import LEDGER_FILE, Settings, data_folder
+from mkdocs_backlinks.plugin import BacklinksPlugin
+from mkdocs_backlinks.webmention.send import (
+    DELIVERED,
+    RETRY,
+    Delivery,
+    Plan,
+    Sender,
+    Step,
+    apply_outcome,
+    cited_targets,
+    deliver,
+    delivery_from_discovery,
+    is_old_address,
+    plan_sends,
+    printable,
+    read_built_site,
+    valid_web_url,
+)
+
+
+def add_parser(commands: Subparsers) -> None:
+    """`send`, with the network arguments every command that goes online shares."""
+    send = commands.add_parser(
+        "send",
+        help="send webmentions for the published site (a dry run unless --yes)",
+        description="Send a webmention for each citation of each published page, once the "
+        "site is built and deployed. Without --yes it only prints the plan and touches no "
+        "network; --discover also checks the live pages and finds the endpoints. Exit status: "
+        "0 all fine, 1 some webmentions failed, 2 the command could not run.",
+    )
+    send.add_argument("-f", "--config-file", help=CONFIG_HELP)
+    send.add_argument("--yes", action="store_true", help="send, and record the outcomes")
+    send.add_argument(
+        "--discover",
+        action="store_true",
+        help="in a dry run, also check the live pages and discover endpoints (no POST)",
+    )
+    send.add_argument("--source", metavar="URL", help="send one webmention from this page...")
+    send.add_argument("--target", metavar="URL", help="...to this page, at once")
+    send.add_argument(
+        "--interval",
+        type=seconds_argument,
+        default=2.0,
+        metavar="SECONDS",
+        help="least time between two POSTs to the same endpoint host (default: 2)",
+    )
+    send.add_argument(
+        "--timeout",
+        type=timeout_argument,
+        default=20.0,
+        metavar="SECONDS",
+        help="longest time for one request, redirects and retries included (default: 20)",
+    )
+    send.add_argument(
+        "-v", "--verbose", action="store_true", help="also list what is left alone, and why"
+    )
+    add_network_arguments(send)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a planned run works from: the ledger as read, where it lives, and the plan."""
+
+    path: Path
+    settings: Settings
+    ledger: Ledger
+    plan: Plan
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan from the ledger and the build, print the plan, then (with `--discover` or `--yes`)
+    work through it; the client is closed whatever happens, the outcomes saved as they come."""
+    if (args.source is None) != (args.target is None):
+        raise UsageError("--source and --target go together: name both, or neither.")
+    if args.source is not None:
+        return _send_one(args)
+    plugin, config = load_plugin(args.config_file)
+    site_url = _published_site(plugin, config)
+    network = args.yes or args.discover
+    client = HttpClient(_send_options(plugin, args)) if network else None
+    try:
+        if client is not None and client.offline:
+            raise UsageError(_OFFLINE)
+        job = _plan(plugin, config, site_url)
+        _print_plan(job.plan, args.verbose)
+        print(_plan_summary(job.plan))
+        if client is None:
+            print("Dry run: nothing was fetched or sent. --discover checks, --yes sends.")
+            return 0
+        updated, outcomes = _deliver(job, client, args)
+    finally:
+        if client is not None:
+            client.close()
+    return _finish(job, updated, outcomes, args.yes)
+
+
+def _published_site(plugin: BacklinksPlugin, config: MkDocsConfig) -> str:
+    """The site's public address, once sure the site can be sent for: an address, a ledger
+    and a build to read the pages from."""
+    site_url = config.site_url or ""
+    if not site_url:
+        raise UsageError(
+            f"site_url is not set in {config.config_file_path}: send needs the public address "
+            "of your pages (the source of each webmention)."
+        )
+    problem = valid_web_url(site_url)
+    if problem:
+        raise UsageError(f"site_url: {problem}")
+    if not plugin.config.outreach.enabled:
+        raise UsageError("send reads the ledger, which outreach.enabled: false turns off.")
+    site_dir = Path(config.site_dir)
+    if not site_dir.is_dir():
+        raise UsageError(f"No built site in {site_dir}: run mkdocs build (and deploy) first.")
+    return site_url
+
+
+def _plan(plugin: BacklinksPlugin, config: MkDocsConfig, site_url: str) -> _Job:
+    """The webmentions to send, from the ledger's citations and the pages as built."""
+    path = data_folder(plugin.config, config) / LEDGER_FILE
+    settings = outreach_settings(plugin, config)
+    ledger = load_ledger(path)
+    cited = cited_targets(ledger)
+    built = read_built_site(
+        sorted(set(cited) | set(ledger.sends)),
+        site_url,
+        config.docs_dir,
+        config.site_dir,
+        config.use_directory_urls,
+    )
+    missing = sorted(page for page in cited if built.digests.get(page) is None)
+    if missing:
+        raise UsageError(
+            f"The built site in {Path(config.site_dir)} lacks {len(missing)} page(s) the ledger "
+            f"cites from (first: {missing[0]}): run mkdocs build first."
+        )
+    exclude = settings.exclude_sites
+    plan = plan_sends(
+        ledger, built.digests, built.sources, lambda url: domain_matches(site_of(url), exclude)
+    )
+    return _Job(path, settings, ledger, plan)
+
+
+def _deliver(
+    job: _Job, client: HttpClient, args: argparse.Namespace
+) -> tuple[Ledger, Counter[str]]:
+    """Discover (and with `--yes` send) each step of the plan, printing each outcome as it
+    comes; the ledger with the outcomes recorded, and how many of each there were."""
+    outcomes: Counter[str] = Counter()
+
+    def report(step: Step, delivery: Delivery) -> None:
+        outcomes[delivery.outcome] += 1
+        print(_outcome_line(step, delivery), flush=True)
+
+    path = job.path
+    updated = deliver(
+        job.plan,
+        Sender(client, interval=args.interval),
+        job.ledger,
+        job.settings.today,
+        post=args.yes,
+        report=report,
+        save=lambda current: save_ledger(path, current),
+        reload=lambda: load_ledger(path) if path.is_file() else None,
+    )
+    return updated, outcomes
+
+
+def _finish(job: _Job, updated: Ledger, outcomes: Counter[str], sent: bool) -> int:
+    """Save what changed, print the tally, and the exit status: 1 if any webmention failed."""
+    if updated is not job.ledger:
+        # Keep the lists in step: statuses set by the triage, and the list state in the head.
+        save_with_lists(job.path, updated, job.settings)
+    shown = ", ".join(f"{outcomes[name]} {name}" for name in sorted(outcomes)) or "nothing to do"
+    print(("Done: " if sent else "Dry run, nothing was sent: ") + shown + ".")
+    return 1 if any(name in RETRY or name == "rejected" for name in outcomes) else 0
+
+
+_OFFLINE = (
+    "send needs the network, and it is switched off (--offline, offline: true in mkdocs.yml, "
+    f"or {OFFLINE_ENV} in the environment)."
+)
+
+
+def _send_options(plugin: BacklinksPlugin | None, args: argparse.Namespace) -> HttpOptions:
+    timeout: float = args.timeout
+    connect, read = min(5.0, timeout), min(10.0, timeout)
+    if plugin is None:
+        return HttpOptions(
+            connect_timeout=connect,
+            read_timeout=read,
+            deadline=timeout,
+            allow_networks=tuple(dict.fromkeys(args.allow_networks)),
+            offline=args.offline,
+        )
+    return http_options(
+        plugin.config,
+        allow=args.allow_networks,
+        offline=args.offline,
+        connect_timeout=connect,
+        read_timeout=read,
+        deadline=timeout,
+    )
+
+
+def _send_one(args: argparse.Namespace) -> int:
+    """`send --source URL --target URL`: one webmention now; naming both is the consent."""
+    for name, url in (("--source", args.source), ("--target", args.target)):
+        problem = valid_web_url(url)
+        if problem:
+            raise UsageError(f"{name}: {problem}")
+    plugin: BacklinksPlugin | None = None
+    recorder: Callable[[Delivery], None] | str = ""
+    if args.config_file is not None or default_config() is not None:
+        plugin, config = load_plugin(args.config_file)
+        # Before sending: a damaged ledger stops the command with nothing sent.
+        recorder = _single_recorder(plugin, config, args.source, args.target)
+    with HttpClient(_send_options(plugin, args)) as client:
+        if client.offline:
+            raise UsageError(_OFFLINE)
+        sender = Sender(client, interval=args.interval)
+        found = sender.discover_all([args.target])[args.target]
+        delivery = delivery_from_discovery(found, args.target) or sender.post(
+            args.source, args.target, found.endpoint or ""
+        )
+    detail = delivery.reason or delivery.location or delivery.endpoint
+    code = f" (HTTP {delivery.http_status})" if delivery.http_status else ""
+    line = f"{delivery.outcome}{code}: {args.source} -> {args.target}"
+    print(printable(line + (f": {detail}" if detail else "")))
+    if isinstance(recorder, str):
+        if recorder:
+            print(recorder)
+    else:
+        recorder(delivery)
+    return 0 if delivery.outcome in DELIVERED else 1
+
+
+def _single_recorder(
+    plugin: BacklinksPlugin, config: MkDocsConfig, source: str, target: str
+) -> Callable[[Delivery], None] | str:
+    """What records a single webmention, when its source is a page in the site's ledger and
+    its target a work that page cites (or was sent to before); otherwise the reason it will
+    not be recorded. A record for a link the ledger does not track (opted out, excluded) would
+    read as a removed link on every later run, one the live page still has."""
+    path = data_folder(plugin.config, config) / LEDGER_FILE
+    where = config.config_file_path
+    if not plugin.config.outreach.enabled or not config.site_url or not path.is_file():
+        return f"Not recorded: {where} has no ledger, site_url or outreach to record it in."
+    ledger = load_ledger(path)
+    pages = sorted(set(cited_targets(ledger)) | set(ledger.sends))
+    built = read_built_site(
+        pages, config.site_url, config.docs_dir, config.site_dir, config.use_directory_urls
+    )
+    wanted = normalise_url(source)
+    page = next((p for p in pages if normalise_url(built.sources[p]) == wanted), None)
+    if page is None:
+        return f"Not recorded: {source} is not a page in the ledger of {where}."
+    key = normalise_url(target)
+    sent = ledger.sends.get(page)
+    if key not in cited_targets(ledger).get(page, set()) and (
+        sent is None or key not in sent.targets
+    ):
+        return f"Not recorded: {target} is not a citation of {page} in the ledger of {where}."
+    settings = outreach_settings(plugin, config)
+
+    def record(delivery: Delivery) -> None:
+        step = Step(
+            page,
+            built.sources[page],
+            normalise_url(delivery.target),
+            delivery.target,
+            "send",
+            "named on the command line",
+            built.digests.get(page) or "",
+        )
+        # Read again: the POST may have taken a while, and a build or `mark` written meanwhile.
+        updated = apply_outcome(load_ledger(path), step, delivery, settings.today)
+        save_with_lists(path, updated, settings)
+        print(f"Recorded in {path}.")
+
+    return record
+
+
+_VERBS = {"send": "send", "unlink": "tell", "skip": "skip"}
+
+
+def _print_plan(plan: Plan, verbose: bool) -> None:
+    page = None
+    for step in plan.steps:
+        if step.action == "skip" and not verbose:
+            continue
+        if step.page != page:
+            page = step.page
+            if is_old_address(page):
+                header = f"{page}  (old address of a moved page)"
+            else:
+                gone = " (deleted from the site)" if page in plan.deleted else ""
+                header = f"{page}  {step.source}{gone}"
+            print(printable(header))
+        print(printable(f"  {_VERBS[step.action]:<5} {step.target}  ({step.reason})"))
+
+
+def _plan_summary(plan: Plan) -> str:
+    counts = Counter(step.action for step in plan.steps)
+    parts = [
+        f"{counts['send']} webmention(s) to send",
+        f"{counts['unlink']} to tell of a removed link or page",
+        f"{counts['skip']} left alone",
+    ]
+    if plan.deleted:
+        parts.append(f"{len(plan.deleted)} deleted page(s): {', '.join(plan.deleted)}")
+    if plan.old_addresses:
+        old = plan.old_addresses
+        parts.append(f"{len(old)} old address(es) of moved pages: {', '.join(old)}")
+    return "; ".join(parts) + "."
+
+
+def _outcome_line(step: Step, delivery: Delivery) -> str:
+    code = f" {delivery.http_status}" if delivery.http_status else ""
+    detail = delivery.reason or delivery.location or delivery.endpoint
+    what = "" if step.action == "send" else f" [{step.reason}]"
+    line = f"{delivery.outcome}{code}: {step.source} -> {delivery.target}{what}"
+    return printable(line + (f": {detail}" if detail else ""))
