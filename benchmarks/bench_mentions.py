@@ -40,7 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_build import generate_site, run_build, write_configs
 
-from mkdocs_backlinks.mentions.store import Mention, MentionsStore, load_store, save_store
+from mkdocs_backlinks.mentions.model import Mention, MentionsStore
+from mkdocs_backlinks.mentions.store import load_store, save_store
 
 SITE_URL = "https://docs.example.com/"
 KINDS = (("like", 40), ("repost", 15), ("bookmark", 5), ("reply", 30), ("mention", 10))

@@ -10,63 +10,54 @@
    `mentions.timeout`, reads local files, merges, saves the store if it changed, and indexes
    the visible mentions by page once. A failed or late fetch is one warning; the build goes on
    with what was stored.
-4. `for_page()` per page: the display data for the template, built only for pages that have
-   mentions.
-
-Display data is made here rather than in the template so that the template receives only
-text (autoescaped) and sanitised HTML (`Markup`, already through nh3), and URLs that are
-absolute http(s) (the store guarantees it).
+4. `for_page()` per page: the display data for the template (`views`), built only for pages
+   that have mentions.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from markupsafe import Markup, escape
 from mkdocs.plugins import get_plugin_logger
 
-from mkdocs_backlinks.files import locked, write_bytes_atomic, write_text_atomic
+from mkdocs_backlinks.files import locked, write_text_atomic
 from mkdocs_backlinks.http.options import HttpOptions, cache_folder
-from mkdocs_backlinks.links.urls import domain_matches, host_of, relative_url, site_of, url_key
-from mkdocs_backlinks.mentions.sources import (
-    Fetched,
-    LocalFile,
-    Source,
-    apply,
-    fetch_source,
-    read_file_source,
-)
-from mkdocs_backlinks.mentions.store import (
+from mkdocs_backlinks.links.urls import url_key
+from mkdocs_backlinks.mentions import avatars
+from mkdocs_backlinks.mentions.avatars import AVATAR_FOLDER
+from mkdocs_backlinks.mentions.fetch import Fetched, apply, fetch_source, read_file_source
+from mkdocs_backlinks.mentions.merge import rebase
+from mkdocs_backlinks.mentions.model import (
     RELAYS,
     Mention,
     MentionsStore,
-    Moderation,
     SourceState,
     chronological,
-    dumps_store,
-    load_moderation,
-    load_store_text,
-    page_key,
-    rebase,
-    store_digest,
 )
+from mkdocs_backlinks.mentions.moderation import Moderation, load_moderation
+from mkdocs_backlinks.mentions.pages import page_key
+from mkdocs_backlinks.mentions.sites import mentioning_sites
+from mkdocs_backlinks.mentions.source_types import LocalFile, Source
+from mkdocs_backlinks.mentions.store import dumps_store, load_store_text, store_digest
+from mkdocs_backlinks.mentions.views import Face, PageMentions, Reaction, ShownMention, Views
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
     from mkdocs_backlinks.config import BacklinksConfig
 
+# Temporary re-exports for the restructure; removed once importers use the new modules:
+# AVATAR_FOLDER (avatars), Face, PageMentions, Reaction, ShownMention, Views (views),
+# mentioning_sites (sites).
 __all__ = [
     "AVATAR_FOLDER",
     "MODERATION_FILE",
@@ -86,168 +77,11 @@ log = get_plugin_logger(__name__)
 
 STORE_FILE = "mentions.json"
 MODERATION_FILE = "moderation.json"
-AVATAR_FOLDER = "assets/backlinks/avatars"
-"""Where downloaded avatars go inside site_dir."""
-AVATAR_SIZE = 32
-AVATAR_BYTES = 100_000
-FACES_SHOWN = 12
-"""Avatars shown per reaction kind; the rest are counted ("+40")."""
-_IMAGE_TYPES = {
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/gif": ".gif",
-    "image/webp": ".webp",
-}
-# Not SVG: an SVG document can carry script, and an avatar is no reason to serve one.
-
-_COUNTED = ("like", "repost", "bookmark")
-_LISTED = ("reply", "mention", "rsvp")
 
 
 def fetched_at() -> str:
     """Now, in UTC to the second, for the store's `last_fetched`."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-# ----------------------------------------------------------------------------- display data
-
-
-@dataclass(frozen=True, slots=True)
-class Face:
-    """One small avatar in a row of likes or reposts."""
-
-    name: str
-    url: str
-    avatar: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ShownMention:
-    """A reply, mention or RSVP as the template shows it."""
-
-    kind: str
-    author: str
-    author_url: str | None
-    avatar: str | None
-    url: str
-    date: str
-    datetime: str
-    verb: str
-    title: str
-    excerpt: Markup
-
-
-@dataclass(frozen=True, slots=True)
-class Reaction:
-    """Likes, reposts or bookmarks of a page: a count and the first few faces."""
-
-    kind: str
-    count: int
-    label: str
-    faces: tuple[Face, ...]
-    more: int
-
-
-@dataclass(frozen=True, slots=True)
-class PageMentions:
-    """Everything other sites said about one page."""
-
-    items: tuple[ShownMention, ...]
-    reactions: tuple[Reaction, ...]
-
-    @property
-    def count(self) -> int:
-        return len(self.items) + sum(reaction.count for reaction in self.reactions)
-
-    def __bool__(self) -> bool:
-        return bool(self.items or self.reactions)
-
-
-class Views:
-    """Turns stored mentions into display data with the configured strings and avatars."""
-
-    def __init__(
-        self,
-        strings: Mapping[str, Any],
-        avatars: str,
-        excerpt_length: int,
-        downloaded: Mapping[str, str] | None = None,
-    ) -> None:
-        self.strings = strings
-        self.avatars = avatars
-        self.excerpt_length = max(20, excerpt_length)
-        self.downloaded = downloaded or {}
-
-    def _avatar(self, photo: str | None, page_url: str) -> str | None:
-        if photo is None or self.avatars == "none":
-            return None
-        if self.avatars == "download":
-            name = self.downloaded.get(photo)
-            return relative_url(f"{AVATAR_FOLDER}/{name}", page_url) if name else None
-        return photo
-
-    def _verb(self, mention: Mention) -> str:
-        if mention.kind == "reply":
-            return str(self.strings["replied"])
-        if mention.kind == "rsvp":
-            return str(self.strings["rsvp"]).replace("{answer}", mention.rsvp or "?")
-        return str(self.strings["mentioned"])
-
-    def _excerpt(self, mention: Mention) -> Markup:
-        text = mention.content_text
-        if mention.content_html and len(text) <= self.excerpt_length:
-            # Safe: content_html went through the nh3 allow-list when it was parsed or loaded.
-            return Markup(mention.content_html)  # noqa: S704
-        if len(text) > self.excerpt_length:
-            text = text[: self.excerpt_length - 1].rstrip() + "…"
-        return escape(text)
-
-    def _count(self, kind: str, count: int) -> str:
-        name = kind if count == 1 else kind + "s"  # strings like / likes, repost / reposts
-        return str(self.strings[name]).replace("{count}", str(count))
-
-    def page(self, mentions: Sequence[Mention], page_url: str) -> PageMentions:
-        """The display data of one page's (visible, matched) mentions."""
-        someone = str(self.strings["someone"])
-        items: list[ShownMention] = []
-        faces: dict[str, list[Face]] = {kind: [] for kind in _COUNTED}
-        for mention in mentions:
-            author = mention.author_name or someone
-            avatar = self._avatar(mention.author_photo, page_url)
-            if mention.kind in faces:
-                link = mention.author_url or mention.url
-                faces[mention.kind].append(Face(author, link, avatar))
-                continue
-            when = mention.published or mention.received
-            items.append(
-                ShownMention(
-                    kind=mention.kind,
-                    author=author,
-                    author_url=mention.author_url,
-                    avatar=avatar,
-                    url=mention.url,
-                    date=when[:10],
-                    datetime=when,
-                    verb=self._verb(mention),
-                    title=mention.title,
-                    excerpt=self._excerpt(mention),
-                )
-            )
-        reactions = tuple(
-            Reaction(
-                kind,
-                len(faces[kind]),
-                self._count(kind, len(faces[kind])),
-                tuple(faces[kind][:FACES_SHOWN]),
-                max(0, len(faces[kind]) - FACES_SHOWN),
-            )
-            for kind in _COUNTED
-            if faces[kind]
-        )
-        return PageMentions(tuple(items), reactions)
-
-
-# ----------------------------------------------------------------------------- the desk
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,57 +121,6 @@ def settings_for(options: BacklinksConfig, config: MkDocsConfig) -> Settings:
         timeout=mentions.timeout,
         cache=cache_folder(options, config),
     )
-
-
-def mentioning_sites(
-    mentions: Iterable[Mention],
-    moderation: Moderation,
-    site_url: str,
-    aliases: Sequence[str] = (),
-    relays: Sequence[str] = RELAYS,
-) -> tuple[tuple[str, int, str], ...]:
-    """Who mentions this site: (site, mentions, latest date) for the relationships view.
-
-    Counted: mentions that are not hidden and target a URL of this site, for the site of
-    their source, which the receiver fetched and found the link on. The author a source names
-    is only a claim: any page can say `author.url = https://famous.example/`, and this count
-    turns a told contact `linked-back` and fills the relationships view, so a stranger must not
-    be able to set it for a site that wrote nothing. The author's site is credited as well
-    only when the source is on a relay in `relays` (hosts, with their subdomains): Bridgy's
-    page is not Bridgy's post but the author's, copied from the silo that knows who wrote it.
-    An author URL on the source's own site is that site again.
-    """
-    counts: Counter[str] = Counter()
-    latest: dict[str, str] = {}
-    on_site: dict[str, bool] = {}
-    for mention in mentions:
-        if mention.target not in on_site:
-            on_site[mention.target] = page_key(mention.target, site_url, aliases) is not None
-        if not on_site[mention.target] or moderation.is_hidden(mention):
-            continue
-        when = (mention.received or mention.published)[:10]
-        source = _site(mention.source)
-        sites = [source]
-        if mention.author_url:
-            author = _site(mention.author_url)
-            if author != source and relays and domain_matches(host_of(mention.source), relays):
-                sites.append(author)
-        for site in sites:
-            counts[site] += 1
-            latest[site] = max(latest.get(site, ""), when)
-    return tuple((site, counts[site], latest[site]) for site in sorted(counts))
-
-
-_PLAIN_HOST = re.compile(r"https?://([a-z0-9.-]+)(?=[/?#]|$)")
-
-
-def _site(url: str) -> str:
-    """`site_of`, without parsing the common shape (every stored mention, every build)."""
-    plain = _PLAIN_HOST.match(url)
-    if plain is None:
-        return site_of(url)
-    host = plain.group(1).rstrip(".")
-    return host[4:] if host.startswith("www.") else host
 
 
 class MentionsDesk:
@@ -559,71 +342,26 @@ class MentionsDesk:
     # --- avatars (download mode)
 
     def download_avatars(self, allow_network: bool) -> None:
-        """Make sure each shown avatar is in the cache folder; fetch the missing ones.
-
-        Only raster images (PNG, JPEG, GIF, WebP) up to `AVATAR_BYTES` are kept; the page
-        shows them at a fixed small size. Offline, the cached ones are used and the others
-        are left out.
-        """
+        """Make sure each shown avatar is in the cache folder; fetch the missing ones
+        (see `avatars.download_avatars`)."""
         cache = self._avatar_cache()
         if cache is None:
             return
         photos = sorted(
             {m.author_photo for ms in self.by_page.values() for m in ms if m.author_photo}
         )
-        found: dict[str, str] = {}
-        missing: list[str] = []
-        for photo in photos:
-            name = _cached_avatar(cache, photo)
-            if name:
-                found[photo] = name
-            else:
-                missing.append(photo)
-        if missing and allow_network:
-            options = HttpOptions(
-                **{**self.http.__dict__, "max_bytes": AVATAR_BYTES, "max_redirects": 3}
-            )
-            from mkdocs_backlinks.http.client import HttpClient  # only when going online
-
-            with HttpClient(options) as client:
-                results = client.fetch_many(
-                    missing, accept=tuple(_IMAGE_TYPES), deadline=self.settings.timeout
-                )
-            cache.mkdir(parents=True, exist_ok=True)
-            for photo, result in results.items():
-                kind = (result.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-                if result.status in ("ok", "redirected") and kind in _IMAGE_TYPES:
-                    name = _avatar_name(photo) + _IMAGE_TYPES[kind]
-                    # Atomic: a half-written file would pass for a cached avatar from then on.
-                    write_bytes_atomic(cache / name, result.body)
-                    found[photo] = name
-                else:
-                    log.debug("Avatar %s not downloaded: %s", photo, result.error or result.status)
-        self.downloaded = found
+        self.downloaded = avatars.download_avatars(
+            cache, photos, self.http, self.settings.timeout, allow_network
+        )
 
     def copy_avatars(self, site_dir: Path) -> None:
         """Put the downloaded avatars the pages use into the built site."""
         cache = self._avatar_cache()
         if cache is None or not self.downloaded:
             return
-        target = site_dir / AVATAR_FOLDER
-        target.mkdir(parents=True, exist_ok=True)
-        for name in sorted(set(self.downloaded.values())):
-            shutil.copyfile(cache / name, target / name)
+        avatars.copy_avatars(cache, self.downloaded, site_dir)
 
     def _avatar_cache(self) -> Path | None:
         if self.settings.avatars != "download" or self.settings.cache is None:
             return None
         return self.settings.cache / "avatars"
-
-
-def _avatar_name(url: str) -> str:
-    return hashlib.sha256(url.encode()).hexdigest()[:24]
-
-
-def _cached_avatar(cache: Path, url: str) -> str | None:
-    stem = _avatar_name(url)
-    for suffix in _IMAGE_TYPES.values():
-        if (cache / (stem + suffix)).is_file():
-            return stem + suffix
-    return None

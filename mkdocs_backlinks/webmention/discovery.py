@@ -57,6 +57,7 @@ from mkdocs.plugins import get_plugin_logger
 
 from mkdocs_backlinks.http.client import DEFAULT_ACCEPT, HttpClient, Status
 from mkdocs_backlinks.http.link_header import ASCII_LOWER, first_with_rel, resolve
+from mkdocs_backlinks.links.urls import is_web_url
 
 __all__ = [
     "Discovery",
@@ -220,13 +221,7 @@ def _outcome(
 
 def _usable(url: str | None) -> str | None:
     """`url` if a webmention can be POSTed to it: http or https with a host."""
-    if url is None:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+    return url if url is not None and is_web_url(url) else None
 
 
 # --- Link headers ---------------------------------------------------------------------------

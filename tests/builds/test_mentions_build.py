@@ -25,7 +25,8 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 
 from mkdocs_backlinks.mentions.desk import MentionsDesk
-from mkdocs_backlinks.mentions.store import Mention, MentionsStore, SourceState, load_store
+from mkdocs_backlinks.mentions.model import Mention, MentionsStore, SourceState
+from mkdocs_backlinks.mentions.store import load_store
 
 SITE_URL = "https://example.org/blog/"
 POST = SITE_URL + "posts/hello/"

@@ -1,4 +1,4 @@
-"""Mention sources read from real HTTP servers on 127.0.0.1 (`mkdocs_backlinks.mentions.sources`).
+"""Mention sources read from real HTTP servers on 127.0.0.1 (`mkdocs_backlinks.mentions.fetch`).
 
 A small stand-in for webmention.io's API (`MentionsApi`) serves JF2 pages the way the real one
 does (`page`, `per-page`, `since_id`, a token that must match); each test changes one thing
@@ -23,16 +23,9 @@ from http_servers import Handler, HttpServer, RawServer, read_request
 
 from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.http.client import HttpClient, HttpOptions
-from mkdocs_backlinks.mentions.sources import (
-    Jf2Feed,
-    LocalFile,
-    WebmentionIo,
-    apply,
-    fetch_source,
-    parse_source,
-    prune_gone,
-)
-from mkdocs_backlinks.mentions.store import MentionsStore, SourceState
+from mkdocs_backlinks.mentions.fetch import apply, fetch_source, prune_gone
+from mkdocs_backlinks.mentions.model import MentionsStore, SourceState
+from mkdocs_backlinks.mentions.source_types import Jf2Feed, LocalFile, WebmentionIo, parse_source
 
 TOKEN = "s3cr3t-token-value-42"
 POST = "https://example.org/blog/posts/hello/"
@@ -331,7 +324,7 @@ def test_prune_drops_only_sources_that_are_gone(server: HttpServer, client: Http
         dict(entry(2), **{"wm-source": server.url("/gone")}),
         dict(entry(3), **{"wm-source": server.url("/down")}),
     ]
-    from mkdocs_backlinks.mentions.store import parse_feed
+    from mkdocs_backlinks.mentions.feed import parse_feed
 
     mentions, _ = parse_feed(feed)
     pruned, removed = prune_gone(client, MentionsStore(tuple(mentions)))

@@ -1,4 +1,4 @@
-"""Unit tests for incoming webmentions (`mkdocs_backlinks.mentions.store`): reading both of
+"""Unit tests for incoming webmentions (`mkdocs_backlinks.mentions`): reading both of
 webmention.io's formats, surviving hostile and malformed feeds, merging, matching targets to
 pages, the store and moderation files.
 
@@ -18,32 +18,20 @@ from urllib.parse import urlsplit
 import jinja2
 import pytest
 
-from mkdocs_backlinks.mentions.store import (
-    HTML_LIMIT,
-    NAME_LIMIT,
-    STORE_SCHEMA,
-    TEXT_LIMIT,
-    Mention,
-    MentionsError,
-    MentionsStore,
+from mkdocs_backlinks.mentions.feed import parse_feed
+from mkdocs_backlinks.mentions.fields import NAME_LIMIT, TEXT_LIMIT
+from mkdocs_backlinks.mentions.merge import later_since_id, merge, rebase, update_store
+from mkdocs_backlinks.mentions.model import Mention, MentionsError, MentionsStore, SourceState
+from mkdocs_backlinks.mentions.moderation import (
     Moderation,
-    SourceState,
     dumps_moderation,
-    dumps_store,
-    group_by_page,
     hide,
-    later_since_id,
     load_moderation,
-    load_store,
-    merge,
-    page_key,
-    parse_feed,
-    rebase,
-    sanitize_html,
     save_moderation,
-    save_store,
-    update_store,
 )
+from mkdocs_backlinks.mentions.pages import group_by_page, page_key
+from mkdocs_backlinks.mentions.sanitize import HTML_LIMIT, sanitize_html
+from mkdocs_backlinks.mentions.store import STORE_SCHEMA, dumps_store, load_store, save_store
 
 SITE = "https://example.org/blog/"
 POST = "https://example.org/blog/posts/hello/"

@@ -1,4 +1,5 @@
-"""Tests for the pure half of `webmention.send`: digests, live links, planning, records.
+"""Tests for the pure half of sending webmentions (`webmention.plan`, `live`, `record`):
+digests, live links, planning, records.
 
 No network and no MkDocs here: plain data in, plain data out. The command against real servers
 is in test_send.py.
@@ -27,24 +28,17 @@ from mkdocs_backlinks.ledger.ledger import (
     save_ledger,
 )
 from mkdocs_backlinks.links.urls import normalise_url
-from mkdocs_backlinks.webmention.send import (
+from mkdocs_backlinks.webmention.deliver import Sender
+from mkdocs_backlinks.webmention.live import LivePage, content_digest, live_check, live_links
+from mkdocs_backlinks.webmention.outcomes import (
     Delivery,
-    LivePage,
-    Sender,
-    Step,
-    _Recorder,
-    apply_outcome,
-    content_digest,
     delivery_of,
-    is_old_address,
-    live_check,
-    live_links,
-    plan_sends,
     printable,
     short_reason,
-    split_moves,
     valid_web_url,
 )
+from mkdocs_backlinks.webmention.plan import Step, is_old_address, plan_sends, split_moves
+from mkdocs_backlinks.webmention.record import Recorder, apply_outcome
 
 DAY1, DAY2 = "2026-01-01", "2026-01-02"
 SITE = "https://me.example/"
@@ -567,7 +561,7 @@ def test_saves_put_outcomes_on_the_ledger_on_disk_and_keep_them_when_it_is_gone(
     step_b = replace(step_a, key=B, target=B)
     saved: list[Ledger] = []
     on_disk: list[Ledger | None] = [start]
-    recorder = _Recorder(start, DAY2, saved.append, lambda: 0.0, 10.0, lambda: on_disk[0])
+    recorder = Recorder(start, DAY2, saved.append, lambda: 0.0, 10.0, lambda: on_disk[0])
 
     recorder.add(step_a, Delivery("accepted", A, 202))
     on_disk[0] = mark(start, "beta.net", "replied", DAY2)  # a `mark` meanwhile

@@ -1,0 +1,140 @@
+"""Field cleaning for what strangers send: one-line names, plain texts, dates, ids and URLs.
+
+Every field of a mention comes from a receiver's feed or from a store file someone may have
+edited, so each is checked here before it becomes data: wrong-typed values become empty,
+controls go, and lengths are bounded. Used by the feed parser and by the store's loader, so a
+field is cleaned by the same rules whichever way it came.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from mkdocs_backlinks.text import cut
+
+__all__ = [
+    "DATE_LIMIT",
+    "ID_LIMIT",
+    "NAME_LIMIT",
+    "RSVP_VALUES",
+    "TEXT_LIMIT",
+    "URL_LIMIT",
+    "first_value",
+    "iso_date",
+    "one_line",
+    "plain_id",
+    "plain_text",
+    "safe_url",
+]
+
+# Bounds on what a stranger can make the site show: enough for any real reply, small enough
+# that a hostile feed cannot turn one page into megabytes.
+NAME_LIMIT = 200
+TEXT_LIMIT = 2_000
+URL_LIMIT = 2_048
+DATE_LIMIT = 64
+ID_LIMIT = 100
+
+RSVP_VALUES = frozenset({"yes", "no", "maybe", "interested"})
+
+# C0/C1 controls and the bidirectional overrides that can make a name read backwards; tabs and
+# newlines are handled separately (kept in text, folded in names).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_WHITESPACE = re.compile(r"\s+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?")
+_UNSAFE_URL_CHAR = re.compile(r"[\x00-\x20\x7f]")
+# http(s), a host of plain characters (so no user info, no port), then anything printable:
+# what `safe_url` accepts after parsing, recognised without it.
+_SAFE_URL = re.compile(r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?:[/?#][^\x00-\x20\x7f]*)?")
+
+
+def first_value(value: object) -> object:
+    """mf2 makes every property a list; JF2 usually unwraps it. Take the first either way."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def one_line(value: object, limit: int = NAME_LIMIT) -> str:
+    """A one-line text: controls removed, whitespace folded, at most `limit` characters."""
+    value = first_value(value)
+    if not isinstance(value, str):
+        return ""
+    return cut(_WHITESPACE.sub(" ", _CONTROLS.sub("", value)).strip(), limit)
+
+
+def plain_text(value: object, limit: int = TEXT_LIMIT) -> str:
+    """A multi-line plain text: controls removed, line breaks kept, at most `limit`."""
+    value = first_value(value)
+    if not isinstance(value, str):
+        return ""
+    text = _CONTROLS.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return cut(_BLANK_LINES.sub("\n\n", text), limit)
+
+
+def safe_url(value: object) -> str | None:
+    """`value` if it is an absolute http(s) URL a page may link to, else None.
+
+    Refused: other schemes (`javascript:`, `data:`), relative and scheme-relative URLs, URLs
+    with spaces or controls, with an unreadable port, with user info (`https://bank@evil/`
+    reads as the bank but goes to evil), or with a host that is no host name (a backslash
+    plays the same trick; quotes and `<` are markup).
+    """
+    value = first_value(value)
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    if len(url) <= URL_LIMIT and _SAFE_URL.fullmatch(url):
+        return url  # the common shape, decided without parsing
+    if not url or len(url) > URL_LIMIT or _UNSAFE_URL_CHAR.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if "@" in parts.netloc or not _host_name(parts.hostname):
+        return None
+    return url
+
+
+# Letters of any script (IDN), digits, '-', '_' and dots: what a host name is made of. A
+# backslash, quote, '<', '|' or '%' in the host is a trick (`https://evil.example\.bank/`
+# goes to evil.example) or markup, never a real site.
+_HOST_NAME = re.compile(r"[\w.-]+")
+
+
+def _host_name(host: str) -> bool:
+    """Whether `host` (as `urlsplit` gives it) is a host name or an IP address."""
+    if _HOST_NAME.fullmatch(host):
+        return True
+    try:
+        ipaddress.IPv6Address(host)  # an IPv6 literal, its brackets already gone
+    except ValueError:
+        return False
+    return True
+
+
+def iso_date(value: object) -> str:
+    """An ISO 8601 date or date-time as given, or '' for anything else."""
+    value = first_value(value)
+    if not isinstance(value, str):
+        return ""
+    value = value.strip()
+    if len(value) > DATE_LIMIT or not _DATE.fullmatch(value):
+        return ""
+    return value
+
+
+def plain_id(value: object) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and len(value) <= ID_LIMIT and _ID.fullmatch(value.strip()):
+        return value.strip()
+    return None
