@@ -130,7 +130,7 @@ def test_the_lists_are_written_before_the_ledger_that_vouches_for_them(tmp_path:
 
 GATE_HOOK = """
 import os
-from mkdocs_backlinks.outreach import desk as outreach
+from mkdocs_backlinks.outreach import lists as outreach
 
 _build_report = outreach.build_report
 

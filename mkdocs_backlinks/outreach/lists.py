@@ -1,0 +1,82 @@
+"""The four list files (`outreach.md`, `.csv`, `.json`, `.html`) and what says they are current.
+
+The ledger's first line keeps a fingerprint of what the lists were made from (the records, the
+settings, the note template, the plugin version): a build that finds it unchanged leaves the
+lists alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from mkdocs_backlinks import __version__
+from mkdocs_backlinks.files import write_text_atomic
+from mkdocs_backlinks.ledger.ledger import Ledger, ListsState, records_chunks
+from mkdocs_backlinks.outreach.formats import csv_chunks, html_chunks, json_chunks, markdown_chunks
+from mkdocs_backlinks.outreach.notes import NoteWriter
+from mkdocs_backlinks.outreach.records import Report
+from mkdocs_backlinks.outreach.report import build_report
+from mkdocs_backlinks.outreach.settings import Settings
+
+LIST_FILES = ("outreach.md", "outreach.csv", "outreach.json", "outreach.html")
+
+
+def write_lists(folder: Path, report: Report) -> None:
+    """Write the four views of the list, each atomically."""
+    # Each written as it is made: this runs at the end of a build, when memory peaks, and the
+    # review page alone is megabytes of text on a large site (its pieces, joined, twice that).
+    write_text_atomic(folder / "outreach.md", markdown_chunks(report))
+    write_text_atomic(folder / "outreach.csv", csv_chunks(report))
+    # Compact: it is for tools, and the indented encoder is slow on a large site.
+    write_text_atomic(folder / "outreach.json", json_chunks(report))
+    write_text_atomic(folder / "outreach.html", html_chunks(report))
+
+
+def lists_fingerprint(body_hash: str, settings: Settings, writer: NoteWriter) -> str:
+    """What the lists are made from: the ledger's records, the settings (less today's date),
+    the note template and the plugin version."""
+    digest = hashlib.sha256()
+    digest.update(body_hash.encode())
+    digest.update(repr(replace(settings, today="")).encode())
+    digest.update(writer.source.encode())
+    digest.update(__version__.encode())
+    return digest.hexdigest()
+
+
+def ledger_body_hash(ledger_text: str) -> str:
+    """A digest of the ledger's records: everything after its first line."""
+    # Encoded a slice at a time: the records are megabytes on a large site, and a build does
+    # this when its memory peaks.
+    step = 1 << 20
+    newline = ledger_text.find("\n")
+    start = len(ledger_text) if newline < 0 else newline + 1  # no first line ends: no records
+    return chunks_hash(ledger_text[at : at + step] for at in range(start, len(ledger_text), step))
+
+
+def chunks_hash(chunks: Iterable[str]) -> str:
+    """`ledger_body_hash` of records given as pieces (`records_chunks`)."""
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk.encode())
+    return digest.hexdigest()
+
+
+def with_lists(
+    ledger: Ledger, fingerprint: str, settings: Settings, writer: NoteWriter
+) -> tuple[Ledger, Report]:
+    """The report for `ledger`, and the ledger with its list state set to `fingerprint` and
+    the report's counts."""
+    report = build_report(ledger, settings, writer)
+    summary = report.summary
+    state = ListsState(fingerprint, summary.contacts, summary.to_do)
+    return replace(ledger, lists=state), report
+
+
+def lists_for(ledger: Ledger, settings: Settings, writer: NoteWriter) -> tuple[Ledger, Report]:
+    """The report for `ledger`, and the ledger with its list state updated to match (for
+    commands such as `mark` that change the ledger outside a build)."""
+    fingerprint = lists_fingerprint(chunks_hash(records_chunks(ledger)), settings, writer)
+    return with_lists(ledger, fingerprint, settings, writer)
