@@ -11,7 +11,6 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 
@@ -27,20 +26,13 @@ from mkdocs_backlinks.ledger.ledger import (
 )
 from mkdocs_backlinks.mentions.desk import MentionsDesk
 from mkdocs_backlinks.mentions.desk import settings_for as mentions_settings
-from mkdocs_backlinks.outreach.desk import (
-    LEDGER_FILE,
-    NoteWriter,
-    Settings,
-    build_report,
-    data_folder,
-    filter_rows,
-    lists_for,
-    render_csv,
-    render_markdown,
-    render_table,
-    settings_for,
-    write_lists,
-)
+from mkdocs_backlinks.outreach.desk import LEDGER_FILE, data_folder, settings_for
+from mkdocs_backlinks.outreach.formats import render_csv, render_markdown, render_table
+from mkdocs_backlinks.outreach.lists import lists_for, write_lists
+from mkdocs_backlinks.outreach.notes import NoteWriter
+from mkdocs_backlinks.outreach.records import Report
+from mkdocs_backlinks.outreach.report import build_report, filter_rows
+from mkdocs_backlinks.outreach.settings import Settings
 from mkdocs_backlinks.plugin import BacklinksPlugin
 
 
@@ -88,7 +80,7 @@ def save_with_lists(path: Path, ledger: Ledger, settings: Settings) -> Ledger:
     return updated
 
 
-def _report(plugin: BacklinksPlugin, config: MkDocsConfig) -> dict[str, Any]:
+def _report(plugin: BacklinksPlugin, config: MkDocsConfig) -> Report:
     settings = outreach_settings(plugin, config)
     ledger = load_ledger(data_folder(plugin.config, config) / LEDGER_FILE)
     return build_report(ledger, settings, NoteWriter(settings.note_template))
@@ -108,13 +100,13 @@ def run_outreach(args: argparse.Namespace) -> int:
         print(f"No ledger at {ledger} yet: {why}.", file=sys.stderr)
     report = filter_rows(_report(plugin, config), args.status or (), args.site)
     if args.format == "json":
-        sys.stdout.write(dump_json(report))
+        sys.stdout.write(dump_json(report.as_dict()))
     elif args.format == "csv":
         sys.stdout.write(render_csv(report))
     elif args.format == "markdown":
         sys.stdout.write(render_markdown(report))
     else:
-        rows = report["contacts"]
+        rows = report.contacts
         if rows:
             sys.stdout.write(render_table(rows))
         elif args.status or args.site:
