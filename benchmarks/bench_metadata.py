@@ -95,7 +95,7 @@ def urls_for(bases: list[str], works: int) -> list[str]:
 def resolve(urls: list[str], concurrency: int, per_host: int, cache: Path) -> tuple[float, int]:
     """Wall seconds for the resolver to fetch and read every URL (cold cache)."""
     from mkdocs_backlinks.graph.linkgraph import LinkGraph
-    from mkdocs_backlinks.http.client import HttpOptions
+    from mkdocs_backlinks.http.options import HttpOptions
     from mkdocs_backlinks.works.resolver import MetadataSettings, WorkResolver
 
     http = HttpOptions(

@@ -1,1 +1,1 @@
-"""The one HTTP layer: options, the address guard, transport, client, Link headers."""
+"""The one HTTP layer: options, address guard, DNS, transport, per-host turns, results, client."""

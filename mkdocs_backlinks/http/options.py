@@ -1,10 +1,9 @@
 """The HTTP layer's settings, and how the plugin's options and the command line make them.
 
-Kept apart from `http.py` so that the build and every command (`send`, `fetch`, ...) apply the
-same `offline`, `allow_networks` and cache folder, and so that deciding whether and how to go
-online does not import `requests`, `ssl` and their codecs (about 14 MB and a tenth of a
-second): a build that stays offline, or finds everything it needs in its cache, never loads
-them.
+Kept apart from the client so that the build and every command (`send`, `fetch`, ...) apply
+the same `offline`, `allow_networks` and cache folder, and so that deciding whether and how to
+go online does not import `requests`, `ssl` and their codecs: a build that stays offline, or
+finds everything it needs in its cache, never loads them.
 """
 
 from __future__ import annotations

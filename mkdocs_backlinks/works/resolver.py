@@ -25,31 +25,39 @@ bot wall that turned the checker away.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import ipaddress
 import threading
 import time
-from collections import Counter, deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mkdocs.plugins import get_plugin_logger
 
+from mkdocs_backlinks.http.hosts import HostTurns
 from mkdocs_backlinks.http.options import env_flag, offline_from_env
 from mkdocs_backlinks.ledger.ledger import (
     Ledger,
     LedgerError,
-    Routes,
     WorkMeta,
-    meta_from_record,
-    meta_record,
     parse_ledger,
     read_ledger_text,
 )
-from mkdocs_backlinks.links.urls import host_of, normalise_url
+from mkdocs_backlinks.links.urls import host_of
 from mkdocs_backlinks.works.cache import CacheEntry, MetadataCache
+from mkdocs_backlinks.works.check import (
+    ALIVE,
+    DEAD,
+    JUDGED,
+    NO_ANSWER,
+    NO_SUCH_HOST,
+    RESTRICTED,
+    SILENT,
+    check_work,
+)
+from mkdocs_backlinks.works.report import citing_pages, report, report_restricted
 
 # The HTML parsers (BeautifulSoup, mf2py, html5lib) and this module's use of the HTTP layer
 # are imported when the first work is fetched: a rebuild served from the cache, and every
@@ -61,13 +69,12 @@ if TYPE_CHECKING:
 
     from mkdocs_backlinks.config import BacklinksConfig
     from mkdocs_backlinks.graph.linkgraph import LinkGraph
-    from mkdocs_backlinks.http.client import HttpClient, HttpOptions, Result
+    from mkdocs_backlinks.http.client import HttpClient, HttpOptions
 
 __all__ = [
     "REFRESH_ENV",
     "MetadataSettings",
     "WorkResolver",
-    "check_work",
     "stored_metadata",
 ]
 
@@ -96,35 +103,6 @@ strict build is a verdict: resting, it would pass with unchecked metadata where 
 that found the network down failed, and failing on the memo alone would fail it for up to
 ten minutes after the network came back. So it looks again: down, it warns (and fails) like
 the first; back, it checks the works and ends the rest for the builds after it."""
-
-# Fetch outcomes that describe the work. The rest (5xx, 429, time-outs, no route) describe the
-# path to it, or the moment: they keep what was known and are reported once, together.
-_ALIVE = frozenset({"ok", "redirected", "wrong-type", "too-large"})
-_DEAD = {"broken": "broken", "gone": "gone", "too-many-redirects": "broken"}
-# No server answered: nothing to cache, ask again next build (the network may be back).
-_NO_ANSWER = frozenset({"unreachable", "refused"})
-
-NO_SUCH_HOST = "no-such-host"
-"""Cache outcome of a work whose host name the resolver says does not exist (NXDOMAIN).
-
-Marked `broken`, not `gone`: `gone` is the site itself saying "removed on purpose" (410),
-while a name that lapsed or was mistyped is a link the author must fix, like a 404, and
-may come back. It proves the resolver works, so it never counts towards the network-down
-breaker; but some systems answer "no such name" for every name when offline (macOS), or
-in a sandbox, so it is believed only when a work on another host name (one the resolver
-looked up: not an address, not `localhost`) answered in the same build."""
-
-RESTRICTED = "restricted"
-"""Cache outcome of a work that answered 401 or 403: behind a login, or a site that turns
-automated clients away (Cloudflare's bot check, many publishers). The work exists and
-readers reach it, so it is not dead: what was known stays, a work never read is `ok` (it
-answers), and the build says so in one info line. lychee's users accept 403 for the same
-reason, and LinkChecker's FAQ calls such errors the site's policy, not a broken link."""
-_RESTRICTED_CODES = frozenset({401, 403})
-# Outcomes that prove nothing answered over HTTP (the NXDOMAIN included: see NO_SUCH_HOST).
-_SILENT = frozenset({*_NO_ANSWER, NO_SUCH_HOST})
-# Outcomes this module judged from the answer itself: reported per work, not as network trouble.
-_JUDGED = frozenset({NO_SUCH_HOST, RESTRICTED})
 
 
 @dataclass(frozen=True)
@@ -185,118 +163,6 @@ class MetadataSettings:
         )
 
 
-def _today(now: float) -> str:
-    return datetime.fromtimestamp(now, timezone.utc).date().isoformat()
-
-
-# ----------------------------------------------------------------------------- one work
-
-
-def check_work(
-    client: HttpClient, url: str, previous: CacheEntry | None, known: WorkMeta, now: float
-) -> CacheEntry:
-    """Fetch one cited work (conditionally when `previous` has validators) and say what it is.
-
-    `known` is the best metadata from before; a 304 keeps it, and so does any failure that
-    says nothing about the work itself. Never raises for a remote problem.
-    """
-    from mkdocs_backlinks.http.client import DEFAULT_ACCEPT
-
-    result = client.fetch(
-        url,
-        accept=DEFAULT_ACCEPT,
-        etag=(previous.etag or None) if previous else None,
-        last_modified=(previous.last_modified or None) if previous else None,
-    )
-    today = _today(now)
-    # A failed check keeps the validators of the last good answer: the next check is then
-    # still conditional, and a 304 brings back what that answer taught.
-    etag, modified = (previous.etag, previous.last_modified) if previous else ("", "")
-    if result.status == "not-modified" and previous is not None:
-        # The stored metadata is still right; only the time of the check moves on.
-        return replace(previous, fetched=now, outcome="not-modified")
-    if result.status in _ALIVE:
-        meta = _learn(url, result, today)
-        if known.checked and meta.same_values(known):
-            meta = known  # the date says when the values were learned, not re-read
-        validators = result.validators
-        return CacheEntry(
-            url, now, result.status, meta, validators.etag or "", validators.last_modified or ""
-        )
-    if result.status == "broken" and result.http_status in _RESTRICTED_CODES:
-        alive = known.status in ("ok", "redirected")
-        meta = known if alive else replace(known, status="ok", checked=today)
-        return CacheEntry(url, now, RESTRICTED, meta, etag, modified)
-    dead = _DEAD.get(result.status)
-    outcome: str = result.status
-    if result.status == "unreachable" and result.no_such_host:
-        dead, outcome = "broken", NO_SUCH_HOST
-    if dead is not None:
-        # No validators: a 304 to them would bring back the metadata of a dead work.
-        meta = known if known.status == dead else replace(known, status=dead, checked=today)
-        return CacheEntry(url, now, outcome, meta)
-    # Unreachable, refused, 5xx, 429: nothing new about the work; keep what we knew. A work
-    # never reached before is marked so, which flags nothing and is replaced once it answers.
-    meta = known if known.status else replace(known, status="unreachable", checked=today)
-    return CacheEntry(url, now, outcome, meta, etag, modified)
-
-
-def _learn(url: str, result: Result, today: str) -> WorkMeta:
-    """The metadata in a fetched page (an empty one for a body that is not HTML)."""
-    from mkdocs_backlinks.webmention.discovery import endpoint_from_headers, endpoint_from_html
-    from mkdocs_backlinks.works.extract import extract_metadata
-
-    final = result.final_url
-    status = "ok" if _same_address(final, url) else "redirected"
-    if result.status not in ("ok", "redirected") or not result.body:
-        moved = final if status == "redirected" else ""
-        return WorkMeta(status=status, final_url=moved, checked=today)
-    html = result.text
-    page = extract_metadata(html, final, result.link_headers)
-    endpoint = endpoint_from_headers(result.link_headers, final) or endpoint_from_html(html, final)
-    author = page.author
-    contacts = page.contacts
-    author_email = [author.email] if author and author.email else []
-    emails = tuple(dict.fromkeys([*author_email, *contacts.emails]))
-    canonical = page.canonical_url or final
-    # Through meta_from_record: the same bounds and URL checks as data read from disk.
-    return meta_from_record(
-        meta_record(
-            WorkMeta(
-                status=status,
-                title=page.title or "",
-                author=(author.name or "") if author else "",
-                author_url=(author.url or "") if author else "",
-                site_name=page.site_name or "",
-                final_url="" if _same_address(canonical, url) else canonical,
-                checked=today,
-                routes=Routes(emails, contacts.profiles, endpoint or ""),
-            )
-        )
-    )
-
-
-def _same_address(found: str, cited: str) -> bool:
-    """Whether `found` (a URL the HTTP layer reached, or a canonical link) is the cited one.
-
-    The HTTP layer sends a Unicode host as IDNA (`xn--...`) and a path or query with spaces or
-    non-ASCII characters percent-encoded, so its final URL spells a work cited as
-    `https://bücher.example/café` differently; compared raw, every such work would be
-    "redirected" to itself. Both sides are put in the form requests sends, then normalised.
-    """
-    import requests
-
-    def sent(url: str) -> str:
-        prepared = requests.PreparedRequest()
-        try:
-            prepared.prepare_url(url, None)
-        except (requests.RequestException, ValueError):
-            return normalise_url(url)
-        return normalise_url(prepared.url or url)
-
-    return sent(found) == sent(cited)
-
-
 # ----------------------------------------------------------------------------- the build
 
 
@@ -334,9 +200,8 @@ class WorkResolver:
         # again to confirm a "no such host" when nothing else was asked (see `_confirm`).
         self._fresh_named: list[str] = []
         self._futures: dict[str, concurrent.futures.Future[CacheEntry]] = {}
-        # Works waiting for a turn with their host, and how many of each host are running.
-        self._queues: dict[str, deque[_Queued]] = {}
-        self._running: Counter[str] = Counter()
+        # Works wait for a turn with their host here, outside the HTTP layer (`per_host`).
+        self._turns = HostTurns(settings.per_host)
         self._client: HttpClient | None = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._started: float | None = None
@@ -403,38 +268,29 @@ class WorkResolver:
         future.add_done_callback(self._count)
         self._futures[url] = future
         host = host_of(url)
-        with self._lock:
-            self._queues.setdefault(host, deque()).append(_Queued(url, entry, known, future))
-            if self._running[host] >= self.settings.per_host:
-                return
-            self._running[host] += 1
-        self._next(host)
+        self._turns.queue(
+            host, functools.partial(self._start, host, _Queued(url, entry, known, future))
+        )
 
-    def _next(self, host: str) -> None:
-        """Start the next waiting work of `host`, on a turn the caller holds for it (or give
-        the turn back when none waits). Works cancelled meanwhile are skipped."""
-        while True:
-            with self._lock:
-                queue = self._queues.get(host)
-                if not queue:
-                    self._running[host] -= 1
-                    return
-                item = queue.popleft()
-            if item.future.cancelled():
-                continue
-            pool, client = self._pool, self._client
-            try:
-                if pool is None or client is None:
-                    raise RuntimeError("closed")
-                pool.submit(self._check, host, client, item)
-                return
-            except RuntimeError:  # closed after the deadline: nobody waits for it any more
-                item.future.cancel()
+    def _start(self, host: str, item: _Queued) -> bool:
+        """Start a waiting work on the turn its host has for it; False (the turn goes to the
+        next work) when it was cancelled meanwhile or the pool is closed."""
+        if item.future.cancelled():
+            return False
+        pool, client = self._pool, self._client
+        try:
+            if pool is None or client is None:
+                raise RuntimeError("closed")
+            pool.submit(self._check, host, client, item)
+            return True
+        except RuntimeError:  # closed after the deadline: nobody waits for it any more
+            item.future.cancel()
+            return False
 
     def _check(self, host: str, client: HttpClient, item: _Queued) -> None:
         # Marked running only now, on a pool thread: until then the breaker can cancel it.
         if not item.future.set_running_or_notify_cancel():
-            self._next(host)
+            self._turns.release(host)
             return
         try:
             entry = check_work(client, item.url, item.entry, item.known, self._now)
@@ -442,7 +298,7 @@ class WorkResolver:
             item.future.set_exception(exc)
         else:
             item.future.set_result(entry)
-        self._next(host)
+        self._turns.release(host)
 
     def _count(self, future: concurrent.futures.Future[CacheEntry]) -> None:
         """Called as each check ends: trips the breaker when nothing answers at all."""
@@ -468,53 +324,79 @@ class WorkResolver:
         """
         failed: dict[str, str] = {}
         restricted: list[str] = []
-        skipped = 0
-        if self._futures:
-            assert self._started is not None
-            remaining = self._started + self.settings.deadline - time.monotonic()
-            done, late = concurrent.futures.wait(self._futures.values(), timeout=max(0, remaining))
-            heard = self._heard(done)
-            if not heard and any(_outcome(future) == NO_SUCH_HOST for future in done):
-                done, heard = self._confirm(done)
-            for url, future in self._futures.items():
-                if future.cancelled():
-                    skipped += 1
-                    continue
-                if future not in done:
-                    failed[url] = "no answer within metadata.deadline"
-                    continue
-                try:
-                    entry = future.result()
-                except Exception as exc:  # a bug on hostile input must not stop the build
-                    log.debug("Checking %s failed: %r", url, exc)
-                    failed[url] = type(exc).__name__
-                    continue
-                if entry.outcome == NO_SUCH_HOST and not heard:
-                    # Nothing else answered: this resolver may say "no such name" to every
-                    # name while offline. Not believed, not stored; asked again next build.
-                    failed[url] = (
-                        "no such host, and no work on another host name answered to confirm it"
-                    )
-                    continue
-                if entry.outcome == RESTRICTED:
-                    restricted.append(url)
-                if entry.outcome not in _NO_ANSWER:
-                    self.cache.put(entry)
-                if entry.meta:
-                    self.known[url] = entry.meta
-                if entry.outcome not in (*_ALIVE, *_DEAD, "not-modified", *_JUDGED):
-                    failed[url] = entry.outcome
-            for future in late:
-                future.cancel()
-            self._futures = {}
+        skipped = self._gather(failed, restricted) if self._futures else 0
         if self._down:
             self.cache.mark_network(self._now)
         elif self._answered:
             self.cache.mark_network(0.0)
-        cited = _citing_pages(graph)
+        cited = citing_pages(graph)
         self._forget_stale(cited)
         self.cache.save()
         shown = {url: self.known[url] for url in cited if url in self.known}
+        self._report(shown, cited, failed, skipped)
+        report_restricted(restricted)
+        return shown
+
+    def _gather(self, failed: dict[str, str], restricted: list[str]) -> int:
+        """Wait for the fetches and take in what they learned; `failed` gets the works that
+        could not be checked (with why), `restricted` those behind a login. Returns how many
+        were cancelled before they started."""
+        assert self._started is not None
+        remaining = self._started + self.settings.deadline - time.monotonic()
+        done, late = concurrent.futures.wait(self._futures.values(), timeout=max(0, remaining))
+        heard = self._heard(done)
+        if not heard and any(_outcome(future) == NO_SUCH_HOST for future in done):
+            done, heard = self._confirm(done)
+        skipped = 0
+        for url, future in self._futures.items():
+            if future.cancelled():
+                skipped += 1
+            elif future not in done:
+                failed[url] = "no answer within metadata.deadline"
+            else:
+                self._take(url, future, heard, failed, restricted)
+        for future in late:
+            future.cancel()
+        self._futures = {}
+        return skipped
+
+    def _take(
+        self,
+        url: str,
+        future: concurrent.futures.Future[CacheEntry],
+        heard: bool,
+        failed: dict[str, str],
+        restricted: list[str],
+    ) -> None:
+        """Store and remember what one finished check learned, or say why it taught nothing."""
+        try:
+            entry = future.result()
+        except Exception as exc:  # a bug on hostile input must not stop the build
+            log.debug("Checking %s failed: %r", url, exc)
+            failed[url] = type(exc).__name__
+            return
+        if entry.outcome == NO_SUCH_HOST and not heard:
+            # Nothing else answered: this resolver may say "no such name" to every
+            # name while offline. Not believed, not stored; asked again next build.
+            failed[url] = "no such host, and no work on another host name answered to confirm it"
+            return
+        if entry.outcome == RESTRICTED:
+            restricted.append(url)
+        if entry.outcome not in NO_ANSWER:
+            self.cache.put(entry)
+        if entry.meta:
+            self.known[url] = entry.meta
+        if entry.outcome not in (*ALIVE, *DEAD, "not-modified", *JUDGED):
+            failed[url] = entry.outcome
+
+    def _report(
+        self,
+        shown: Mapping[str, WorkMeta],
+        cited: Mapping[str, list[str]],
+        failed: Mapping[str, str],
+        skipped: int,
+    ) -> None:
+        """Say what this build could not check, and which cited works are dead."""
         if self._resting:
             log.info(
                 "Cited works not checked: the network was unreachable %d minutes ago; stored "
@@ -528,15 +410,14 @@ class WorkResolver:
             for url in shown
             if (cached := self.cache.get(url)) is not None and cached.outcome == NO_SUCH_HOST
         }
-        _report(shown, cited, failed, skipped if self._down else 0, reasons)
-        if restricted:
-            log.info(
-                "Not flagged, cited work%s behind a login or turning checkers away "
-                "(HTTP 401/403): %s",
-                "" if len(restricted) == 1 else "s",
-                _sample(sorted(restricted)),
-            )
-        return shown
+        report(
+            shown,
+            cited,
+            failed,
+            skipped if self._down else 0,
+            reasons,
+            rest_minutes=NETWORK_REST // 60,
+        )
 
     def _heard(self, done: set[concurrent.futures.Future[CacheEntry]]) -> bool:
         """Whether a work on a host name the resolver looked up answered over HTTP.
@@ -544,7 +425,7 @@ class WorkResolver:
         Counted from the finished futures, not from `_answered`: a future's callbacks may
         still be running when `wait` returns."""
         return any(
-            future in done and _outcome(future) not in (None, *_SILENT) and _resolved_by_dns(url)
+            future in done and _outcome(future) not in (None, *SILENT) and _resolved_by_dns(url)
             for url, future in self._futures.items()
         )
 
@@ -606,65 +487,6 @@ class _Queued:
     future: concurrent.futures.Future[CacheEntry]
 
 
-def _citing_pages(graph: LinkGraph) -> dict[str, list[str]]:
-    pages: dict[str, list[str]] = {}
-    for src in sorted(graph.pages):
-        for link in graph.citations(src):
-            citing = pages.setdefault(link.target, [])
-            if not citing or citing[-1] != src:
-                citing.append(src)
-    return pages
-
-
-def _report(
-    shown: Mapping[str, WorkMeta],
-    cited: Mapping[str, list[str]],
-    failed: Mapping[str, str],
-    skipped: int = 0,
-    reasons: Mapping[str, str] | None = None,
-) -> None:
-    for url in sorted(shown):
-        meta = shown[url]
-        if meta.dead:
-            pages = ", ".join(cited[url])
-            what = "gone (HTTP 410)" if meta.status == "gone" else "broken"
-            if reason := (reasons or {}).get(url):
-                what = f"{what} ({reason})"
-            log.warning("Cited work %s is %s; cited in %s", url, what, pages)
-    # The address guard refused a private or loopback address: the author cites it on
-    # purpose (an intranet, a local example), so it is news, not a fault to fix.
-    refused = sorted(url for url, why in failed.items() if why == "refused")
-    if refused:
-        log.info(
-            "Not checked, private or local address%s (allow_networks can open them): %s",
-            "" if len(refused) == 1 else "es",
-            _sample(refused),
-        )
-    failed = {url: why for url, why in failed.items() if why != "refused"}
-    if skipped:
-        log.warning(
-            "The network seems to be down: none of the first %d cited works could be reached, "
-            "so the other %d were not tried. The build used stored metadata; builds in the "
-            "next %d minutes will not try again, except with --strict. Build with offline: "
-            "true (or MKDOCS_BACKLINKS_OFFLINE=1) where there is no network.",
-            len(failed),
-            skipped,
-            NETWORK_REST // 60,
-        )
-        return
-    if failed:
-        sample = ", ".join(f"{url} ({why})" for url, why in sorted(failed.items())[:3])
-        more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
-        log.warning(
-            "Could not check %d cited work%s: %s%s. The build used stored metadata; check the "
-            "network, or build with offline: true (or MKDOCS_BACKLINKS_OFFLINE=1).",
-            len(failed),
-            "" if len(failed) == 1 else "s",
-            sample,
-            more,
-        )
-
-
 def _outcome(future: concurrent.futures.Future[CacheEntry]) -> str | None:
     """The outcome of a finished check; None when it was cancelled or raised."""
     if future.cancelled() or future.exception() is not None:
@@ -685,9 +507,3 @@ def _resolved_by_dns(url: str) -> bool:
     except ValueError:
         return True
     return False
-
-
-def _sample(urls: list[str]) -> str:
-    """The first three of `urls`, and how many more: a log line stays one line."""
-    more = f" and {len(urls) - 3} more" if len(urls) > 3 else ""
-    return ", ".join(urls[:3]) + more

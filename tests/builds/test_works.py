@@ -780,12 +780,12 @@ def test_a_cited_url_with_non_ascii_characters_is_not_redirected(
 
 
 def test_same_address_knows_the_spellings_the_http_layer_sends() -> None:
-    from mkdocs_backlinks.works.resolver import _same_address
+    from mkdocs_backlinks.works.check import same_address
 
     cited = "https://Bücher.example/Straße?q=ü"
-    assert _same_address("https://xn--bcher-kva.example/Stra%C3%9Fe?q=%C3%BC", cited)
-    assert not _same_address("https://xn--bcher-kva.example/other", cited)
-    assert not _same_address("https://b\u00fccher.example/Stra%C3%9Fe?q=other", cited)
+    assert same_address("https://xn--bcher-kva.example/Stra%C3%9Fe?q=%C3%BC", cited)
+    assert not same_address("https://xn--bcher-kva.example/other", cited)
+    assert not same_address("https://b\u00fccher.example/Stra%C3%9Fe?q=other", cited)
 
 
 @pytest.mark.slow
@@ -898,13 +898,13 @@ def gone_hosts(count: int) -> list[str]:
 @pytest.fixture
 def resolver(monkeypatch: pytest.MonkeyPatch) -> Resolver:
     """NXDOMAIN for `*.gone.test`, EAI_AGAIN for `*.flaky.test`, as getaddrinfo fails."""
-    from mkdocs_backlinks.http import client as http
+    from mkdocs_backlinks.http import dns
 
     fake = Resolver(
         {".gone.test": socket.EAI_NONAME, ".flaky.test": socket.EAI_AGAIN},
         names={"live.test": "127.0.0.1"},
     )
-    monkeypatch.setattr(http, "resolver", fake)
+    monkeypatch.setattr(dns, "resolver", fake)
     return fake
 
 

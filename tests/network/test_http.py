@@ -30,16 +30,10 @@ import pytest
 from http_servers import Handler, HttpServer, Meter, RawServer, read_request
 
 from mkdocs_backlinks import __version__
-from mkdocs_backlinks.http.client import (
-    OFFLINE_ENV,
-    HttpClient,
-    HttpOptions,
-    Result,
-    Validators,
-    address_problem,
-    decode_text,
-    retry_after_seconds,
-)
+from mkdocs_backlinks.http.client import HttpClient
+from mkdocs_backlinks.http.guard import address_problem
+from mkdocs_backlinks.http.options import OFFLINE_ENV, HttpOptions
+from mkdocs_backlinks.http.result import Result, Validators, decode_text, retry_after_seconds
 
 LOOPBACK = (ip_network("127.0.0.0/8"),)
 DEADLINE = 2.0
@@ -1140,10 +1134,10 @@ def test_a_name_that_does_not_exist_is_told_apart_from_a_resolver_that_cannot_an
     """NXDOMAIN is an answer about the URL; EAI_AGAIN is the lack of one (the network)."""
     from http_servers import Resolver
 
-    from mkdocs_backlinks.http import client as http
+    from mkdocs_backlinks.http import dns
 
     resolver = Resolver({".gone.test": socket.EAI_NONAME, ".flaky.test": socket.EAI_AGAIN})
-    monkeypatch.setattr(http, "resolver", resolver)
+    monkeypatch.setattr(dns, "resolver", resolver)
     missing = client.fetch("http://site.gone.test/page")
     assert (missing.status, missing.no_such_host) == ("unreachable", True)
     assert missing.error == "site.gone.test: no such host (DNS)"
@@ -1160,9 +1154,9 @@ def test_a_redirect_to_a_name_that_does_not_exist_says_so(
 ) -> None:
     from http_servers import Resolver
 
-    from mkdocs_backlinks.http import client as http
+    from mkdocs_backlinks.http import dns
 
-    monkeypatch.setattr(http, "resolver", Resolver({".gone.test": socket.EAI_NONAME}))
+    monkeypatch.setattr(dns, "resolver", Resolver({".gone.test": socket.EAI_NONAME}))
     server.routes["/"] = lambda h: h.redirect("http://moved.gone.test/here")
     result = client.fetch(server.url())
     assert (result.status, result.no_such_host) == ("unreachable", True)
@@ -1226,3 +1220,48 @@ def test_a_redirect_to_a_url_that_is_no_url_is_refused(
     result = client.fetch(server.url())
     assert (result.status, result.error) == ("refused", "redirect to an invalid URL")
     assert result.final_url == server.url()
+
+
+# --- Turns with a host ---------------------------------------------------------------------
+
+
+def test_host_turns_keep_the_limit_and_the_order_of_arrival() -> None:
+    """What waits for a host starts in the order it came, and a start that no longer wants
+    its turn (a cancelled work) hands it on at once."""
+    from mkdocs_backlinks.http.hosts import HostTurns
+
+    turns = HostTurns(per_host=2)
+    started: list[str] = []
+
+    def start(name: str, *, wanted: bool = True) -> Callable[[], bool]:
+        def begin() -> bool:
+            if wanted:
+                started.append(name)
+            return wanted
+
+        return begin
+
+    for name in ("a1", "a2", "a3"):
+        turns.queue("a.example", start(name))
+    turns.queue("a.example", start("cancelled", wanted=False))
+    turns.queue("a.example", start("a4"))
+    turns.queue("b.example", start("b1"))
+    assert started == ["a1", "a2", "b1"]
+    turns.release("a.example")
+    assert started == ["a1", "a2", "b1", "a3"]
+    turns.release("a.example")  # the cancelled one is skipped
+    assert started == ["a1", "a2", "b1", "a3", "a4"]
+
+
+def test_a_host_turn_not_free_by_the_deadline_is_not_taken() -> None:
+    from mkdocs_backlinks.http.hosts import HostTurns
+
+    turns = HostTurns(per_host=1)
+    with (
+        turns.hold("a.example", time.monotonic() + 1.0) as first,
+        turns.hold("a.example", time.monotonic() + 0.05) as second,
+    ):
+        assert (first, second) == (True, False)
+    # The one that gave up left no turn taken behind it.
+    with turns.hold("a.example", time.monotonic()) as again:
+        assert again

@@ -16,15 +16,9 @@ from typing import Any
 import mf2py
 import pytest
 
-from mkdocs_backlinks.works.extract import (
-    DESCRIPTION_LIMIT,
-    TITLE_LIMIT,
-    Author,
-    Contacts,
-    PageMetadata,
-    extract_metadata,
-    find_author,
-)
+from mkdocs_backlinks.works.authorship import Author
+from mkdocs_backlinks.works.clean import DESCRIPTION_LIMIT, TITLE_LIMIT
+from mkdocs_backlinks.works.extract import Contacts, PageMetadata, extract_metadata, find_author
 
 ELLIPSIS = "\u2026"
 

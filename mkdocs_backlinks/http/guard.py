@@ -1,0 +1,158 @@
+"""The address guard: which hosts and addresses a request may go to.
+
+A cited URL is chosen by whoever wrote the page, and every redirect by whoever runs the
+server, so any of them may point at the build machine's own network (cloud metadata at
+169.254.169.254, a router, a database on localhost). Every hop's URL is parsed here, and every
+address its host resolves to is checked here before anything connects.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from mkdocs_backlinks.http.options import IPNetwork
+
+__all__ = ["IPAddress", "Refused", "Target", "address_problem", "parse_target"]
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# IPv6 prefixes that carry an IPv4 address a gateway will connect to (NAT64, RFC 6052/8215).
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+# Deprecated IPv4-compatible addresses (::a.b.c.d): `ipaddress` calls them global.
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for, if a stack or gateway would reach it.
+
+    `::ffff:10.0.0.1` is 10.0.0.1 on a dual-stack socket; 6to4 and NAT64 addresses are relayed
+    to the IPv4 address inside them. Checking only the IPv6 form would let those through.
+    """
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in network for network in _NAT64):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def address_problem(address: IPAddress, allow_networks: Iterable[IPNetwork] = ()) -> str | None:
+    """Why the plugin must not connect to `address`, or None when it may.
+
+    Only globally routable unicast addresses pass: loopback, private, link-local (cloud
+    metadata), shared (100.64/10), unspecified, multicast, reserved, documentation and other
+    special-purpose ranges are refused, also when wrapped in an IPv6 form. An address inside
+    one of `allow_networks` always passes (or whose embedded IPv4 address is inside one).
+    """
+    allowed = tuple(allow_networks)
+    embedded = _embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else None
+    for candidate in (address, embedded):
+        if candidate is not None and any(
+            candidate.version == network.version and candidate in network for network in allowed
+        ):
+            return None
+    if address.is_loopback:
+        return "loopback"
+    if address.is_unspecified:
+        return "unspecified"
+    if address.is_link_local:
+        return "link-local"
+    if address.is_multicast:
+        return "multicast"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.is_site_local:
+            return "site-local"
+        if address in _IPV4_COMPATIBLE:
+            return "IPv4-compatible (deprecated)"
+        if embedded is not None:
+            inner = address_problem(embedded)
+            return None if inner is None else f"embeds {embedded}, which is {inner}"
+    if address.is_private:
+        return "private"
+    if address.is_reserved:
+        return "reserved"
+    if not address.is_global:
+        return "not globally routable"
+    return None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One hop's URL, validated and normalised (IDNA host, default port made explicit)."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+
+    def same_origin(self, other: Target) -> bool:
+        """Whether credentials for `self` may go to `other`: same host and port, or the
+        plain http://host upgraded to https://host on the default ports."""
+        if self.host != other.host:
+            return False
+        if (self.scheme, self.port) == (other.scheme, other.port):
+            return True
+        return (self.scheme, self.port, other.scheme, other.port) == ("http", 80, "https", 443)
+
+    @property
+    def host_is_ip(self) -> bool:
+        try:
+            ipaddress.ip_address(self.host)
+        except ValueError:
+            return False
+        return True
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if DEFAULT_PORTS[self.scheme] == self.port else f"{host}:{self.port}"
+
+    def pinned_url(self, address: IPAddress) -> str:
+        """This URL with the host replaced by `address`, so nothing resolves it again."""
+        if isinstance(address, ipaddress.IPv6Address):
+            text = str(address).replace("%", "%25")
+            netloc = f"[{text}]:{self.port}"
+        else:
+            netloc = f"{address}:{self.port}"
+        parts = urlsplit(self.url)
+        return urlunsplit((self.scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+class Refused(Exception):
+    """A URL the client will not request; the message says why."""
+
+
+def parse_target(url: str) -> Target:
+    """Validate one hop's URL: only http(s), a host, a valid port; drop userinfo and fragment.
+
+    Userinfo is dropped because requests would turn it into a Basic Authorization header,
+    which a redirect could then aim at any host.
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as error:
+        raise Refused("invalid URL") from error
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise Refused(f"scheme {scheme or '(none)'!r} is not allowed; only http and https")
+    netloc = parts.netloc.rpartition("@")[2]
+    cleaned = urlunsplit((scheme, netloc, parts.path, parts.query, ""))
+    prepared = requests.PreparedRequest()
+    try:
+        prepared.prepare_url(cleaned, None)
+        normal = urlsplit(prepared.url or "")
+        port = normal.port or DEFAULT_PORTS[scheme]
+    except (requests.RequestException, ValueError) as error:
+        raise Refused("invalid URL") from error
+    host = normal.hostname
+    if not host:
+        raise Refused("URL has no host")
+    return Target(url=normal.geturl(), scheme=scheme, host=host, port=port)
