@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from mkdocs_backlinks.ledger.ledger import Observed
+from mkdocs_backlinks.ledger.gather import Observed
 from mkdocs_backlinks.outreach.desk import LIST_FILES, OutreachDesk, Settings
 
 

@@ -18,7 +18,10 @@ import json
 from pathlib import Path
 
 from mkdocs_backlinks.files import conflict_marker, write_text_atomic
-from mkdocs_backlinks.ledger.ledger import LEDGER_SCHEMA, Ledger, dumps, merge3, parse_ledger
+from mkdocs_backlinks.ledger.file import parse_ledger
+from mkdocs_backlinks.ledger.format import LEDGER_SCHEMA, dumps
+from mkdocs_backlinks.ledger.merge import merge3
+from mkdocs_backlinks.ledger.model import Ledger
 from mkdocs_backlinks.mentions.store import (
     MODERATION_SCHEMA,
     STORE_SCHEMA,

@@ -12,18 +12,12 @@ from pathlib import Path
 import pytest
 from data_sites import DataSite
 
+from mkdocs_backlinks.ledger.contacts import mark
+from mkdocs_backlinks.ledger.file import load_ledger, save_ledger
+from mkdocs_backlinks.ledger.format import dumps
 from mkdocs_backlinks.ledger.gitmerge import MergeError, merge_files
-from mkdocs_backlinks.ledger.ledger import (
-    Contact,
-    Event,
-    Ledger,
-    LedgerError,
-    dumps,
-    load_ledger,
-    mark,
-    merge3,
-    save_ledger,
-)
+from mkdocs_backlinks.ledger.merge import merge3
+from mkdocs_backlinks.ledger.model import Contact, Event, Ledger, LedgerError
 
 GIT = shutil.which("git")
 needs_git = pytest.mark.skipif(GIT is None, reason="git is not installed")

@@ -1,4 +1,4 @@
-"""Unit tests for the relationship ledger (`ledger.ledger`) and the pure parts of the
+"""Unit tests for the relationship ledger (`ledger`) and the pure parts of the
 outreach list (`outreach.desk`): merging a build, finding and marking contacts,
 reading and writing the file, and the Markdown / CSV views of the report.
 
@@ -21,9 +21,20 @@ import pytest
 
 from mkdocs_backlinks.files import dump_json_lines
 from mkdocs_backlinks.graph.linkgraph import LinkGraph, PageInfo
-from mkdocs_backlinks.ledger.ledger import (
-    LEDGER_SCHEMA,
-    LEDGER_VERSION,
+from mkdocs_backlinks.ledger import file as ledger_file
+from mkdocs_backlinks.ledger.contacts import find_contact, mark
+from mkdocs_backlinks.ledger.file import (
+    LedgerReader,
+    load_ledger,
+    read_head,
+    read_ledger,
+    read_ledger_lines,
+    records_hash,
+    save_ledger,
+)
+from mkdocs_backlinks.ledger.format import LEDGER_SCHEMA, LEDGER_VERSION, dumps
+from mkdocs_backlinks.ledger.gather import Observed, merge_build, observed_digest
+from mkdocs_backlinks.ledger.model import (
     MARKABLE,
     STATUSES,
     Citation,
@@ -31,21 +42,9 @@ from mkdocs_backlinks.ledger.ledger import (
     Event,
     Ledger,
     LedgerError,
-    Observed,
     PageSends,
-    Routes,
     SentTarget,
     Work,
-    WorkMeta,
-    dumps,
-    find_contact,
-    load_ledger,
-    mark,
-    merge_build,
-    observed_digest,
-    read_head,
-    read_ledger_lines,
-    save_ledger,
 )
 from mkdocs_backlinks.outreach.desk import (
     CSV_COLUMNS,
@@ -64,6 +63,7 @@ from mkdocs_backlinks.outreach.desk import (
     render_markdown,
     render_table,
 )
+from mkdocs_backlinks.works.model import Routes, WorkMeta
 
 DAY1 = "2024-03-01"
 DAY2 = "2024-03-02"
@@ -1166,6 +1166,62 @@ def test_an_edited_ledger_reads_the_same_or_is_left_to_the_whole_parser(
 
 def test_a_missing_ledger_is_left_to_the_whole_parser(tmp_path: Path) -> None:
     assert read_ledger_lines(tmp_path / "ledger.json") is None
+
+
+@pytest.mark.parametrize("name", EDITS)
+def test_the_readers_file_view_is_the_whole_ledger_however_the_file_is_laid_out(
+    tmp_path: Path, name: str
+) -> None:
+    # `LedgerReader.file` reads line by line when it can and as one document when it cannot:
+    # either way, what the whole parser gives, or the LedgerError that names the problem.
+    path = tmp_path / "ledger.json"
+    text = edits(dumps(ledger_with_everything()))[name]
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    try:
+        expected = whole(path)
+    except (LedgerError, UnicodeDecodeError):
+        with pytest.raises(LedgerError, match=r"^The ledger "):
+            LedgerReader(path).file()
+        return
+    assert tuple(LedgerReader(path).file()) == expected
+
+
+def test_the_readers_views_agree(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    reader = LedgerReader(path)
+    assert reader.file() == (Ledger(), "", "")
+    assert (reader.text(), reader.ledger(), reader.head(), reader.metadata()) == (
+        None,
+        Ledger(),
+        None,
+        {},
+    )
+    ledger = ledger_with_everything()
+    save_ledger(path, ledger)
+    text = path.read_text(encoding="utf-8")
+    assert reader.text() == text
+    assert reader.ledger() == reader.parse(text) == read_ledger(path) == ledger
+    assert reader.head() == Ledger(
+        last_build=ledger.last_build, observed=ledger.observed, lists=ledger.lists
+    )
+    stored = {url: work.meta for url, work in ledger.works.items() if work.meta}
+    assert stored
+    assert reader.metadata() == reader.metadata(text) == stored
+    assert reader.file() == reader.lines() == whole(path)
+    assert reader.file().records_hash == records_hash(text) == _body_hash(text)
+
+
+def test_reading_the_ledger_keeps_nothing_for_a_later_save(tmp_path: Path) -> None:
+    # Only `load_ledger` keeps what it read, as the base `save_ledger` merges against: a build
+    # that reads the ledger for its titles must not hold it until it ends.
+    path = tmp_path / "ledger.json"
+    save_ledger(path, rich_ledger())
+    ledger_file._read.clear()
+    read_ledger(path)
+    LedgerReader(path).file()
+    assert ledger_file._read == {}
+    load_ledger(path)
+    assert list(ledger_file._read) == [str(path.absolute())]
 
 
 def test_a_ledger_nested_too_deeply_is_a_ledger_error(tmp_path: Path) -> None:

@@ -1,0 +1,221 @@
+"""A build's citations into the ledger: gathered by cited work, then merged.
+
+Pure functions of plain data (the plugin hands over `Observed` tuples), so the merge is tested
+without MkDocs. The digest of what a build observed goes into the ledger's first line, so the
+next build that sees the same knows, from that line alone, that nothing changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
+
+from mkdocs_backlinks.ledger.contacts import with_status
+from mkdocs_backlinks.ledger.model import Citation, Contact, Event, Ledger, Work
+from mkdocs_backlinks.links.urls import normalise_url, site_of
+from mkdocs_backlinks.works.model import Routes, WorkMeta, meta_record
+
+
+class Observed(NamedTuple):
+    """A citation seen in this build (the plain data the plugin hands over).
+
+    A named tuple: a build makes one per citation of the site after every page is rendered,
+    and a frozen dataclass costs several times as much to make.
+    """
+
+    url: str
+    page: str
+    page_title: str
+    page_url: str
+    text: str
+    context: str
+
+
+def observed_digest(
+    observed: Iterable[Observed], metadata: Mapping[str, WorkMeta] | None = None
+) -> str:
+    """A digest of a build's citations, in the order given, and of what it learned about the
+    cited works: a build that found a new title must not take the "nothing changed" path.
+
+    Without metadata the digest is the same as before metadata existed, so a ledger written
+    by a build that had none still matches.
+    """
+    digest = hashlib.sha256()
+    # One update per citation, never the whole text at once: this runs at the end of the
+    # build, when memory peaks, and a joined text of every citation (with its encoded copy)
+    # raised that peak. The bytes are those ledgers were written with.
+    update = digest.update
+    for item in observed:
+        update(("\x1f".join(item) + "\x1e").encode())
+    if metadata:
+        digest.update(b"\x1dmeta")
+        for url in sorted(metadata):
+            record = json.dumps(meta_record(metadata[url]), sort_keys=True, ensure_ascii=False)
+            digest.update(f"{url}\x1f{record}\x1e".encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """A build's citations grouped by the normalised URL of the work they cite, with the
+    digest of what was observed (`observed_digest`)."""
+
+    by_url: dict[str, list[Citation]]
+    digest: str
+
+
+def gather(
+    observed: Iterable[Observed],
+    metadata: Mapping[str, WorkMeta] | None = None,
+    digest: str | None = None,
+) -> Gathered:
+    """Group a build's citations for `merge_gathered`, reading them once.
+
+    Separate from the merge so a build can let its link graph go before it reads the old
+    ledger: both are large, and together they made the peak of a build after an edit.
+    `digest` is `observed_digest(observed, metadata)` when the caller already has it.
+    """
+    if digest is None:
+        observed = list(observed)
+        digest = observed_digest(observed, metadata)
+    by_url: dict[str, list[Citation]] = {}
+    normalised: dict[str, str] = {}
+    for item in observed:
+        url = normalised.get(item.url)
+        if url is None:
+            url = normalised[item.url] = normalise_url(item.url)
+        citation = Citation(item.page, item.page_title, item.page_url, item.text, item.context)
+        bucket = by_url.setdefault(url, [])
+        if citation not in bucket:
+            bucket.append(citation)
+    return Gathered(by_url, digest)
+
+
+def merge_build(
+    ledger: Ledger,
+    observed: Iterable[Observed],
+    today: str,
+    contact_of: Any = site_of,
+    metadata: Mapping[str, WorkMeta] | None = None,
+) -> Ledger:
+    """The ledger after a build that saw `observed` citations on date `today`.
+
+    `metadata` holds what the build knows about cited works (by normalised URL); a work it
+    does not name keeps what the ledger knew. A contact's routes are gathered from its works.
+
+    - A work seen now is cited, with this build's citations.
+    - A work not seen now is kept, marked no longer cited, with its last known citations and
+      the date of the last build that saw it.
+    - A contact seen for the first time is `new`. When a build brings new contacts, the ones
+      that were `new` before become `pending`; a build that brings none changes no status, so
+      rebuilding the same site gives the same file.
+    - Statuses the author set are never changed here.
+    """
+    return merge_gathered(ledger, gather(observed, metadata), today, contact_of, metadata)
+
+
+def merge_gathered(
+    ledger: Ledger,
+    gathered: Gathered,
+    today: str,
+    contact_of: Any = site_of,
+    metadata: Mapping[str, WorkMeta] | None = None,
+) -> Ledger:
+    """`merge_build` of citations already gathered."""
+    previous = ledger.last_build or today  # the last build that saw what is gone now
+    works = _merged_works(ledger, gathered.by_url, today, previous, contact_of, metadata or {})
+    contacts = _merged_contacts(ledger, works, today, previous)
+    return Ledger(
+        dict(sorted(contacts.items())),
+        dict(sorted(works.items())),
+        today,
+        gathered.digest,
+        ledger.lists,
+        sends=ledger.sends,  # only `mkdocs-backlinks send` changes them
+    )
+
+
+def _merged_works(
+    ledger: Ledger,
+    by_url: Mapping[str, list[Citation]],
+    today: str,
+    previous: str,
+    contact_of: Any,
+    metadata: Mapping[str, WorkMeta],
+) -> dict[str, Work]:
+    """The ledger's works no longer cited, marked so, then every work cited now."""
+    works: dict[str, Work] = {}
+    for url, old in ledger.works.items():
+        if url not in by_url:
+            works[url] = old if not old.cited else replace(old, cited=False, last_seen=previous)
+    for url, citations in by_url.items():
+        old_work = ledger.works.get(url)
+        contact_id = old_work.contact if old_work else contact_of(url)
+        works[url] = Work(
+            url=url,
+            site=site_of(url),
+            contact=contact_id,
+            first_seen=old_work.first_seen if old_work else today,
+            last_seen="",
+            cited=True,
+            citations=tuple(sorted(citations, key=lambda c: (c.page, c.text, c.context))),
+            meta=_newer_meta(old_work.meta if old_work else WorkMeta(), metadata.get(url)),
+        )
+    return works
+
+
+def _routes_by_contact(works: Mapping[str, Work]) -> dict[str, Routes]:
+    """Each contact's routes, gathered from its works: those cited first, then by URL."""
+    routes_of: dict[str, Routes] = {}
+    for work in sorted(works.values(), key=lambda w: (not w.cited, w.url)):
+        if work.meta.routes:
+            routes_of[work.contact] = routes_of.get(work.contact, Routes()).merged(work.meta.routes)
+    return routes_of
+
+
+def _merged_contacts(
+    ledger: Ledger, works: Mapping[str, Work], today: str, previous: str
+) -> dict[str, Contact]:
+    """The ledger's contacts brought up to date with `works`, then the ones seen first now."""
+    routes_of = _routes_by_contact(works)
+    cited_contacts = {work.contact for work in works.values() if work.cited}
+    seen_contacts = {work.contact for work in works.values()}
+    fresh = sorted(seen_contacts - set(ledger.contacts))
+    contacts: dict[str, Contact] = {}
+    for cid, contact in ledger.contacts.items():
+        if fresh and contact.status == "new":
+            contact = with_status(contact, "pending", today)
+        cited = cid in cited_contacts
+        if cited:
+            last_seen = ""
+        elif contact.cited:
+            last_seen = previous
+        else:
+            last_seen = contact.last_seen
+        routes = routes_of.get(cid, contact.routes)
+        contacts[cid] = replace(contact, cited=cited, last_seen=last_seen, routes=routes)
+    for cid in fresh:
+        site = next(work.site for work in works.values() if work.contact == cid)
+        contacts[cid] = Contact(
+            id=cid,
+            site=site,
+            status="new",
+            first_seen=today,
+            last_seen="",
+            cited=cid in cited_contacts,
+            history=(Event(today, "new"),),
+            routes=routes_of.get(cid, Routes()),
+        )
+    return contacts
+
+
+def _newer_meta(old: WorkMeta, new: WorkMeta | None) -> WorkMeta:
+    """The build's metadata for a work, keeping the old date when nothing changed."""
+    if new is None:
+        return old
+    if old.checked and new.same_values(old):
+        return old
+    return new
