@@ -19,7 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mkdocs_backlinks.ledger.gather import Observed
-from mkdocs_backlinks.outreach.desk import LIST_FILES, OutreachDesk, Settings
+from mkdocs_backlinks.outreach.desk import OutreachDesk
+from mkdocs_backlinks.outreach.lists import LIST_FILES
+from mkdocs_backlinks.outreach.settings import Settings
 
 
 def synthetic(citations: int, pages: int, works: int, sites: int, seed: int) -> list[Observed]:

@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.config import base
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import ValidationError
 
-from mkdocs_backlinks.mentions.store import RELAYS
+from mkdocs_backlinks.http.options import (
+    HttpOptions,
+    IPNetwork,
+    env_flag,
+    offline_from_env,
+)
+from mkdocs_backlinks.ledger.file import LEDGER_FILE
+from mkdocs_backlinks.links.collect import Rules
+from mkdocs_backlinks.mentions.desk import Settings as MentionsSettings
+from mkdocs_backlinks.mentions.model import RELAYS
 from mkdocs_backlinks.option_types import (
     REL_VALUES,
     DomainPatterns,
@@ -30,6 +41,13 @@ from mkdocs_backlinks.option_types import (
     SiteAliases,
     WholeNumber,
 )
+from mkdocs_backlinks.outreach.desk import OutreachDesk, build_date
+from mkdocs_backlinks.outreach.settings import Settings as OutreachSettings
+from mkdocs_backlinks.sections.pages import SectionSettings
+from mkdocs_backlinks.works.resolver import DAY, REFRESH_ENV, MetadataSettings
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
 
 _UNKNOWN_SUB_OPTION = re.compile(r"Sub-option '([^']*)': Unrecognised configuration name")
 
@@ -355,3 +373,164 @@ def page_options(meta: Mapping[str, Any], src_uri: str) -> PageOptions:
 _ALL_ON = PageOptions()
 _ALL_ON.load_dict({})
 _ALL_ON.validate()
+
+
+# ------------------------------------------------------------------ from options to settings
+# Each concern takes plain settings, never the config classes above, so that it can be used
+# and tested without MkDocs and no module below config imports it. These adapters are the one
+# place where an option becomes a path, an HTTP limit or a concern's settings.
+
+
+@dataclass(frozen=True)
+class SitePaths:
+    """Where the plugin keeps this site's files: all beside mkdocs.yml, as relative options
+    say, so that a command run from any folder finds what the build wrote."""
+
+    base: Path
+    """The folder of mkdocs.yml."""
+    data: Path
+    """The data folder (`data_dir`): the ledger, the mentions store and moderation."""
+    cache: Path
+    """The cache folder (`cache_dir`): disposable HTTP caches and avatars."""
+
+    @property
+    def ledger(self) -> Path:
+        return self.data / LEDGER_FILE
+
+
+def site_paths(options: BacklinksConfig, config: MkDocsConfig) -> SitePaths:
+    """The plugin's folders for the site that `config` describes."""
+    base = Path(config.config_file_path or ".").resolve().parent
+    return SitePaths(base=base, data=base / options.data_dir, cache=base / options.cache_dir)
+
+
+def private_data_folder(options: BacklinksConfig, config: MkDocsConfig, holds: str) -> Path:
+    """The data folder, or ValueError naming `data_dir` when it lies inside `docs_dir`, where
+    what it `holds` (said in the message) would be published with the site."""
+    folder = site_paths(options, config).data
+    if folder.is_relative_to(Path(config.docs_dir).resolve()):
+        raise ValueError(
+            f"'data_dir': {folder} is inside docs_dir, where {holds} would be published. "
+            "Choose a folder beside mkdocs.yml."
+        )
+    return folder
+
+
+def is_offline(options: BacklinksConfig) -> bool:
+    """Whether this run stays off the network: the `offline` option or the environment."""
+    return bool(options.offline) or offline_from_env()
+
+
+def http_options(
+    options: BacklinksConfig,
+    *,
+    allow: Iterable[IPNetwork] = (),
+    offline: bool = False,
+    **limits: Any,
+) -> HttpOptions:
+    """The HTTP layer's settings for this site: its options, plus what a command line adds.
+
+    `limits` passes other `HttpOptions` fields (timeouts, concurrency) straight through.
+    """
+    networks = tuple(dict.fromkeys((*options.allow_networks, *allow)))
+    return HttpOptions(allow_networks=networks, offline=bool(options.offline or offline), **limits)
+
+
+def metadata_settings(
+    options: BacklinksConfig, config: MkDocsConfig, command: str
+) -> MetadataSettings:
+    """What learning about cited works needs for this build; online only when neither the
+    options nor the environment say offline, and under serve only with `on_serve`."""
+    meta = options.metadata
+
+    def http() -> HttpOptions:
+        return http_options(
+            options,
+            connect_timeout=min(5.0, meta.timeout),
+            read_timeout=meta.timeout,
+            deadline=meta.timeout,
+            batch_deadline=meta.deadline,
+            concurrency=meta.concurrency,
+            per_host=meta.per_host,
+        )
+
+    return MetadataSettings(
+        online=not is_offline(options) and (command != "serve" or meta.on_serve),
+        ttl=meta.ttl * DAY,
+        failure_ttl=meta.failure_ttl * DAY,
+        deadline=meta.deadline,
+        concurrency=meta.concurrency,
+        http=http,
+        refresh=env_flag(REFRESH_ENV),
+        per_host=meta.per_host,
+        strict=bool(config.strict),
+    )
+
+
+def outreach_settings(options: BacklinksConfig, config: MkDocsConfig) -> OutreachSettings:
+    """Outreach settings from the plugin options, defaulting to the site's own details."""
+    out = options.outreach
+    return OutreachSettings(
+        site_name=config.site_name or "",
+        site_url=config.site_url or "",
+        author=out.author or config.site_author or "",
+        author_url=out.author_url or config.site_url or "",
+        sign_off=out.sign_off,
+        tone=out.tone,
+        done_statuses=tuple(out.done_statuses),
+        exclude_sites=out.exclude_sites,
+        note_template=Path(out.note_template) if out.note_template else None,
+        config_file=Path(config.config_file_path or "mkdocs.yml").name,
+        today=build_date(),
+    )
+
+
+def outreach_desk(options: BacklinksConfig, config: MkDocsConfig) -> OutreachDesk:
+    """The outreach desk for a build; ValueError (starting with the option's name) when the
+    data folder would be published or the note template does not load."""
+    folder = private_data_folder(options, config, "the private ledger and outreach list")
+    try:
+        return OutreachDesk(folder, outreach_settings(options, config))
+    except ValueError as exc:
+        raise ValueError(f"'outreach.note_template': {exc}") from exc
+
+
+def mentions_settings(options: BacklinksConfig, config: MkDocsConfig) -> MentionsSettings:
+    """The mentions desk's settings; ValueError naming `data_dir` when the data folder would
+    be published."""
+    folder = private_data_folder(options, config, "the mentions store and its moderation")
+    paths = site_paths(options, config)
+    mentions = options.mentions
+    return MentionsSettings(
+        folder=folder,
+        base=paths.base,
+        site_url=config.site_url or "",
+        sources=tuple(mentions.sources),
+        aliases=tuple(mentions.aliases),
+        relays=tuple(mentions.relays),
+        avatars=mentions.avatars,
+        timeout=mentions.timeout,
+        cache=paths.cache,
+    )
+
+
+def link_rules(options: BacklinksConfig) -> Rules:
+    """What the collector skips, from the options it reads."""
+    return Rules(
+        ignore_rel=frozenset(options.ignore_rel),
+        opt_out_class=options.opt_out_class,
+        exclude_domains=options.exclude_domains,
+        exclude_urls=options.exclude_urls,
+        excluded_target=options.exclude_targets.match_file,
+        snippet_length=options.snippet_length,  # at least 20: WholeNumber
+    )
+
+
+def section_settings(options: BacklinksConfig) -> SectionSettings:
+    """What the sections show on every page, and in which words."""
+    return SectionSettings(
+        credits=options.credits,
+        backlinks=options.backlinks,
+        auto_append=options.auto_append,
+        strings=dict(options.strings),
+    )

@@ -17,7 +17,7 @@ from mkdocs.config import config_options as opt
 from mkdocs.config.base import BaseConfigOption, ValidationError
 
 from mkdocs_backlinks.http.options import IPNetwork, parse_networks
-from mkdocs_backlinks.mentions.sources import Source, parse_source
+from mkdocs_backlinks.mentions.source_types import Source, parse_source
 
 REL_VALUES = ("nofollow", "sponsored", "ugc")
 """The `rel` values the `ignore_rel` option understands (the ones search engines define)."""

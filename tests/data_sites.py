@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from mkdocs_backlinks.ledger.ledger import dumps, parse_ledger
+from mkdocs_backlinks.ledger.file import parse_ledger
+from mkdocs_backlinks.ledger.format import dumps
 from mkdocs_backlinks.mentions.store import dumps_store, load_store
 
 SITE_URL = "https://example.org/blog/"

@@ -235,7 +235,7 @@ class Resolver:
         self._lock = threading.Lock()
 
     def __call__(self, host: str, port: int) -> list[Any]:
-        from mkdocs_backlinks.http.client import system_resolver
+        from mkdocs_backlinks.http.dns import system_resolver
 
         with self._lock:
             self.asked.append(host)

@@ -16,6 +16,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import ConfigurationError
 
 from mkdocs_backlinks.cli.errors import CommandError
+from mkdocs_backlinks.http.options import IPNetwork, parse_network
 from mkdocs_backlinks.plugin import BacklinksPlugin
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -101,3 +102,26 @@ def load_plugin(config_file: str | None) -> tuple[BacklinksPlugin, MkDocsConfig]
     raise CommandError(
         f"{path} does not enable the backlinks plugin: add '- backlinks' under 'plugins:'."
     )
+
+
+def add_network_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--allow-network CIDR` (repeatable) and `--offline` for a command that goes online."""
+    parser.add_argument(
+        "--allow-network",
+        dest="allow_networks",
+        metavar="CIDR",
+        action="append",
+        type=_network_argument,
+        default=[],
+        help="also allow connections to this private network, like 127.0.0.0/8 (repeatable)",
+    )
+    parser.add_argument(
+        "--offline", action="store_true", help="do not touch the network; use stored data only"
+    )
+
+
+def _network_argument(value: str) -> IPNetwork:
+    try:
+        return parse_network(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc

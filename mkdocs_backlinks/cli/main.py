@@ -15,8 +15,8 @@ from mkdocs_backlinks import __version__
 from mkdocs_backlinks.cli import mentions, merge_data, outreach, send
 from mkdocs_backlinks.cli.common import CONFIG_HELP
 from mkdocs_backlinks.cli.errors import CommandError, UsageError
-from mkdocs_backlinks.ledger.ledger import LedgerError
-from mkdocs_backlinks.mentions.store import MentionsError
+from mkdocs_backlinks.ledger.model import LedgerError
+from mkdocs_backlinks.mentions.model import MentionsError
 
 EXIT_USAGE = 2
 """No command, or one that could not run as asked (`UsageError`)."""

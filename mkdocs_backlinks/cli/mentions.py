@@ -10,24 +10,20 @@ from urllib.parse import unquote
 
 from mkdocs.config.defaults import MkDocsConfig
 
-from mkdocs_backlinks.cli.common import CONFIG_HELP, Subparsers, load_plugin
+from mkdocs_backlinks.cli.common import CONFIG_HELP, Subparsers, add_network_arguments, load_plugin
 from mkdocs_backlinks.cli.errors import CommandError, UsageError
+from mkdocs_backlinks.config import http_options, mentions_settings
 from mkdocs_backlinks.files import dump_json
-from mkdocs_backlinks.http.client import OFFLINE_ENV, HttpClient
-from mkdocs_backlinks.http.options import add_network_arguments, http_options
+from mkdocs_backlinks.http.client import HttpClient
+from mkdocs_backlinks.http.options import OFFLINE_ENV
 from mkdocs_backlinks.links.urls import url_key
 from mkdocs_backlinks.mentions.desk import MentionsDesk, fetched_at
-from mkdocs_backlinks.mentions.desk import settings_for as mentions_settings
-from mkdocs_backlinks.mentions.sources import apply, fetch_source, prune_gone
-from mkdocs_backlinks.mentions.store import (
-    Mention,
-    Moderation,
-    SourceState,
-    page_key,
-    save_moderation,
-)
+from mkdocs_backlinks.mentions.fetch import apply, fetch_source, prune_gone
+from mkdocs_backlinks.mentions.model import Mention, SourceState
+from mkdocs_backlinks.mentions.moderation import Moderation, save_moderation
+from mkdocs_backlinks.mentions.pages import page_key
 from mkdocs_backlinks.plugin import BacklinksPlugin
-from mkdocs_backlinks.webmention.send import printable, valid_web_url
+from mkdocs_backlinks.webmention.outcomes import printable, valid_web_url
 
 
 def add_parsers(commands: Subparsers) -> None:

@@ -15,18 +15,13 @@ from pathlib import Path
 from mkdocs.config.defaults import MkDocsConfig
 
 from mkdocs_backlinks.cli.common import CONFIG_HELP, Subparsers, load_plugin
+from mkdocs_backlinks.config import mentions_settings, site_paths
+from mkdocs_backlinks.config import outreach_settings as settings_for
 from mkdocs_backlinks.files import dump_json
-from mkdocs_backlinks.ledger.ledger import (
-    MARKABLE,
-    STATUSES,
-    Ledger,
-    load_ledger,
-    mark,
-    save_ledger,
-)
+from mkdocs_backlinks.ledger.contacts import mark
+from mkdocs_backlinks.ledger.file import load_ledger, save_ledger
+from mkdocs_backlinks.ledger.model import MARKABLE, STATUSES, Ledger
 from mkdocs_backlinks.mentions.desk import MentionsDesk
-from mkdocs_backlinks.mentions.desk import settings_for as mentions_settings
-from mkdocs_backlinks.outreach.desk import LEDGER_FILE, data_folder, settings_for
 from mkdocs_backlinks.outreach.formats import render_csv, render_markdown, render_table
 from mkdocs_backlinks.outreach.lists import lists_for, write_lists
 from mkdocs_backlinks.outreach.notes import NoteWriter
@@ -82,13 +77,13 @@ def save_with_lists(path: Path, ledger: Ledger, settings: Settings) -> Ledger:
 
 def _report(plugin: BacklinksPlugin, config: MkDocsConfig) -> Report:
     settings = outreach_settings(plugin, config)
-    ledger = load_ledger(data_folder(plugin.config, config) / LEDGER_FILE)
+    ledger = load_ledger(site_paths(plugin.config, config).ledger)
     return build_report(ledger, settings, NoteWriter(settings.note_template))
 
 
 def run_outreach(args: argparse.Namespace) -> int:
     plugin, config = load_plugin(args.config_file)
-    ledger = data_folder(plugin.config, config) / LEDGER_FILE
+    ledger = site_paths(plugin.config, config).ledger
     if not ledger.is_file():
         # Not an error (a site may cite nothing yet), but an empty list with no word of why
         # reads as a broken command on the first try.
@@ -118,7 +113,7 @@ def run_outreach(args: argparse.Namespace) -> int:
 
 def run_mark(args: argparse.Namespace) -> int:
     plugin, config = load_plugin(args.config_file)
-    path = data_folder(plugin.config, config) / LEDGER_FILE
+    path = site_paths(plugin.config, config).ledger
     settings = outreach_settings(plugin, config)
     ledger = load_ledger(path)
     # Keep the lists in step with the ledger without a rebuild.

@@ -16,6 +16,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs_backlinks.cli.common import (
     CONFIG_HELP,
     Subparsers,
+    add_network_arguments,
     default_config,
     load_plugin,
     seconds_argument,
@@ -23,29 +24,29 @@ from mkdocs_backlinks.cli.common import (
 )
 from mkdocs_backlinks.cli.errors import UsageError
 from mkdocs_backlinks.cli.outreach import outreach_settings, save_with_lists
-from mkdocs_backlinks.http.client import OFFLINE_ENV, HttpClient, HttpOptions
-from mkdocs_backlinks.http.options import add_network_arguments, http_options
-from mkdocs_backlinks.ledger.ledger import Ledger, load_ledger, save_ledger
+from mkdocs_backlinks.config import http_options, site_paths
+from mkdocs_backlinks.http.client import HttpClient
+from mkdocs_backlinks.http.options import (
+    OFFLINE_ENV,
+    HttpOptions,
+)
+from mkdocs_backlinks.ledger.file import load_ledger, save_ledger
+from mkdocs_backlinks.ledger.model import Ledger
 from mkdocs_backlinks.links.urls import domain_matches, normalise_url, site_of
-from mkdocs_backlinks.outreach.desk import LEDGER_FILE, Settings, data_folder
+from mkdocs_backlinks.outreach.settings import Settings
 from mkdocs_backlinks.plugin import BacklinksPlugin
-from mkdocs_backlinks.webmention.send import (
+from mkdocs_backlinks.webmention.deliver import Sender, deliver
+from mkdocs_backlinks.webmention.live import read_built_site
+from mkdocs_backlinks.webmention.outcomes import (
     DELIVERED,
     RETRY,
     Delivery,
-    Plan,
-    Sender,
-    Step,
-    apply_outcome,
-    cited_targets,
-    deliver,
     delivery_from_discovery,
-    is_old_address,
-    plan_sends,
     printable,
-    read_built_site,
     valid_web_url,
 )
+from mkdocs_backlinks.webmention.plan import Plan, Step, cited_targets, is_old_address, plan_sends
+from mkdocs_backlinks.webmention.record import apply_outcome
 
 
 def add_parser(commands: Subparsers) -> None:
@@ -146,7 +147,7 @@ def _published_site(plugin: BacklinksPlugin, config: MkDocsConfig) -> str:
 
 def _plan(plugin: BacklinksPlugin, config: MkDocsConfig, site_url: str) -> _Job:
     """The webmentions to send, from the ledger's citations and the pages as built."""
-    path = data_folder(plugin.config, config) / LEDGER_FILE
+    path = site_paths(plugin.config, config).ledger
     settings = outreach_settings(plugin, config)
     ledger = load_ledger(path)
     cited = cited_targets(ledger)
@@ -271,7 +272,7 @@ def _single_recorder(
     its target a work that page cites (or was sent to before); otherwise the reason it will
     not be recorded. A record for a link the ledger does not track (opted out, excluded) would
     read as a removed link on every later run, one the live page still has."""
-    path = data_folder(plugin.config, config) / LEDGER_FILE
+    path = site_paths(plugin.config, config).ledger
     where = config.config_file_path
     if not plugin.config.outreach.enabled or not config.site_url or not path.is_file():
         return f"Not recorded: {where} has no ledger, site_url or outreach to record it in."

@@ -17,8 +17,8 @@ from json.encoder import encode_basestring as _q
 from typing import Any, Final, NamedTuple, cast
 
 from mkdocs_backlinks.graph.spool import Spool
-from mkdocs_backlinks.ledger.ledger import DEAD, WorkMeta
 from mkdocs_backlinks.links.urls import relative_urls_from, site_of
+from mkdocs_backlinks.works.model import DEAD, WorkMeta
 
 EXPORT_SCHEMA = "mkdocs-backlinks/graph"
 # Positions in a `LinkRow` read where links are counted or indexed by the thousand.

@@ -37,22 +37,18 @@ import requests
 import urllib3
 from mkdocs.plugins import get_plugin_logger
 
-from mkdocs_backlinks.http.dns import resolve, system_resolver
+from mkdocs_backlinks.http.dns import resolve
 from mkdocs_backlinks.http.exchange import Sender
 from mkdocs_backlinks.http.guard import (
     IPAddress,
     Refused,
     Target,
-    address_problem,
     parse_target,
 )
 from mkdocs_backlinks.http.hosts import HostTurns
 from mkdocs_backlinks.http.link_header import header_text
 from mkdocs_backlinks.http.options import (
-    OFFLINE_ENV,
-    USER_AGENT,
     HttpOptions,
-    IPNetwork,
     offline_from_env,
 )
 from mkdocs_backlinks.http.redact import (
@@ -69,31 +65,13 @@ from mkdocs_backlinks.http.result import (
     Failure,
     Reply,
     Result,
-    Status,
     Validators,
-    decode_text,
     retry_after_seconds,
     status_for,
 )
 from mkdocs_backlinks.http.transport import PinnedAdapter
 
-# Until the restructure's importers move to the modules that define them, these names are
-# also re-exported from here (`decode_text`, `address_problem`, `system_resolver`, ...).
-__all__ = [
-    "DEFAULT_ACCEPT",
-    "OFFLINE_ENV",
-    "USER_AGENT",
-    "HttpClient",
-    "HttpOptions",
-    "IPNetwork",
-    "Result",
-    "Status",
-    "Validators",
-    "address_problem",
-    "decode_text",
-    "retry_after_seconds",
-    "system_resolver",
-]
+__all__ = ["HttpClient"]
 
 log = get_plugin_logger(__name__)
 

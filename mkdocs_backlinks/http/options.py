@@ -8,30 +8,23 @@ finds everything it needs in its cache, never loads them.
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mkdocs_backlinks import __version__
 
 if TYPE_CHECKING:
-    from mkdocs.config.defaults import MkDocsConfig
-
-    from mkdocs_backlinks.config import BacklinksConfig
+    pass
 
 __all__ = [
     "OFFLINE_ENV",
     "USER_AGENT",
     "HttpOptions",
     "IPNetwork",
-    "add_network_arguments",
-    "cache_folder",
     "env_flag",
-    "http_options",
     "offline_from_env",
     "parse_network",
     "parse_networks",
@@ -135,47 +128,3 @@ def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
     """Several networks, de-duplicated and sorted so the options compare equal across runs."""
     networks = {parse_network(value) for value in values}
     return tuple(sorted(networks, key=lambda n: (n.version, n.network_address, n.prefixlen)))
-
-
-def http_options(
-    options: BacklinksConfig,
-    *,
-    allow: Iterable[IPNetwork] = (),
-    offline: bool = False,
-    **limits: Any,
-) -> HttpOptions:
-    """The HTTP layer's settings for this site: its options, plus what a command line adds.
-
-    `limits` passes other `HttpOptions` fields (timeouts, concurrency) straight through.
-    """
-    networks = tuple(dict.fromkeys((*options.allow_networks, *allow)))
-    return HttpOptions(allow_networks=networks, offline=bool(options.offline or offline), **limits)
-
-
-def cache_folder(options: BacklinksConfig, config: MkDocsConfig) -> Path:
-    """The cache folder, beside mkdocs.yml unless `cache_dir` is absolute."""
-    base = Path(config.config_file_path or ".").resolve().parent
-    return base / options.cache_dir
-
-
-def add_network_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--allow-network CIDR` (repeatable) and `--offline` for a command that goes online."""
-    parser.add_argument(
-        "--allow-network",
-        dest="allow_networks",
-        metavar="CIDR",
-        action="append",
-        type=_network_argument,
-        default=[],
-        help="also allow connections to this private network, like 127.0.0.0/8 (repeatable)",
-    )
-    parser.add_argument(
-        "--offline", action="store_true", help="do not touch the network; use stored data only"
-    )
-
-
-def _network_argument(value: str) -> IPNetwork:
-    try:
-        return parse_network(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc

@@ -35,6 +35,9 @@ from mkdocs_backlinks.ledger.merge import merge3
 from mkdocs_backlinks.ledger.model import Contact, Ledger, LedgerError, ListsState, Work
 from mkdocs_backlinks.works.model import WorkMeta, meta_from_record
 
+LEDGER_FILE = "ledger.json"
+"""The ledger's name in the data folder."""
+
 MERGE_HELP = "see 'The ledger in git' in the README"
 
 

@@ -22,18 +22,16 @@ from mkdocs_backlinks.ledger.file import parse_ledger
 from mkdocs_backlinks.ledger.format import LEDGER_SCHEMA, dumps
 from mkdocs_backlinks.ledger.merge import merge3
 from mkdocs_backlinks.ledger.model import Ledger
-from mkdocs_backlinks.mentions.store import (
+from mkdocs_backlinks.mentions.merge import rebase
+from mkdocs_backlinks.mentions.model import MentionsStore
+from mkdocs_backlinks.mentions.moderation import (
     MODERATION_SCHEMA,
-    STORE_SCHEMA,
-    MentionsStore,
     Moderation,
     dumps_moderation,
-    dumps_store,
     load_moderation,
-    load_store,
     merge_moderation,
-    rebase,
 )
+from mkdocs_backlinks.mentions.store import STORE_SCHEMA, dumps_store, load_store
 
 
 class MergeError(Exception):

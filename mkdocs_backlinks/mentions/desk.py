@@ -20,20 +20,19 @@ import hashlib
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 from urllib.parse import unquote
 
 from mkdocs.plugins import get_plugin_logger
 
 from mkdocs_backlinks.files import locked, write_text_atomic
-from mkdocs_backlinks.http.options import HttpOptions, cache_folder
+from mkdocs_backlinks.http.options import HttpOptions
 from mkdocs_backlinks.links.urls import url_key
 from mkdocs_backlinks.mentions import avatars
-from mkdocs_backlinks.mentions.avatars import AVATAR_FOLDER
 from mkdocs_backlinks.mentions.fetch import Fetched, apply, fetch_source, read_file_source
 from mkdocs_backlinks.mentions.merge import rebase
 from mkdocs_backlinks.mentions.model import (
@@ -48,30 +47,9 @@ from mkdocs_backlinks.mentions.pages import page_key
 from mkdocs_backlinks.mentions.sites import mentioning_sites
 from mkdocs_backlinks.mentions.source_types import LocalFile, Source
 from mkdocs_backlinks.mentions.store import dumps_store, load_store_text, store_digest
-from mkdocs_backlinks.mentions.views import Face, PageMentions, Reaction, ShownMention, Views
+from mkdocs_backlinks.mentions.views import PageMentions, Views
 
-if TYPE_CHECKING:
-    from mkdocs.config.defaults import MkDocsConfig
-
-    from mkdocs_backlinks.config import BacklinksConfig
-
-# Temporary re-exports for the restructure; removed once importers use the new modules:
-# AVATAR_FOLDER (avatars), Face, PageMentions, Reaction, ShownMention, Views (views),
-# mentioning_sites (sites).
-__all__ = [
-    "AVATAR_FOLDER",
-    "MODERATION_FILE",
-    "STORE_FILE",
-    "Face",
-    "MentionsDesk",
-    "PageMentions",
-    "Reaction",
-    "ShownMention",
-    "Views",
-    "fetched_at",
-    "mentioning_sites",
-    "settings_for",
-]
+__all__ = ["MODERATION_FILE", "STORE_FILE", "MentionsDesk", "Settings", "fetched_at"]
 
 log = get_plugin_logger(__name__)
 
@@ -99,30 +77,6 @@ class Settings:
     cache: Path | None = None
 
 
-def settings_for(options: BacklinksConfig, config: MkDocsConfig) -> Settings:
-    """The desk's settings from the plugin options; ValueError naming the option when the
-    data folder would be published."""
-    base = Path(config.config_file_path or ".").resolve().parent
-    folder = base / options.data_dir
-    if folder.is_relative_to(Path(config.docs_dir).resolve()):
-        raise ValueError(
-            f"'data_dir': {folder} is inside docs_dir, where the mentions store and its "
-            "moderation would be published. Choose a folder beside mkdocs.yml."
-        )
-    mentions = options.mentions
-    return Settings(
-        folder=folder,
-        base=base,
-        site_url=config.site_url or "",
-        sources=tuple(mentions.sources),
-        aliases=tuple(mentions.aliases),
-        relays=tuple(mentions.relays),
-        avatars=mentions.avatars,
-        timeout=mentions.timeout,
-        cache=cache_folder(options, config),
-    )
-
-
 class MentionsDesk:
     """Owns the mentions store and moderation file for one build or one command."""
 
@@ -138,6 +92,7 @@ class MentionsDesk:
         self.by_page: dict[str, list[Mention]] = {}
         self.unmatched: Counter[str] = Counter()
         self.downloaded: dict[str, str] = {}
+        self.views: Views | None = None
         self._thread: threading.Thread | None = None
         self._results: list[Fetched] = []
         self._stop = threading.Event()
@@ -328,6 +283,22 @@ class MentionsDesk:
 
     def mentions_of(self, page_url: str) -> list[Mention]:
         return self.by_page.get(page_url, [])
+
+    def prepare_views(
+        self, strings: Mapping[str, Any], excerpt_length: int, *, allow_network: bool
+    ) -> None:
+        """Get ready to show mentions on pages: the avatars in download mode (fetched only
+        where `allow_network`), then the display settings every page's mentions go through."""
+        if self.settings.avatars == "download":
+            self.download_avatars(allow_network=allow_network)
+        self.views = Views(strings, self.settings.avatars, excerpt_length, self.downloaded)
+
+    def shown_on(self, page_url: str) -> PageMentions | None:
+        """What the page at `page_url` shows of its mentions, or None when it has none."""
+        found = self.mentions_of(page_url)
+        if not found or self.views is None:
+            return None
+        return self.views.page(found, page_url)
 
     def sites(self) -> tuple[tuple[str, int, str], ...]:
         """Who mentions this site (see `mentioning_sites`)."""

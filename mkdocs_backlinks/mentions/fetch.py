@@ -23,7 +23,8 @@ from mkdocs_backlinks.mentions.model import Mention, MentionsStore, SourceState
 from mkdocs_backlinks.mentions.source_types import Jf2Feed, LocalFile, Source, WebmentionIo
 
 if TYPE_CHECKING:
-    from mkdocs_backlinks.http.client import HttpClient, Result
+    from mkdocs_backlinks.http.client import HttpClient
+    from mkdocs_backlinks.http.result import Result
 
 __all__ = [
     "FILE_LIMIT",

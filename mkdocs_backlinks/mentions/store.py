@@ -17,85 +17,34 @@ from mkdocs_backlinks.files import dump_json_lines, write_text_atomic
 from mkdocs_backlinks.files import expect_dict as _dict
 from mkdocs_backlinks.files import expect_str as _str
 from mkdocs_backlinks.mentions.disk import damaged, decode_file, read_text
-from mkdocs_backlinks.mentions.feed import parse_feed
 from mkdocs_backlinks.mentions.fields import (
-    NAME_LIMIT,
     RSVP_VALUES,
-    TEXT_LIMIT,
     iso_date,
     one_line,
     plain_id,
     plain_text,
     safe_url,
 )
-from mkdocs_backlinks.mentions.merge import later_since_id, merge, rebase, update_store
+from mkdocs_backlinks.mentions.merge import merge
 from mkdocs_backlinks.mentions.model import (
     KIND_NAMES,
     KINDS,
-    RELAYS,
-    Kind,
     Mention,
-    MentionsError,
     MentionsStore,
     SourceState,
-    Store,
-    chronological,
 )
-from mkdocs_backlinks.mentions.moderation import (
-    MODERATION_SCHEMA,
-    MODERATION_VERSION,
-    Moderation,
-    dumps_moderation,
-    hide,
-    load_moderation,
-    merge_moderation,
-    save_moderation,
-)
-from mkdocs_backlinks.mentions.pages import group_by_page, page_key
 from mkdocs_backlinks.mentions.sanitize import (
-    HTML_LIMIT,
     sanitize_html,
 )
 
-# Temporary re-exports for the restructure; removed once importers use the new modules: every
-# name below except STORE_SCHEMA, STORE_VERSION, dumps_store, load_store, load_store_text,
-# save_store and store_digest, which live here.
 __all__ = [
-    "HTML_LIMIT",
-    "KINDS",
-    "MODERATION_SCHEMA",
-    "MODERATION_VERSION",
-    "NAME_LIMIT",
-    "RELAYS",
     "STORE_SCHEMA",
     "STORE_VERSION",
-    "TEXT_LIMIT",
-    "Kind",
-    "Mention",
-    "MentionsError",
-    "MentionsStore",
-    "Moderation",
-    "SourceState",
-    "Store",
-    "chronological",
-    "dumps_moderation",
     "dumps_store",
-    "group_by_page",
-    "hide",
-    "later_since_id",
-    "load_moderation",
     "load_store",
     "load_store_text",
-    "merge",
-    "merge_moderation",
-    "page_key",
-    "parse_feed",
-    "rebase",
-    "sanitize_html",
-    "save_moderation",
     "save_store",
     "store_digest",
-    "update_store",
 ]
 
 STORE_SCHEMA = "mkdocs-backlinks/mentions"

@@ -4,8 +4,6 @@ Before the build it validates the ledger; after it, it records the build's citat
 the ledger and, when something changed, writes the lists again (`lists`, from the `report`).
 `settings_for`, `data_folder` and `OutreachDesk.for_config` turn the plugin's options into
 what the desk takes.
-
-Also, for the restructure, the old names of this module (see the end of the file).
 """
 
 from __future__ import annotations
@@ -16,30 +14,23 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.utils import get_build_datetime
 
-from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.files import locked, write_text_atomic
 from mkdocs_backlinks.graph.linkgraph import LinkGraph
-from mkdocs_backlinks.ledger.ledger import (
-    Ledger,
+from mkdocs_backlinks.ledger.contacts import linked_back
+from mkdocs_backlinks.ledger.file import (
+    LEDGER_FILE,
     LedgerFile,
-    Observed,
-    WorkMeta,
-    gather,
-    head_line,
-    linked_back,
-    merge_gathered,
     metadata_in,
-    observed_digest,
     parse_ledger,
     read_head,
     read_ledger_lines,
     read_ledger_text,
-    records_chunks,
-    with_head,
 )
+from mkdocs_backlinks.ledger.format import head_line, records_chunks, with_head
+from mkdocs_backlinks.ledger.gather import Observed, gather, merge_gathered, observed_digest
+from mkdocs_backlinks.ledger.model import Ledger
 from mkdocs_backlinks.outreach.lists import (
     LIST_FILES,
     chunks_hash,
@@ -47,41 +38,15 @@ from mkdocs_backlinks.outreach.lists import (
     lists_fingerprint,
     with_lists,
 )
-from mkdocs_backlinks.outreach.lists import write_lists as write_list_files
+from mkdocs_backlinks.outreach.lists import write_lists as write_lists
 from mkdocs_backlinks.outreach.notes import NoteWriter
 from mkdocs_backlinks.outreach.settings import Settings
-
-LEDGER_FILE = "ledger.json"
+from mkdocs_backlinks.works.model import WorkMeta
 
 
 def build_date() -> str:
     """Today as the build sees it: `SOURCE_DATE_EPOCH` pins it, as it pins MkDocs' own date."""
     return get_build_datetime().date().isoformat()
-
-
-def data_folder(options: BacklinksConfig, config: MkDocsConfig) -> Path:
-    """The data folder, beside mkdocs.yml."""
-    base = Path(config.config_file_path or ".").resolve().parent
-    return base / options.data_dir
-
-
-def settings_for(options: BacklinksConfig, config: MkDocsConfig) -> Settings:
-    """Outreach settings from the plugin options, defaulting to the site's own details."""
-    out = options.outreach
-    config_file = Path(config.config_file_path or "mkdocs.yml").name
-    return Settings(
-        site_name=config.site_name or "",
-        site_url=config.site_url or "",
-        author=out.author or config.site_author or "",
-        author_url=out.author_url or config.site_url or "",
-        sign_off=out.sign_off,
-        tone=out.tone,
-        done_statuses=tuple(out.done_statuses),
-        exclude_sites=out.exclude_sites,
-        note_template=Path(out.note_template) if out.note_template else None,
-        config_file=config_file,
-        today=build_date(),
-    )
 
 
 class ObservedCitations:
@@ -137,21 +102,6 @@ class OutreachDesk:
         self.stored: dict[str, WorkMeta] = {}
         """Metadata of cited works the ledger holds, read by `load` for the build to show."""
 
-    @classmethod
-    def for_config(cls, options: BacklinksConfig, config: MkDocsConfig) -> OutreachDesk:
-        """The desk for a build; ValueError (starting with the option's name) when the data
-        folder would be published or the note template does not load."""
-        folder = data_folder(options, config)
-        if folder.is_relative_to(Path(config.docs_dir).resolve()):
-            raise ValueError(
-                f"'data_dir': {folder} is inside docs_dir, where the private ledger and "
-                "outreach list would be published. Choose a folder beside mkdocs.yml."
-            )
-        try:
-            return cls(folder, settings_for(options, config))
-        except ValueError as exc:
-            raise ValueError(f"'outreach.note_template': {exc}") from exc
-
     def load(self, metadata: bool = False) -> None:
         """Validate the ledger now, so a damaged one stops the build before any work.
 
@@ -179,9 +129,17 @@ class OutreachDesk:
         self._body_hash = body_hash
 
     def record(
-        self, observed: Iterable[Observed], metadata: Mapping[str, WorkMeta] | None = None
+        self,
+        observed: Iterable[Observed],
+        metadata: Mapping[str, WorkMeta] | None = None,
+        *,
+        mentions: tuple[tuple[str, int, str], ...] | None = None,
     ) -> dict[str, Any]:
         """Record this build; return the summary for the build's log line.
+
+        `mentions` are the sites that mention this site, as the mentions desk found them
+        (`MentionsDesk.sites`): they join the relationships, and a told contact among them
+        becomes linked-back. None keeps what the settings say (no mentions by default).
 
         `observed` is read once for the digest and, when something changed, once more for
         the merge: a list or a re-iterable such as `ObservedCitations` (a one-pass iterator is
@@ -192,6 +150,8 @@ class OutreachDesk:
         `mkdocs-backlinks mark`, or another build, saving in between would otherwise be
         overwritten by this build's merge of what it read before.
         """
+        if mentions is not None:
+            self.settings = replace(self.settings, mentions=mentions)
         with locked(self.folder):
             return self._record(observed, metadata)
 
@@ -263,7 +223,7 @@ class OutreachDesk:
         # old ones, and the next build makes the lists again. (The other way round, the
         # ledger would vouch for lists that were never written.)
         if report is not None:
-            write_list_files(self.folder, report)
+            write_lists(self.folder, report)
         if head != old_head or body_hash != old_hash:
             write_text_atomic(self.path, itertools.chain((head,), records))
         del records
@@ -285,75 +245,3 @@ class OutreachDesk:
 
     def _fingerprint(self, body_hash: str) -> str:
         return lists_fingerprint(body_hash, self.settings, self.writer)
-
-
-# ----------------------------------------------------------------------------- old names
-# Temporary re-exports for the restructure; removed once importers use the new modules.
-# The functions that take or give the report take and give it as a dict here, as they did.
-from mkdocs_backlinks.ledger.ledger import DEAD, STATUSES  # noqa: E402
-from mkdocs_backlinks.outreach.compat import (  # noqa: E402
-    build_report,
-    csv_chunks,
-    filter_rows,
-    html_chunks,
-    json_chunks,
-    lists_for,
-    markdown_chunks,
-    render_csv,
-    render_html,
-    render_markdown,
-    render_table,
-    write_lists,
-)
-from mkdocs_backlinks.outreach.formats import (  # noqa: E402
-    CSV_COLUMNS,
-    REVIEW_TEMPLATE,
-    ends_in_one_newline,
-)
-from mkdocs_backlinks.outreach.notes import (  # noqa: E402
-    NOTE_TEMPLATE,
-    OUTREACH_TEMPLATES,
-    mark_command,
-)
-from mkdocs_backlinks.outreach.report import MANY_PAGES, REPORT_SCHEMA, REPORT_VERSION  # noqa: E402
-
-_body_hash = ledger_body_hash
-_chunks_hash = chunks_hash
-
-__all__ = [
-    "CSV_COLUMNS",
-    "DEAD",
-    "LEDGER_FILE",
-    "LIST_FILES",
-    "MANY_PAGES",
-    "NOTE_TEMPLATE",
-    "OUTREACH_TEMPLATES",
-    "REPORT_SCHEMA",
-    "REPORT_VERSION",
-    "REVIEW_TEMPLATE",
-    "STATUSES",
-    "NoteWriter",
-    "ObservedCitations",
-    "OutreachDesk",
-    "Settings",
-    "_body_hash",
-    "_chunks_hash",
-    "build_date",
-    "build_report",
-    "csv_chunks",
-    "data_folder",
-    "ends_in_one_newline",
-    "filter_rows",
-    "html_chunks",
-    "json_chunks",
-    "lists_fingerprint",
-    "lists_for",
-    "mark_command",
-    "markdown_chunks",
-    "render_csv",
-    "render_html",
-    "render_markdown",
-    "render_table",
-    "settings_for",
-    "write_lists",
-]

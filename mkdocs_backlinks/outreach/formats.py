@@ -16,9 +16,9 @@ from typing import Any
 
 import jinja2
 
-from mkdocs_backlinks.ledger.ledger import DEAD
 from mkdocs_backlinks.outreach.notes import OUTREACH_TEMPLATES
 from mkdocs_backlinks.outreach.records import ContactRow, Record, Report
+from mkdocs_backlinks.works.model import DEAD
 
 REVIEW_TEMPLATE = "review.html"
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from mkdocs_backlinks import __version__
 from mkdocs_backlinks.files import write_text_atomic
-from mkdocs_backlinks.ledger.ledger import Ledger, ListsState, records_chunks
+from mkdocs_backlinks.ledger.format import records_chunks
+from mkdocs_backlinks.ledger.model import Ledger, ListsState
 from mkdocs_backlinks.outreach.formats import csv_chunks, html_chunks, json_chunks, markdown_chunks
 from mkdocs_backlinks.outreach.notes import NoteWriter
 from mkdocs_backlinks.outreach.records import Report

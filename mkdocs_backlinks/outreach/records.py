@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mkdocs_backlinks.ledger.ledger import Citation
+from mkdocs_backlinks.ledger.model import Citation
 
 
 class Record:

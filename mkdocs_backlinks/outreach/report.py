@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from mkdocs_backlinks.ledger.ledger import STATUSES, Contact, Ledger, Work
+from mkdocs_backlinks.ledger.model import STATUSES, Contact, Ledger, Work
 from mkdocs_backlinks.links.urls import domain_matches, site_of
 from mkdocs_backlinks.outreach.notes import NoteWriter, mark_command
 from mkdocs_backlinks.outreach.records import (

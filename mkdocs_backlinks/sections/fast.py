@@ -28,8 +28,8 @@ from typing import Any
 from markupsafe import escape
 
 from mkdocs_backlinks.graph.linkgraph import CitedSite, LinkGraph
-from mkdocs_backlinks.ledger.ledger import DEAD, WorkMeta
 from mkdocs_backlinks.links.urls import relative_urls_from
+from mkdocs_backlinks.works.model import DEAD, WorkMeta
 
 __all__ = ["FastBacklinks", "FastCredits", "esc"]
 

@@ -20,10 +20,10 @@ import jinja2
 from markupsafe import Markup
 
 from mkdocs_backlinks.graph.linkgraph import BacklinkEntry, CreditGroup, LinkGraph
-from mkdocs_backlinks.ledger.ledger import WorkMeta
 from mkdocs_backlinks.links.urls import relative_url
-from mkdocs_backlinks.mentions.desk import PageMentions
+from mkdocs_backlinks.mentions.views import PageMentions
 from mkdocs_backlinks.sections.fast import FastBacklinks, FastCredits
+from mkdocs_backlinks.works.model import WorkMeta
 
 __all__ = [
     "END_MARKER",

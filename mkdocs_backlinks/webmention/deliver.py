@@ -26,7 +26,7 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from mkdocs_backlinks.http.client import HttpClient
-from mkdocs_backlinks.ledger.ledger import Ledger
+from mkdocs_backlinks.ledger.model import Ledger
 from mkdocs_backlinks.webmention.discovery import Discovery, discover
 from mkdocs_backlinks.webmention.live import LivePage, live_check, live_links
 from mkdocs_backlinks.webmention.outcomes import (

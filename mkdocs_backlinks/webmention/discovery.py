@@ -55,8 +55,9 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup, Tag
 from mkdocs.plugins import get_plugin_logger
 
-from mkdocs_backlinks.http.client import DEFAULT_ACCEPT, HttpClient, Status
+from mkdocs_backlinks.http.client import HttpClient
 from mkdocs_backlinks.http.link_header import ASCII_LOWER, first_with_rel, resolve
+from mkdocs_backlinks.http.result import DEFAULT_ACCEPT, Status
 from mkdocs_backlinks.links.urls import is_web_url
 
 __all__ = [

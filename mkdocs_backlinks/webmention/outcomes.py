@@ -14,8 +14,8 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
-from mkdocs_backlinks.http.client import Result
 from mkdocs_backlinks.http.link_header import header_text
+from mkdocs_backlinks.http.result import Result
 from mkdocs_backlinks.text import cut
 from mkdocs_backlinks.webmention.discovery import Discovery
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from mkdocs_backlinks.ledger.ledger import Ledger, PageSends, SentTarget
+from mkdocs_backlinks.ledger.model import Ledger, PageSends, SentTarget
 from mkdocs_backlinks.webmention.outcomes import RETRY, printable, valid_web_url
 
 __all__ = [

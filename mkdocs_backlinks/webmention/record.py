@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from mkdocs_backlinks.ledger.ledger import Ledger, PageSends, SentTarget, mark
+from mkdocs_backlinks.ledger.contacts import mark
+from mkdocs_backlinks.ledger.model import Ledger, PageSends, SentTarget
 from mkdocs_backlinks.webmention.outcomes import DELIVERED, FINAL, Delivery
 from mkdocs_backlinks.webmention.plan import Step, is_old_address, split_moves
 

@@ -20,7 +20,7 @@ from typing import Any
 from mkdocs.plugins import get_plugin_logger
 
 from mkdocs_backlinks.files import dump_json_lines, write_text_atomic
-from mkdocs_backlinks.ledger.ledger import WorkMeta, meta_from_record, meta_record
+from mkdocs_backlinks.works.model import WorkMeta, meta_from_record, meta_record
 
 __all__ = ["CACHE_FILE", "CacheEntry", "MetadataCache"]
 

@@ -11,9 +11,9 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from mkdocs_backlinks.ledger.ledger import Routes, WorkMeta, meta_from_record, meta_record
 from mkdocs_backlinks.links.urls import normalise_url
 from mkdocs_backlinks.works.cache import CacheEntry
+from mkdocs_backlinks.works.model import Routes, WorkMeta, meta_from_record, meta_record
 
 # The HTML parsers and the HTTP layer are imported when the first work is checked.
 if TYPE_CHECKING:

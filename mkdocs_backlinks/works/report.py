@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from mkdocs.plugins import get_plugin_logger
 
-from mkdocs_backlinks.ledger.ledger import WorkMeta
+from mkdocs_backlinks.works.model import WorkMeta
 
 if TYPE_CHECKING:
     from mkdocs_backlinks.graph.linkgraph import LinkGraph

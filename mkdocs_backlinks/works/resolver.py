@@ -37,14 +37,8 @@ from typing import TYPE_CHECKING
 from mkdocs.plugins import get_plugin_logger
 
 from mkdocs_backlinks.http.hosts import HostTurns
-from mkdocs_backlinks.http.options import env_flag, offline_from_env
-from mkdocs_backlinks.ledger.ledger import (
-    Ledger,
-    LedgerError,
-    WorkMeta,
-    parse_ledger,
-    read_ledger_text,
-)
+from mkdocs_backlinks.ledger.file import LedgerReader
+from mkdocs_backlinks.ledger.model import LedgerError
 from mkdocs_backlinks.links.urls import host_of
 from mkdocs_backlinks.works.cache import CacheEntry, MetadataCache
 from mkdocs_backlinks.works.check import (
@@ -57,6 +51,7 @@ from mkdocs_backlinks.works.check import (
     SILENT,
     check_work,
 )
+from mkdocs_backlinks.works.model import WorkMeta
 from mkdocs_backlinks.works.report import citing_pages, report, report_restricted
 
 # The HTML parsers (BeautifulSoup, mf2py, html5lib) and this module's use of the HTTP layer
@@ -65,11 +60,9 @@ from mkdocs_backlinks.works.report import citing_pages, report, report_restricte
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from mkdocs.config.defaults import MkDocsConfig
-
-    from mkdocs_backlinks.config import BacklinksConfig
     from mkdocs_backlinks.graph.linkgraph import LinkGraph
-    from mkdocs_backlinks.http.client import HttpClient, HttpOptions
+    from mkdocs_backlinks.http.client import HttpClient
+    from mkdocs_backlinks.http.options import HttpOptions
 
 __all__ = [
     "REFRESH_ENV",
@@ -130,38 +123,6 @@ class MetadataSettings:
     """MkDocs' `strict` (`--strict`, `strict: true`): the build fails on any warning, so it
     never rests after a build found the network down (see `NETWORK_REST`)."""
 
-    @classmethod
-    def for_config(
-        cls, options: BacklinksConfig, config: MkDocsConfig, command: str
-    ) -> MetadataSettings:
-        from mkdocs_backlinks.http.options import http_options
-
-        meta = options.metadata
-
-        def http() -> HttpOptions:
-            return http_options(
-                options,
-                connect_timeout=min(5.0, meta.timeout),
-                read_timeout=meta.timeout,
-                deadline=meta.timeout,
-                batch_deadline=meta.deadline,
-                concurrency=meta.concurrency,
-                per_host=meta.per_host,
-            )
-
-        offline = options.offline or offline_from_env()
-        return cls(
-            online=not offline and (command != "serve" or meta.on_serve),
-            ttl=meta.ttl * DAY,
-            failure_ttl=meta.failure_ttl * DAY,
-            deadline=meta.deadline,
-            concurrency=meta.concurrency,
-            http=http,
-            refresh=env_flag(REFRESH_ENV),
-            per_host=meta.per_host,
-            strict=bool(config.strict),
-        )
-
 
 # ----------------------------------------------------------------------------- the build
 
@@ -173,14 +134,12 @@ def stored_metadata(ledger_path: Path) -> dict[str, WorkMeta]:
     means "nothing stored".
     """
     try:
-        # Parsed here, not with `load_ledger`, which keeps what it read as the base of a
-        # later `save_ledger`: a build never saves this ledger, and would hold it to the end.
-        text = read_ledger_text(ledger_path)
-        ledger = Ledger() if text is None else parse_ledger(text, ledger_path)
+        # Not `load_ledger`, which keeps what it read as the base of a later `save_ledger`:
+        # a build never saves this ledger, and would hold it to the end.
+        return LedgerReader(ledger_path).metadata()
     except LedgerError as exc:
         log.debug("Not reading metadata from %s: %s", ledger_path, exc)
         return {}
-    return {url: work.meta for url, work in ledger.works.items() if work.meta}
 
 
 class WorkResolver:

@@ -23,11 +23,11 @@ from mkdocs.config import load_config
 
 from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.graph.linkgraph import Link, LinkGraph, PageInfo
-from mkdocs_backlinks.ledger.ledger import WorkMeta
 from mkdocs_backlinks.links.urls import relative_url, relative_urls_from
-from mkdocs_backlinks.mentions.desk import Face, PageMentions, Reaction, ShownMention
+from mkdocs_backlinks.mentions.views import Face, PageMentions, Reaction, ShownMention
 from mkdocs_backlinks.sections.fast import esc
 from mkdocs_backlinks.sections.render import TEMPLATES_DIR, PageSections, SectionRenderer
+from mkdocs_backlinks.works.model import WorkMeta
 
 HOSTILE = [
     "<script>alert(1)</script>",

@@ -17,9 +17,11 @@ from http_servers import Handler, HttpServer
 
 from mkdocs_backlinks.cli.main import main
 from mkdocs_backlinks.config import BacklinksConfig
-from mkdocs_backlinks.ledger.ledger import Contact, Event, Ledger, linked_back
-from mkdocs_backlinks.mentions.desk import mentioning_sites
-from mkdocs_backlinks.mentions.store import RELAYS, Mention, Moderation
+from mkdocs_backlinks.ledger.contacts import linked_back
+from mkdocs_backlinks.ledger.model import Contact, Event, Ledger
+from mkdocs_backlinks.mentions.model import RELAYS, Mention
+from mkdocs_backlinks.mentions.moderation import Moderation
+from mkdocs_backlinks.mentions.sites import mentioning_sites
 
 SITE_URL = "https://example.org/blog/"
 POST = SITE_URL + "posts/hello/"

@@ -9,11 +9,9 @@ from pathlib import Path
 import pytest
 from mkdocs.config import load_config
 
-from mkdocs_backlinks.config import BacklinksConfig
+from mkdocs_backlinks.cli.common import add_network_arguments
+from mkdocs_backlinks.config import BacklinksConfig, http_options, site_paths
 from mkdocs_backlinks.http.options import (
-    add_network_arguments,
-    cache_folder,
-    http_options,
     parse_network,
     parse_networks,
 )
@@ -78,7 +76,7 @@ def test_network_options_reach_the_http_layer(tmp_path: Path) -> None:
         ipaddress.ip_network("127.0.0.0/8"),
         ipaddress.ip_network("10.0.0.0/8"),
     )
-    assert cache_folder(plugin.config, config) == tmp_path.resolve() / "c"
+    assert site_paths(plugin.config, config).cache == tmp_path.resolve() / "c"
 
 
 @pytest.mark.slow

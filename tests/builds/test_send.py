@@ -37,7 +37,8 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs_backlinks.cli.main import main
 from mkdocs_backlinks.http.client import HttpClient
 from mkdocs_backlinks.http.options import HttpOptions
-from mkdocs_backlinks.ledger.ledger import load_ledger, mark, save_ledger
+from mkdocs_backlinks.ledger.contacts import mark
+from mkdocs_backlinks.ledger.file import load_ledger, save_ledger
 from mkdocs_backlinks.webmention.deliver import Sender
 
 LOOPBACK = "127.0.0.0/8"

@@ -24,20 +24,12 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 
-from mkdocs_backlinks.ledger.ledger import (
-    Ledger,
-    Observed,
-    Routes,
-    WorkMeta,
-    dumps,
-    load_ledger,
-    merge_build,
-    meta_from_record,
-    metadata_in,
-    observed_digest,
-    save_ledger,
-)
+from mkdocs_backlinks.ledger.file import load_ledger, metadata_in, save_ledger
+from mkdocs_backlinks.ledger.format import dumps
+from mkdocs_backlinks.ledger.gather import Observed, merge_build, observed_digest
+from mkdocs_backlinks.ledger.model import Ledger
 from mkdocs_backlinks.works.cache import CACHE_FILE, CacheEntry, MetadataCache
+from mkdocs_backlinks.works.model import Routes, WorkMeta, meta_from_record
 from tests.conftest import MakeSite, Site
 from tests.http_servers import Handler, HttpServer, RawServer, Resolver
 
@@ -658,11 +650,20 @@ def test_damaged_cache_files_load_empty(tmp_path: Path, text: str) -> None:
     assert MetadataCache(tmp_path).load().entries == {}
 
 
-def test_offline_switch_is_the_http_layers() -> None:
-    from mkdocs_backlinks.http import client as http
-    from mkdocs_backlinks.http import options as network
+def test_offline_switch_is_the_http_layers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variable the settings read is the one the client obeys."""
+    from mkdocs_backlinks.http.client import HttpClient
+    from mkdocs_backlinks.http.options import OFFLINE_ENV, HttpOptions
 
-    assert network.OFFLINE_ENV == http.OFFLINE_ENV == "MKDOCS_BACKLINKS_OFFLINE"
+    assert OFFLINE_ENV == "MKDOCS_BACKLINKS_OFFLINE"
+    client = HttpClient(HttpOptions())
+    try:
+        monkeypatch.delenv(OFFLINE_ENV, raising=False)
+        assert not client.offline
+        monkeypatch.setenv(OFFLINE_ENV, "1")
+        assert client.offline
+    finally:
+        client.close()
 
 
 def test_metadata_in_reads_a_vouched_ledger_without_building_it() -> None:
@@ -1183,7 +1184,7 @@ def test_a_build_without_outreach_does_not_keep_the_ledger_it_read(
     # With outreach off, the committed ledger is read once for its titles. `load_ledger` keeps
     # what it read as the base of a later `save_ledger`, which a build never makes: the build
     # must not hold the whole ledger until it ends (nor `mkdocs serve` until it stops).
-    from mkdocs_backlinks.ledger import ledger as ledger_module
+    from mkdocs_backlinks.ledger import file as ledger_module
 
     site = make_site(citing(server.url("/post")), options())
     site.build()  # outreach on: the ledger now stores the work's title

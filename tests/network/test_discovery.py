@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from http_servers import Handler, HttpServer
 
-from mkdocs_backlinks.http.client import HttpClient, HttpOptions
+from mkdocs_backlinks.http.client import HttpClient
+from mkdocs_backlinks.http.options import HttpOptions
 from mkdocs_backlinks.webmention.discovery import (
     Discovery,
     discover,

@@ -22,7 +22,8 @@ import pytest
 from http_servers import Handler, HttpServer, RawServer, read_request
 
 from mkdocs_backlinks.config import BacklinksConfig
-from mkdocs_backlinks.http.client import HttpClient, HttpOptions
+from mkdocs_backlinks.http.client import HttpClient
+from mkdocs_backlinks.http.options import HttpOptions
 from mkdocs_backlinks.mentions.fetch import apply, fetch_source, prune_gone
 from mkdocs_backlinks.mentions.model import MentionsStore, SourceState
 from mkdocs_backlinks.mentions.source_types import Jf2Feed, LocalFile, WebmentionIo, parse_source

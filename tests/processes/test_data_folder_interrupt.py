@@ -16,8 +16,9 @@ import pytest
 from data_sites import DataSite
 
 from mkdocs_backlinks.files import locked, write_text_atomic
-from mkdocs_backlinks.ledger.ledger import load_ledger, mark, save_ledger
-from mkdocs_backlinks.mentions.store import Moderation, load_moderation, save_moderation
+from mkdocs_backlinks.ledger.contacts import mark
+from mkdocs_backlinks.ledger.file import load_ledger, save_ledger
+from mkdocs_backlinks.mentions.moderation import Moderation, load_moderation, save_moderation
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and named pipes")
 

@@ -21,7 +21,8 @@ from conftest import OFFLINE, SAMPLE, MakeSite, copy_sample, run_offline
 from test_readme import README, readme_commands, section
 
 from mkdocs_backlinks.cli.main import main
-from mkdocs_backlinks.ledger.ledger import find_contact, load_ledger
+from mkdocs_backlinks.ledger.contacts import find_contact
+from mkdocs_backlinks.ledger.file import load_ledger
 
 SCRIPT = Path(sys.executable).with_name("mkdocs-backlinks")
 

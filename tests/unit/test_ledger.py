@@ -46,23 +46,22 @@ from mkdocs_backlinks.ledger.model import (
     SentTarget,
     Work,
 )
-from mkdocs_backlinks.outreach.desk import (
+from mkdocs_backlinks.outreach.desk import ObservedCitations, OutreachDesk
+from mkdocs_backlinks.outreach.formats import (
     CSV_COLUMNS,
-    NoteWriter,
-    ObservedCitations,
-    OutreachDesk,
-    Settings,
-    _body_hash,
-    build_report,
     ends_in_one_newline,
-    filter_rows,
+    html_chunks,
     json_chunks,
-    mark_command,
     markdown_chunks,
     render_csv,
     render_markdown,
     render_table,
 )
+from mkdocs_backlinks.outreach.lists import ledger_body_hash
+from mkdocs_backlinks.outreach.notes import NoteWriter, mark_command
+from mkdocs_backlinks.outreach.records import Report
+from mkdocs_backlinks.outreach.report import build_report, filter_rows
+from mkdocs_backlinks.outreach.settings import Settings
 from mkdocs_backlinks.works.model import Routes, WorkMeta
 
 DAY1 = "2024-03-01"
@@ -95,8 +94,13 @@ def settings(**overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def report_of(ledger: Ledger, **overrides: Any) -> dict[str, Any]:
+def report_of(ledger: Ledger, **overrides: Any) -> Report:
     return build_report(ledger, settings(**overrides), NoteWriter(None))
+
+
+def fields(report: Report) -> dict[str, Any]:
+    """The report as `outreach.json` holds it, to compare whole parts at once."""
+    return report.as_dict()
 
 
 BASIC = [
@@ -681,16 +685,23 @@ def test_render_markdown_escapes_brackets_in_titles() -> None:
 def test_report_summary_and_done_statuses() -> None:
     ledger = marked_everywhere()
     report = report_of(ledger)
-    assert report["summary"] == {
+    assert fields(report)["summary"] == {
         "contacts": 6,
         "citations": 6,
         "by_status": dict.fromkeys(STATUSES, 1),
         "to_do": 2,
         "broken": 0,
     }
-    assert [row["done"] for row in report["contacts"]] == [False, False, True, True, True, True]
-    assert report_of(ledger, done_statuses=("sent",))["summary"]["to_do"] == 5
-    assert report_of(ledger, done_statuses=())["summary"]["to_do"] == 6
+    assert [row["done"] for row in fields(report)["contacts"]] == [
+        False,
+        False,
+        True,
+        True,
+        True,
+        True,
+    ]
+    assert fields(report_of(ledger, done_statuses=("sent",)))["summary"]["to_do"] == 5
+    assert fields(report_of(ledger, done_statuses=()))["summary"]["to_do"] == 6
 
 
 def test_report_leaves_out_excluded_sites_and_their_subdomains() -> None:
@@ -701,28 +712,32 @@ def test_report_leaves_out_excluded_sites_and_their_subdomains() -> None:
     ]
     ledger = merge_build(Ledger(), observed, DAY1)
     report = report_of(ledger, exclude_sites=("example.org",))
-    assert [row["id"] for row in report["contacts"]] == ["other.net"]
-    assert [rel["site"] for rel in report["relationships"]] == ["other.net"]
-    assert report["summary"]["contacts"] == 1
+    assert [row["id"] for row in fields(report)["contacts"]] == ["other.net"]
+    assert [rel["site"] for rel in fields(report)["relationships"]] == ["other.net"]
+    assert fields(report)["summary"]["contacts"] == 1
 
 
 def test_uncited_contacts_are_not_to_do_and_say_so() -> None:
     first = merge_build(Ledger(), BASIC, DAY1)
     ledger = merge_build(first, BASIC[1:], DAY2)
     report = report_of(ledger)
-    alpha = next(row for row in report["contacts"] if row["id"] == "alpha.org")
+    alpha = next(row for row in fields(report)["contacts"] if row["id"] == "alpha.org")
     assert alpha["cited"] is False
     assert alpha["suggestions"] == ["no longer cited"]
-    assert report["summary"]["to_do"] == 2
+    assert fields(report)["summary"]["to_do"] == 2
     # Uncited contacts come last within their status.
-    assert [row["id"] for row in report["contacts"]] == ["beta.net", "gamma.io", "alpha.org"]
+    assert [row["id"] for row in fields(report)["contacts"]] == [
+        "beta.net",
+        "gamma.io",
+        "alpha.org",
+    ]
 
 
 def test_many_pages_suggestion() -> None:
     observed = [seen("https://x.org/a", f"p{i}.md") for i in range(3)]
     report = report_of(merge_build(Ledger(), observed, DAY1))
-    assert report["contacts"][0]["suggestions"] == ["cited in 3 pages, never contacted"]
-    assert report["relationships"] == [
+    assert fields(report)["contacts"][0]["suggestions"] == ["cited in 3 pages, never contacted"]
+    assert fields(report)["relationships"] == [
         {
             "site": "x.org",
             "citations": 3,
@@ -734,7 +749,7 @@ def test_many_pages_suggestion() -> None:
         }
     ]
     two = report_of(merge_build(Ledger(), observed[:2], DAY1))
-    assert two["contacts"][0]["suggestions"] == []
+    assert fields(two)["contacts"][0]["suggestions"] == []
 
 
 def test_render_csv_parses_back_with_the_right_columns() -> None:
@@ -761,14 +776,14 @@ def test_render_csv_parses_back_with_the_right_columns() -> None:
     assert beta["broken_works"] == ""
     gamma = records[1]
     assert gamma["subject"] == 'I mentioned your work in "Title of notes"'
-    assert gamma["note"] == report["contacts"][1]["note"]["body"]
+    assert gamma["note"] == fields(report)["contacts"][1]["note"]["body"]
     assert gamma["note"].count("\n") > 3  # the multi-line note survives the round trip
     assert len(records) == 3
 
 
 def test_render_table_columns() -> None:
     report = report_of(mark(merge_build(Ledger(), BASIC, DAY1), "beta.net", "sent", DAY2))
-    lines = render_table(report["contacts"]).splitlines()
+    lines = render_table(report.contacts).splitlines()
     assert lines[0].split() == ["ID", "STATUS", "CITED", "PAGES", "EMAIL", "SUGGESTION"]
     assert [line.split() for line in lines[1:]] == [
         ["alpha.org", "new", "yes", "1", "-", "-"],
@@ -779,18 +794,18 @@ def test_render_table_columns() -> None:
 
 def test_filter_rows_by_status_and_site() -> None:
     report = report_of(mark(merge_build(Ledger(), BASIC, DAY1), "beta.net", "sent", DAY2))
-    ids = lambda r: [row["id"] for row in r["contacts"]]  # noqa: E731
+    ids = lambda r: [row.id for row in r.contacts]  # noqa: E731
     assert ids(filter_rows(report, ["sent"])) == ["beta.net"]
     assert ids(filter_rows(report, ["new", "sent"])) == ["alpha.org", "gamma.io", "beta.net"]
     assert ids(filter_rows(report, [], "gamma.io")) == ["gamma.io"]
     assert ids(filter_rows(report, [], "GAMMA.IO")) == ["gamma.io"]
     assert ids(filter_rows(report, ["sent"], "gamma.io")) == []
-    assert filter_rows(report, ["sent"])["summary"] == report["summary"]
+    assert filter_rows(report, ["sent"]).summary == report.summary
 
 
 def test_note_names_work_page_url_and_context() -> None:
     report = report_of(merge_build(Ledger(), BASIC, DAY1))
-    gamma = next(row for row in report["contacts"] if row["id"] == "gamma.io")
+    gamma = next(row for row in fields(report)["contacts"] if row["id"] == "gamma.io")
     assert gamma["note"]["subject"] == 'I mentioned your work in "Title of notes"'
     assert gamma["note"]["body"] == (
         "Hi there,\n"
@@ -808,7 +823,7 @@ def test_note_names_work_page_url_and_context() -> None:
         "Ada\n"
         "https://me.example/\n"
     )
-    beta = next(row for row in report["contacts"] if row["id"] == "beta.net")
+    beta = next(row for row in fields(report)["contacts"] if row["id"] == "beta.net")
     assert "I recently linked to your site (https://beta.net/)." in beta["note"]["body"]
 
 
@@ -975,7 +990,9 @@ REPORTS = {
 @pytest.mark.parametrize("name", sorted(REPORTS))
 def test_json_chunks_are_one_compact_dump(name: str) -> None:
     report = REPORTS[name]()
-    expected = json.dumps(report, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    expected = json.dumps(
+        report.as_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
     assert "".join(json_chunks(report)) == expected + "\n"
 
 
@@ -1004,11 +1021,12 @@ def test_pieces_end_in_one_newline_like_the_joined_text(pieces: list[str]) -> No
 
 @pytest.mark.parametrize("name", sorted(REPORTS))
 def test_review_page_renders_as_a_plain_jinja_environment_would(name: str) -> None:
-    # The review page looks names up as keys first (the report is dicts); the page must come
-    # out exactly as Jinja's usual attribute-first lookup makes it.
+    # The review page reads the report's dataclasses through its own environment; the page
+    # must come out exactly as Jinja's usual attribute-first lookup makes it.
     import jinja2
 
-    from mkdocs_backlinks.outreach.desk import OUTREACH_TEMPLATES, REVIEW_TEMPLATE, html_chunks
+    from mkdocs_backlinks.outreach.formats import REVIEW_TEMPLATE
+    from mkdocs_backlinks.outreach.notes import OUTREACH_TEMPLATES
 
     report = REPORTS[name]()
     plain = jinja2.Environment(
@@ -1208,7 +1226,7 @@ def test_the_readers_views_agree(tmp_path: Path) -> None:
     assert stored
     assert reader.metadata() == reader.metadata(text) == stored
     assert reader.file() == reader.lines() == whole(path)
-    assert reader.file().records_hash == records_hash(text) == _body_hash(text)
+    assert reader.file().records_hash == records_hash(text) == ledger_body_hash(text)
 
 
 def test_reading_the_ledger_keeps_nothing_for_a_later_save(tmp_path: Path) -> None:
@@ -1245,4 +1263,4 @@ def test_a_ledger_nested_too_deeply_is_a_ledger_error(tmp_path: Path) -> None:
 def test_the_records_digest_is_of_what_follows_the_first_line(text: str, records: str) -> None:
     # A text without a newline has no records: it was digested whole, so a one-line ledger
     # and an empty one had different digests.
-    assert _body_hash(text) == hashlib.sha256(records.encode()).hexdigest()
+    assert ledger_body_hash(text) == hashlib.sha256(records.encode()).hexdigest()

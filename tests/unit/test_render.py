@@ -10,7 +10,8 @@ from markupsafe import Markup
 
 from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.graph.linkgraph import BacklinkEntry, CreditEntry, CreditGroup
-from mkdocs_backlinks.sections.render import PageSections, SectionRenderer, place, relative_url
+from mkdocs_backlinks.links.urls import relative_url
+from mkdocs_backlinks.sections.render import PageSections, SectionRenderer, place
 
 C = "<section>credits</section>"
 B = "<section>backlinks</section>"

@@ -13,20 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from mkdocs_backlinks.http.client import Result
-from mkdocs_backlinks.ledger.ledger import (
-    Ledger,
-    LedgerError,
-    Observed,
-    PageSends,
-    SentTarget,
-    dumps,
-    load_ledger,
-    mark,
-    merge_build,
-    parse_ledger,
-    save_ledger,
-)
+from mkdocs_backlinks.http.result import Result
+from mkdocs_backlinks.ledger.contacts import mark
+from mkdocs_backlinks.ledger.file import load_ledger, parse_ledger, save_ledger
+from mkdocs_backlinks.ledger.format import dumps
+from mkdocs_backlinks.ledger.gather import Observed, merge_build
+from mkdocs_backlinks.ledger.model import Ledger, LedgerError, PageSends, SentTarget
 from mkdocs_backlinks.links.urls import normalise_url
 from mkdocs_backlinks.webmention.deliver import Sender
 from mkdocs_backlinks.webmention.live import LivePage, content_digest, live_check, live_links

@@ -1,0 +1,59 @@
+"""What the graph keeps of a MkDocs page: its title, and the titles of the sections it links
+from, read as text from the page MkDocs converted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import unescape
+from typing import TYPE_CHECKING
+
+from mkdocs_backlinks.graph.linkgraph import LinkRow, PageInfo, sections_linking_in
+
+if TYPE_CHECKING:
+    from mkdocs.structure.pages import Page
+    from mkdocs.structure.toc import AnchorLink
+
+__all__ = ["page_info", "page_title", "section_titles"]
+
+
+def page_info(page: Page, links: Sequence[LinkRow]) -> PageInfo:
+    """The page as the graph holds it, for the links it made.
+
+    Only the sections this page links from are ever named (in the backlinks of the pages it
+    links to), so only their titles are kept, not every heading of the page until the build
+    ends.
+    """
+    linking = sections_linking_in(links)
+    sections = section_titles(page, linking) if linking else {}
+    return PageInfo(page.file.src_uri, page.url, page_title(page), sections)
+
+
+def page_title(page: Page) -> str:
+    """The page's title as text, which is what the graph, its export and the ledger hold.
+
+    MkDocs gives a title taken from the page's h1 as HTML text ('Tips &amp; tricks'), and one
+    from nav or front matter as written, which YAML may have read as a number
+    (`- 2024: index.md`).
+    """
+    title = page.title
+    if title is None:
+        return ""
+    # Private in MkDocs 1.6; read defensively so another version only loses the unescaping.
+    if title == getattr(page, "_title_from_render", None):
+        return unescape(title)
+    return str(title)
+
+
+def section_titles(page: Page, wanted: set[str]) -> dict[str, str]:
+    """Heading id to heading text, for the ids in `wanted`. MkDocs' toc titles are HTML text,
+    unescaped here so the sections (which escape what they show) print 'Q&A', not 'Q&amp;A'."""
+    titles: dict[str, str] = {}
+
+    def walk(items: list[AnchorLink]) -> None:
+        for item in items:
+            if item.id in wanted and item.id not in titles:
+                titles[item.id] = unescape(item.title)
+            walk(item.children)
+
+    walk(list(page.toc))
+    return titles

@@ -1,0 +1,111 @@
+"""The sections of every page across a build's hooks.
+
+A page's front matter is read while it converts, its sections can only be rendered once every
+page is converted (they need the whole graph), and the rendered HTML is pasted into the page's
+final output after the theme's template ran. `Sections` carries each page from one of those
+moments to the next, so the plugin's hooks only hand it what MkDocs gives them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from mkdocs_backlinks.graph.linkgraph import LinkGraph
+from mkdocs_backlinks.mentions.views import PageMentions
+from mkdocs_backlinks.sections.render import PageSections, SectionRenderer, fill, mark_end
+from mkdocs_backlinks.works.model import WorkMeta
+
+__all__ = ["SectionSettings", "Sections", "Shown"]
+
+
+@dataclass(frozen=True)
+class SectionSettings:
+    """What the site's options say about the sections (`config.section_settings`)."""
+
+    credits: bool = True
+    """Render the "Works cited" section."""
+    backlinks: bool = True
+    """Render the "Pages that link here" section."""
+    auto_append: bool = True
+    """Put sections a template did not place at the end of the page's content."""
+    strings: Mapping[str, Any] | None = None
+    """Headings and labels; None keeps the renderer's defaults."""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Which sections one page shows, from its front matter."""
+
+    credits: bool = True
+    backlinks: bool = True
+
+
+_ALL = Shown()
+
+
+class Sections:
+    """Each page's switches, the renderer, and the rendered sections waiting for their page."""
+
+    def __init__(self, settings: SectionSettings) -> None:
+        self.settings = settings
+        self._shown: dict[str, Shown] = {}
+        self._pending: dict[str, PageSections] = {}
+        self._renderer: SectionRenderer | None = None
+
+    def remember(self, src_uri: str, *, credits: bool, backlinks: bool) -> None:
+        """What the page's front matter asks for, kept until its template renders."""
+        shown = Shown(credits, backlinks)
+        if shown != _ALL:
+            self._shown[src_uri] = shown
+        else:
+            self._shown.pop(src_uri, None)
+
+    def start(self, loader: jinja2.BaseLoader | None) -> None:
+        """Every page is converted: the theme's loader is known, so templates can load (a
+        `backlinks/*.html` of the user's wins over the shipped one)."""
+        self._renderer = SectionRenderer(loader, dict(self.settings.strings or {}))
+
+    def render(
+        self,
+        graph: LinkGraph,
+        src_uri: str,
+        page_url: str,
+        *,
+        metadata: Mapping[str, WorkMeta],
+        mentions: PageMentions | None,
+    ) -> PageSections:
+        """The page's sections, kept until `place` pastes them into its final HTML."""
+        assert self._renderer is not None, "start() runs before the first page renders"
+        shown = self._shown.get(src_uri, _ALL)
+        show_backlinks = self.settings.backlinks and shown.backlinks
+        sections = self._renderer.render_page(
+            graph,
+            src_uri,
+            page_url,
+            credits=self.settings.credits and shown.credits,
+            backlinks=show_backlinks,
+            metadata=metadata,
+            mentions=mentions if show_backlinks else None,
+        )
+        self._pending[src_uri] = sections
+        return sections
+
+    def wants_mentions(self, src_uri: str) -> bool:
+        """Whether the page shows a backlinks section, where mentions go."""
+        return self.settings.backlinks and self._shown.get(src_uri, _ALL).backlinks
+
+    def mark(self, content: str) -> str:
+        """The page's content with the marker where unplaced sections go."""
+        return mark_end(content, self.settings.auto_append)
+
+    def place(self, src_uri: str, output: str) -> str:
+        """The page's final HTML with its sections in place of the markers; the sections are
+        let go, since MkDocs keeps no page's output either."""
+        sections = self._pending.pop(src_uri, None)
+        if sections is None:
+            return output
+        return fill(output, sections.credits_html, sections.backlinks_html)
