@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,9 @@ import pytest
 import yaml
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
+
+from tests.http_servers import HttpServer
 
 
 @dataclass
@@ -151,3 +154,26 @@ def make_site(tmp_path: Path) -> MakeSite:
         return site
 
     return factory
+
+
+@pytest.fixture(autouse=True)
+def fresh_plugin_instances() -> Iterator[None]:
+    """Forget the plugin instances MkDocs keeps between loads in one process.
+
+    MkDocs caches the instance of a plugin that defines `on_startup` (for `mkdocs serve`
+    rebuilds), for the whole process. A test that calls `on_startup(command="serve")` would
+    otherwise leave an instance that skips the ledger (`outreach.on_serve` is off) for every
+    later in-process build.
+    """
+    cache = dict(MkDocsConfig._schema)["plugins"].plugin_cache
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def server() -> Iterator[HttpServer]:
+    """A real HTTP server on 127.0.0.1 with no routes yet: each test adds what it serves.
+    Test files whose server needs the same routes in every test define their own."""
+    with HttpServer() as running:
+        yield running

@@ -352,10 +352,10 @@ class LinkGraph:
     def export_text(self, site_url: str | None) -> Iterator[str]:
         """The export (see the README for the schema) as chunks of JSON text, page by page.
 
-        The same bytes as `storage.dump_json_lines` gives for the export as plain data (a
+        The same bytes as `files.dump_json_lines` gives for the export as plain data (a
         test holds them equal), written out by hand: the export has a record for every link
         and every backlink of the site, and building a dict for each only to have `json`
-        take it apart again was most of the export's cost (0.23 s of 0.3 s at 3,000 pages).
+        take it apart again was most of the export's cost (benchmarks/README.md has figures).
         Keys are in sorted order below, as `sort_keys` would put them.
         """
         base = site_url.rstrip("/") + "/" if site_url else ""

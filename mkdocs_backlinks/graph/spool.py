@@ -2,10 +2,10 @@
 
 Why a file: MkDocs keeps every page's HTML in memory until the build ends, so whatever the
 plugin holds from the end of conversion on adds straight to the build's peak memory. Kept as
-Python tuples, the rows of a 3,000-page site (46,000 links, each with its sentence) came to
-about 18 MiB, +20% over a plain build's peak; written here they cost a few hundred bytes of
-offsets per page. Each row is read back when a section, the export or the ledger needs it,
-which costs little next to what it saves (`benchmarks/README.md` has the figures).
+Python tuples, the rows (every link, each with its sentence) were the largest part of what
+the plugin added to that peak; written here they cost a few bytes of offsets per link. Each
+row is read back when a section, the export or the ledger needs it, which costs little next
+to what it saves (the README's performance section has the figures).
 
 The file is a `tempfile.TemporaryFile`: in `TMPDIR`, unlinked as soon as it is made on POSIX
 systems (so nothing is left behind, even by a killed build) and deleted on close elsewhere.
@@ -31,7 +31,8 @@ _PREAD: Final = getattr(os, "pread", None)
 
 _BATCH: Final = 256 * 1024
 """Appends are gathered up to this many bytes before they go to the file: one write call per
-page cost 0.08 s of a 3,000-page build, and a bigger batch would only add to peak memory."""
+page was a measurable share of the build's time, and a bigger batch would only add to peak
+memory."""
 
 
 class Spool:

@@ -77,6 +77,19 @@ def _failure(result: Result) -> str:
     return f"{code}: {result.error}" if result.error else code
 
 
+def _page_data(outcome: Fetched, result: Result, page: int) -> tuple[bool, object]:
+    """Whether a fetched page decoded, and its JSON; if not, the reason in `outcome.error`
+    (JSON's `null` decodes too: `_read_page` says what is wrong with it)."""
+    if not result.ok:
+        outcome.error = f"page {page}: {_failure(result)}"
+        return False, None
+    data, problem = _decode(result)
+    if problem:
+        outcome.error = f"page {page}: {problem}"
+        return False, None
+    return True, data
+
+
 def _read_page(outcome: Fetched, data: object, page: int) -> int | None:
     """Add a decoded page's mentions to `outcome`; the number of entries, None if unusable."""
     mentions, problems = parse_feed(data)
@@ -128,12 +141,8 @@ def _fetch_webmention_io(
                 f"(HTTP {result.http_status}); check that it is the API key of {source.domain}"
             )
             return outcome
-        if not result.ok:
-            outcome.error = f"page {page}: {_failure(result)}"
-            return outcome
-        data, problem = _decode(result)
-        if problem:
-            outcome.error = f"page {page}: {problem}"
+        usable, data = _page_data(outcome, result, page)
+        if not usable:
             return outcome
         entries = _read_page(outcome, data, page)
         if entries is None or entries < PER_PAGE:
@@ -173,14 +182,8 @@ def _fetch_jf2(client: HttpClient, source: Jf2Feed, stop: threading.Event) -> Fe
             return outcome
         seen.add(url)
         result = client.fetch(url, accept=None)
-        if not result.ok:
-            outcome.error = f"page {page}: {_failure(result)}"
-            return outcome
-        data, problem = _decode(result)
-        if problem:
-            outcome.error = f"page {page}: {problem}"
-            return outcome
-        if _read_page(outcome, data, page) is None:
+        usable, data = _page_data(outcome, result, page)
+        if not usable or _read_page(outcome, data, page) is None:
             return outcome
         url = _next_url(result, data)
         page += 1

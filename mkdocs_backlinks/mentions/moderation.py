@@ -167,7 +167,7 @@ def save_moderation(path: Path, moderation: Moderation) -> None:
                 write_text_atomic(path, text)
     except OSError as exc:
         raise MentionsError(f"Cannot write the moderation file {path}: {exc}") from exc
-    # As `ledger.save_ledger`: the caller's next save is merged with the file again.
+    # As `ledger.file.save_ledger`: the caller's next save is merged with the file again.
     _moderation_read[key] = (
         text if written is moderation else dumps_moderation(moderation),
         moderation,

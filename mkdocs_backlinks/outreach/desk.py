@@ -146,7 +146,7 @@ class OutreachDesk:
         read into a list first). `metadata` is what the build knows about the cited works
         (None when it learned nothing, and then the ledger keeps what it had).
 
-        The data folder is locked from reading the ledger to writing it (`storage.locked`): a
+        The data folder is locked from reading the ledger to writing it (`files.locked`): a
         `mkdocs-backlinks mark`, or another build, saving in between would otherwise be
         overwritten by this build's merge of what it read before.
         """

@@ -1,12 +1,10 @@
 """Plain-Python renderings of the shipped section templates, byte for byte the same HTML.
 
-Why this exists: every page of a build renders two sections, so at 3,071 pages rendering
-them through Jinja (a context per render, an attribute lookup and an `escape` call per value,
-and the `BacklinkEntry`/`CreditEntry` objects built to feed it) cost about 0.5 s of CPU in
-`on_page_context`, more than the plugin's whole budget of 5% of a plain `mkdocs build`
-(issue #2). Building the same strings here from the graph's links costs about half of that
-in a real build; most of what remains is reading the links, page titles and snippets, which
-the rest of the build has pushed out of the CPU caches by the time each page renders.
+Why this exists: every page of a build renders two sections, so rendering them through Jinja
+(a context per render, an attribute lookup and an `escape` call per value, and the
+`BacklinkEntry`/`CreditEntry` objects built to feed it) was a large share of the plugin's
+cost in `on_page_context`. Building the same strings here from the graph's links costs about
+half of that (the performance section of the README has the figures).
 
 The templates in `templates/backlinks/` stay the source of truth: this module is used only
 when the theme's loader resolves a template to the file we ship (a `custom_dir` or theme file

@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,6 @@ import pytest
 import yaml
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
-from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort
 
 from mkdocs_backlinks.cli.main import main
@@ -59,21 +58,6 @@ PAGES = {"index.md": INDEX, "notes.md": NOTES}
 
 
 SetDay = Callable[[int], None]
-
-
-@pytest.fixture(autouse=True)
-def fresh_plugin_instances() -> Iterator[None]:
-    """Forget the plugin instances MkDocs keeps between loads in one process.
-
-    MkDocs caches the instance of a plugin that defines `on_startup` (for `mkdocs serve`
-    rebuilds), for the whole process. A test elsewhere that calls `on_startup(command="serve")`
-    would otherwise leave an instance that skips the ledger (`outreach.on_serve` is off) for
-    every later in-process build here.
-    """
-    cache = dict(MkDocsConfig._schema)["plugins"].plugin_cache
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

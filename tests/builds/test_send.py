@@ -32,7 +32,6 @@ import pytest
 import yaml
 from conftest import MakeSite, Site
 from http_servers import Handler, HttpServer
-from mkdocs.config.defaults import MkDocsConfig
 
 from mkdocs_backlinks.cli.main import main
 from mkdocs_backlinks.http.client import HttpClient
@@ -42,15 +41,6 @@ from mkdocs_backlinks.ledger.file import load_ledger, save_ledger
 from mkdocs_backlinks.webmention.deliver import Sender
 
 LOOPBACK = "127.0.0.0/8"
-
-
-@pytest.fixture(autouse=True)
-def fresh_plugin_instances() -> Iterator[None]:
-    """Forget the plugin instances MkDocs keeps per process (see test_outreach.py)."""
-    cache = dict(MkDocsConfig._schema)["plugins"].plugin_cache
-    cache.clear()
-    yield
-    cache.clear()
 
 
 # --------------------------------------------------------------------------- servers

@@ -73,12 +73,6 @@ def client(make_client: Callable[..., HttpClient]) -> HttpClient:
     return make_client()
 
 
-@pytest.fixture
-def server() -> Iterator[HttpServer]:
-    with HttpServer() as running:
-        yield running
-
-
 @pytest.fixture(autouse=True)
 def _online(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(OFFLINE_ENV, raising=False)

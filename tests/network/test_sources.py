@@ -76,12 +76,6 @@ class MentionsApi:
 
 
 @pytest.fixture
-def server() -> Iterator[HttpServer]:
-    with HttpServer() as running:
-        yield running
-
-
-@pytest.fixture
 def client() -> Iterator[HttpClient]:
     options = HttpOptions(
         connect_timeout=1.0,
