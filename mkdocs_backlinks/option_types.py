@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import pathspec
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import BaseConfigOption, ValidationError
 
 from mkdocs_backlinks.http.options import IPNetwork, parse_networks
+from mkdocs_backlinks.links.urls import is_web_url
 from mkdocs_backlinks.mentions.source_types import Source, parse_source
 
 REL_VALUES = ("nofollow", "sponsored", "ugc")
@@ -202,8 +202,7 @@ class SiteAliases(BaseConfigOption[tuple[str, ...]]):
         for raw in value:
             text = raw.strip()
             url = text if "://" in text else "https://" + text
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+            if not is_web_url(url) or " " in text:
                 raise ValidationError(
                     f"'{raw}' is not a site address (write old.example.org or "
                     "https://old.example.org/blog/)."

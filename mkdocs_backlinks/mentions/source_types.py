@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from mkdocs_backlinks.links.urls import is_web_url
+
 __all__ = [
     "DEFAULT_API",
     "DEFAULT_TOKEN_ENV",
@@ -86,9 +88,9 @@ def _http_url(value: object, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{what} must be an http(s) URL, not {value!r}")
     url = value.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not is_web_url(url):
         raise ValueError(f"{what} must be an http(s) URL, not {value!r}")
+    parts = urlsplit(url)
     if "token=" in (parts.query or "").lower():
         # A token pasted into mkdocs.yml would be committed; it belongs in the environment.
         raise ValueError(

@@ -336,3 +336,20 @@ def test_page_options_bad_value_names_file_and_key() -> None:
 
 def test_page_options_error_is_value_error() -> None:
     assert issubclass(PageOptionsError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"mentions": {"aliases": ["http://[::1"]}}, "is not a site address"),
+        ({"mentions": {"sources": [{"jf2": "http://[::1/feed"}]}}, "must be an http(s) URL"),
+    ],
+)
+def test_an_address_that_cannot_be_parsed_fails_validation_naming_it(
+    options: dict[str, Any], says: str
+) -> None:
+    """`urlsplit` raises on a broken IPv6 literal: that must be the option's error, not a
+    traceback out of MkDocs' config loading."""
+    _, failed, _ = validate(options)
+    assert list(failed) == ["mentions"]
+    assert says in failed["mentions"] and "[::1" in failed["mentions"]
