@@ -32,7 +32,7 @@ from mkdocs_backlinks.links import collect
 HOOKS = (
     "on_config",
     "on_pre_build",
-    "on_files",
+    "on_nav",
     "on_page_markdown",
     "on_page_content",
     "on_env",

@@ -13,10 +13,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from mkdocs.config import base
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import ValidationError
+from mkdocs.utils.yaml import yaml_load
+from yaml import YAMLError
 
 from mkdocs_backlinks.http.options import (
     HttpOptions,
@@ -416,6 +419,38 @@ def private_data_folder(options: BacklinksConfig, config: MkDocsConfig, holds: s
     return folder
 
 
+def configured_site_url(config: MkDocsConfig) -> str | None:
+    """The `site_url` mkdocs.yml sets, also under `mkdocs serve`.
+
+    Serve replaces `site_url` with the dev server's address before any plugin sees the
+    config, so every absolute link to the real site would become a citation, and stored
+    mentions would match no page: the preview would not show what the build publishes. When
+    `site_url` is that address, the file is read again as MkDocs reads it (`!ENV`, `INHERIT`);
+    a file that cannot be read leaves the address as it is.
+    """
+    site_url = config.site_url
+    path = config.config_file_path
+    if not site_url or not path or urlsplit(site_url).netloc != _dev_netloc(config):
+        return site_url
+    try:
+        with Path(path).open(encoding="utf-8-sig") as handle:
+            document = yaml_load(handle)
+    except (OSError, ValueError, YAMLError):
+        return site_url
+    written = document.get("site_url") if isinstance(document, dict) else None
+    if not written:
+        return None  # the build has none either
+    try:
+        return str(opt.URL(is_dir=True).validate(written))  # type: ignore[no-untyped-call]
+    except ValidationError:
+        return site_url
+
+
+def _dev_netloc(config: MkDocsConfig) -> str:
+    host, port = config.dev_addr.host, config.dev_addr.port
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def is_offline(options: BacklinksConfig) -> bool:
     """Whether this run stays off the network: the `offline` option or the environment."""
     return bool(options.offline) or offline_from_env()
@@ -472,9 +507,9 @@ def outreach_settings(options: BacklinksConfig, config: MkDocsConfig) -> Outreac
     out = options.outreach
     return OutreachSettings(
         site_name=config.site_name or "",
-        site_url=config.site_url or "",
+        site_url=configured_site_url(config) or "",
         author=out.author or config.site_author or "",
-        author_url=out.author_url or config.site_url or "",
+        author_url=out.author_url or configured_site_url(config) or "",
         sign_off=out.sign_off,
         tone=out.tone,
         done_statuses=tuple(out.done_statuses),
@@ -504,7 +539,7 @@ def mentions_settings(options: BacklinksConfig, config: MkDocsConfig) -> Mention
     return MentionsSettings(
         folder=folder,
         base=paths.base,
-        site_url=config.site_url or "",
+        site_url=configured_site_url(config) or "",
         sources=tuple(mentions.sources),
         aliases=tuple(mentions.aliases),
         relays=tuple(mentions.relays),

@@ -25,9 +25,17 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
+from mkdocs_backlinks.companions import (
+    is_blog_index,
+    is_generated,
+    language_folder,
+    nav_files,
+    page_aliases,
+)
 from mkdocs_backlinks.config import (
     BacklinksConfig,
     PageOptionsError,
+    configured_site_url,
     http_options,
     is_offline,
     link_rules,
@@ -77,6 +85,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self.metadata: dict[str, WorkMeta] = {}
         self.mentions: MentionsDesk | None = None
         self.outreach: OutreachDesk | None = None
+        self.site_url: str | None = None
+        self.nav_files: frozenset[str] = frozenset()
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Remember whether this is `serve`, where later layers must stay off the network."""
@@ -85,7 +95,10 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self._reset()
         options = self.config
-        self.links = LinkCollector(SiteMap((), config.site_url), link_rules(options))
+        # Under serve, MkDocs has put the dev server's address in site_url: links written
+        # against the real one must stay internal, as the build that publishes them sees them.
+        self.site_url = configured_site_url(config)
+        self.links = LinkCollector(SiteMap((), self.site_url), link_rules(options))
         # MkDocs builds a Markdown instance per page from this list, so our tree processor
         # runs inside every page's conversion.
         config.markdown_extensions.append(self.links.extension())  # type: ignore[arg-type]
@@ -148,13 +161,16 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             if self._may_fetch:
                 self.mentions.start()
 
-    # Late, after other plugins have added or removed pages, so the site map is final.
-    @event_priority(-50)
-    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+    # Late: the last hook before any page converts, after every plugin that adds, hides or
+    # renames pages. Material's blog reveals its posts (at their final URLs) only in its own
+    # on_nav (-50), and static-i18n swaps a language's files in at -100.
+    @event_priority(-110)
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         assert self.links is not None
         pages = [(f.src_uri, f.url) for f in files.documentation_pages()]
-        self.links.site = SiteMap(pages, config.site_url)
-        return files
+        self.links.site = SiteMap(pages, self.site_url, page_aliases(files, config))
+        self.nav_files = nav_files(config)
+        return nav
 
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
@@ -166,13 +182,20 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         except PageOptionsError as exc:
             raise PluginError(str(exc)) from exc
         self.sections.remember(src, credits=options.credits, backlinks=options.backlinks)
-        track = options.track and not self.config.exclude_sources.match_file(src)
+        track = (
+            options.track
+            and not self.config.exclude_sources.match_file(src)
+            and not is_generated(page)
+            and src.rpartition("/")[2] not in self.nav_files
+        )
         self.links.start_page(src if track else None)
         return markdown
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         assert self.links is not None
         links = self.links.finish_page()
+        if is_generated(page):
+            return html  # a page another plugin made from other pages: not one of ours
         self.graph.add_page(page_info(page, links), links)
         if self.works is not None:
             # Fetching starts now, while the other pages convert.
@@ -204,6 +227,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
         assert self.sections is not None
+        if is_generated(page):
+            return context
         src = page.file.src_uri
         mentions = None
         if self.mentions is not None and self.sections.wants_mentions(src):
@@ -215,7 +240,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         # build ends, so the sections themselves are pasted into the page's final HTML in
         # on_post_page and freed once it is written. Search indexes and feeds read
         # page.content and so never see the sections, which are navigation, not content.
-        page.content = self.sections.mark(page.content or "")
+        page.content = self.sections.mark(page.content or "", append=not is_blog_index(page))
         context["backlinks"] = sections  # type: ignore[typeddict-unknown-key]
         return context
 
@@ -229,8 +254,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         pages, internal, citations = self.graph.counts()
         if self.config.export:
-            path = Path(config.site_dir) / self.config.export_path
-            write_text_atomic(path, self.graph.export_text(config.site_url))
+            path = Path(config.site_dir) / language_folder(config) / self.config.export_path
+            write_text_atomic(path, self.graph.export_text(self.site_url))
         summary = f"{pages} pages, {internal} internal links, {citations} citations"
         if self.mentions is not None:
             self.mentions.copy_avatars(Path(config.site_dir))
@@ -248,7 +273,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         # linked-back.
         mentions = self.mentions.sites() if self.mentions is not None else None
         try:
-            observed = ObservedCitations(self.graph, config.site_url)
+            observed = ObservedCitations(self.graph, self.site_url)
             metadata = self.metadata if self.works is not None else None
             summary = self.outreach.record(observed, metadata, mentions=mentions)
         except ValueError as exc:  # a note template that fails on real data

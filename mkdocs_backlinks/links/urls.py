@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -159,8 +159,18 @@ class SiteMap:
     Built once per build from the file list; `resolve` is then called for every link.
     """
 
-    def __init__(self, pages: Iterable[tuple[str, str]], site_url: str | None) -> None:
-        """`pages` holds `(src_uri, url)` pairs as MkDocs' `File` objects give them."""
+    def __init__(
+        self,
+        pages: Iterable[tuple[str, str]],
+        site_url: str | None,
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
+        """`pages` holds `(src_uri, url)` pairs as MkDocs' `File` objects give them.
+
+        `aliases` maps other source paths to a page's: a link to one counts for that page
+        (a redirected old path; in a translated build, the untranslated name of a page).
+        A name that is a page itself is never an alias.
+        """
         self.pages: dict[str, str] = {}
         self._by_key: dict[str, str] = {}
         self._canonical: dict[str, str] = {}
@@ -168,6 +178,9 @@ class SiteMap:
             self.pages[src_uri] = url
             self._canonical[src_uri] = src_uri
             self._by_key.setdefault(url_key(unquote(url)), src_uri)
+        for alias, src_uri in (aliases or {}).items():
+            if src_uri in self.pages:
+                self._canonical.setdefault(alias, src_uri)
         # Outside links repeat across pages; their resolution does not depend on the page.
         self._external: dict[str, Target | None] = {}
         site = urlsplit(site_url or "")
@@ -259,9 +272,10 @@ class SiteMap:
             return Target(True, page, anchor) if page else None
         # First as a source file beside the citing page: how MkDocs rewrites 'other.md'.
         src = _join(src_uri.rpartition("/")[0], path)
-        if src in self.pages:
+        canonical = self._canonical.get(src) if src is not None else None
+        if canonical is not None:
             # The page's own key string, so thousands of links share one object.
-            return _internal((True, self._canonical[src], anchor))
+            return _internal((True, canonical, anchor))
         # Then as a URL relative to the citing page's own URL ('../other/').
         page_url = unquote(self.pages.get(src_uri, ""))
         base = page_url if page_url.endswith("/") or not page_url else posixpath.dirname(page_url)

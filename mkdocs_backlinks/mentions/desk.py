@@ -244,8 +244,10 @@ class MentionsDesk:
     def index(self, page_urls: Iterable[str]) -> None:
         """Group the visible mentions under the pages they target, once for the whole build."""
         # MkDocs percent-encodes page URLs (`caf%C3%A9/`) and `page_key` decodes: compare
-        # decoded paths, so a page whose name is not plain ASCII gets its mentions too.
-        pages = {url_key(unquote(url)): url for url in page_urls}
+        # decoded paths, so a page whose name is not plain ASCII gets its mentions too. Pages
+        # are filed under that key too: MkDocs names the home page `./` in its file list and
+        # `` as a page, and both must find the same mentions.
+        pages = {_page_index(url) for url in page_urls}
         self.by_page = {}
         self.unmatched = Counter()
         site_url = self.settings.site_url
@@ -263,7 +265,8 @@ class MentionsDesk:
                 continue
             if mention.target not in keys:
                 key = page_key(mention.target, site_url, self.settings.aliases)
-                keys[mention.target] = None if key is None else pages.get(url_key(key))
+                indexed = None if key is None else url_key(key)
+                keys[mention.target] = indexed if indexed in pages else None
             page = keys[mention.target]
             if page is None:
                 self.unmatched[mention.target] += 1
@@ -282,7 +285,8 @@ class MentionsDesk:
                 log.debug("Not a page of this site: %s (%d mentions)", target, count)
 
     def mentions_of(self, page_url: str) -> list[Mention]:
-        return self.by_page.get(page_url, [])
+        """The visible mentions of the page at `page_url` (a MkDocs page or file URL)."""
+        return self.by_page.get(_page_index(page_url), [])
 
     def prepare_views(
         self, strings: Mapping[str, Any], excerpt_length: int, *, allow_network: bool
@@ -336,3 +340,8 @@ class MentionsDesk:
         if self.settings.avatars != "download" or self.settings.cache is None:
             return None
         return self.settings.cache / "avatars"
+
+
+def _page_index(page_url: str) -> str:
+    """The key a page's mentions are filed under: its decoded, normalised path."""
+    return url_key(unquote(page_url))

@@ -98,9 +98,11 @@ class Sections:
         """Whether the page shows a backlinks section, where mentions go."""
         return self.settings.backlinks and self._shown.get(src_uri, _ALL).backlinks
 
-    def mark(self, content: str) -> str:
-        """The page's content with the marker where unplaced sections go."""
-        return mark_end(content, self.settings.auto_append)
+    def mark(self, content: str, *, append: bool = True) -> str:
+        """The page's content with the marker where unplaced sections go; `append` False
+        keeps them out of a page whose template puts more after its content (the blog's
+        index), where only the author's placeholders place them."""
+        return mark_end(content, self.settings.auto_append and append)
 
     def place(self, src_uri: str, output: str) -> str:
         """The page's final HTML with its sections in place of the markers; the sections are

@@ -57,8 +57,9 @@ class Hooks:
         self.plugin.on_startup(command=command, dirty=False)
         self.config = self.plugin.on_config(self.config)
         self.plugin.on_pre_build(config=self.config)
-        self.files = self.plugin.on_files(get_files(self.config), config=self.config)
-        self.nav = get_navigation(self.files, self.config)
+        self.files = get_files(self.config)
+        nav = get_navigation(self.files, self.config)
+        self.nav = self.plugin.on_nav(nav, config=self.config, files=self.files)
 
     def page(self, src: str) -> Page:
         page = self.files.get_file_from_path(src).page  # type: ignore[union-attr]
