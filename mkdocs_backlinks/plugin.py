@@ -111,6 +111,11 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         try:  # each ValueError's message starts with the option's name
             if options.outreach.enabled and (self.command != "serve" or options.outreach.on_serve):
                 self.outreach = outreach_desk(options, config)
+            if self.outreach is not None and language_folder(config):
+                # static-i18n builds each language apart: a translation's build would mark
+                # the works only the default language cites as no longer cited.
+                log.info("Outreach: the ledger records the default language's build only")
+                self.outreach = None
             if options.mentions.enabled:
                 inbox = mentions_settings(options, config)
                 self.mentions = MentionsDesk(inbox, http_options(options))

@@ -229,3 +229,29 @@ def test_the_configured_site_url_is_read_as_mkdocs_reads_it(tmp_path: Path) -> N
     config = load_config(str(tmp_path / "mkdocs.yml"))
     config.site_url = "http://127.0.0.1:8000/x/"
     assert configured_site_url(config) == "https://example.org/x/"
+
+
+@pytest.mark.slow
+def test_a_translations_build_leaves_the_ledger_to_the_default_language(
+    make_site: MakeSite,
+) -> None:
+    pages = {
+        "index.md": "# Home\n\nSee [Python](https://www.python.org/).\n",
+        "index.fr.md": "# Accueil\n\nVoir [Rust](https://www.rust-lang.org/).\n",
+    }
+    i18n = {
+        "i18n": {
+            "docs_structure": "suffix",
+            "languages": [
+                {"locale": "en", "default": True, "name": "English", "build": True},
+                {"locale": "fr", "name": "Français", "build": True},
+            ],
+        }
+    }
+    plugins = [i18n, {"backlinks": {"metadata": {"enabled": False}}}]
+    site = make_site(pages, plugins=plugins, site_url="https://example.org/")
+    site.build()
+    ledger = json.loads((site.root / "backlinks" / "ledger.json").read_text(encoding="utf-8"))
+    text = json.dumps(ledger)
+    assert "python.org" in text
+    assert "rust-lang.org" not in text
