@@ -8,6 +8,7 @@ and then atomically replaces the old file.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -323,3 +324,16 @@ def conflict_marker(text: str) -> tuple[int, str] | None:
     start = found.start()
     end = text.find("\n", start)
     return text.count("\n", 0, start) + 1, text[start : end if end >= 0 else len(text)]
+
+
+def text_digest(pieces: Iterable[str]) -> str:
+    """sha256 of the text `pieces` make when joined, as hex; never joins them.
+
+    The one digest behind every "this is the text we wrote" check: the ledger's records, which
+    the outreach lists are made from, and the mentions store found clean. A text whose digest
+    matches is used without the work it would otherwise cost (parsing, sanitising again).
+    """
+    digest = hashlib.sha256()
+    for piece in pieces:
+        digest.update(piece.encode())
+    return digest.hexdigest()

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from mkdocs_backlinks.files import check_schema, conflict_marker, locked, write_text_atomic
+from mkdocs_backlinks.files import (
+    check_schema,
+    conflict_marker,
+    locked,
+    text_digest,
+    write_text_atomic,
+)
 from mkdocs_backlinks.files import expect_str as _str
 from mkdocs_backlinks.ledger.format import (
     LEDGER_SCHEMA,
@@ -233,13 +239,10 @@ def records_hash(text: str) -> str:
     """sha256 of the ledger's records: everything after its first line (`LedgerFile`)."""
     # Encoded a slice at a time: the records are megabytes on a large site, and a build does
     # this when its memory peaks.
-    digest = hashlib.sha256()
     step = 1 << 20
     newline = text.find("\n")
     start = len(text) if newline < 0 else newline + 1  # no first line ends: no records
-    for at in range(start, len(text), step):
-        digest.update(text[at : at + step].encode())
-    return digest.hexdigest()
+    return text_digest(text[at : at + step] for at in range(start, len(text), step))
 
 
 def _unreadable(text: str, path: Path, error: json.JSONDecodeError) -> str | None:

@@ -7,13 +7,12 @@ plugin wrote or already cleaned on this machine (`store_digest`).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from mkdocs_backlinks import __version__
-from mkdocs_backlinks.files import dump_json_lines, write_text_atomic
+from mkdocs_backlinks.files import dump_json_lines, text_digest, write_text_atomic
 from mkdocs_backlinks.files import expect_dict as _dict
 from mkdocs_backlinks.files import expect_str as _str
 from mkdocs_backlinks.mentions.disk import damaged, decode_file, read_text
@@ -80,7 +79,7 @@ def store_digest(text: str) -> str:
     import nh3
 
     rules = f"{__version__}\x1f{getattr(nh3, '__version__', '')}\x1f"
-    return hashlib.sha256((rules + text).encode("utf-8")).hexdigest()
+    return text_digest((rules, text))
 
 
 def load_store_text(path: Path, trusted: Iterable[str] = ()) -> tuple[MentionsStore, str, bool]:

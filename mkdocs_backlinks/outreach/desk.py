@@ -16,7 +16,7 @@ from typing import Any
 
 from mkdocs.utils import get_build_datetime
 
-from mkdocs_backlinks.files import locked, write_text_atomic
+from mkdocs_backlinks.files import locked, text_digest, write_text_atomic
 from mkdocs_backlinks.graph.linkgraph import LinkGraph
 from mkdocs_backlinks.ledger.contacts import linked_back
 from mkdocs_backlinks.ledger.file import (
@@ -27,18 +27,17 @@ from mkdocs_backlinks.ledger.file import (
     read_head,
     read_ledger_lines,
     read_ledger_text,
+    records_hash,
 )
 from mkdocs_backlinks.ledger.format import head_line, records_chunks, with_head
 from mkdocs_backlinks.ledger.gather import Observed, gather, merge_gathered, observed_digest
 from mkdocs_backlinks.ledger.model import Ledger
 from mkdocs_backlinks.outreach.lists import (
     LIST_FILES,
-    chunks_hash,
-    ledger_body_hash,
     lists_fingerprint,
     with_lists,
+    write_lists,
 )
-from mkdocs_backlinks.outreach.lists import write_lists as write_lists
 from mkdocs_backlinks.outreach.notes import NoteWriter
 from mkdocs_backlinks.outreach.settings import Settings
 from mkdocs_backlinks.works.model import WorkMeta
@@ -114,7 +113,7 @@ class OutreachDesk:
             self._body_hash = ""
             self.stored = {}
             return
-        body_hash = ledger_body_hash(text)
+        body_hash = records_hash(text)
         # The first line records the digest of the records it was written with (inside the
         # lists fingerprint). When they still match, the records are byte for byte what a
         # previous build or command validated and wrote, and parsing them again would only
@@ -178,7 +177,7 @@ class OutreachDesk:
             # Only the records `load` checked get a new first line: a file that was edited
             # or damaged since (by hand, a checkout, another command) is read and checked
             # whole, and a damaged one stops the build untouched.
-            if text is not None and ledger_body_hash(text) == self._body_hash:
+            if text is not None and records_hash(text) == self._body_hash:
                 write_text_atomic(
                     self.path, with_head(text, replace(head, last_build=self.settings.today))
                 )
@@ -211,7 +210,7 @@ class OutreachDesk:
         old_lists = old.lists
         del old
         records = records_chunks(merged)
-        body_hash = chunks_hash(records)
+        body_hash = text_digest(records)
         fingerprint = self._fingerprint(body_hash)
         report = None
         if not lists_ok or fingerprint != old_lists.fingerprint:
@@ -241,7 +240,7 @@ class OutreachDesk:
         if text is None:
             return LedgerFile(Ledger(), "", "")
         head = text.partition("\n")[0] + "\n"
-        return LedgerFile(parse_ledger(text, self.path), head, ledger_body_hash(text))
+        return LedgerFile(parse_ledger(text, self.path), head, records_hash(text))
 
     def _fingerprint(self, body_hash: str) -> str:
         return lists_fingerprint(body_hash, self.settings, self.writer)

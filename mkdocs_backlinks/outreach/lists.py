@@ -8,12 +8,11 @@ lists alone.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
 from mkdocs_backlinks import __version__
-from mkdocs_backlinks.files import write_text_atomic
+from mkdocs_backlinks.files import text_digest, write_text_atomic
 from mkdocs_backlinks.ledger.format import records_chunks
 from mkdocs_backlinks.ledger.model import Ledger, ListsState
 from mkdocs_backlinks.outreach.formats import csv_chunks, html_chunks, json_chunks, markdown_chunks
@@ -47,24 +46,6 @@ def lists_fingerprint(body_hash: str, settings: Settings, writer: NoteWriter) ->
     return digest.hexdigest()
 
 
-def ledger_body_hash(ledger_text: str) -> str:
-    """A digest of the ledger's records: everything after its first line."""
-    # Encoded a slice at a time: the records are megabytes on a large site, and a build does
-    # this when its memory peaks.
-    step = 1 << 20
-    newline = ledger_text.find("\n")
-    start = len(ledger_text) if newline < 0 else newline + 1  # no first line ends: no records
-    return chunks_hash(ledger_text[at : at + step] for at in range(start, len(ledger_text), step))
-
-
-def chunks_hash(chunks: Iterable[str]) -> str:
-    """`ledger_body_hash` of records given as pieces (`records_chunks`)."""
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk.encode())
-    return digest.hexdigest()
-
-
 def with_lists(
     ledger: Ledger, fingerprint: str, settings: Settings, writer: NoteWriter
 ) -> tuple[Ledger, Report]:
@@ -79,5 +60,5 @@ def with_lists(
 def lists_for(ledger: Ledger, settings: Settings, writer: NoteWriter) -> tuple[Ledger, Report]:
     """The report for `ledger`, and the ledger with its list state updated to match (for
     commands such as `mark` that change the ledger outside a build)."""
-    fingerprint = lists_fingerprint(chunks_hash(records_chunks(ledger)), settings, writer)
+    fingerprint = lists_fingerprint(text_digest(records_chunks(ledger)), settings, writer)
     return with_lists(ledger, fingerprint, settings, writer)
