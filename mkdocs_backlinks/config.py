@@ -113,6 +113,9 @@ class StringsConfig(base.Config):
     gone_label = opt.Type(str, default="gone")
     """Flags a cited work whose site says it was removed (410)."""
 
+    more_entries = opt.Type(str, default="{count} more")
+    """Summary of the folded rest of a long list (`max_entries`); `{count}` is replaced."""
+
 
 class OutreachConfig(base.Config):
     """The "I mentioned you" notes and the relationship ledger."""
@@ -239,6 +242,11 @@ class BacklinksConfig(base.Config):
 
     Turn it off when a theme places `{{ backlinks.credits_html }}` itself.
     """
+
+    max_entries = WholeNumber(20, minimum=0)
+    """Entries each list of a section shows (works cited, pages that link here, replies);
+    the rest are folded into a `<details>` element under them. 0 shows every entry open.
+    The export always holds every link."""
 
     snippet_length = WholeNumber(240, minimum=20)
     """Upper bound, in characters, of the sentence stored around each link. At least 20:
@@ -567,5 +575,6 @@ def section_settings(options: BacklinksConfig) -> SectionSettings:
         credits=options.credits,
         backlinks=options.backlinks,
         auto_append=options.auto_append,
+        max_entries=options.max_entries,
         strings=dict(options.strings),
     )

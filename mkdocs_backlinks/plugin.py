@@ -50,6 +50,7 @@ from mkdocs_backlinks.files import write_text_atomic
 from mkdocs_backlinks.graph.linkgraph import LinkGraph, cited_urls
 from mkdocs_backlinks.graph.page_info import page_info
 from mkdocs_backlinks.ledger.model import LedgerError
+from mkdocs_backlinks.links.autorefs import PendingRef, autorefs_lookup, place_refs, resolve_refs
 from mkdocs_backlinks.links.collect import LinkCollector
 from mkdocs_backlinks.links.urls import SiteMap
 from mkdocs_backlinks.mentions.desk import MentionsDesk
@@ -87,6 +88,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self.outreach: OutreachDesk | None = None
         self.site_url: str | None = None
         self.nav_files: frozenset[str] = frozenset()
+        self.refs: dict[str, list[PendingRef]] = {}
+        """Per page, its mkdocs-autorefs cross-references, resolved in `on_env`."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Remember whether this is `serve`, where later layers must stay off the network."""
@@ -199,9 +202,15 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         assert self.links is not None
         links = self.links.finish_page()
+        refs = self.links.finish_refs()
         if is_generated(page):
             return html  # a page another plugin made from other pages: not one of ours
-        self.graph.add_page(page_info(page, links), links)
+        src = page.file.src_uri
+        self.graph.add_page(page_info(page, links, (ref.section for ref in refs)), links)
+        if refs:
+            self.refs[src] = refs
+        else:
+            self.refs.pop(src, None)
         if self.works is not None:
             # Fetching starts now, while the other pages convert.
             self.works.want(cited_urls(links))
@@ -212,6 +221,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         `metadata.deadline`) and the mentions, before the first section renders."""
         assert self.links is not None and self.sections is not None
         self.sections.start(env.loader)
+        if self.refs:
+            self._resolve_refs(config)
         if self.works is not None:
             self.metadata = self.works.collect(self.graph)
             self.works.close()
@@ -225,6 +236,26 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
                 allow_network=self._may_fetch,
             )
         return env
+
+    def _resolve_refs(self, config: MkDocsConfig) -> None:
+        """Turn each page's autorefs cross-references into links, now that every page (and
+        every object mkdocstrings rendered) has told autorefs where its anchors are. The
+        page is recorded again, with the resolved links where they were written."""
+        assert self.links is not None
+        lookup = autorefs_lookup(config.plugins.get("autorefs"), self.links.site)
+        if lookup is None:
+            log.warning(
+                "mkdocs-autorefs cross-references are not recorded as links: this autorefs "
+                "has no get_item_url (mkdocs-autorefs 1.2 or newer has)"
+            )
+        else:
+            excluded = self.links.excluded_targets
+            for src, refs in self.refs.items():
+                placed = resolve_refs(refs, lookup, self.links.site, excluded)
+                if placed and src in self.graph.pages:
+                    rows = place_refs(self.graph.links_from(src), placed)
+                    self.graph.add_page(self.graph.pages[src], rows)
+        self.refs = {}
 
     # Late, so other plugins have finished editing the content before we mark its end.
     @event_priority(-50)

@@ -3,7 +3,7 @@ from, read as text from the page MkDocs converted."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from html import unescape
 from typing import TYPE_CHECKING
 
@@ -16,14 +16,15 @@ if TYPE_CHECKING:
 __all__ = ["page_info", "page_title", "section_titles"]
 
 
-def page_info(page: Page, links: Sequence[LinkRow]) -> PageInfo:
+def page_info(page: Page, links: Sequence[LinkRow], more: Iterable[str] = ()) -> PageInfo:
     """The page as the graph holds it, for the links it made.
 
     Only the sections this page links from are ever named (in the backlinks of the pages it
     links to), so only their titles are kept, not every heading of the page until the build
-    ends.
+    ends. `more` names sections whose links are known only later (autorefs' references): the
+    page's table of contents is not at hand then.
     """
-    linking = sections_linking_in(links)
+    linking = sections_linking_in(links).union(section for section in more if section)
     sections = section_titles(page, linking) if linking else {}
     return PageInfo(page.file.src_uri, page.url, page_title(page), sections)
 

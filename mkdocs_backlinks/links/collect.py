@@ -14,7 +14,6 @@ import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 
 from markdown import Markdown
 from markdown.extensions import Extension
@@ -22,19 +21,21 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
 from mkdocs_backlinks.graph.linkgraph import LinkRow
+from mkdocs_backlinks.links.autorefs import PendingRef
+from mkdocs_backlinks.links.rawhtml import (
+    BLOCK_TAGS,
+    HEADINGS,
+    SKIP_TAGS,
+    STASH_OR_ESCAPE,
+    Block,
+    FragmentParser,
+    RawLink,
+    finish_block,
+    tag_attributes,
+)
 from mkdocs_backlinks.links.snippets import Sentences, collapse, sentence_around
 from mkdocs_backlinks.links.urls import SiteMap, domain_matches, host_of
 
-# Elements that start a new context for the sentence around a link.
-BLOCK_TAGS = frozenset(
-    (
-        "address", "article", "aside", "blockquote", "body", "caption", "dd", "details",
-        "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form",
-        "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p",
-        "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-    )
-)  # fmt: skip
-HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 # Blocks that can hold headings (md_in_html, raw HTML sections); paragraphs and lists cannot.
 _CONTAINERS = frozenset(
     (
@@ -51,12 +52,15 @@ _CONTAINERS = frozenset(
         "nav",
     )
 )
-# Links inside these are examples, not links (code) or not content at all.
-SKIP_TAGS = frozenset(("code", "pre", "script", "style", "template", "textarea", "kbd", "samp"))
+# Not shown to the reader: arithmatex repeats a formula's preview in a `<script>`.
+_INVISIBLE = ("script", "style", "template")
+# Elements whose text Markdown has already escaped (`code_escape`), or whose stashed HTML is
+# escaped (inlinehilite, highlight): their text is unescaped once, as a browser shows it.
+_ESCAPED_TEXT = frozenset(("code", "pre", "samp"))
+_TAG = re.compile(r"<[^>]*>")
+# What mkdocs-autorefs registers its inline processor as; it makes `<autoref>` elements.
+_AUTOREFS = "mkdocs-autorefs"
 
-# Markdown's stash placeholder (`\x02wzxhzdk:N\x03`) and its escaped characters (`\x02NN\x03`).
-# Other extensions' markers (footnotes' `\x02qq…zz\x03`) match the last branch and are dropped.
-_STASH_OR_ESCAPE = re.compile("\x02(?:wzxhzdk:(\\d+)|(\\d+)|[^\x02\x03]*)\x03")
 _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _SKIP_OPEN = re.compile(r"<(code|pre|script|style|template|textarea|kbd|samp)\b[^>]*>\Z", re.I)
 _SKIP_CLOSE = re.compile(r"</(code|pre|script|style|template|textarea|kbd|samp)\s*>\Z", re.I)
@@ -84,24 +88,6 @@ class Rules:
     snippet_length: int = 240
 
 
-@dataclass(slots=True)
-class _RawLink:
-    """A link found in the page, before resolution: positions are offsets in `text`."""
-
-    href: str
-    classes: str
-    rel: str
-    start: int
-    end: int
-    section: str
-
-
-@dataclass(slots=True)
-class _Block:
-    text: str
-    links: list[_RawLink]
-
-
 class LinkCollector:
     """Owns the per-page collection; the plugin calls `start_page` and `finish_page` around
     each page's conversion and the Markdown extension calls `collect` in between."""
@@ -112,6 +98,7 @@ class LinkCollector:
         self.site = site
         self._page: str | None = None
         self._links: list[LinkRow] = []
+        self._refs: list[PendingRef] = []
 
     @property
     def site(self) -> SiteMap:
@@ -132,21 +119,39 @@ class LinkCollector:
         """Collect the next conversion for `src_uri`; None converts without collecting."""
         self._page = src_uri
         self._links = []
+        self._refs = []
 
     def finish_page(self) -> list[LinkRow]:
-        """The links of the page converted since `start_page`, in document order."""
+        """The links of the page converted since `start_page`, in document order.
+
+        Its cross-references for mkdocs-autorefs are kept apart for `finish_refs`.
+        """
         links, self._links, self._page = self._links, [], None
         return links
+
+    def finish_refs(self) -> list[PendingRef]:
+        """The autorefs cross-references of the page last converted, in document order.
+
+        They can be resolved only once every page has registered its anchors with autorefs
+        (its `on_env`): `links.autorefs.resolve_refs` then makes them link rows. Call it after
+        `finish_page`, before the next `start_page`.
+        """
+        refs, self._refs = self._refs, []
+        return refs
 
     def collect(self, root: etree.Element, md: Markdown) -> None:
         """Walk one converted tree; called by the tree processor."""
         if self._page is None:
             return  # a conversion that is not a page (another plugin's snippet), or opted out
-        stash = md.htmlStash.rawHtmlBlocks
-        blocks = _TreeReader(stash).read(root)
-        self._links.extend(self._resolve(blocks))
+        reader = _TreeReader(md.htmlStash.rawHtmlBlocks, _AUTOREFS in md.inlinePatterns)
+        if "mkdocstrings_ids" in md.treeprocessors:
+            # A docstring converted by mkdocstrings' own Markdown: its links sit under the
+            # heading of the object, whose id mkdocstrings prefixes to every id of the docstring.
+            prefix = getattr(md.treeprocessors["mkdocstrings_ids"], "id_prefix", "") or ""
+            reader.section = prefix.removesuffix("--")
+        self._links.extend(self._resolve(reader.read(root)))
 
-    def _resolve(self, blocks: list[_Block]) -> Iterator[LinkRow]:
+    def _resolve(self, blocks: list[Block]) -> Iterator[LinkRow]:
         """The links of the page's blocks as graph rows (a `Link`'s fields, in order).
 
         Runs for every link of the site, so it is written for speed: locals for attribute
@@ -162,12 +167,20 @@ class LinkCollector:
         contexts: dict[str, str] = {}  # one string object per distinct context, to save memory
         limit = rules.snippet_length
         excluded = self.excluded_targets
+        position = len(self._links)  # rows of the page before this one (an earlier conversion)
         for block in blocks:
             text = block.text
             # One link: two regex searches; several: index the block's sentences once.
-            sentences = Sentences(text) if len(block.links) > 1 else None
+            if len(block.links) > 1:
+                sentences: Sentences | None = Sentences(text)
+                spans = [(raw.start, raw.end) for raw in block.links]
+            else:
+                sentences, spans = None, []
             for raw in block.links:
                 if raw.classes and opt_out in raw.classes.split():
+                    continue
+                if raw.identifier is not None:
+                    self._refs.append(self._pending(raw, text, sentences, spans, position))
                     continue
                 rel = tuple(sorted(set(raw.rel.lower().split()))) if raw.rel else ()
                 if rel and ignore_rel.intersection(rel):
@@ -189,12 +202,38 @@ class LinkCollector:
                 if sentences is None:
                     context = sentence_around(text, start, end, limit)
                 else:
-                    context = sentences.around(start, end, limit)
+                    context = sentences.around(start, end, limit, spans)
                 context = contexts.setdefault(context, context)
+                position += 1
                 yield (
                     src, href, target, anchor, collapse(text[start:end]), context, raw.section,
                     rel, internal,
                 )  # fmt: skip
+
+    def _pending(
+        self,
+        raw: RawLink,
+        text: str,
+        sentences: Sentences | None,
+        spans: list[tuple[int, int]],
+        position: int,
+    ) -> PendingRef:
+        limit = self.rules.snippet_length
+        if sentences is None:
+            context = sentence_around(text, raw.start, raw.end, limit)
+        else:
+            context = sentences.around(raw.start, raw.end, limit, spans)
+        assert self._page is not None and raw.identifier is not None
+        return PendingRef(
+            self._page,
+            raw.identifier,
+            raw.slug,
+            raw.optional,
+            collapse(text[raw.start : raw.end]),
+            context,
+            raw.section,
+            position,
+        )
 
     def _wanted_outside(self, url: str) -> bool:
         rules = self.rules
@@ -206,16 +245,19 @@ class LinkCollector:
 class _TreeReader:
     """Finds the links of one tree, with the plain text of the block each one sits in."""
 
-    def __init__(self, stash: list[str | etree.Element]) -> None:
+    def __init__(self, stash: list[str | etree.Element], autorefs: bool = False) -> None:
         self.stash = stash
+        # Whether `<autoref>` elements (mkdocs-autorefs) count as links; only then are they
+        # looked for, so pages converted without autorefs pay nothing for them.
+        self.autorefs = autorefs
         self.section = ""
-        self.blocks: list[_Block] = []
+        self.blocks: list[Block] = []
         self.raw_skip = 0  # depth of raw inline <code>-like tags open in the current block
         # Placeholders matter only when some stashed raw HTML holds a link: in most pages
         # none does, and the walk below can then rely on the C-level `iter("a")` alone.
         self.raw_links = any(_may_hold_link(raw) for raw in stash)
 
-    def read(self, root: etree.Element) -> list[_Block]:
+    def read(self, root: etree.Element) -> list[Block]:
         if self._holds_link(root):
             self._walk(root)
         return self.blocks
@@ -225,6 +267,8 @@ class _TreeReader:
         for anchor in elem.iter("a"):
             if not (anchor.get("href") or "#").startswith("#"):
                 return True
+        if self.autorefs and next(elem.iter("autoref"), None) is not None:
+            return True
         if not self.raw_links:
             return False
         for node in elem.iter():
@@ -281,7 +325,13 @@ class _TreeReader:
         `itertext` produce the block's text, then puts the tree back as it was. Returns False,
         with nothing recorded, when the text needs the careful path.
         """
-        anchors = list(block.iter("a"))
+        for tag in _INVISIBLE:
+            if next(block.iter(tag), None) is not None:
+                return False
+        if self.autorefs:
+            anchors = [node for node in block.iter() if node.tag in ("a", "autoref")]
+        else:
+            anchors = list(block.iter("a"))
         saved: list[tuple[etree.Element, str | None, etree.Element | None, str | None]] = []
         for anchor in anchors:
             last = anchor[-1] if len(anchor) else None
@@ -299,18 +349,21 @@ class _TreeReader:
                 if last is not None:
                     last.tail = last_tail
         pieces = text.split(_MARK)
-        if "\x02" in text or len(pieces) != 2 * len(anchors) + 1:
+        # `&` comes from code, whose text Markdown escaped: the careful path unescapes it.
+        if "\x02" in text or "&" in text or len(pieces) != 2 * len(anchors) + 1:
             return False
-        links: list[_RawLink] = []
+        links: list[RawLink] = []
         size = len(pieces[0])
         section = self.section
         for index, anchor in enumerate(anchors):
             inside = len(pieces[2 * index + 1])
-            if anchor.get("href") is not None:
+            if anchor.tag == "autoref":
+                links.append(_autoref(anchor, size, size + inside, section))
+            elif anchor.get("href") is not None:
                 links.append(_raw_link(anchor, size, size + inside, section))
             size += inside + len(pieces[2 * index + 2])
         if links:
-            self.blocks.append(_Block("".join(pieces), links))
+            self.blocks.append(Block("".join(pieces), links))
         return True
 
     def _flatten_any(self, block: etree.Element) -> bool:
@@ -318,8 +371,8 @@ class _TreeReader:
         nested = False
         self.raw_skip = 0
         parts: list[str] = []
-        links: list[_RawLink] = []
-        open_raw: list[_RawLink] = []
+        links: list[RawLink] = []
+        open_raw: list[RawLink] = []
         size = 0
 
         def add(text: str | None) -> None:
@@ -335,7 +388,7 @@ class _TreeReader:
                 # obfuscate every character as one); put it back and decode them.
                 text = _ENTITY.sub(_decode_entity, text.replace(AMP_SUBSTITUTE, "&"))
             pos = 0
-            for match in _STASH_OR_ESCAPE.finditer(text):
+            for match in STASH_OR_ESCAPE.finditer(text):
                 piece = text[pos : match.start()]
                 parts.append(piece)
                 size += len(piece)
@@ -364,13 +417,14 @@ class _TreeReader:
                     nested = True
                     parts.append(" ")
                     size += 1
-                elif tag == "a":
+                elif tag == "a" or (tag == "autoref" and self.autorefs):
                     start = size
                     visit(child)
-                    if child.get("href") is not None:
-                        links.append(_raw_link(child, start, size, self.section))
+                    found = _link_of(child, start, size, self.section)
+                    if found is not None:
+                        links.append(found)
                 elif tag in SKIP_TAGS:
-                    text = "".join(child.itertext())
+                    text = _code_text(child, self.stash)
                     parts.append(text)
                     size += len(text)
                 else:
@@ -378,7 +432,7 @@ class _TreeReader:
                 add(child.tail)
 
         visit(block)
-        finished = _finish_block(parts, links, open_raw)
+        finished = finish_block(parts, links, open_raw)
         if finished:
             self.blocks.append(finished)
         return nested
@@ -386,8 +440,8 @@ class _TreeReader:
     def _stashed(
         self,
         raw: str | etree.Element,
-        open_raw: list[_RawLink],
-        links: list[_RawLink],
+        open_raw: list[RawLink],
+        links: list[RawLink],
         offset: int,
     ) -> str:
         """Handle one stash placeholder met inside a block's text; return the text it adds.
@@ -405,10 +459,10 @@ class _TreeReader:
         elif self.raw_skip:
             pass  # a link inside raw <code> is an example, not a link
         elif _OPEN_A.match(raw):  # inline raw HTML keeps `<a ...>` and `</a>` apart
-            attrs = _tag_attributes(raw)
+            attrs = tag_attributes(raw)
             if attrs.get("href") is not None:
                 open_raw.append(
-                    _RawLink(
+                    RawLink(
                         attrs["href"] or "",
                         attrs.get("class") or "",
                         attrs.get("rel") or "",
@@ -423,7 +477,7 @@ class _TreeReader:
                 link.end = offset
                 links.append(link)
         elif "<a" in raw or "<A" in raw:  # a whole block of raw HTML with links in it
-            parser = _FragmentParser(self.section, self.stash)
+            parser = FragmentParser(self.section, self.stash)
             parser.feed(raw)
             parser.close()
             self.blocks.extend(parser.finish())
@@ -431,9 +485,9 @@ class _TreeReader:
         return ""
 
 
-def _raw_link(anchor: etree.Element, start: int, end: int, section: str) -> _RawLink:
+def _raw_link(anchor: etree.Element, start: int, end: int, section: str) -> RawLink:
     """A link found as an <a> element of the tree (it has an href)."""
-    return _RawLink(
+    return RawLink(
         _unescape(anchor.get("href", "")),
         anchor.get("class", ""),
         anchor.get("rel", ""),
@@ -441,6 +495,62 @@ def _raw_link(anchor: etree.Element, start: int, end: int, section: str) -> _Raw
         end,
         section,
     )
+
+
+def _link_of(elem: etree.Element, start: int, end: int, section: str) -> RawLink | None:
+    """The link an `<a>` (with an href) or an `<autoref>` element makes, if any."""
+    if elem.tag == "autoref":
+        return _autoref(elem, start, end, section)
+    return None if elem.get("href") is None else _raw_link(elem, start, end, section)
+
+
+def _autoref(elem: etree.Element, start: int, end: int, section: str) -> RawLink:
+    """A cross-reference left by mkdocs-autorefs, to be resolved once all pages are known."""
+    return RawLink(
+        "",
+        elem.get("class", ""),
+        "",
+        start,
+        end,
+        section,
+        elem.get("identifier", ""),
+        elem.get("slug", ""),
+        elem.get("optional") is not None,
+    )
+
+
+def _code_text(elem: etree.Element, stash: list[str | etree.Element]) -> str:
+    """The text of a code-like element as the reader sees it.
+
+    Python-Markdown escapes a code span's text itself; pymdownx.inlinehilite (and highlight)
+    put a stash placeholder whose stored HTML is escaped or highlighted. Placeholders are
+    expanded to their text and the escapes undone once, because the sections escape again.
+    """
+    tag = elem.tag
+    if tag in _INVISIBLE:
+        return ""
+    text = "".join(elem.itertext())
+    if "\x02" in text:
+        text = STASH_OR_ESCAPE.sub(
+            lambda match: _stash_text(match, stash), text.replace(AMP_SUBSTITUTE, "&")
+        )
+        return html.unescape(text) if "&" in text else text
+    if "&" in text and tag in _ESCAPED_TEXT:
+        return html.unescape(text)
+    return text
+
+
+def _stash_text(match: re.Match[str], stash: list[str | etree.Element]) -> str:
+    """The markup-free HTML behind one placeholder inside code; escapes are left for later."""
+    if match.group(2) is not None:
+        return chr(int(match.group(2)))
+    if match.group(1) is None:
+        return ""
+    index = int(match.group(1))
+    raw = stash[index] if index < len(stash) else ""
+    if not isinstance(raw, str):
+        raw = etree.tostring(raw, encoding="unicode", method="html")
+    return _TAG.sub("", raw)
 
 
 def _only_blocks(block: etree.Element) -> bool:
@@ -451,24 +561,6 @@ def _only_blocks(block: etree.Element) -> bool:
         if child.tag not in BLOCK_TAGS or (child.tail and not child.tail.isspace()):
             return False
     return True
-
-
-def _finish_block(
-    parts: list[str], links: list[_RawLink], open_links: list[_RawLink]
-) -> _Block | None:
-    """The block's text and links in order; None when it has no link.
-
-    An <a> opened in raw HTML but never closed still counts, up to the block's end.
-    """
-    if open_links:
-        size = sum(map(len, parts))
-        for link in open_links:
-            link.end = size
-            links.append(link)
-    if not links:
-        return None
-    links.sort(key=lambda link: link.start)
-    return _Block("".join(parts), links)
 
 
 def _may_hold_link(raw: str | etree.Element) -> bool:
@@ -489,101 +581,10 @@ def _unescape(text: str) -> str:
     """
     if "\x02" in text:
         text = text.replace(AMP_SUBSTITUTE, "&")
-        text = _STASH_OR_ESCAPE.sub(lambda m: chr(int(m.group(2))) if m.group(2) else "", text)
+        text = STASH_OR_ESCAPE.sub(lambda m: chr(int(m.group(2))) if m.group(2) else "", text)
     if "&" in text:
         text = _ENTITY.sub(_decode_entity, text)
     return text
-
-
-class _AttributeReader(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.attrs: dict[str, str | None] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if not self.attrs:
-            self.attrs = dict(attrs)
-
-
-def _tag_attributes(tag: str) -> dict[str, str | None]:
-    reader = _AttributeReader()
-    reader.feed(tag)
-    reader.close()
-    return reader.attrs
-
-
-class _FragmentParser(HTMLParser):
-    """Links in a piece of raw HTML, each with the text of the block around it."""
-
-    def __init__(self, section: str, stash: list[str | etree.Element]) -> None:
-        super().__init__(convert_charrefs=True)
-        self.section = section
-        self.stash = stash
-        self.done: list[_Block] = []
-        self._stack: list[tuple[list[str], list[_RawLink], list[_RawLink]]] = []
-        self._skip = 0
-        self._new_block()
-
-    def _new_block(self) -> None:
-        self._stack.append(([], [], []))
-
-    def _close_block(self) -> None:
-        finished = _finish_block(*self._stack.pop())
-        if finished:
-            self.done.append(finished)
-        if not self._stack:
-            self._new_block()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in SKIP_TAGS:
-            self._skip += 1
-            return
-        if self._skip:
-            return
-        values = dict(attrs)
-        if tag in BLOCK_TAGS:
-            if tag in HEADINGS and values.get("id"):
-                self.section = values["id"] or self.section
-            self._new_block()
-        elif tag == "a" and values.get("href") is not None:
-            parts, _links, open_links = self._stack[-1]
-            open_links.append(
-                _RawLink(
-                    values["href"] or "",
-                    values.get("class") or "",
-                    values.get("rel") or "",
-                    sum(map(len, parts)),
-                    0,
-                    self.section,
-                )
-            )
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in SKIP_TAGS:
-            self._skip = max(self._skip - 1, 0)
-            return
-        if self._skip:
-            return
-        if tag in BLOCK_TAGS and len(self._stack) > 1:
-            self._close_block()
-        elif tag == "a":
-            parts, links, open_links = self._stack[-1]
-            if open_links:
-                link = open_links.pop()
-                link.end = sum(map(len, parts))
-                links.append(link)
-
-    def handle_data(self, data: str) -> None:
-        if self._skip:
-            return
-        # Nested placeholders (Markdown inside raw HTML) are text here, not markup.
-        self._stack[-1][0].append(_STASH_OR_ESCAPE.sub(" ", data) if "\x02" in data else data)
-
-    def finish(self) -> list[_Block]:
-        while len(self._stack) > 1:
-            self._close_block()
-        self._close_block()
-        return self.done
 
 
 class _CollectorTreeprocessor(Treeprocessor):

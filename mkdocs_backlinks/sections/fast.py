@@ -41,10 +41,30 @@ def esc(value: Any) -> str:
     return escape(value)
 
 
+class _More:
+    """The end of a list with its folded rest: the template's `<details>` block."""
+
+    def __init__(self, strings: Mapping[str, Any], list_class: str) -> None:
+        self._label: str = strings["more_entries"]
+        self._list = f'</summary>\n<ul class="{list_class}">\n'
+
+    def close(self, folded: list[str], count: int) -> str:
+        """Close the open list and the section, with `folded` (`count` entries) in between."""
+        # `more_entries | replace("{count}", count | string)`, then escaped.
+        label = esc(self._label.replace("{count}", str(count)))
+        return (
+            f'</ul>\n<details class="backlinks-more"><summary>{label}{self._list}'
+            + "".join(folded)
+            + "</ul>\n</details>\n</section>"
+        )
+
+
 class FastCredits:
     """`backlinks/credits.html` (trim_blocks, lstrip_blocks) for one build's strings."""
 
-    def __init__(self, strings: Mapping[str, Any]) -> None:
+    def __init__(self, strings: Mapping[str, Any], max_entries: int = 20) -> None:
+        self._max = max_entries
+        self._more = _More(strings, "backlinks-credits__sites")
         self._head = (
             '<section class="backlinks backlinks-credits" '
             'aria-labelledby="backlinks-credits-title">\n'
@@ -75,13 +95,25 @@ class FastCredits:
             return ""
         known = metadata or {}
         parts = [self._head]
+        folded: list[str] = []
         append = parts.append
+        left = self._max or -1  # works still shown open; negative: no limit, or folding
         for site, works in sites:
-            append(
+            site_head = (
                 '<li class="backlinks-credits__site"><span class="backlinks-credits__site-name">'
                 f"{esc(site)}</span>\n<ul>\n"
             )
+            if not left:  # the limit was reached with the last site: this one is folded
+                append = folded.append
+            append(site_head)
             for url, first, count in works:
+                if not left and not folded:
+                    # The limit falls inside this site: the rest of its works, and every
+                    # later site's, go under the fold, this site named again there.
+                    append("</ul>\n</li>\n")
+                    append = folded.append
+                    append(site_head)
+                left -= 1
                 # The fields of `graph.credit_entry`, without building it.
                 text = first.text or url
                 meta = known.get(url)
@@ -111,7 +143,10 @@ class FastCredits:
                     append(f'<li><a href="{esc(first.href)}">{esc(text)}</a>')
                 append(self._count(count) + "</li>\n" if count > 1 else "</li>\n")
             append("</ul>\n</li>\n")
-        append("</ul>\n</section>")
+        if folded:
+            parts.append(self._more.close(folded, -left))
+        else:
+            parts.append("</ul>\n</section>")
         return "".join(parts)
 
 
@@ -122,7 +157,9 @@ class FastBacklinks:
     little CPU and grew with the site, at the end of the build, when memory peaks.
     """
 
-    def __init__(self, strings: Mapping[str, Any]) -> None:
+    def __init__(self, strings: Mapping[str, Any], max_entries: int = 20) -> None:
+        self._max = max_entries
+        self._more = _More(strings, "backlinks-incoming__list")
         self._head = (
             '<section class="backlinks backlinks-incoming" '
             'aria-labelledby="backlinks-incoming-title">\n'
@@ -150,7 +187,9 @@ class FastBacklinks:
         first_folder = folders[0] + "/" if folders else None
         relative = None
         parts = [self._head]
+        folded: list[str] = []
         append = parts.append
+        left = self._max or -1  # entries still shown open; negative: no limit, or folding
         seen: set[tuple[str, str, str]] = set()
         for link in links:
             # One entry per citing section and sentence, as `LinkGraph.shown_backlinks`.
@@ -158,6 +197,9 @@ class FastBacklinks:
             if key in seen:
                 continue
             seen.add(key)
+            if not left:
+                append = folded.append
+            left -= 1
             page = pages[link.source]
             url = page.url
             if (first_folder is None or not url.startswith(first_folder)) and not (
@@ -186,5 +228,8 @@ class FastBacklinks:
                 append(
                     f'<li class="backlinks-incoming__item"><a href="{href}">{label}</a>\n</li>\n'
                 )
-        append("</ul>\n</section>")
+        if folded:
+            parts.append(self._more.close(folded, -left))
+        else:
+            parts.append("</ul>\n</section>")
         return "".join(parts)

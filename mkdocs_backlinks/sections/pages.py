@@ -32,6 +32,8 @@ class SectionSettings:
     """Render the "Pages that link here" section."""
     auto_append: bool = True
     """Put sections a template did not place at the end of the page's content."""
+    max_entries: int = 20
+    """Entries shown per list before the rest fold into a `<details>`; 0 for no fold."""
     strings: Mapping[str, Any] | None = None
     """Headings and labels; None keeps the renderer's defaults."""
 
@@ -67,7 +69,9 @@ class Sections:
     def start(self, loader: jinja2.BaseLoader | None) -> None:
         """Every page is converted: the theme's loader is known, so templates can load (a
         `backlinks/*.html` of the user's wins over the shipped one)."""
-        self._renderer = SectionRenderer(loader, dict(self.settings.strings or {}))
+        self._renderer = SectionRenderer(
+            loader, dict(self.settings.strings or {}), self.settings.max_entries
+        )
 
     def render(
         self,

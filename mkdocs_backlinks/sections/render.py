@@ -122,7 +122,9 @@ class SectionRenderer:
     pages are rendered by the equivalent code in `sections.fast` (see there for why).
     """
 
-    def __init__(self, loader: jinja2.BaseLoader | None, strings: dict[str, Any]) -> None:
+    def __init__(
+        self, loader: jinja2.BaseLoader | None, strings: dict[str, Any], max_entries: int = 20
+    ) -> None:
         own = jinja2.FileSystemLoader(str(TEMPLATES_DIR))
         env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([loader, own]) if loader else own,
@@ -134,11 +136,16 @@ class SectionRenderer:
         self._credits = env.get_template(CREDITS_TEMPLATE)
         self._backlinks = env.get_template(BACKLINKS_TEMPLATE)
         self._strings = strings
+        self._max = max_entries
         self.fast_credits = (
-            FastCredits(strings) if _is_shipped(self._credits, CREDITS_TEMPLATE) else None
+            FastCredits(strings, max_entries)
+            if _is_shipped(self._credits, CREDITS_TEMPLATE)
+            else None
         )
         self.fast_backlinks = (
-            FastBacklinks(strings) if _is_shipped(self._backlinks, BACKLINKS_TEMPLATE) else None
+            FastBacklinks(strings, max_entries)
+            if _is_shipped(self._backlinks, BACKLINKS_TEMPLATE)
+            else None
         )
 
     def render(
@@ -211,19 +218,63 @@ class SectionRenderer:
     def _render_credits(self, credits: list[CreditGroup]) -> Markup:
         if not credits:
             return Markup("")
+        shown, more, count = fold_credits(credits, self._max)
         # Safe: the output of an autoescaping template.
-        return Markup(self._credits.render(credits=credits, strings=self._strings))  # noqa: S704
+        return Markup(  # noqa: S704
+            self._credits.render(
+                credits=shown, more_credits=more, more_count=count, strings=self._strings
+            )
+        )
 
     def _render_backlinks(
         self, backlinks: list[BacklinkEntry], mentions: PageMentions | None
     ) -> Markup:
         if not (backlinks or mentions):
             return Markup("")
+        shown, more = _fold(tuple(backlinks), self._max)
+        items, more_items = _fold(mentions.items if mentions else (), self._max)
         return Markup(  # noqa: S704
             self._backlinks.render(
-                backlinks=tuple(backlinks), mentions=mentions, strings=self._strings
+                backlinks=shown,
+                more_backlinks=more,
+                mentions=mentions,
+                mention_items=items,
+                more_mentions=more_items,
+                strings=self._strings,
             )
         )
+
+
+def _fold(entries: tuple[Any, ...], limit: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The entries shown open and those folded under them; `limit` 0 folds none."""
+    if not limit:
+        return entries, ()
+    return entries[:limit], entries[limit:]
+
+
+def fold_credits(
+    groups: Iterable[CreditGroup], limit: int
+) -> tuple[list[CreditGroup], list[CreditGroup], int]:
+    """The groups shown open, the groups folded under them, and how many works are folded.
+
+    The first `limit` works stay open whatever group they are in, so a page citing thousands
+    of works of one site still shows a short list; a group cut by the limit is split in two,
+    one open and one folded, under the same site name. `limit` 0 folds nothing.
+    """
+    shown: list[CreditGroup] = []
+    more: list[CreditGroup] = []
+    left = limit or -1
+    for group in groups:
+        if left < 0 or left >= len(group.entries):
+            shown.append(group)
+            left -= len(group.entries) if left > 0 else 0
+        elif left == 0:
+            more.append(group)
+        else:
+            shown.append(CreditGroup(group.site, group.entries[:left]))
+            more.append(CreditGroup(group.site, group.entries[left:]))
+            left = 0
+    return shown, more, sum(len(group.entries) for group in more)
 
 
 def mark_end(content: str, auto_append: bool) -> str:

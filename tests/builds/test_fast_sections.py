@@ -60,15 +60,18 @@ def hostile_strings() -> dict[str, Any]:
         "by_author": "von <&>",
         "broken_label": "kaputt <b>",
         "gone_label": "weg & fort",
+        "more_entries": "<b>{count}</b> & more {count}",
     }
 
 
-def renderers(strings: dict[str, Any]) -> tuple[SectionRenderer, SectionRenderer]:
+def renderers(
+    strings: dict[str, Any], max_entries: int = 20
+) -> tuple[SectionRenderer, SectionRenderer]:
     """(the renderer the plugin uses, the same with its fast path switched off)."""
-    fast = SectionRenderer(None, strings)
+    fast = SectionRenderer(None, strings, max_entries)
     assert fast.fast_credits is not None  # else the comparison below would be vacuous
     assert fast.fast_backlinks is not None
-    slow = SectionRenderer(None, strings)
+    slow = SectionRenderer(None, strings, max_entries)
     slow.fast_credits = None
     slow.fast_backlinks = None
     return fast, slow
@@ -79,9 +82,10 @@ def assert_same(
     strings: dict[str, Any],
     metadata: dict[str, WorkMeta] | None = None,
     url_of: dict[str, str] | None = None,
+    max_entries: int = 20,
 ) -> int:
     """Render every page of `graph` both ways; returns how many sections were not empty."""
-    fast, slow = renderers(strings)
+    fast, slow = renderers(strings, max_entries)
     shown = 0
     for src, info in graph.pages.items():
         page_url = (url_of or {}).get(src, info.url)
@@ -264,6 +268,21 @@ def test_random_graphs_render_the_same(seed: int) -> None:
     strings = hostile_strings() if seed % 3 == 0 else default_strings()
     shown = assert_same(graph, strings, meta if seed % 4 else None)
     assert shown > 0 or not any(graph.links_from(src) for src in graph.pages)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_folded_lists_render_the_same(seed: int) -> None:
+    """Long lists fold past `max_entries` the same way in both renderings, wherever the limit
+    falls: inside a site's works, between two sites, past the end."""
+    rng = random.Random(1000 + seed)
+    graph, meta = random_graph(rng, directory_urls=seed % 2 == 0)
+    strings = hostile_strings() if seed % 3 == 0 else default_strings()
+    for limit in (1, 2, 3, 5, 0):
+        assert_same(graph, strings, meta if seed % 4 else None, max_entries=limit)
+    fast, _ = renderers(strings, 1)
+    folded = [fast.render_page(graph, src, info.url) for src, info in graph.pages.items()]
+    assert any("<details" in s.credits_html for s in folded)
+    assert any("<details" in s.backlinks_html for s in folded)
 
 
 @pytest.mark.slow

@@ -88,3 +88,11 @@ def test_bench_send(tmp_path: Path, offline: str) -> None:
     out = run(tmp_path, "bench_send.py", *args, offline=offline)
     assert "| --yes --interval 0 |" in out
     assert "needs the network" not in out
+
+
+@pytest.mark.slow
+def test_bench_big_page(tmp_path: Path) -> None:
+    args = ("--citations", "60", "--backlinks", "30", "--rounds", "1")
+    out = run(tmp_path, "bench_big_page.py", *args)
+    assert "| backlinks, no sections |" in out
+    assert "backlinks vs plugins: []:" in out

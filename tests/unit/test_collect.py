@@ -648,3 +648,85 @@ def test_snippet_of_a_link_whose_text_starts_with_space_ignores_other_links() ->
     )
     assert alone[0].context == "spaced starts here."
     assert [link.context for link in with_other] == ["spaced starts here b."] * 2
+
+
+def test_autoref_elements_are_pending_refs_with_text_context_and_section() -> None:
+    from mkdocs_autorefs import AutorefsExtension
+
+    collector = make_collector()
+    md = markdown.Markdown(extensions=["toc", AutorefsExtension(), collector.extension()])
+    collector.start_page("index.md")
+    md.convert("## Intro\n\nSee [the *Foo* class][pkg.Foo] and [`pkg.Bar`][] here.\n")
+    assert collector.finish_page() == []
+    refs = collector.finish_refs()
+    assert [(r.identifier, r.text, r.context, r.section) for r in refs] == [
+        ("pkg.Foo", "the Foo class", "See the Foo class and pkg.Bar here.", "intro"),
+        ("pkg.Bar", "pkg.Bar", "See the Foo class and pkg.Bar here.", "intro"),
+    ]
+    assert collector.finish_refs() == []
+
+
+def test_resolve_refs_gives_internal_rows_and_skips_the_rest() -> None:
+    from mkdocs_backlinks.links.autorefs import PendingRef, resolve_refs
+
+    def ref(identifier: str, slug: str = "", optional: bool = False) -> PendingRef:
+        return PendingRef("index.md", identifier, slug, optional, "T", "C.", "intro")
+
+    urls = {"pkg.Foo": "a/#pkg.Foo", "guide": "dir/b/", "the-slug": "dir/#sec",
+            "os.path": "https://docs.python.org/3/library/os.path.html#os.path",
+            "self": "#top"}  # fmt: skip
+    refs = [ref("pkg.Foo"), ref("unknown", slug="the-slug"), ref("guide", optional=True),
+            ref("os.path"), ref("missing"), ref("self"), ref("guide")]  # fmt: skip
+
+    def lookup(identifier: str, source: str) -> str:
+        assert source == "index.md"
+        return urls[identifier]
+
+    rows = [row for _, row in resolve_refs(refs, lookup, SiteMap(PAGES, None))]
+    assert [Link._make(row)[:5] for row in rows] == [
+        ("index.md", "a/#pkg.Foo", "a.md", "pkg.Foo", "T"),
+        ("index.md", "dir/#sec", "dir/index.md", "sec", "T"),
+        ("index.md", "dir/b/", "dir/b.md", "", "T"),
+    ]
+    assert all(row[8] for row in rows)
+    assert resolve_refs(refs, lookup, SiteMap(PAGES, None), {"a.md"})[0][1][2] != "a.md"
+
+
+def test_resolved_refs_go_back_where_they_were_written() -> None:
+    """`[Foo][pkg.Foo]` between two plain links stays between them in the page's rows."""
+    from mkdocs_autorefs import AutorefsExtension
+
+    from mkdocs_backlinks.links.autorefs import place_refs, resolve_refs
+
+    collector = make_collector()
+    md = markdown.Markdown(extensions=[AutorefsExtension(), collector.extension()])
+    collector.start_page("index.md")
+    md.convert("First [a](a.md), then [Foo][pkg.Foo].\n\nLast [b](dir/b.md) and [Bar][pkg.Bar].\n")
+    links = collector.finish_page()
+    refs = collector.finish_refs()
+    assert [ref.position for ref in refs] == [1, 2]
+    urls = {"pkg.Foo": "dir/#Foo", "pkg.Bar": "a/#Bar"}
+    placed = resolve_refs(refs, lambda i, _src: urls[i], SiteMap(PAGES, None))
+    rows = place_refs(links, placed)
+    assert [(row[2], row[4]) for row in rows] == [
+        ("a.md", "a"), ("dir/index.md", "Foo"), ("dir/b.md", "b"), ("a.md", "Bar"),
+    ]  # fmt: skip
+    assert place_refs(links, []) == links
+
+
+def test_docstring_links_take_the_section_of_their_object() -> None:
+    """mkdocstrings converts each docstring with its own Markdown, whose `mkdocstrings_ids`
+    tree processor prefixes ids with the object's heading id."""
+
+    class IdPrefix(markdown.treeprocessors.Treeprocessor):
+        id_prefix = "pkg.Foo.run--"
+
+        def run(self, root: Any) -> None:
+            return None
+
+    collector = make_collector()
+    md = markdown.Markdown(extensions=[collector.extension()])
+    md.treeprocessors.register(IdPrefix(md), "mkdocstrings_ids", 4)
+    collector.start_page("index.md")
+    md.convert("Uses [a](a.md).\n")
+    assert [Link._make(row).section for row in collector.finish_page()] == ["pkg.Foo.run"]

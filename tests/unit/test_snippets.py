@@ -265,3 +265,73 @@ def test_several_links_in_one_sentence_share_it() -> None:
     assert sentences.around(text.index("here"), text.index("Second") + 6, 240) == (
         "First [a] and [b] here. Second [c]."
     )
+
+
+def spans_of(text: str, *words: str) -> list[tuple[int, int]]:
+    return [(text.index(word), text.index(word) + len(word)) for word in words]
+
+
+@pytest.mark.parametrize(
+    ("text", "link", "others", "expected"),
+    [
+        (
+            "Fixed the search plugin crashing on empty pages. (#2930, #2984)",
+            "#2930",
+            ("#2984",),
+            "Fixed the search plugin crashing on empty pages. (#2930, #2984)",
+        ),
+        (
+            "Added support for the blog in the sitemap, etc. (#2930, #2984)",
+            "#2984",
+            ("#2930",),
+            "Added support for the blog in the sitemap, etc. (#2930, #2984)",
+        ),
+        # a sentence with words of its own besides the links stays alone
+        ("First one. Then (see #12).", "#12", (), "Then (see #12)."),
+        # nothing before: the link-only sentence is all there is
+        ("(#1, #2). Next sentence.", "#1", ("#2",), "(#1, #2)."),
+    ],
+)
+def test_link_only_sentence_joins_the_one_before(
+    text: str, link: str, others: tuple[str, ...], expected: str
+) -> None:
+    spans = sorted(spans_of(text, link, *others))
+    start, end = spans_of(text, link)[0]
+    assert sentence_around(text, start, end, 240, spans) == expected
+    assert Sentences(text).around(start, end, 240, spans) == expected
+
+
+LONG = (
+    "Improved rendering of tooltips in navigation and headings when using instant loading, "
+    "which previously caused a flash of unstyled content on slow connections, and also fixed "
+    "a bug where the search index was not updated after switching languages in the selector, "
+    "see the discussion for details (#2930, #2984)"
+)
+
+
+def test_long_sentence_is_cut_to_whole_clauses_around_the_link() -> None:
+    start, end = spans_of(LONG, "the discussion")[0]
+    got = sentence_around(LONG, start, end, 240)
+    assert got == (
+        "\u2026which previously caused a flash of unstyled content on slow connections, and "
+        "also fixed a bug where the search index was not updated after switching languages in "
+        "the selector, see the discussion for details (#2930, #2984)"
+    )
+    assert len(got) <= 240
+    assert Sentences(LONG).around(start, end, 240) == got
+
+
+def test_clause_cuts_skip_commas_inside_parentheses() -> None:
+    text = "Alpha beta gamma delta, epsilon (one, two, three) zeta [link] eta, theta iota."
+    start, end = spans_of(text, "[link]")[0]
+    assert sentence_around(text, start, end, 50) == (
+        "\u2026epsilon (one, two, three) zeta [link] eta\u2026"
+    )
+
+
+def test_clause_longer_than_the_limit_falls_back_to_a_window() -> None:
+    text = "word " * 60 + "[link] " + "word " * 60
+    start, end = spans_of(text, "[link]")[0]
+    got = sentence_around(text, start, end, 40)
+    assert got.startswith("\u2026") and got.endswith("\u2026") and "[link]" in got
+    assert len(got) <= 40
