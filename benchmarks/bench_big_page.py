@@ -6,6 +6,7 @@ Usage (with the interpreter that has mkdocs and the plugin installed)::
     python benchmarks/bench_big_page.py                        # one page citing 7,000 works
     python benchmarks/bench_big_page.py --citations 20000 --rounds 3
     python benchmarks/bench_big_page.py --plugin-options '{"max_entries": 0}'
+    python benchmarks/bench_big_page.py --theme material
 
 Method, and why:
 
@@ -17,7 +18,11 @@ Method, and why:
   ordinary pages surround it.  The Markdown is the same for the same arguments.
 * **Plugin on vs plugin off.**  ``plain.yml`` has ``plugins: []``; ``plugin.yml`` has only
   ``backlinks`` (offline, with ``--plugin-options``); ``quiet.yml`` is the plugin with both
-  sections switched off, to tell what the sections hold from what collecting the links holds.
+  sections switched off, to tell what the sections hold from what collecting the links holds;
+  ``fresh.yml`` is the plugin whose data folder is removed before each build, so the ledger
+  and the outreach lists are written whole every time (a first build, or one after the
+  citations changed), where the others find their ledger unchanged since the warm-up (a
+  rebuild).  Each config has its own data folder, so none rewrites another's ledger.
   Everything else (theme, Markdown extensions, pages) is the same.
 * **Peak RSS from the kernel.**  Each build is a separate ``mkdocs build`` child, measured
   by ``bench_build.run_build`` (``ru_maxrss`` from ``os.wait4``): the whole process's peak,
@@ -40,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_build import run_build
 
-CONFIGS = ("plain", "plugin", "quiet")
+CONFIGS = ("plain", "plugin", "quiet", "fresh")
 WORDS = (
     "search", "navigation", "theme", "plugin", "anchors", "tables", "cache", "redirects",
     "headings", "footnotes", "dark mode", "the sitemap", "code blocks", "admonitions",
@@ -87,13 +92,13 @@ def generate(docs: Path, citations: int, backlinks: int) -> None:
         )
 
 
-def write_configs(root: Path, options: dict[str, Any]) -> dict[str, Path]:
+def write_configs(root: Path, options: dict[str, Any], theme: str = "mkdocs") -> dict[str, Path]:
     common = [
         "site_name: Big page benchmark",
         "site_url: https://docs.example.com/",
         "docs_dir: docs",
         "theme:",
-        "  name: mkdocs",
+        f"  name: {theme}",
         "markdown_extensions:",
         "  - toc:",
         "      permalink: true",
@@ -106,12 +111,14 @@ def write_configs(root: Path, options: dict[str, Any]) -> dict[str, Path]:
         "  - Release notes: big.md",
     ]
     plugin = {"offline": True, **options}
-    quiet = {**plugin, "credits": False, "backlinks": False}
+    quiet = {**plugin, "credits": False, "backlinks": False, "data_dir": "data-quiet"}
+    fresh = {**plugin, "data_dir": "data-fresh"}
     bodies = {
         "plain": [*common, "plugins: []"],
         # JSON is valid YAML flow syntax, so the options can be embedded as they are.
         "plugin": [*common, "plugins:", f"  - backlinks: {json.dumps(plugin)}"],
         "quiet": [*common, "plugins:", f"  - backlinks: {json.dumps(quiet)}"],
+        "fresh": [*common, "plugins:", f"  - backlinks: {json.dumps(fresh)}"],
     }
     paths = {}
     for name, lines in bodies.items():
@@ -126,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backlinks", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--plugin-options", type=json.loads, default={})
+    parser.add_argument(
+        "--theme", default="mkdocs", help="material: the theme of the sites that cite the most"
+    )
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
@@ -135,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     if root.exists():
         shutil.rmtree(root)
     generate(root / "docs", args.citations, args.backlinks)
-    configs = write_configs(root, args.plugin_options)
+    configs = write_configs(root, args.plugin_options, args.theme)
     print(f"one page citing {args.citations} works, in {root}", file=sys.stderr)
 
     peaks: dict[str, list[int]] = {name: [] for name in CONFIGS}
@@ -143,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         run_build(configs[name], root / f"out-{name}", root / f"{name}.log")
     for number in range(args.rounds):
         for name in CONFIGS:
+            shutil.rmtree(root / "data-fresh", ignore_errors=True)
             sample, _ = run_build(configs[name], root / f"out-{name}", root / f"{name}.log")
             peaks[name].append(sample.maxrss_kib)
             print(
@@ -152,11 +163,16 @@ def main(argv: list[str] | None = None) -> int:
     page = (root / "out-plugin" / "big" / "index.html").stat().st_size
     print(
         f"## One page citing {args.citations} works, {args.backlinks} pages linking to it, "
-        f"{args.rounds} rounds\n"
+        f"theme {args.theme}, {args.rounds} rounds\n"
     )
     print("| build | peak RSS median | min-max |")
     print("| --- | ---: | ---: |")
-    labels = {"plain": "plugins: []", "plugin": "backlinks", "quiet": "backlinks, no sections"}
+    labels = {
+        "plain": "plugins: []",
+        "plugin": "backlinks, rebuild",
+        "quiet": "backlinks, rebuild, no sections",
+        "fresh": "backlinks, ledger written whole",
+    }
     for name in CONFIGS:
         values = peaks[name]
         print(
@@ -164,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {min(values) / 1024:.1f}-{max(values) / 1024:.1f} |"
         )
     plain = statistics.median(peaks["plain"])
-    for name in ("plugin", "quiet"):
+    for name in CONFIGS[1:]:
         change = (statistics.median(peaks[name]) / plain - 1) * 100
         print(f"\n{labels[name]} vs plugins: []: {change:+.1f}% peak RSS", end="")
     print(f"\n\nThe big page's HTML with the plugin: {page / 1024:.0f} KiB")

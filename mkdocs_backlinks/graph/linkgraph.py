@@ -7,6 +7,7 @@ tested on its own and the export is the same bytes for the same input.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import marshal
 from array import array
@@ -25,6 +26,8 @@ EXPORT_SCHEMA = "mkdocs-backlinks/graph"
 _TARGET: Final = 2
 _SECTION: Final = 6
 _INTERNAL: Final = 8
+_CHUNK: Final = 512
+"""Rows of one page marshalled together; a page with more is written in several chunks."""
 EXPORT_VERSION = 1
 
 
@@ -180,10 +183,14 @@ class LinkGraph:
         rows = tuple(link if type(link) is tuple else cast(LinkRow, tuple(link)) for link in links)
         self.pages[info.src_uri] = info
         self._sorted = False
-        block = marshal.dumps(rows)
-        parts = [block]
+        # A long page's rows are written a chunk at a time, each chunk on its own: marshalled
+        # whole, or joined, they would be held twice while the page's tree is still in memory.
         start = self._spool.size
-        offset = start + len(block)
+        for first in range(0, max(len(rows), 1), _CHUNK):
+            self._spool.append(marshal.dumps(rows[first : first + _CHUNK]))
+        length = self._spool.size - start
+        parts: list[bytes] = []
+        offset = start + length
         arriving = self._arriving
         internal = 0
         for row in rows:
@@ -199,7 +206,7 @@ class LinkGraph:
                 spots.append(len(data))
                 offset += len(data)
         self._spool.append(b"".join(parts))
-        self._blocks[info.src_uri] = (start, len(block), len(rows), internal)
+        self._blocks[info.src_uri] = (start, length, len(rows), internal)
         self._block_starts.append(start)
         self._block_sources.append(info.src_uri)
 
@@ -214,8 +221,12 @@ class LinkGraph:
         block = self._blocks.get(src_uri)
         if block is None or not block[2]:
             return ()
-        rows: tuple[LinkRow, ...] = _load(self._spool.read(block[0], block[1]))
-        return rows
+        data = self._spool.read(block[0], block[1])
+        if block[2] <= _CHUNK:
+            rows: tuple[LinkRow, ...] = _load(data)
+            return rows
+        stream = io.BytesIO(data)
+        return tuple(row for _ in range(0, block[2], _CHUNK) for row in _load_next(stream))
 
     def links_from(self, src_uri: str) -> tuple[Link, ...]:
         return tuple(map(_as_link, self._rows_from(src_uri)))
@@ -402,6 +413,11 @@ def _load(data: bytes) -> Any:
     bytes are this process's own, written moments before into a private temporary file (mode
     0600, unlinked at creation on POSIX), and it is the fastest way back to plain tuples."""
     return marshal.loads(data)  # noqa: S302
+
+
+def _load_next(stream: io.BytesIO) -> Any:
+    """The next chunk of a long page's rows (see `_load` for why marshal is safe here)."""
+    return marshal.load(stream)  # noqa: S302
 
 
 def _rel(values: tuple[str, ...]) -> str:

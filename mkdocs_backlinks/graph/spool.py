@@ -59,7 +59,14 @@ class Spool:
     def append(self, data: bytes) -> int:
         """Store `data`; return the offset to read it back from."""
         offset = self._size
-        if data:
+        if len(data) >= _BATCH:
+            # A long page's rows go to the file as they are: joined into a batch they would
+            # be held twice at the moment the page's own tree is still in memory.
+            self._flush()
+            self._batch.append(data)
+            self._size += len(data)
+            self._flush()
+        elif data:
             self._batch.append(data)
             self._size += len(data)
             if self._size - self._written >= _BATCH:
@@ -96,8 +103,9 @@ class Spool:
     def _flush(self) -> None:
         if not self._batch:
             return
-        data = b"".join(self._batch)
-        self._batch = []
+        batch, self._batch = self._batch, []
+        data = batch[0] if len(batch) == 1 else b"".join(batch)
+        del batch
         file = self._file if self._file is not None else self._open()
         try:
             self._write_at_end(file, data)

@@ -58,6 +58,9 @@ _INVISIBLE = ("script", "style", "template")
 # escaped (inlinehilite, highlight): their text is unescaped once, as a browser shows it.
 _ESCAPED_TEXT = frozenset(("code", "pre", "samp"))
 _TAG = re.compile(r"<[^>]*>")
+_BLOCKS = 256
+"""Blocks read before they are turned into rows (`_TreeReader.sink`)."""
+
 # What mkdocs-autorefs registers its inline processor as; it makes `<autoref>` elements.
 _AUTOREFS = "mkdocs-autorefs"
 
@@ -144,12 +147,16 @@ class LinkCollector:
         if self._page is None:
             return  # a conversion that is not a page (another plugin's snippet), or opted out
         reader = _TreeReader(md.htmlStash.rawHtmlBlocks, _AUTOREFS in md.inlinePatterns)
+        reader.sink = self._take
         if "mkdocstrings_ids" in md.treeprocessors:
             # A docstring converted by mkdocstrings' own Markdown: its links sit under the
             # heading of the object, whose id mkdocstrings prefixes to every id of the docstring.
             prefix = getattr(md.treeprocessors["mkdocstrings_ids"], "id_prefix", "") or ""
             reader.section = prefix.removesuffix("--")
-        self._links.extend(self._resolve(reader.read(root)))
+        self._take(reader.read(root))
+
+    def _take(self, blocks: list[Block]) -> None:
+        self._links.extend(self._resolve(blocks))
 
     def _resolve(self, blocks: list[Block]) -> Iterator[LinkRow]:
         """The links of the page's blocks as graph rows (a `Link`'s fields, in order).
@@ -252,6 +259,9 @@ class _TreeReader:
         self.autorefs = autorefs
         self.section = ""
         self.blocks: list[Block] = []
+        self.sink: Callable[[list[Block]], None] | None = None
+        """Takes the blocks read so far, every `_BLOCKS` blocks: a page of thousands of links
+        then never holds all of its blocks at once, beside its tree."""
         self.raw_skip = 0  # depth of raw inline <code>-like tags open in the current block
         # Placeholders matter only when some stashed raw HTML holds a link: in most pages
         # none does, and the walk below can then rely on the C-level `iter("a")` alone.
@@ -296,6 +306,9 @@ class _TreeReader:
                 continue
             if tag not in BLOCK_TAGS or self._flatten_block(child):
                 self._walk(child)  # inline wrappers, and blocks with nested blocks
+            if len(self.blocks) >= _BLOCKS and self.sink is not None:
+                self.sink(self.blocks)
+                self.blocks = []
 
     def _track_headings(self, elem: etree.Element) -> None:
         for node in elem.iter():

@@ -153,6 +153,12 @@ def domain_matches(host: str, patterns: Iterable[str]) -> bool:
     return False
 
 
+_EXTERNAL_CACHE = 4096
+"""Outside URLs whose resolution `SiteMap` keeps: the same URLs recur across pages (a
+project's repository, its issue tracker), while one long page of one-off URLs would
+otherwise keep every one of them until the build ends."""
+
+
 class SiteMap:
     """The pages of one build and the URLs under which the site is served.
 
@@ -225,6 +231,8 @@ class SiteMap:
             try:
                 return self._external[href]
             except KeyError:
+                if len(self._external) >= _EXTERNAL_CACHE:
+                    self._external.clear()  # a changelog's thousands of one-off URLs
                 found = self._external[href] = self._resolve_url(href)
                 return found
         if ":" not in href and not href.startswith("/"):

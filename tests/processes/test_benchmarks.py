@@ -94,5 +94,5 @@ def test_bench_send(tmp_path: Path, offline: str) -> None:
 def test_bench_big_page(tmp_path: Path) -> None:
     args = ("--citations", "60", "--backlinks", "30", "--rounds", "1")
     out = run(tmp_path, "bench_big_page.py", *args)
-    assert "| backlinks, no sections |" in out
-    assert "backlinks vs plugins: []:" in out
+    assert "| backlinks, rebuild, no sections |" in out
+    assert "backlinks, ledger written whole vs plugins: []:" in out

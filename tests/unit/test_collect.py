@@ -730,3 +730,24 @@ def test_docstring_links_take_the_section_of_their_object() -> None:
     collector.start_page("index.md")
     md.convert("Uses [a](a.md).\n")
     assert [Link._make(row).section for row in collector.finish_page()] == ["pkg.Foo.run"]
+
+
+def test_a_page_of_many_blocks_keeps_every_link_in_order_with_its_section() -> None:
+    """Blocks are turned into rows a few hundred at a time while the tree is read: across
+    those batches, links stay in document order, each with its own sentence and section."""
+    parts = []
+    for section in range(3):
+        parts.append(f"## Part {section}\n")
+        parts += [
+            f"- Item {section}.{n} cites [w{n}](https://w.example/{section}/{n})."
+            for n in range(300)
+        ]
+        parts.append("")
+    links = collect("\n".join(parts))
+    assert len(links) == 900
+    assert [link.target for link in links] == [
+        f"https://w.example/{s}/{n}" for s in range(3) for n in range(300)
+    ]
+    assert {link.section for link in links[:300]} == {"part-0"}
+    assert {link.section for link in links[600:]} == {"part-2"}
+    assert links[457].context == "Item 1.157 cites w157."

@@ -483,3 +483,35 @@ def test_counts_include_links_to_unknown_pages() -> None:
         [link("a.md", "gone.md"), link("a.md", "gone.md"), cite("a.md", "https://x.org/")],
     )
     assert graph.counts() == (1, 2, 1)
+
+
+# --------------------------------------------------------------------------- long pages
+
+
+def test_a_page_of_thousands_of_links_reads_back_whole_and_in_order() -> None:
+    """A long page's rows are written in chunks (so they are not held twice while it converts):
+    every row comes back, in document order, around the chunk edges and after a re-record."""
+    graph = LinkGraph()
+    count = 1301  # two full chunks and part of a third
+    rows = [
+        link("long.md", f"p{n % 3}.md", f"t{n}")
+        if n % 7 == 0
+        else cite("long.md", f"https://w.example/{n}")
+        for n in range(count)
+    ]
+    for src in ("p0.md", "p1.md", "p2.md"):
+        graph.add_page(page(src, src[:-3] + "/", src), [link(src, "long.md", "back")])
+    graph.add_page(page("long.md", "long/", "Long"), rows)
+    assert graph.links_from("long.md") == tuple(rows)
+    assert [c.target for c in graph.citations("long.md")] == [
+        r.target for r in rows if not r.internal
+    ]
+    assert len(graph.links_to("p1.md")) == len(
+        [r for r in rows if r.internal and r.target == "p1.md"]
+    )
+    graph.add_page(page("long.md", "long/", "Long"), rows[:700])
+    assert graph.links_from("long.md") == tuple(rows[:700])
+    export = graph.export(None)["pages"]["long.md"]
+    assert len(export["links"]) + len(export["citations"]) == 700
+    assert graph.counts() == (4, 3 + 100, 600)
+    graph.close()

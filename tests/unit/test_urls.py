@@ -530,3 +530,13 @@ def test_url_identity_is_one_key_for_the_variants_of_a_page(url: str) -> None:
 )
 def test_url_identity_keeps_what_names_another_page(url: str, key: str) -> None:
     assert url_identity(url) == key
+
+
+def test_outside_urls_resolve_the_same_past_the_cache() -> None:
+    """A page of thousands of one-off URLs (a changelog) overflows the resolution cache, which
+    then starts again: every URL still resolves as it did the first time."""
+    site = SiteMap([("index.md", "")], "https://example.org/")
+    urls = [f"https://Forge.example.com/pr/{n}?utm_source=x" for n in range(5000)]
+    first = [site.resolve(url, "index.md") for url in urls]
+    assert first[0] == (False, "https://forge.example.com/pr/0", "")
+    assert [site.resolve(url, "index.md") for url in urls] == first
