@@ -751,3 +751,29 @@ def test_a_page_of_many_blocks_keeps_every_link_in_order_with_its_section() -> N
     assert {link.section for link in links[:300]} == {"part-0"}
     assert {link.section for link in links[600:]} == {"part-2"}
     assert links[457].context == "Item 1.157 cites w157."
+
+
+def test_autorefs_lookup_makes_autorefs_urls_site_relative() -> None:
+    """autorefs answers relative to the citing page (`from_url`); the graph wants the URL from
+    the site's root. An autorefs without `get_item_url` gives no lookup at all."""
+    from mkdocs_backlinks.links.autorefs import autorefs_lookup
+
+    class Answers:
+        def __init__(self) -> None:
+            self.asked: list[tuple[str, str | None]] = []
+
+        def get_item_url(self, identifier: str, from_url: str | None = None) -> tuple[str, None]:
+            self.asked.append((identifier, from_url))
+            urls = {"pkg.Foo": "../../a/#pkg.Foo", "os": "https://docs.python.org/3/#os"}
+            return urls[identifier], None
+
+    answers = Answers()
+    lookup = autorefs_lookup(answers, SiteMap(PAGES, None))
+    assert lookup is not None
+    assert lookup("pkg.Foo", "dir/b.md") == "a/#pkg.Foo"
+    assert lookup("os", "dir/b.md") == "https://docs.python.org/3/#os"
+    assert answers.asked == [("pkg.Foo", "dir/b/"), ("os", "dir/b/")]
+    with pytest.raises(KeyError):
+        lookup("unknown", "index.md")
+    assert autorefs_lookup(object(), SiteMap(PAGES, None)) is None
+    assert autorefs_lookup(None, SiteMap(PAGES, None)) is None
