@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import difflib
 import re
+import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import yaml
 from mkdocs.config import base
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import ValidationError
@@ -26,6 +28,8 @@ from mkdocs_backlinks.http.options import (
     IPNetwork,
     env_flag,
     offline_from_env,
+    parse_proxy,
+    proxy_from_env,
 )
 from mkdocs_backlinks.ledger.file import LEDGER_FILE
 from mkdocs_backlinks.links.collect import Rules
@@ -33,12 +37,14 @@ from mkdocs_backlinks.mentions.desk import Settings as MentionsSettings
 from mkdocs_backlinks.mentions.model import RELAYS
 from mkdocs_backlinks.option_types import (
     REL_VALUES,
+    CaBundle,
     DomainPatterns,
     MentionSources,
     NetworkList,
     Number,
     PagePatterns,
     PositiveNumber,
+    Proxy,
     RegexList,
     RelativeFile,
     SiteAliases,
@@ -46,6 +52,7 @@ from mkdocs_backlinks.option_types import (
 )
 from mkdocs_backlinks.outreach.desk import OutreachDesk, build_date
 from mkdocs_backlinks.outreach.settings import Settings as OutreachSettings
+from mkdocs_backlinks.sections.locales import strings_for
 from mkdocs_backlinks.sections.pages import SectionSettings
 from mkdocs_backlinks.works.resolver import DAY, REFRESH_ENV, MetadataSettings
 
@@ -56,65 +63,77 @@ _UNKNOWN_SUB_OPTION = re.compile(r"Sub-option '([^']*)': Unrecognised configurat
 
 
 class StringsConfig(base.Config):
-    """Headings and labels of the rendered sections (translate them here)."""
+    """Headings and labels of the rendered sections.
 
-    credits_title = opt.Type(str, default="Works cited")
-    """Heading of the section listing the outside works a page links to."""
+    Each one left unset is in the site's language (`theme.language`, or the theme's `locale`),
+    from `sections.locales`, English where the plugin ships no translation; each one set here
+    wins over the language's. None means unset, which is how the two are told apart.
+    """
 
-    backlinks_title = opt.Type(str, default="Pages that link here")
-    """Heading of the section listing this site's pages that link to the page."""
+    credits_title = opt.Optional(opt.Type(str))
+    """Heading of the section listing the outside works a page links to. In English:
+    "Works cited"."""
 
-    section_separator = opt.Type(str, default=" \u203a ")
-    """Placed between a citing page's title and the title of the section that links."""
+    backlinks_title = opt.Optional(opt.Type(str))
+    """Heading of the section listing this site's pages that link to the page. In English:
+    "Pages that link here"."""
 
-    cited_times = opt.Type(str, default="cited {count} times")
-    """Shown after a work the page links to more than once; `{count}` is replaced."""
+    section_separator = opt.Optional(opt.Type(str))
+    """Placed between a citing page's title and the title of the section that links. In
+    every shipped language: " \u203a "."""
 
-    mentions_title = opt.Type(str, default="Elsewhere on the web")
-    """Sub-heading over other sites' mentions, inside the backlinks section."""
+    cited_times = opt.Optional(opt.Type(str))
+    """Shown after a work the page links to more than once; `{count}` is replaced. In
+    English: "cited {count} times"."""
 
-    replied = opt.Type(str, default="replied")
-    """After the author of a reply."""
+    mentions_title = opt.Optional(opt.Type(str))
+    """Sub-heading over other sites' mentions, inside the backlinks section. In English:
+    "Elsewhere on the web"."""
 
-    mentioned = opt.Type(str, default="mentioned this")
-    """After the author of a plain mention."""
+    replied = opt.Optional(opt.Type(str))
+    """After the author of a reply. In English: "replied"."""
 
-    rsvp = opt.Type(str, default="RSVP {answer}")
-    """After the author of an RSVP; `{answer}` is yes, no, maybe or interested."""
+    mentioned = opt.Optional(opt.Type(str))
+    """After the author of a plain mention. In English: "mentioned this"."""
 
-    like = opt.Type(str, default="{count} like")
-    """The count of likes when there is one; `{count}` is replaced."""
+    rsvp = opt.Optional(opt.Type(str))
+    """After the author of an RSVP; `{answer}` is yes, no, maybe or interested. In English:
+    "RSVP {answer}"."""
 
-    likes = opt.Type(str, default="{count} likes")
-    """The count of likes when there are several (or none)."""
+    like = opt.Optional(opt.Type(str))
+    """The count of likes when there is one; `{count}` is replaced. In English: "{count} like"."""
 
-    repost = opt.Type(str, default="{count} repost")
-    """The count of reposts when there is one."""
+    likes = opt.Optional(opt.Type(str))
+    """The count of likes when there are several (or none). In English: "{count} likes"."""
 
-    reposts = opt.Type(str, default="{count} reposts")
-    """The count of reposts when there are several."""
+    repost = opt.Optional(opt.Type(str))
+    """The count of reposts when there is one. In English: "{count} repost"."""
 
-    bookmark = opt.Type(str, default="{count} bookmark")
-    """The count of bookmarks when there is one."""
+    reposts = opt.Optional(opt.Type(str))
+    """The count of reposts when there are several. In English: "{count} reposts"."""
 
-    bookmarks = opt.Type(str, default="{count} bookmarks")
-    """The count of bookmarks when there are several."""
+    bookmark = opt.Optional(opt.Type(str))
+    """The count of bookmarks when there is one. In English: "{count} bookmark"."""
 
-    someone = opt.Type(str, default="Someone")
-    """Stands in for an author who gave no name."""
+    bookmarks = opt.Optional(opt.Type(str))
+    """The count of bookmarks when there are several. In English: "{count} bookmarks"."""
 
-    by_author = opt.Type(str, default="by")
-    """Placed before a cited work's author."""
+    someone = opt.Optional(opt.Type(str))
+    """Stands in for an author who gave no name. In English: "Someone"."""
 
-    broken_label = opt.Type(str, default="link broken")
+    by_author = opt.Optional(opt.Type(str))
+    """Placed before a cited work's author. In English: "by"."""
+
+    broken_label = opt.Optional(opt.Type(str))
     """Flags a cited work found broken at its last check: a 4xx other than 401/403, a
-    redirect loop, or a host name that does not exist."""
+    redirect loop, or a host name that does not exist. In English: "link broken"."""
 
-    gone_label = opt.Type(str, default="gone")
-    """Flags a cited work whose site says it was removed (410)."""
+    gone_label = opt.Optional(opt.Type(str))
+    """Flags a cited work whose site says it was removed (410). In English: "gone"."""
 
-    more_entries = opt.Type(str, default="{count} more")
-    """Summary of the folded rest of a long list (`max_entries`); `{count}` is replaced."""
+    more_entries = opt.Optional(opt.Type(str))
+    """Summary of the folded rest of a long list (`max_entries`); `{count}` is replaced. In
+    English: "{count} more"."""
 
 
 class OutreachConfig(base.Config):
@@ -223,6 +242,10 @@ class MentionsConfig(base.Config):
     timeout = PositiveNumber(default=30.0)
     """Seconds a build waits for fetching to finish before going on with the store."""
 
+    max_page_mb = PositiveNumber(default=20.0)
+    """Largest page of a feed, file source or imported file read, in megabytes (1,000,000
+    bytes). A larger page is skipped with a warning while the pages around it are read."""
+
     excerpt_length = WholeNumber(300, minimum=20)
     """Longest reply shown whole; a longer one is cut to this many characters of text. At
     least 20: shorter, a reply is cut to a word or two."""
@@ -247,6 +270,11 @@ class BacklinksConfig(base.Config):
     """Entries each list of a section shows (works cited, pages that link here, replies);
     the rest are folded into a `<details>` element under them. 0 shows every entry open.
     The export always holds every link."""
+
+    stylesheet = opt.Type(bool, default=True)
+    """Add the sections' stylesheet (`assets/stylesheets/backlinks.css`) to the site's
+    `extra_css`. A file of yours at that path in docs_dir is used instead; turn this off to
+    style the sections entirely yourself."""
 
     snippet_length = WholeNumber(240, minimum=20)
     """Upper bound, in characters, of the sentence stored around each link. At least 20:
@@ -294,6 +322,15 @@ class BacklinksConfig(base.Config):
     """Private networks (CIDR) the plugin may connect to, say an intranet that pages cite.
     Loopback, private, link-local and reserved addresses are refused unless listed here."""
 
+    ca_bundle = CaBundle()
+    """CA bundle (PEM file, or folder) to verify TLS with, relative to mkdocs.yml; it replaces
+    the bundled list. Unset: REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or SSL_CERT_FILE, else the
+    list requests ships (certifi)."""
+
+    proxy = Proxy()
+    """A proxy for every request (`http://proxy:3128`), or `env` for the environment's
+    HTTPS_PROXY / HTTP_PROXY. Unset, no proxy is used, whatever the environment says."""
+
     metadata = opt.SubConfig(MetadataConfig)
     """Titles, authors, contact routes and link health of cited works."""
 
@@ -314,7 +351,11 @@ class BacklinksConfig(base.Config):
         keep: base.ConfigWarnings = []
         for key, message in warnings:
             sub = _UNKNOWN_SUB_OPTION.match(message)
-            if message.startswith("Unrecognised configuration name"):
+            unknown = message.startswith("Unrecognised configuration name")
+            dotted = _dotted(key, self.get(key)) if unknown else None
+            if dotted is not None:
+                failed.append((key, dotted))
+            elif unknown:
                 hint = difflib.get_close_matches(key, list(self._schema_keys), n=1)
                 extra = f" Did you mean '{hint[0]}'?" if hint else ""
                 failed.append((key, ValidationError(f"Unknown option.{extra}")))
@@ -335,6 +376,42 @@ _SUB_CONFIGS: dict[str, type[base.Config]] = {
     "mentions": MentionsConfig,
     "metadata": MetadataConfig,
 }
+
+
+def _dotted(key: str, value: Any) -> ValidationError | None:
+    """The error for `metadata.ttl: 30`, an option of a group written with a dot (the way
+    documentation names it), showing the nested form mkdocs.yml needs; None for any other
+    name. A misspelt option in the group is corrected in the example and named."""
+    group, _, rest = key.partition(".")
+    if group not in _SUB_CONFIGS or not rest:
+        return None
+    names = rest.split(".")
+    known = [name for name, _ in _SUB_CONFIGS[group]._schema]
+    note = ""
+    if names[0] not in known:
+        hint = difflib.get_close_matches(names[0], known, n=1)
+        note = f"\n'{group}' has no option '{names[0]}'"
+        note += f"; the example uses '{hint[0]}'." if hint else "."
+        names[0] = hint[0] if hint else names[0]
+    try:
+        example = yaml.safe_dump(
+            {"plugins": [{"backlinks": _nest([group, *names], value)}]},
+            sort_keys=False,
+            allow_unicode=True,
+        )
+    except YAMLError:  # a value MkDocs' loader made from a tag, such as `!relative`
+        example = yaml.safe_dump({"plugins": [{"backlinks": _nest([group, *names], "...")}]})
+    return ValidationError(
+        "Options of a group are nested in mkdocs.yml, not written with a dot. Write instead:"
+        f"\n\n{textwrap.indent(example.rstrip(), '    ')}{note}"
+    )
+
+
+def _nest(names: list[str], value: Any) -> Any:
+    """`value` under each of `names` in turn: ["a", "b"], 1 gives {"a": {"b": 1}}."""
+    for name in reversed(names):
+        value = {name: value}
+    return value
 
 
 class PageOptions(base.Config):
@@ -469,14 +546,41 @@ def http_options(
     *,
     allow: Iterable[IPNetwork] = (),
     offline: bool = False,
+    ca_bundle: str | None = None,
     **limits: Any,
 ) -> HttpOptions:
     """The HTTP layer's settings for this site: its options, plus what a command line adds.
 
-    `limits` passes other `HttpOptions` fields (timeouts, concurrency) straight through.
+    `limits` passes other `HttpOptions` fields (timeouts, concurrency) straight through;
+    `ca_bundle` (the `--ca-bundle` flag) wins over the option.
     """
     networks = tuple(dict.fromkeys((*options.allow_networks, *allow)))
-    return HttpOptions(allow_networks=networks, offline=bool(options.offline or offline), **limits)
+    return HttpOptions(
+        allow_networks=networks,
+        offline=bool(options.offline or offline),
+        ca_bundle=ca_bundle or options.ca_bundle,
+        proxy=_proxy(options.proxy),
+        **limits,
+    )
+
+
+def _proxy(option: str | None) -> str | None:
+    """The proxy URL to use: the option's, or with `env` the environment's, checked then.
+
+    A variable that is not a proxy URL is said once and not used: the option was validated
+    with the configuration, the environment only now."""
+    if option != "env":
+        return option
+    found = proxy_from_env()
+    if found is None:
+        return None
+    try:
+        return parse_proxy(found)
+    except ValueError as exc:
+        from mkdocs.plugins import get_plugin_logger
+
+        get_plugin_logger(__name__).warning("proxy: env: %s; connecting directly.", exc)
+        return None
 
 
 def metadata_settings(
@@ -554,6 +658,7 @@ def mentions_settings(options: BacklinksConfig, config: MkDocsConfig) -> Mention
         avatars=mentions.avatars,
         timeout=mentions.timeout,
         cache=paths.cache,
+        page_limit=max(1, round(mentions.max_page_mb * 1_000_000)),
     )
 
 
@@ -569,12 +674,36 @@ def link_rules(options: BacklinksConfig) -> Rules:
     )
 
 
-def section_settings(options: BacklinksConfig) -> SectionSettings:
+def reader_language(config: MkDocsConfig) -> str:
+    """The language this build's pages are read in: static-i18n's language of this build,
+    else `theme.language` where the theme has one (Material), else the theme's `locale`.
+
+    static-i18n sets the theme's language for each of its builds in its own `on_config`,
+    which runs after ours, so the theme would still name the previous build's language.
+    """
+    i18n = config.plugins.get("i18n")
+    for language in (
+        getattr(i18n, "current_language", None),
+        getattr(i18n, "default_language", None) if i18n is not None else None,
+        config.theme.get("language"),
+    ):
+        if isinstance(language, str) and language:
+            return language
+    return str(config.theme.get("locale") or "en")
+
+
+def section_strings(options: BacklinksConfig, config: MkDocsConfig) -> dict[str, str]:
+    """The sections' words: the reader's language, with what `strings` sets on top."""
+    written = {key: value for key, value in options.strings.items() if value is not None}
+    return {**strings_for(reader_language(config)), **written}
+
+
+def section_settings(options: BacklinksConfig, config: MkDocsConfig) -> SectionSettings:
     """What the sections show on every page, and in which words."""
     return SectionSettings(
         credits=options.credits,
         backlinks=options.backlinks,
         auto_append=options.auto_append,
         max_entries=options.max_entries,
-        strings=dict(options.strings),
+        strings=section_strings(options, config),
     )

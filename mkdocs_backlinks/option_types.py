@@ -15,7 +15,7 @@ import pathspec
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import BaseConfigOption, ValidationError
 
-from mkdocs_backlinks.http.options import IPNetwork, parse_networks
+from mkdocs_backlinks.http.options import IPNetwork, parse_networks, parse_proxy
 from mkdocs_backlinks.links.urls import is_web_url
 from mkdocs_backlinks.mentions.source_types import Source, parse_source
 
@@ -232,3 +232,32 @@ class Number(opt.Type[float]):
             bound = "greater than" if self.exclusive else "at least"
             raise ValidationError(f"Expected a number {bound} {low:g}, not {number!r}.")
         return number
+
+
+class Proxy(BaseConfigOption[str | None]):
+    """`proxy`: none (the default), `env` (the environment's HTTPS_PROXY, HTTP_PROXY or
+    ALL_PROXY, read when the network is used), or a proxy URL like `http://proxy:3128`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default = None
+
+    def run_validation(self, value: object) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError("Expected 'env' or a proxy URL like http://proxy:3128.")
+        if value.strip().lower() == "env":
+            return "env"
+        try:
+            return parse_proxy(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class CaBundle(opt.Optional[str]):
+    """`ca_bundle`: a PEM file (or a folder of them), relative to mkdocs.yml; validated to
+    exist, so a typo fails the build at once instead of every https request in it."""
+
+    def __init__(self) -> None:
+        super().__init__(opt.FilesystemObject(exists=True))

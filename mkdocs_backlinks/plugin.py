@@ -20,7 +20,7 @@ from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
-from mkdocs.structure.files import Files
+from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
@@ -57,7 +57,7 @@ from mkdocs_backlinks.mentions.desk import MentionsDesk
 from mkdocs_backlinks.mentions.model import MentionsError
 from mkdocs_backlinks.outreach.desk import ObservedCitations, OutreachDesk
 from mkdocs_backlinks.sections.pages import Sections
-from mkdocs_backlinks.sections.render import TEMPLATES_DIR
+from mkdocs_backlinks.sections.render import STYLESHEET, STYLESHEET_URI, TEMPLATES_DIR
 from mkdocs_backlinks.works.model import WorkMeta
 from mkdocs_backlinks.works.resolver import WorkResolver, stored_metadata
 
@@ -107,7 +107,10 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         config.markdown_extensions.append(self.links.extension())  # type: ignore[arg-type]
         # Appended, not prepended: a `backlinks/*.html` in the user's custom_dir or theme wins.
         config.theme.dirs.append(str(TEMPLATES_DIR))
-        self.sections = Sections(section_settings(options))
+        self.sections = Sections(section_settings(options, config))
+        # The file itself is added in on_files; a user's own file at that path wins there.
+        if options.stylesheet and STYLESHEET_URI not in config.extra_css:
+            config.extra_css.append(STYLESHEET_URI)
         if options.metadata.enabled:
             metadata = metadata_settings(options, config, self.command)
             self.works = WorkResolver(metadata, site_paths(options, config).cache)
@@ -168,6 +171,13 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             # Started now, so the requests overlap the conversion of every page.
             if self._may_fetch:
                 self.mentions.start()
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        """Add the stylesheet as a generated file, so `build` writes it and `serve` serves
+        it; a file of the user's at the same path is theirs to keep."""
+        if self.config.stylesheet and files.get_file_from_path(STYLESHEET_URI) is None:
+            files.append(File.generated(config, STYLESHEET_URI, abs_src_path=str(STYLESHEET)))
+        return files
 
     # Late: the last hook before any page converts, after every plugin that adds, hides or
     # renames pages. Material's blog reveals its posts (at their final URLs) only in its own
@@ -231,7 +241,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             for warning in self.mentions.collect(page_urls, save=self._writes_data):
                 log.warning(warning)
             self.mentions.prepare_views(
-                dict(self.config.strings),
+                dict(self.sections.settings.strings or {}),
                 self.config.mentions.excerpt_length,
                 allow_network=self._may_fetch,
             )

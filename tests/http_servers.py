@@ -9,12 +9,16 @@ handlers that would wait forever wait on `stopping` instead.
 from __future__ import annotations
 
 import contextlib
+import functools
+import shutil
 import socket
 import ssl
+import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -246,3 +250,176 @@ class Resolver:
             address = self.names[host]
             return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
         return system_resolver(host, port)
+
+
+class FolderServer:
+    """A static file server over `folder` on 127.0.0.1: a deployed site, for tests that run
+    `send` in its own process (the live page is fetched before any webmention goes)."""
+
+    def __init__(self, folder: Path, host: str = "127.0.0.1") -> None:
+        class Files(SimpleHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        handler = functools.partial(Files, directory=str(folder))
+        self._httpd = ThreadingHTTPServer((host, 0), handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://{host}:{self._httpd.server_address[1]}/"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> FolderServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+def make_certificates(folder: Path, name: str = "localhost") -> tuple[Path, Path, Path]:
+    """A throwaway CA and a certificate for `name` (and 127.0.0.1) signed by it, written to
+    `folder`: `(ca.pem, leaf.pem, leaf.key)`. With the `cryptography` package when it is
+    installed, else the `openssl` command; a test skips when neither is there."""
+    try:
+        return _certificates_with_cryptography(folder, name)
+    except ImportError:
+        pass
+    if shutil.which("openssl") is None:
+        import pytest
+
+        pytest.skip("neither cryptography nor openssl is installed")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    openssl(
+        "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=backlinks test CA",
+    )  # fmt: skip
+    openssl("req", *ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", f"/CN={name}")
+    (folder / "leaf.ext").write_text(
+        f"subjectAltName=DNS:{name},IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+        "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n"
+    )
+    openssl(
+        "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "leaf.pem", "-days", "2", "-extfile", "leaf.ext",
+    )  # fmt: skip
+    return folder / "ca.pem", folder / "leaf.pem", folder / "leaf.key"
+
+
+def _certificates_with_cryptography(folder: Path, name: str) -> tuple[Path, Path, Path]:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def build(subject: str, issuer: str, key: Any, signer: Any, ca: bool) -> Any:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                ),
+                critical=False,
+            ).add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    ca = build("backlinks test CA", "backlinks test CA", ca_key, ca_key, ca=True)
+    leaf = build(name, "backlinks test CA", leaf_key, ca_key, ca=False)
+    pem = serialization.Encoding.PEM
+    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (folder / "leaf.pem").write_bytes(leaf.public_bytes(pem))
+    (folder / "leaf.key").write_bytes(
+        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return folder / "ca.pem", folder / "leaf.pem", folder / "leaf.key"
+
+
+def tls_context(leaf: Path, key: Path) -> ssl.SSLContext:
+    """A server-side TLS context presenting `leaf`."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(leaf, key)
+    return context
+
+
+class ForwardProxy:
+    """A tiny forwarding proxy on loopback that counts what it carries.
+
+    `CONNECT host:port` opens a tunnel, and an absolute-form request (`GET http://host/...`) is
+    forwarded, both to `upstream` (host, port) whatever the host asked for: the tests' sites
+    have names no resolver knows, and the proxy is what resolves them. `requests` records each
+    request line (CONNECT's authority, or the absolute URL)."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
+        self._server = RawServer(self._handle)
+        self.port = self._server.port
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ForwardProxy:
+        self._server.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.__exit__(*exc_info)
+
+    def _handle(self, client: socket.socket, stopping: threading.Event) -> None:
+        head = read_request(client)
+        if not head:
+            return
+        line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        method, target, _version = [*line.split(" "), "", ""][:3]
+        with self._lock:
+            self.requests.append(f"{method} {target}")
+        with socket.create_connection(self.upstream, timeout=5) as upstream:
+            if method == "CONNECT":
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            else:
+                path = "/" + target.split("://", 1)[-1].partition("/")[2]
+                upstream.sendall(head.replace(target.encode("latin-1"), path.encode(), 1))
+            _pipe(client, upstream, stopping)
+
+
+def _pipe(a: socket.socket, b: socket.socket, stopping: threading.Event) -> None:
+    """Copy bytes both ways until either side closes."""
+    import selectors
+
+    with selectors.DefaultSelector() as selector:
+        selector.register(a, selectors.EVENT_READ, b)
+        selector.register(b, selectors.EVENT_READ, a)
+        while not stopping.is_set():
+            for key, _ in selector.select(timeout=0.1):
+                source = key.fileobj
+                assert isinstance(source, socket.socket)
+                data = source.recv(65536)
+                if not data:
+                    return
+                key.data.sendall(data)

@@ -105,7 +105,8 @@ def load_plugin(config_file: str | None) -> tuple[BacklinksPlugin, MkDocsConfig]
 
 
 def add_network_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--allow-network CIDR` (repeatable) and `--offline` for a command that goes online."""
+    """`--allow-network CIDR` (repeatable), `--ca-bundle FILE` and `--offline` for a command
+    that goes online."""
     parser.add_argument(
         "--allow-network",
         dest="allow_networks",
@@ -116,8 +117,22 @@ def add_network_arguments(parser: argparse.ArgumentParser) -> None:
         help="also allow connections to this private network, like 127.0.0.0/8 (repeatable)",
     )
     parser.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        type=_ca_bundle_argument,
+        default=None,
+        help="verify TLS with this CA bundle (PEM file or folder), as the ca_bundle option",
+    )
+    parser.add_argument(
         "--offline", action="store_true", help="do not touch the network; use stored data only"
     )
+
+
+def _ca_bundle_argument(value: str) -> str:
+    path = Path(value).expanduser()
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"'{value}': no such file or folder")
+    return str(path.resolve())
 
 
 def _network_argument(value: str) -> IPNetwork:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
+import threading
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -17,8 +20,9 @@ from mkdocs_backlinks.files import dump_json
 from mkdocs_backlinks.http.client import HttpClient
 from mkdocs_backlinks.http.options import OFFLINE_ENV
 from mkdocs_backlinks.links.urls import url_key
-from mkdocs_backlinks.mentions.desk import MentionsDesk, fetched_at
-from mkdocs_backlinks.mentions.fetch import apply, fetch_source, prune_gone
+from mkdocs_backlinks.mentions.desk import MentionsDesk, fetched_at, guarded_fetch, reports
+from mkdocs_backlinks.mentions.feed import summary
+from mkdocs_backlinks.mentions.fetch import apply, prune_gone, read_mentions_file
 from mkdocs_backlinks.mentions.model import Mention, SourceState
 from mkdocs_backlinks.mentions.moderation import Moderation, save_moderation
 from mkdocs_backlinks.mentions.pages import page_key
@@ -47,6 +51,13 @@ def add_parsers(commands: Subparsers) -> None:
         "--format", choices=("table", "json"), default="table", help="output format"
     )
     listing.add_argument("-f", "--config-file", help=CONFIG_HELP)
+    importing = actions.add_parser(
+        "import",
+        help="merge a file of mentions into the store: a webmention.io JSON export (JF2 or "
+        "links), an Eleventy cache, or jekyll-webmention_io's webmention_io_received.yml",
+    )
+    importing.add_argument("file", metavar="FILE", help="the file to read (.yml/.yaml: YAML)")
+    importing.add_argument("-f", "--config-file", help=CONFIG_HELP)
     for name, what, metavar in (
         ("hide", "hide one mention, by its id or its URL", "MENTION"),
         ("block-domain", "hide every mention from a site and its subdomains", "DOMAIN"),
@@ -60,7 +71,12 @@ def add_parsers(commands: Subparsers) -> None:
 
 def _desk(plugin: BacklinksPlugin, config: MkDocsConfig, args: argparse.Namespace) -> MentionsDesk:
     allow = getattr(args, "allow_networks", [])
-    options = http_options(plugin.config, allow=allow, offline=getattr(args, "offline", False))
+    options = http_options(
+        plugin.config,
+        allow=allow,
+        offline=getattr(args, "offline", False),
+        ca_bundle=getattr(args, "ca_bundle", None),
+    )
     desk = MentionsDesk(mentions_settings(plugin.config, config), options)
     desk.load()
     return desk
@@ -76,7 +92,7 @@ def run_fetch(args: argparse.Namespace) -> int:
         )
     before = {m.id: m for m in desk.store.mentions}
     failed = 0
-    with HttpClient(desk.http) as client:
+    with HttpClient(desk.fetch_options) as client:
         if args.prune and client.offline:
             # Offline, every source would look unreachable and the prune would silently
             # remove nothing, which reads as "nothing is gone".
@@ -86,16 +102,16 @@ def run_fetch(args: argparse.Namespace) -> int:
                 "environment); fetch without --prune reads the file sources offline."
             )
         results = []
+        stop = threading.Event()
         try:
             for source in sources:
-                state = desk.store.sources.get(source.name)
-                fetched = fetch_source(client, source, state or SourceState(), desk.settings.base)
+                state = desk.store.sources.get(source.name) or SourceState()
+                fetched = guarded_fetch(client, source, state, desk.settings.base, stop)
                 results.append(fetched)
-                if fetched.error:
-                    failed += 1
-                    print(f"{source.name}: {fetched.error}", file=sys.stderr)
-                note = f", {fetched.skipped} entries skipped" if fetched.skipped else ""
-                print(f"{source.name}: {len(fetched.mentions)} mentions read{note}")
+                failed += bool(fetched.error)
+                for warning in reports(fetched):
+                    print(warning, file=sys.stderr)
+                print(f"{source.name}: {len(fetched.mentions)} mentions read")
         except KeyboardInterrupt:
             # Ctrl-C on a slow source: the sources already read are kept (their since_id
             # moves with them), so the next fetch asks only for the rest.
@@ -125,7 +141,16 @@ def run_mentions(args: argparse.Namespace) -> int:
     plugin, config = load_plugin(args.config_file)
     desk = _desk(plugin, config, args)
     if args.action == "list":
-        return _list_mentions(desk, args, _page_keys(config))
+        try:
+            return _list_mentions(desk, args, _page_keys(config))
+        except BrokenPipeError:
+            # `mentions list | head`: the reader has all it wanted. Point stdout at nothing,
+            # so the interpreter's final flush does not fail again, and end quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 0
+    if args.action == "import":
+        return _import(desk, Path(args.file))
     moderation = desk.moderation
     value = args.value.strip()
     if not value:
@@ -171,6 +196,26 @@ def run_mentions(args: argparse.Namespace) -> int:
     save_moderation(desk.moderation_path, moderation)
     hidden = sum(1 for m in desk.store.mentions if moderation.is_hidden(m))
     print(f"{args.action} {value}: {hidden} of {len(desk.store.mentions)} mentions now hidden")
+    return 0
+
+
+def _import(desk: MentionsDesk, path: Path) -> int:
+    """Merge the mentions in `path` into the store, as a file source would be."""
+    name = f"file:{path}"
+    fetched = read_mentions_file(path, name, desk.settings.page_limit, desk.settings.site_url)
+    if fetched.error:
+        raise CommandError(f"Nothing imported: {fetched.error}")
+    for warning in reports(fetched):
+        print(warning, file=sys.stderr)
+    before = {m.id: m for m in desk.store.mentions}
+    desk.store = apply(desk.store, [fetched], fetched_at())
+    desk.save()
+    after = {m.id: m for m in desk.store.mentions}
+    new = len(set(after) - set(before))
+    changed = sum(1 for key in set(after) & set(before) if after[key] != before[key])
+    skipped = summary(fetched.problems)
+    print(f"{path}: {len(fetched.mentions)} mentions read" + (f" ({skipped})" if skipped else ""))
+    print(f"{len(after)} mentions in {desk.store_path}: {new} new, {changed} updated")
     return 0
 
 

@@ -1,14 +1,19 @@
 """`send`: webmentions for the published site, planned from the ledger and the built pages.
 
-A dry run unless `--yes`; `--source URL --target URL` sends one webmention at once.
+A dry run unless `--yes`; `--source URL --target URL` sends one webmention at once. A run
+with `--yes` holds the send journal (`webmention.journal`) from before it plans until its last
+save: outcomes an interrupted run left there are recorded first, and each new one is kept
+there the moment it is known.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -36,16 +41,32 @@ from mkdocs_backlinks.links.urls import domain_matches, normalise_url, site_of
 from mkdocs_backlinks.outreach.settings import Settings
 from mkdocs_backlinks.plugin import BacklinksPlugin
 from mkdocs_backlinks.webmention.deliver import Sender, deliver
+from mkdocs_backlinks.webmention.journal import (
+    JOURNAL_FILE,
+    Journal,
+    JournalBusy,
+    Outcome,
+    read_journal,
+    replay,
+)
 from mkdocs_backlinks.webmention.live import read_built_site
 from mkdocs_backlinks.webmention.outcomes import (
     DELIVERED,
     RETRY,
     Delivery,
     delivery_from_discovery,
+    format_instant,
     printable,
     valid_web_url,
 )
-from mkdocs_backlinks.webmention.plan import Plan, Step, cited_targets, is_old_address, plan_sends
+from mkdocs_backlinks.webmention.plan import (
+    Plan,
+    Step,
+    cited_targets,
+    held_hosts,
+    is_old_address,
+    plan_sends,
+)
 from mkdocs_backlinks.webmention.record import apply_outcome
 
 
@@ -109,20 +130,32 @@ def run(args: argparse.Namespace) -> int:
     site_url = _published_site(plugin, config)
     network = args.yes or args.discover
     client = HttpClient(_send_options(plugin, args)) if network else None
+    journal: Journal | None = None
     try:
         if client is not None and client.offline:
             raise UsageError(_OFFLINE)
+        if args.yes:
+            # Held until the last save: a second run meanwhile would send the same webmentions.
+            path = site_paths(plugin.config, config).ledger
+            try:
+                journal = Journal.take(path.parent)
+            except JournalBusy as exc:
+                raise UsageError(str(exc)) from exc
+            _fold(journal, path, outreach_settings(plugin, config))
         job = _plan(plugin, config, site_url)
         _print_plan(job.plan, args.verbose)
         print(_plan_summary(job.plan))
         if client is None:
             print("Dry run: nothing was fetched or sent. --discover checks, --yes sends.")
             return 0
-        updated, outcomes = _deliver(job, client, args)
+        updated, outcomes = _deliver(job, client, args, journal)
+        client.close()
+        return _finish(job, updated, outcomes, args.yes)
     finally:
         if client is not None:
             client.close()
-    return _finish(job, updated, outcomes, args.yes)
+        if journal is not None:
+            journal.close()
 
 
 def _published_site(plugin: BacklinksPlugin, config: MkDocsConfig) -> str:
@@ -145,11 +178,30 @@ def _published_site(plugin: BacklinksPlugin, config: MkDocsConfig) -> str:
     return site_url
 
 
+def _fold(journal: Journal, path: Path, settings: Settings) -> None:
+    """Record in the ledger what an interrupted run left in the journal, then empty it."""
+    entries = journal.leftover()
+    told = sum(isinstance(entry, Outcome) for entry in entries)
+    if told:
+        save_with_lists(path, replay(load_ledger(path), entries), settings)
+        print(f"Recorded {told} outcome(s) of an interrupted run, kept in {journal.path}.")
+    journal.clear()
+
+
 def _plan(plugin: BacklinksPlugin, config: MkDocsConfig, site_url: str) -> _Job:
-    """The webmentions to send, from the ledger's citations and the pages as built."""
+    """The webmentions to send, from the ledger's citations and the pages as built (and the
+    outcomes an interrupted run left in the journal, which only `--yes` records)."""
     path = site_paths(plugin.config, config).ledger
     settings = outreach_settings(plugin, config)
     ledger = load_ledger(path)
+    left = read_journal(path.parent)
+    ledger = replay(ledger, left)
+    told = sum(isinstance(entry, Outcome) for entry in left)
+    if told:
+        print(
+            f"{told} outcome(s) of an interrupted run, kept in {path.parent / JOURNAL_FILE}, "
+            "count in this plan; send --yes records them in the ledger."
+        )
     cited = cited_targets(ledger)
     built = read_built_site(
         sorted(set(cited) | set(ledger.sends)),
@@ -166,16 +218,21 @@ def _plan(plugin: BacklinksPlugin, config: MkDocsConfig, site_url: str) -> _Job:
         )
     exclude = settings.exclude_sites
     plan = plan_sends(
-        ledger, built.digests, built.sources, lambda url: domain_matches(site_of(url), exclude)
+        ledger,
+        built.digests,
+        built.sources,
+        lambda url: domain_matches(site_of(url), exclude),
+        datetime.now(timezone.utc),
     )
     return _Job(path, settings, ledger, plan)
 
 
 def _deliver(
-    job: _Job, client: HttpClient, args: argparse.Namespace
+    job: _Job, client: HttpClient, args: argparse.Namespace, journal: Journal | None
 ) -> tuple[Ledger, Counter[str]]:
     """Discover (and with `--yes` send) each step of the plan, printing each outcome as it
-    comes; the ledger with the outcomes recorded, and how many of each there were."""
+    comes; the ledger with the outcomes recorded, and how many of each there were. Each
+    outcome goes to the `journal` first."""
     outcomes: Counter[str] = Counter()
 
     def report(step: Step, delivery: Delivery) -> None:
@@ -183,15 +240,19 @@ def _deliver(
         print(_outcome_line(step, delivery), flush=True)
 
     path = job.path
+    if journal is not None:
+        journal.begin(job.plan.moved)
+    held = held_hosts(job.ledger, format_instant(datetime.now(timezone.utc)))
     updated = deliver(
         job.plan,
-        Sender(client, interval=args.interval),
+        Sender(client, interval=args.interval, held=held),
         job.ledger,
         job.settings.today,
         post=args.yes,
         report=report,
         save=lambda current: save_ledger(path, current),
         reload=lambda: load_ledger(path) if path.is_file() else None,
+        keeper=journal,
     )
     return updated, outcomes
 
@@ -222,11 +283,13 @@ def _send_options(plugin: BacklinksPlugin | None, args: argparse.Namespace) -> H
             deadline=timeout,
             allow_networks=tuple(dict.fromkeys(args.allow_networks)),
             offline=args.offline,
+            ca_bundle=args.ca_bundle,
         )
     return http_options(
         plugin.config,
         allow=args.allow_networks,
         offline=args.offline,
+        ca_bundle=args.ca_bundle,
         connect_timeout=connect,
         read_timeout=read,
         deadline=timeout,
@@ -303,15 +366,21 @@ def _single_recorder(
             "named on the command line",
             built.digests.get(page) or "",
         )
-        # Read again: the POST may have taken a while, and a build or `mark` written meanwhile.
-        updated = apply_outcome(load_ledger(path), step, delivery, settings.today)
-        save_with_lists(path, updated, settings)
+        with contextlib.ExitStack() as stack:
+            # Outcomes an interrupted run left go in first: folded in later, an older one
+            # would overwrite this one. A run sending right now keeps its journal.
+            with contextlib.suppress(JournalBusy):
+                _fold(stack.enter_context(Journal.take(path.parent)), path, settings)
+            # Read again: the POST may have taken a while, and a build or `mark` written
+            # meanwhile.
+            updated = apply_outcome(load_ledger(path), step, delivery, settings.today)
+            save_with_lists(path, updated, settings)
         print(f"Recorded in {path}.")
 
     return record
 
 
-_VERBS = {"send": "send", "unlink": "tell", "skip": "skip"}
+_VERBS = {"send": "send", "unlink": "tell", "skip": "skip", "wait": "wait"}
 
 
 def _print_plan(plan: Plan, verbose: bool) -> None:
@@ -337,6 +406,8 @@ def _plan_summary(plan: Plan) -> str:
         f"{counts['unlink']} to tell of a removed link or page",
         f"{counts['skip']} left alone",
     ]
+    if counts["wait"]:
+        parts.append(f"{counts['wait']} waiting until their receiver's Retry-After")
     if plan.deleted:
         parts.append(f"{len(plan.deleted)} deleted page(s): {', '.join(plan.deleted)}")
     if plan.old_addresses:

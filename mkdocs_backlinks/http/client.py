@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
@@ -44,11 +45,13 @@ from mkdocs_backlinks.http.guard import (
     Refused,
     Target,
     parse_target,
+    proxied_problem,
 )
 from mkdocs_backlinks.http.hosts import HostTurns
 from mkdocs_backlinks.http.link_header import header_text
 from mkdocs_backlinks.http.options import (
     HttpOptions,
+    ca_bundle_from_env,
     offline_from_env,
 )
 from mkdocs_backlinks.http.redact import (
@@ -86,23 +89,48 @@ class HttpClient:
         self.options = options or HttpOptions()
         self._closed = threading.Event()
         self._session = requests.Session()
-        # No proxies, .netrc or REQUESTS_CA_BUNDLE from the environment: a proxy would make the
-        # address guard meaningless, and .netrc would add credentials we never chose to send.
+        # No proxies or .netrc from the environment: a proxy nobody asked for would take
+        # connections past the address guard, and .netrc would add credentials we never chose
+        # to send. The CA bundle variables are read on purpose, in `_ca_bundle`.
         self._session.trust_env = False
         # Cookies are a tracking vector and nothing here needs them.
         self._session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         self._adapter = PinnedAdapter(
             pool_connections=max(10, self.options.concurrency),
-            pool_maxsize=self.options.per_host,
+            # Pools are per address, and many host names may share one (a CDN, a proxy): as
+            # many connections as requests may run at once, or urllib3 warns as it discards.
+            pool_maxsize=self.options.concurrency,
             max_retries=0,
         )
         self._session.mount("http://", self._adapter)
         self._session.mount("https://", self._adapter)
-        self._verify: bool | str = self.options.ca_bundle or True
+        self._verify: bool | str = self._ca_bundle()
+        self._proxy = self.options.proxy
         accept_encoding = urllib3.util.make_headers(accept_encoding=True)["accept-encoding"]
         self._sender = Sender(self._adapter, self._verify, self.options, accept_encoding)
         self._total_slots = threading.BoundedSemaphore(self.options.concurrency)
         self._hosts = HostTurns(self.options.per_host)
+
+    def _ca_bundle(self) -> bool | str:
+        """What TLS verifies with: the option, else the environment's bundle, else certifi.
+
+        A variable naming nothing is said once and ignored, rather than failing every
+        https request with a message about a file the author never meant."""
+        if self.options.ca_bundle:
+            return self.options.ca_bundle
+        named = ca_bundle_from_env()
+        if named is None:
+            return True
+        variable, path = named
+        if not Path(path).exists():
+            log.warning(
+                "%s names %s, which does not exist; TLS is verified with the CA bundle "
+                "requests ships instead.",
+                variable,
+                path,
+            )
+            return True
+        return path
 
     def __enter__(self) -> HttpClient:
         return self
@@ -396,23 +424,36 @@ class HttpClient:
         validators: Validators,
     ) -> Reply | Failure:
         """One hop: resolve and check, then send, retrying a 429 or 503 as the server asks."""
-        addresses = resolve(target, deadline, self.options.allow_networks)
-        if isinstance(addresses, Failure):
-            return addresses
+        if self._hosts.rate_limited(target.host):
+            return Failure("rate-limited", f"{target.host}: answered 429 earlier in this run")
+        addresses: list[IPAddress] = []
+        if self._proxy:
+            problem = proxied_problem(target, self.options.allow_networks)
+            if problem is not None:
+                return Failure("refused", f"{target.host}: {problem}")
+        else:
+            resolved = resolve(target, deadline, self.options.allow_networks)
+            if isinstance(resolved, Failure):
+                return resolved
+            addresses = resolved
         prepared = self._sender.prepare(target, method, accept, data, headers, validators)
         if isinstance(prepared, Failure):
             return prepared
         attempt = 0
         while True:
             reply = self._exchange(target, prepared, addresses, deadline, accept)
-            if (
-                isinstance(reply, Failure)
-                or reply.http_status not in RETRY_CODES
-                or attempt >= self.options.retries
-            ):
+            if isinstance(reply, Failure) or reply.http_status not in RETRY_CODES:
                 return reply
             wait = self._retry_wait(reply.headers.get("Retry-After"), attempt)
-            if wait is None or time.monotonic() + wait >= deadline:
+            if (
+                attempt >= self.options.retries
+                or wait is None
+                or time.monotonic() + wait >= deadline
+            ):
+                if reply.http_status == 429:
+                    # It asked us to slow down and we are giving up: every other request to
+                    # it in this run would be refused the same way, and adds to the load.
+                    self._hosts.stop_asking(target.host)
                 return reply
             if self._closed.wait(wait):
                 return Failure("unreachable", "the HTTP client is closed")
@@ -456,6 +497,8 @@ class HttpClient:
                 return Failure(
                     "unreachable", f"{target.host}: the deadline passed waiting for a free slot"
                 )
+            if self._proxy:
+                return self._sender.send_via_proxy(target, prepared, self._proxy, deadline, accept)
             return self._sender.send(target, prepared, addresses, deadline, accept)
 
 

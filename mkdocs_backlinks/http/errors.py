@@ -50,6 +50,8 @@ def describe(error: BaseException, host: str) -> str:
     def has(kind: type[BaseException]) -> BaseException | None:
         return next((cause for cause in causes if isinstance(cause, kind)), None)
 
+    if isinstance(error, requests.exceptions.ProxyError) or has(urllib3.exceptions.ProxyError):
+        return f"{host}: the proxy could not be reached, or refused to connect"
     if isinstance(error, requests.ConnectTimeout):
         return f"{host}: connection timed out"
     if (verify := has(ssl.SSLCertVerificationError)) is not None:

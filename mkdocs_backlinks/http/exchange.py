@@ -123,23 +123,42 @@ class Sender:
                 return failure
         return failure
 
+    def send_via_proxy(
+        self,
+        target: Target,
+        prepared: requests.PreparedRequest,
+        proxy: str,
+        deadline: float,
+        accept: tuple[str, ...] | None,
+    ) -> Reply | Failure:
+        """Send once through `proxy`, which resolves the name and connects (a CONNECT
+        tunnel for https, so TLS still verifies the site's certificate end to end)."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return Failure("unreachable", f"{target.host}: the deadline passed")
+        outcome = self._send_to(target, prepared, None, deadline, remaining, accept, proxy)
+        return outcome if isinstance(outcome, Reply) else outcome[0]
+
     def _send_to(
         self,
         target: Target,
         prepared: requests.PreparedRequest,
-        address: IPAddress,
+        address: IPAddress | None,
         deadline: float,
         remaining: float,
         accept: tuple[str, ...] | None,
+        proxy: str | None = None,
     ) -> Reply | tuple[Failure, bool]:
-        """One try at one address; a failure comes with whether the next address may be
-        tried (only when the request never reached the server)."""
+        """One try at one address (or through `proxy`, with no address); a failure comes with
+        whether the next address may be tried (only when the request never reached the
+        server)."""
         watchdog = Watchdog(deadline)
-        set_attempt(Attempt(address, None if target.host_is_ip else target.host, watchdog))
+        pinned = address is not None and not target.host_is_ip
+        set_attempt(Attempt(address, target.host if pinned else None, watchdog))
         response: requests.Response | None = None
         try:
             request = prepared.copy()
-            request.url = target.pinned_url(address)
+            request.url = target.url if address is None else target.pinned_url(address)
             response = self.adapter.send(
                 request,
                 stream=True,
@@ -148,7 +167,7 @@ class Sender:
                     min(self.options.read_timeout, remaining),
                 ),
                 verify=self.verify,
-                proxies={},
+                proxies={"http": proxy, "https": proxy} if proxy else {},
             )
             reply = self._read_reply(response, deadline, watchdog, accept)
             if watchdog.fired:

@@ -17,7 +17,14 @@ import requests
 
 from mkdocs_backlinks.http.options import IPNetwork
 
-__all__ = ["IPAddress", "Refused", "Target", "address_problem", "parse_target"]
+__all__ = [
+    "IPAddress",
+    "Refused",
+    "Target",
+    "address_problem",
+    "parse_target",
+    "proxied_problem",
+]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -81,6 +88,25 @@ def address_problem(address: IPAddress, allow_networks: Iterable[IPNetwork] = ()
         return "reserved"
     if not address.is_global:
         return "not globally routable"
+    return None
+
+
+def proxied_problem(target: Target, allow_networks: Iterable[IPNetwork] = ()) -> str | None:
+    """Why a hop must not go through the proxy, or None when it may.
+
+    Through a proxy the name is resolved by the proxy, so only what the URL itself says can
+    be checked: an address written in it, and `localhost`, which every resolver answers with
+    loopback. A name that the proxy's DNS maps to a private address is not seen here; that
+    is the trade-off of `proxy`, documented with the option."""
+    if target.host_is_ip:
+        problem = address_problem(ipaddress.ip_address(target.host), allow_networks)
+        return None if problem is None else f"address {target.host} is {problem}"
+    name = target.host.rstrip(".").lower()
+    loopback = ipaddress.ip_address("127.0.0.1")
+    if (name == "localhost" or name.endswith(".localhost")) and address_problem(
+        loopback, allow_networks
+    ):
+        return "localhost is loopback"
     return None
 
 

@@ -32,6 +32,18 @@ class HostTurns:
         self._lock = threading.Lock()
         self._waiting: dict[str, deque[Callable[[], bool]]] = {}
         self._running: Counter[str] = Counter()
+        self._stopped: set[str] = set()
+
+    def stop_asking(self, host: str) -> None:
+        """Remember that `host` answered 429 and we gave up: it gets no more requests from
+        this object's owner (one build, one command run)."""
+        with self._lock:
+            self._stopped.add(host)
+
+    def rate_limited(self, host: str) -> bool:
+        """Whether `host` answered 429 earlier (see `stop_asking`)."""
+        with self._lock:
+            return host in self._stopped
 
     def queue(self, host: str, start: Callable[[], bool]) -> None:
         """Call `start` when `host` has a free turn: now, on this thread, if it has one;

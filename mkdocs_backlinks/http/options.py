@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from mkdocs_backlinks import __version__
 
@@ -20,14 +21,19 @@ if TYPE_CHECKING:
     pass
 
 __all__ = [
+    "CA_BUNDLE_ENV",
     "OFFLINE_ENV",
+    "PROXY_ENV",
     "USER_AGENT",
     "HttpOptions",
     "IPNetwork",
+    "ca_bundle_from_env",
     "env_flag",
     "offline_from_env",
     "parse_network",
     "parse_networks",
+    "parse_proxy",
+    "proxy_from_env",
 ]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -41,6 +47,14 @@ USER_AGENT = (
 )
 
 
+CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
+"""Variables naming the CA bundle to verify TLS with, first set first: requests' own two, then
+OpenSSL's. Company networks that inspect TLS set one of them for pip, curl and git already."""
+
+PROXY_ENV = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+"""Variables read for `proxy: env`, first set first; one proxy carries every request."""
+
+
 def env_flag(name: str) -> bool:
     """Whether environment variable `name` is switched on (1, true, yes or on)."""
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
@@ -49,6 +63,28 @@ def env_flag(name: str) -> bool:
 def offline_from_env() -> bool:
     """Whether the environment asks every part of the plugin to stay off the network."""
     return env_flag(OFFLINE_ENV)
+
+
+def ca_bundle_from_env() -> tuple[str, str] | None:
+    """`(variable, path)` of the first CA bundle variable set, None when none is.
+
+    Only the CA bundle is taken from the environment: the client never reads proxies or
+    `.netrc` from it (`trust_env` stays off), because a proxy it was not asked to use moves
+    connections past the address guard, and `.netrc` adds credentials nobody chose to send."""
+    for name in CA_BUNDLE_ENV:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return name, value
+    return None
+
+
+def proxy_from_env() -> str | None:
+    """The proxy URL the environment names (see `PROXY_ENV`), for `proxy: env` only."""
+    for name in PROXY_ENV:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
 
 
 @dataclass(frozen=True)
@@ -87,7 +123,12 @@ class HttpOptions:
     """Networks the address guard lets through although they are not public. Every address of
     a host must pass, so "localhost" needs ::1/128 as well as 127.0.0.0/8 where it has both."""
     ca_bundle: str | None = None
-    """CA bundle to verify TLS with; None uses the one requests ships (certifi)."""
+    """CA bundle (a PEM file, or a folder of them) to verify TLS with, instead of the one
+    requests ships (certifi). None: the environment's (`CA_BUNDLE_ENV`), else certifi."""
+    proxy: str | None = None
+    """http(s)://host:port of a proxy that carries every request, None for direct connections.
+    Through a proxy the address guard checks each hop's name (an address written in the URL,
+    `localhost`) but not the address the proxy connects to: the proxy resolves the name."""
     offline: bool = False
     """Never touch the network: every call is "unreachable" with error "offline"."""
 
@@ -101,6 +142,8 @@ class HttpOptions:
         for name in ("max_redirects", "retries", "backoff", "max_retry_wait"):
             if getattr(self, name) < 0:
                 raise ValueError(f"HttpOptions.{name} must not be negative")
+        if self.proxy is not None:
+            parse_proxy(self.proxy)
         for network in self.allow_networks:
             if not isinstance(network, ipaddress.IPv4Network | ipaddress.IPv6Network):
                 raise ValueError(
@@ -128,3 +171,22 @@ def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
     """Several networks, de-duplicated and sorted so the options compare equal across runs."""
     networks = {parse_network(value) for value in values}
     return tuple(sorted(networks, key=lambda n: (n.version, n.network_address, n.prefixlen)))
+
+
+def parse_proxy(value: str) -> str:
+    """A proxy URL, checked: http or https, a host, a port if any that is a number.
+
+    Credentials in it (`http://user:pass@host:3128`) are kept: a company proxy may need them,
+    and they go to the proxy alone, never to the sites asked through it."""
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a proxy URL (write it like http://proxy:3128)") from exc
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"'{value}' is not a proxy URL (write it like http://proxy:3128)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"'{value}': a proxy URL has no path, query or fragment")
+    del port
+    return text

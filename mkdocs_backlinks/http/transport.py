@@ -115,7 +115,9 @@ class Attempt:
     is how the checked address and the watchdog reach them.
     """
 
-    address: IPAddress
+    address: IPAddress | None
+    """The checked address the socket must reach; None through a proxy, where the socket
+    reaches the proxy and the proxy chooses the address."""
     server_hostname: str | None
     watchdog: Watchdog
 
@@ -161,6 +163,9 @@ def _on_new_socket(conn: _Watched, sock: socket.socket) -> None:
     attempt = _current_attempt()
     if attempt is None:
         return
+    if attempt.address is None:
+        attempt.watchdog.watch(conn, sock)
+        return
     try:
         peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%", 1)[0])
     except (OSError, ValueError, IndexError):
@@ -197,6 +202,13 @@ class PinnedAdapter(HTTPAdapter):
             "http": _WatchedHTTPPool,
             "https": _WatchedHTTPSPool,
         }
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        """urllib3's proxy manager, with our connection classes: the watchdog ends a proxied
+        request at its deadline too."""
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+        return manager
 
     def build_connection_pool_key_attributes(
         self,

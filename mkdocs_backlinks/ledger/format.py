@@ -9,6 +9,7 @@ line alone. Decoding validates every field and names it when it is wrong; readin
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -151,6 +152,8 @@ def _send_record(sends: PageSends) -> dict[str, Any]:
                 "endpoint": t.endpoint,
                 "location": t.location,
                 "reason": t.reason,
+                # Only when a receiver asked to wait, so other records keep their bytes.
+                **({"not_before": t.not_before} if t.not_before else {}),
             }
             for key, t in sorted(sends.targets.items())
         },
@@ -298,6 +301,7 @@ def _decode_sends(page: str, raw: Any) -> PageSends:
             endpoint=_str(item.get("endpoint", ""), f"endpoint of {where}"),
             location=_str(item.get("location", ""), f"location of {where}"),
             reason=_str(item.get("reason", ""), f"reason of {where}"),
+            not_before=_instant(item.get("not_before", ""), f"not_before of {where}"),
         )
     return PageSends(
         page=page,
@@ -305,3 +309,14 @@ def _decode_sends(page: str, raw: Any) -> PageSends:
         targets=dict(sorted(targets.items())),
         deleted=_bool(raw.get("deleted", False), f"deleted of {page!r}"),
     )
+
+
+def _instant(value: Any, what: str) -> str:
+    """A moment written as `2026-01-02T03:04:05Z` (UTC, to the second), or ""."""
+    text = _str(value, what)
+    if text and not _INSTANT.fullmatch(text):
+        raise ValueError(f"{what} must be a UTC time like 2026-01-02T03:04:05Z, not {text!r}")
+    return text
+
+
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")

@@ -121,8 +121,7 @@ SEND_OUTCOMES = (
 Location), rejected (another answer, usually 4xx), server-error (5xx or 429: try again),
 no-endpoint (the target advertises none), unreachable (the target or the endpoint could not be
 reached), not-live (the live page did not show what the build shows), redirected (the endpoint
-answered with a redirect that was not followed: a 301, 302 or 303, a loop, too many hops; try
-again)."""
+answered the POST with a redirect, which is never followed; try again)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +143,9 @@ class SentTarget:
     endpoint: str = ""
     location: str = ""
     reason: str = ""
+    not_before: str = ""
+    """When the receiver asked to be left alone until (its `Retry-After` with a 429 or 503),
+    UTC as `2026-01-02T03:04:05Z`; "" when it asked nothing. Written only when set."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,23 +21,34 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from mkdocs.plugins import get_plugin_logger
+
+if TYPE_CHECKING:
+    from mkdocs_backlinks.http.client import HttpClient
 
 from mkdocs_backlinks.files import locked, write_text_atomic
 from mkdocs_backlinks.http.options import HttpOptions
 from mkdocs_backlinks.links.urls import url_key
 from mkdocs_backlinks.mentions import avatars
-from mkdocs_backlinks.mentions.fetch import Fetched, apply, fetch_source, read_file_source
+from mkdocs_backlinks.mentions.feed import WITHHELD, summary
+from mkdocs_backlinks.mentions.fetch import (
+    DEFAULT_PAGE_LIMIT,
+    Fetched,
+    apply,
+    fetch_source,
+    read_file_source,
+)
 from mkdocs_backlinks.mentions.merge import rebase
 from mkdocs_backlinks.mentions.model import (
     RELAYS,
     Mention,
+    MentionsError,
     MentionsStore,
     SourceState,
     chronological,
@@ -49,7 +60,15 @@ from mkdocs_backlinks.mentions.source_types import LocalFile, Source
 from mkdocs_backlinks.mentions.store import dumps_store, load_store_text, store_digest
 from mkdocs_backlinks.mentions.views import PageMentions, Views
 
-__all__ = ["MODERATION_FILE", "STORE_FILE", "MentionsDesk", "Settings", "fetched_at"]
+__all__ = [
+    "MODERATION_FILE",
+    "STORE_FILE",
+    "MentionsDesk",
+    "Settings",
+    "fetched_at",
+    "guarded_fetch",
+    "reports",
+]
 
 log = get_plugin_logger(__name__)
 
@@ -75,6 +94,8 @@ class Settings:
     avatars: str = "remote"
     timeout: float = 30.0
     cache: Path | None = None
+    page_limit: int = DEFAULT_PAGE_LIMIT
+    """Largest page of a feed, or file, read (bytes; `mentions.max_page_mb`)."""
 
 
 class MentionsDesk:
@@ -140,6 +161,11 @@ class MentionsDesk:
             log.debug("Cannot write %s: %s", path, exc)
 
     @property
+    def fetch_options(self) -> HttpOptions:
+        """The HTTP options for reading feeds: a page may be as large as `page_limit`."""
+        return replace(self.http, max_bytes=self.settings.page_limit)
+
+    @property
     def network_sources(self) -> tuple[Source, ...]:
         return tuple(s for s in self.settings.sources if not isinstance(s, LocalFile))
 
@@ -159,10 +185,10 @@ class MentionsDesk:
         def work() -> None:
             from mkdocs_backlinks.http.client import HttpClient  # only when going online
 
-            with HttpClient(self.http) as client:
+            with HttpClient(self.fetch_options) as client:
                 for source in sources:
                     state = states.get(source.name, SourceState())
-                    results.append(fetch_source(client, source, state, self.settings.base, stop))
+                    results.append(guarded_fetch(client, source, state, self.settings.base, stop))
 
         self._thread = threading.Thread(target=work, name="backlinks-mentions", daemon=True)
         self._thread.start()
@@ -179,7 +205,9 @@ class MentionsDesk:
         """Finish fetching, merge, save when changed, index by page; the warnings to log."""
         warnings: list[str] = []
         results = [
-            read_file_source(source, self.settings.base)
+            read_file_source(
+                source, self.settings.base, self.settings.page_limit, self.settings.site_url
+            )
             for source in self.settings.sources
             if isinstance(source, LocalFile)
         ]
@@ -196,14 +224,15 @@ class MentionsDesk:
                 results.extend(self._results)
             self._thread = None
         for fetched in results:
-            if fetched.error:
-                warnings.append(f"Mentions from {fetched.source}: {fetched.error}")
-            for problem in fetched.problems:
-                log.debug("Mentions from %s: %s", fetched.source, problem)
+            warnings += reports(fetched)
         if results:
             self.store = apply(self.store, results, fetched_at())
             if save:
-                self.save()
+                try:
+                    self.save()
+                except MentionsError as exc:
+                    # The build shows what was fetched; the file on disk is as it was.
+                    warnings.append(str(exc))
         self.index(page_urls)
         return warnings
 
@@ -215,18 +244,30 @@ class MentionsDesk:
         (`mentions.rebase`) rather than overwriting them; a file damaged meanwhile stops
         with `MentionsError` and is left as it is.
         """
+        if _unchanged_but_times(self._base, self.store):
+            # Only `last_fetched` moved: rewriting the file would change it on every online
+            # build (noise in git) for nothing a reader sees.
+            self.store = self._base
+            return False
         text = dumps_store(self.store)
         # Locked from reading the file to replacing it, as the ledger is: a fetch saving
         # between the two would otherwise be overwritten.
-        with locked(self.store_path.parent):
-            current = self._current_text()
-            if current not in (text, self._base_text):
-                theirs, _, _ = load_store_text(self.store_path)
-                self.store = rebase(self._base, self.store, theirs)
-                text = dumps_store(self.store)
-            written = current != text
-            if written:
-                write_text_atomic(self.store_path, text)
+        try:
+            with locked(self.store_path.parent):
+                current = self._current_text()
+                if current not in (text, self._base_text):
+                    theirs, _, _ = load_store_text(self.store_path)
+                    self.store = rebase(self._base, self.store, theirs)
+                    text = dumps_store(self.store)
+                written = current != text
+                if written:
+                    write_text_atomic(self.store_path, text)
+        except OSError as exc:
+            raise MentionsError(
+                f"Cannot save the mentions store in the folder {self.store_path.parent} "
+                f"({exc.strerror or exc}); {self.store_path.name} there was left as it was, "
+                "and the mentions fetched now come again on the next fetch."
+            ) from exc
         if written:
             self._trust(text)
         self._base, self._base_text = self.store, text
@@ -340,6 +381,52 @@ class MentionsDesk:
         if self.settings.avatars != "download" or self.settings.cache is None:
             return None
         return self.settings.cache / "avatars"
+
+
+def guarded_fetch(
+    client: HttpClient, source: Source, state: SourceState, base: Path, stop: threading.Event
+) -> Fetched:
+    """`fetch_source`, with any unforeseen failure made the source's error: one source that
+    trips a bug must not cost the sources listed after it, nor end the background thread
+    without a word."""
+    try:
+        return fetch_source(client, source, state, base, stop)
+    except Exception as exc:
+        log.debug("Mentions from %s failed", source.name, exc_info=True)
+        return Fetched(source.name, error=f"failed unexpectedly ({type(exc).__name__})")
+
+
+def reports(fetched: Fetched) -> list[str]:
+    """The warnings for one source's fetch: its error, pages over the size cap, and one line
+    counting the entries skipped per reason (each listed with `-v`). Entries the receiver
+    withholds (private, unverified) are its decision, not a fault: counted at info level."""
+    warnings = []
+    name = fetched.source
+    if fetched.error:
+        warnings.append(f"Mentions from {name}: {fetched.error}")
+    if fetched.oversized:
+        warnings.append(
+            f"Mentions from {name}: skipped {', '.join(fetched.oversized)}, larger than "
+            "mentions.max_page_mb; the rest was read"
+        )
+    faults = [p for p in fetched.problems if p.reason not in WITHHELD]
+    withheld = [p for p in fetched.problems if p.reason in WITHHELD]
+    if faults:
+        warnings.append(f"Mentions from {name}: {summary(faults)} (-v lists each)")
+    if withheld:
+        log.info("Mentions from %s: %s", name, summary(withheld))
+    for problem in fetched.problems:
+        log.debug("Mentions from %s: %s", name, problem.detail)
+    return warnings
+
+
+def _unchanged_but_times(before: MentionsStore, after: MentionsStore) -> bool:
+    """Whether `after` differs from `before` in no more than the sources' `last_fetched`."""
+    if before.mentions != after.mentions or set(before.sources) != set(after.sources):
+        return False
+    return all(
+        before.sources[name].since_id == state.since_id for name, state in after.sources.items()
+    )
 
 
 def _page_index(page_url: str) -> str:

@@ -18,7 +18,20 @@ Two formats are read, both from webmention.io's API:
   "verified_date", "activity": {"type"}, "data": {"author", "url", "name", "content",
   "published", "rsvp"}}]}`, where `data.content` is HTML.
 
+Caches other tools keep of the same feeds are read too, for sites moving here:
+
+- **Eleventy**: `{"webmentions": [entry, ...]}`, or eleventy-fetch's cache of the JF2 feed,
+  `{"lastFetched": ..., "children": [entry, ...]}` (the JF2 feed with one more key).
+- **jekyll-webmention_io** (`webmention_io_received.yml`): a mapping of each page's path
+  (`/2019/03/post/`) to a mapping of ids to items `{id, uri, source, pubdate, author, type,
+  title, content, raw}`, where `raw` is the links-format entry it came from (see `foreign`).
+
 HTML is cleaned by `nh3` (see `sanitize`); the other fields by the rules in `fields`.
+
+Every entry that cannot be a mention is skipped with a `Problem`: a short `reason` that is
+counted per kind in the build's one-line summary, and the sentence shown with `-v`. An entry
+is kept, with the field left empty, when only its date is unusable (a `Problem` that does not
+skip it).
 
 Nothing here touches the network or MkDocs: the HTTP client fetches the feed and the renderer
 shows the store; both hand plain data to and from these functions.
@@ -27,7 +40,8 @@ shows the store; both hand plain data to and from these functions.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mkdocs_backlinks.links.urls import url_identity
@@ -40,11 +54,54 @@ from mkdocs_backlinks.mentions.fields import (
     plain_text,
     safe_url,
 )
+from mkdocs_backlinks.mentions.foreign import is_jekyll_cache, jekyll_entries
 from mkdocs_backlinks.mentions.model import Kind, Mention
 from mkdocs_backlinks.mentions.sanitize import html_to_text, sanitize_html
 from mkdocs_backlinks.text import cut
 
-__all__ = ["parse_feed"]
+__all__ = ["WITHHELD", "Problem", "parse_feed", "summary"]
+
+
+class Problem(str):
+    """Why an entry was skipped (or, when `skipped` is False, a field of it dropped): the
+    sentence itself, naming the entry, as shown with `-v`.
+
+    `reason` is a few words that repeat across entries ("not an object", "bad date"), so a
+    build can count them in one line.
+    """
+
+    reason: str
+    skipped: bool
+
+    def __new__(cls, reason: str, detail: str, skipped: bool = True) -> Problem:
+        problem = super().__new__(cls, detail)
+        problem.reason = reason
+        problem.skipped = skipped
+        return problem
+
+    @property
+    def detail(self) -> str:
+        return str.__str__(self)
+
+
+WITHHELD = frozenset({"private", "unverified"})
+"""Reasons that are the receiver's decision, not a fault of the feed: counted, never warned."""
+
+
+def summary(problems: Iterable[Problem]) -> str:
+    """One line counting the problems per reason, '' when there are none: "3 entries
+    skipped: 2 not an object, 1 bad source URL; 1 bad date left empty"."""
+    problems = list(problems)
+    skipped = Counter(p.reason for p in problems if p.skipped)
+    kept = Counter(p.reason for p in problems if not p.skipped)
+    parts = []
+    if skipped:
+        total = sum(skipped.values())
+        listed = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items()))
+        parts.append(f"{total} {'entry' if total == 1 else 'entries'} skipped: {listed}")
+    parts += [f"{n} {reason}" for reason, n in sorted(kept.items())]
+    return "; ".join(parts)
+
 
 # The receiver's property for each kind (JF2 `wm-property`, and the key naming the target).
 _PROPERTY_KINDS: dict[str, Kind] = {
@@ -81,47 +138,81 @@ def _quote(value: object) -> str:
     return repr(cut(text, 80))
 
 
-def parse_feed(data: object) -> tuple[list[Mention], list[str]]:
-    """The mentions in a receiver's answer, and a sentence for each entry that was skipped.
+def parse_feed(data: object, site_url: str = "") -> tuple[list[Mention], list[Problem]]:
+    """The mentions in a receiver's answer, and a `Problem` for each entry that was skipped.
 
-    `data` is the decoded JSON: a JF2 feed, a single JF2 entry, the `links` format, or a bare
-    list of either kind of entry. An entry is skipped when its source or target is not an
-    http(s) URL, when the receiver marks it private or unverified, or when it is not an
-    object; every other field falls back to empty when it is missing or unusable.
+    `data` is the decoded JSON: a JF2 feed, a single JF2 entry, the `links` format, one of
+    the caches in the module's docstring (`site_url` makes a jekyll cache's page paths
+    absolute), or a bare array of entries (read, with a problem that skips nothing: no
+    receiver sends one). An entry is skipped when its source or target is not an http(s)
+    URL, when the receiver marks it private or unverified, or when it is not an object;
+    every other field falls back to empty when it is missing or unusable. A document that
+    is none of these (a string, an object of another shape) gives no mentions and one
+    problem with the reason "not a feed".
     """
-    entries, problems = _entries(data)
+    entries, problems = _entries(data, site_url)
     mentions: list[Mention] = []
     for index, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
-            problems.append(f"entry {index}: skipped: not an object but {_quote(entry)}")
+            problems.append(
+                Problem(
+                    "not an object", f"entry {index}: skipped: not an object but {_quote(entry)}"
+                )
+            )
             continue
-        mention, problem = _links_entry(entry) if _is_links_entry(entry) else _jf2_entry(entry)
-        if mention is None:
-            wid = entry.get("wm-id", entry.get("id"))
-            label = f"entry {index}" + (f" ({_quote(str(wid))})" if plain_id(wid) else "")
-            problems.append(f"{label}: skipped: {problem}")
-        else:
-            mentions.append(mention)
+        wid = entry.get("wm-id", entry.get("id"))
+        label = f"entry {index}" + (f" ({_quote(str(wid))})" if plain_id(wid) else "")
+        notes: list[str] = []
+        built = _links_entry(entry, notes) if _is_links_entry(entry) else _jf2_entry(entry, notes)
+        if isinstance(built, Problem):
+            problems.append(Problem(built.reason, f"{label}: skipped: {built.detail}"))
+            continue
+        mentions.append(built)
+        problems.extend(
+            Problem("bad date left empty", f"{label}: {note} is not a date; left empty", False)
+            for note in notes
+        )
     return mentions, problems
 
 
-def _entries(data: object) -> tuple[list[object], list[str]]:
+def _not_a_feed(detail: str) -> tuple[list[object], list[Problem]]:
+    return [], [Problem("not a feed", detail)]
+
+
+def _entries(data: object, site_url: str) -> tuple[list[object], list[Problem]]:
     if isinstance(data, list):
-        return list(data), []
+        # No receiver sends a bare array: whatever answered may not be what was meant (a
+        # wrong URL, a proxy's listing). Its entries are read, so nothing is lost, and the
+        # author hears of it.
+        return list(data), [
+            Problem(
+                "JSON array where a feed object belongs (its entries read)",
+                'the document is a JSON array where a feed object ({"children": [...]}) '
+                "belongs; its entries were read",
+                skipped=False,
+            )
+        ]
     if not isinstance(data, dict):
-        return [], [f"not a mentions feed: a {type(data).__name__}, expected an object"]
+        return _not_a_feed(f"not a mentions feed: a {type(data).__name__}, expected an object")
     if "error" in data and not ("children" in data or "links" in data):
         detail = data.get("error_description", data.get("error"))
-        return [], [f"the receiver answered with an error: {_quote(detail)}"]
-    for key in ("children", "links"):
+        return _not_a_feed(f"the receiver answered with an error: {_quote(detail)}")
+    for key in ("children", "links", "webmentions"):
         if key in data:
             items = data[key]
             if isinstance(items, list):
                 return list(items), []
-            return [], [f"not a mentions feed: '{key}' is a {type(items).__name__}, not a list"]
+            return _not_a_feed(
+                f"not a mentions feed: '{key}' is a {type(items).__name__}, not a list"
+            )
     if data.get("type") == "entry" or _has_wm_keys(data):
         return [data], []
-    return [], ["not a mentions feed: no 'children' (JF2) or 'links' list"]
+    if is_jekyll_cache(data):
+        return list(jekyll_entries(data, site_url)), []
+    return _not_a_feed(
+        "not a mentions feed: no 'children' (JF2), 'links', 'webmentions' (Eleventy) list, "
+        "nor page paths (jekyll-webmention_io)"
+    )
 
 
 def _has_wm_keys(entry: Mapping[Any, object]) -> bool:
@@ -206,40 +297,49 @@ def _build(
     title: object,
     content: tuple[str, str],
     rsvp: object,
-) -> tuple[Mention | None, str]:
+    notes: list[str],
+) -> Mention | Problem:
     safe_source = safe_url(source)
     if safe_source is None:
-        return None, f"its source {_quote(first_value(source))} is not an http(s) URL"
+        shown = _quote(first_value(source))
+        return Problem("bad source URL", f"its source {shown} is not an http(s) URL")
     safe_target = safe_url(target)
     if safe_target is None:
-        return None, f"its target {_quote(first_value(target))} is not an http(s) URL"
+        shown = _quote(first_value(target))
+        return Problem("bad target URL", f"its target {shown} is not an http(s) URL")
     author_name, author_url, author_photo = _author(author)
     rsvp_value = rsvp.strip().lower() if isinstance(rsvp, str) else ""
     html, text = content
-    return (
-        Mention(
-            id=plain_id(wid) or _stable_id(safe_source, safe_target, kind),
-            kind=kind,
-            source=safe_source,
-            target=safe_target,
-            url=safe_url(url) or safe_source,
-            author_name=author_name,
-            author_url=author_url,
-            author_photo=author_photo,
-            published=iso_date(published),
-            received=iso_date(received),
-            title=one_line(title),
-            content_html=html,
-            content_text=text,
-            rsvp=rsvp_value if rsvp_value in RSVP_VALUES else "",
-        ),
-        "",
+    dates = {"published": _date(published, notes), "received": _date(received, notes)}
+    return Mention(
+        id=plain_id(wid) or _stable_id(safe_source, safe_target, kind),
+        kind=kind,
+        source=safe_source,
+        target=safe_target,
+        url=safe_url(url) or safe_source,
+        author_name=author_name,
+        author_url=author_url,
+        author_photo=author_photo,
+        published=dates["published"],
+        received=dates["received"],
+        title=one_line(title),
+        content_html=html,
+        content_text=text,
+        rsvp=rsvp_value if rsvp_value in RSVP_VALUES else "",
     )
 
 
-def _jf2_entry(entry: Mapping[str, object]) -> tuple[Mention | None, str]:
+def _date(value: object, notes: list[str]) -> str:
+    """`iso_date(value)`, noting a date that was given but is unusable."""
+    date = iso_date(value)
+    if not date and value not in (None, "", []):
+        notes.append(f"its date {_quote(first_value(value))}")
+    return date
+
+
+def _jf2_entry(entry: Mapping[str, object], notes: list[str]) -> Mention | Problem:
     if entry.get("wm-private") is True:
-        return None, "the receiver marks it private"
+        return Problem("private", "the receiver marks it private")
     kind = _kind_of(entry)
     html, text = _content(entry.get("content"))
     if not html and not text:
@@ -257,14 +357,15 @@ def _jf2_entry(entry: Mapping[str, object]) -> tuple[Mention | None, str]:
         title=entry.get("name"),
         content=(html, text),
         rsvp=entry.get("rsvp"),
+        notes=notes,
     )
 
 
-def _links_entry(entry: Mapping[str, object]) -> tuple[Mention | None, str]:
+def _links_entry(entry: Mapping[str, object], notes: list[str]) -> Mention | Problem:
     if entry.get("private") is True:
-        return None, "the receiver marks it private"
+        return Problem("private", "the receiver marks it private")
     if entry.get("verified") is False:
-        return None, "the receiver has not verified it"
+        return Problem("unverified", "the receiver has not verified it")
     data = entry.get("data")
     data = data if isinstance(data, dict) else {}
     activity = entry.get("activity")
@@ -293,4 +394,5 @@ def _links_entry(entry: Mapping[str, object]) -> tuple[Mention | None, str]:
         title=data.get("name"),
         content=content,
         rsvp=rsvp,
+        notes=notes,
     )

@@ -7,17 +7,17 @@ Nothing here writes files; the caller merges what comes back into the store.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from mkdocs_backlinks.http.link_header import first_with_rel, resolve
-from mkdocs_backlinks.mentions.feed import parse_feed
+from mkdocs_backlinks.mentions.documents import DocumentError, decode_json, decode_yaml
+from mkdocs_backlinks.mentions.feed import Problem, parse_feed
 from mkdocs_backlinks.mentions.merge import merge, update_store
 from mkdocs_backlinks.mentions.model import Mention, MentionsStore, SourceState
 from mkdocs_backlinks.mentions.source_types import Jf2Feed, LocalFile, Source, WebmentionIo
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from mkdocs_backlinks.http.result import Result
 
 __all__ = [
-    "FILE_LIMIT",
+    "DEFAULT_PAGE_LIMIT",
     "MAX_PAGES",
     "PER_PAGE",
     "Fetched",
@@ -35,6 +35,7 @@ __all__ = [
     "fetch_source",
     "prune_gone",
     "read_file_source",
+    "read_mentions_file",
 ]
 
 PER_PAGE = 100
@@ -55,19 +56,21 @@ class Fetched:
     source: str
     mentions: list[Mention] = field(default_factory=list)
     error: str = ""
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     pages: int = 0
+    oversized: list[str] = field(default_factory=list)
+    """Pages (or single entries) over the size cap, skipped while the rest were read."""
 
     @property
     def skipped(self) -> int:
-        return len(self.problems)
+        return sum(1 for problem in self.problems if problem.skipped)
 
 
 def _decode(result: Result) -> tuple[object | None, str]:
     try:
-        return json.loads(result.text), ""
-    except json.JSONDecodeError as exc:
-        return None, f"the answer is not valid JSON ({exc.msg} at line {exc.lineno})"
+        return decode_json(result.text), ""
+    except DocumentError as exc:
+        return None, f"the answer is {exc}" if str(exc).startswith("not") else str(exc)
 
 
 def _failure(result: Result) -> str:
@@ -93,24 +96,15 @@ def _page_data(outcome: Fetched, result: Result, page: int) -> tuple[bool, objec
 def _read_page(outcome: Fetched, data: object, page: int) -> int | None:
     """Add a decoded page's mentions to `outcome`; the number of entries, None if unusable."""
     mentions, problems = parse_feed(data)
-    entries = _entry_count(data)
-    if entries is None:
-        outcome.error = f"page {page}: " + (problems[0] if problems else "not a mentions feed")
+    if problems and problems[0].reason == "not a feed":
+        outcome.error = f"page {page}: {problems[0].detail}"
         return None
     outcome.mentions.extend(mentions)
-    outcome.problems.extend(f"page {page}, {problem}" for problem in problems)
+    outcome.problems.extend(
+        Problem(p.reason, f"page {page}, {p.detail}", p.skipped) for p in problems
+    )
     outcome.pages += 1
-    return entries
-
-
-def _entry_count(data: object) -> int | None:
-    if isinstance(data, list):
-        return len(data)
-    if isinstance(data, dict):
-        for key in ("children", "links"):
-            if isinstance(data.get(key), list):
-                return len(data[key])
-    return None
+    return len(mentions) + sum(1 for p in problems if p.skipped)
 
 
 def _fetch_webmention_io(
@@ -124,31 +118,74 @@ def _fetch_webmention_io(
             "webmention.io API token)"
         )
         return outcome
-    params = {"domain": source.domain, "per-page": str(PER_PAGE)}
-    params.update({"sort-by": "created", "sort-dir": "up"})
+    params = {"domain": source.domain, "sort-by": "created", "sort-dir": "up"}
     if state.since_id:
         params["since_id"] = state.since_id
     separator = "&" if urlsplit(source.api).query else "?"
+
+    def ask(page: int, per_page: int) -> Result:
+        query = urlencode({**params, "per-page": str(per_page), "page": str(page), "token": token})
+        return client.fetch(source.api + separator + query, accept=None, secret_params=["token"])
+
     for page in range(MAX_PAGES):
-        if stop.is_set():
-            outcome.error = "stopped before the last page (time limit)"
-            return outcome
-        query = urlencode({**params, "page": str(page), "token": token})
-        result = client.fetch(source.api + separator + query, accept=None, secret_params=["token"])
-        if result.http_status in (401, 403):
-            outcome.error = (
-                f"webmention.io refused the token in ${source.token_env} "
-                f"(HTTP {result.http_status}); check that it is the API key of {source.domain}"
-            )
-            return outcome
-        usable, data = _page_data(outcome, result, page)
-        if not usable:
-            return outcome
-        entries = _read_page(outcome, data, page)
+        entries = _read_api_page(outcome, source, ask, (page, PER_PAGE), stop)
         if entries is None or entries < PER_PAGE:
             return outcome
     outcome.error = f"stopped after {MAX_PAGES} pages"
     return outcome
+
+
+_SPLIT = 10
+"""An oversized page is asked again as this many smaller pages, down to single entries."""
+
+
+def _read_api_page(
+    outcome: Fetched,
+    source: WebmentionIo,
+    ask: Callable[[int, int], Result],
+    span: tuple[int, int],
+    stop: threading.Event,
+) -> int | None:
+    """Read page `page` of `per_page` entries into `outcome`: the number of entries it held,
+    or None when the fetch must stop (the reason in `outcome.error`).
+
+    A page over the size cap is asked again in tenths (the same entries, as pages of a tenth
+    the size), down to single entries; an entry too large alone is skipped and reported. So
+    one huge reply costs only itself, its neighbours still arrive, and the `since_id` moves
+    past it: the next fetch does not ask for it again.
+    """
+    page, per_page = span
+    if stop.is_set():
+        outcome.error = "stopped before the last page (time limit)"
+        return None
+    result = ask(page, per_page)
+    if result.http_status in (401, 403):
+        outcome.error = (
+            f"webmention.io refused the token in ${source.token_env} "
+            f"(HTTP {result.http_status}); check that it is the API key of {source.domain}"
+        )
+        return None
+    where = f"page {page}" if per_page == PER_PAGE else f"page {page} of {per_page} entries"
+    if result.status == "too-large":
+        if per_page == 1:
+            outcome.oversized.append(f"entry {page} (counted from since_id)")
+            return 1
+        smaller = max(1, per_page // _SPLIT)
+        total = 0
+        for part in range(per_page // smaller):
+            at = (page * (per_page // smaller) + part, smaller)
+            entries = _read_api_page(outcome, source, ask, at, stop)
+            if entries is None:
+                return None
+            total += entries
+            if entries < smaller:
+                break
+        return total
+    usable, data = _page_data(outcome, result, page)
+    if not usable:
+        outcome.error = outcome.error.replace(f"page {page}", where, 1)
+        return None
+    return _read_page(outcome, data, page)
 
 
 def _next_url(result: Result, data: object) -> str | None:
@@ -182,6 +219,12 @@ def _fetch_jf2(client: HttpClient, source: Jf2Feed, stop: threading.Event) -> Fe
             return outcome
         seen.add(url)
         result = client.fetch(url, accept=None)
+        link = first_with_rel(result.link_headers, "next", result.final_url)
+        if result.status == "too-large" and link is not None:
+            # Its next page is named in a header, so the pages after it can still be read.
+            outcome.oversized.append(f"page {page}")
+            url, page = link.url, page + 1
+            continue
         usable, data = _page_data(outcome, result, page)
         if not usable or _read_page(outcome, data, page) is None:
             return outcome
@@ -190,17 +233,30 @@ def _fetch_jf2(client: HttpClient, source: Jf2Feed, stop: threading.Event) -> Fe
     return outcome
 
 
-FILE_LIMIT = 50_000_000
-"""Largest local mentions file read (bytes); a bigger one is surely not what was meant."""
+DEFAULT_PAGE_LIMIT = 20_000_000
+"""Largest page of a feed, file source or import read, in bytes (`mentions.max_page_mb`)."""
 
 
-def read_file_source(source: LocalFile, base: Path) -> Fetched:
-    """A local JF2 / webmention.io JSON file, relative to `base` (mkdocs.yml's folder)."""
-    outcome = Fetched(source.name)
-    path = base / source.path
+def read_file_source(
+    source: LocalFile, base: Path, limit: int = DEFAULT_PAGE_LIMIT, site_url: str = ""
+) -> Fetched:
+    """A local mentions file, relative to `base` (mkdocs.yml's folder): a JF2 or
+    webmention.io JSON export, an Eleventy cache, or jekyll-webmention_io's YAML cache."""
+    return read_mentions_file(base / source.path, source.name, limit, site_url)
+
+
+def read_mentions_file(path: Path, name: str, limit: int, site_url: str = "") -> Fetched:
+    """The mentions in the file at `path`, whatever went wrong as `error`, never raising.
+
+    A file ending in `.yml` or `.yaml` is read as YAML (jekyll-webmention_io's cache), any
+    other as JSON. `site_url` makes the page paths of a jekyll cache absolute.
+    """
+    outcome = Fetched(name)
     try:
-        if path.stat().st_size > FILE_LIMIT:
-            outcome.error = f"{path} is larger than {FILE_LIMIT} bytes"
+        if path.stat().st_size > limit:
+            outcome.error = (
+                f"{path} is larger than {limit:,} bytes (mentions.max_page_mb); it was not read"
+            )
             return outcome
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -210,13 +266,18 @@ def read_file_source(source: LocalFile, base: Path) -> Fetched:
         outcome.error = f"cannot read {path}: {exc}"
         return outcome
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        outcome.error = f"{path} is not valid JSON ({exc.msg} at line {exc.lineno})"
+        yaml_file = path.suffix.lower() in (".yml", ".yaml")
+        data = decode_yaml(text) if yaml_file else decode_json(text)
+    except DocumentError as exc:
+        outcome.error = f"{path} is {exc}" if str(exc).startswith("not") else f"{path}: {exc}"
         return outcome
-    _read_page(outcome, data, 0)
-    if outcome.error:
-        outcome.error = f"{path}: {outcome.error}"
+    mentions, problems = parse_feed(data, site_url)
+    if problems and problems[0].reason == "not a feed":
+        outcome.error = f"{path}: {problems[0].detail}"
+        return outcome
+    outcome.mentions.extend(mentions)
+    outcome.problems.extend(problems)
+    outcome.pages = 1
     return outcome
 
 
@@ -227,10 +288,13 @@ def fetch_source(
     base: Path,
     stop: threading.Event | None = None,
 ) -> Fetched:
-    """Read one source; never raises for a remote or file problem."""
+    """Read one source; never raises for a remote or file problem.
+
+    The page size cap is the client's `max_bytes` (the caller sets it from
+    `mentions.max_page_mb`), for files too."""
     stop = stop or threading.Event()
     if isinstance(source, LocalFile):
-        return read_file_source(source, base)
+        return read_file_source(source, base, client.options.max_bytes)
     if isinstance(source, WebmentionIo):
         return _fetch_webmention_io(client, source, state, stop)
     return _fetch_jf2(client, source, stop)

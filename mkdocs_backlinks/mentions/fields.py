@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from mkdocs_backlinks.text import cut
@@ -23,10 +24,12 @@ __all__ = [
     "URL_LIMIT",
     "first_value",
     "iso_date",
+    "no_surrogates",
     "one_line",
     "plain_id",
     "plain_text",
     "safe_url",
+    "utc_moment",
 ]
 
 # Bounds on what a stranger can make the site show: enough for any real reply, small enough
@@ -39,17 +42,23 @@ ID_LIMIT = 100
 
 RSVP_VALUES = frozenset({"yes", "no", "maybe", "interested"})
 
-# C0/C1 controls and the bidirectional overrides that can make a name read backwards; tabs and
+# C0/C1 controls, the bidirectional overrides that can make a name read backwards, and lone
+# surrogates (JSON's `\ud800` decodes to one, and no UTF-8 file can hold it); tabs and
 # newlines are handled separately (kept in text, folded in names).
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 _WHITESPACE = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?")
-_UNSAFE_URL_CHAR = re.compile(r"[\x00-\x20\x7f]")
+_UNSAFE_URL_CHAR = re.compile(r"[\x00-\x20\x7f\ud800-\udfff]")
 # http(s), a host of plain characters (so no user info, no port), then anything printable:
 # what `safe_url` accepts after parsing, recognised without it.
-_SAFE_URL = re.compile(r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?:[/?#][^\x00-\x20\x7f]*)?")
+_SAFE_URL = re.compile(
+    r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?:[/?#][^\x00-\x20\x7f\ud800-\udfff]*)?"
+)
 
 
 def first_value(value: object) -> object:
@@ -121,15 +130,42 @@ def _host_name(host: str) -> bool:
     return True
 
 
+def no_surrogates(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD, so it can be written as UTF-8 and
+    handed to the sanitiser (which refuses them)."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def iso_date(value: object) -> str:
-    """An ISO 8601 date or date-time as given, or '' for anything else."""
+    """An ISO 8601 date or date-time as given, or '' for anything else.
+
+    A date must also be a real moment that can be put in UTC: the 30th of February is
+    refused, and so is the year 1 at +14:00, whose UTC form falls before the calendar starts
+    (sorting mentions by date would fail on it).
+    """
     value = first_value(value)
     if not isinstance(value, str):
         return ""
     value = value.strip()
-    if len(value) > DATE_LIMIT or not _DATE.fullmatch(value):
+    if len(value) > DATE_LIMIT or not value.isascii() or not _DATE.fullmatch(value):
         return ""
-    return value
+    return value if utc_moment(value) is not None else ""
+
+
+def utc_moment(value: str) -> datetime | None:
+    """The moment an ISO date names, in UTC without a zone (a date without a zone is taken
+    as UTC), or None when it names none."""
+    # Python 3.10's fromisoformat reads neither 'Z' nor '+0000'.
+    text = value.replace("Z", "+00:00")
+    if re.search(r"[+-]\d{4}$", text):
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        return None
+    return moment
 
 
 def plain_id(value: object) -> str | None:

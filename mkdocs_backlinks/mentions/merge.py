@@ -10,14 +10,26 @@ from mkdocs_backlinks.mentions.model import (
     MentionsStore,
     SourceState,
     decimal_id,
+    instant,
     store_order,
 )
 
-__all__ = ["later_since_id", "merge", "rebase", "update_store"]
+__all__ = ["later_since_id", "merge", "rebase", "recency", "update_store"]
 
 
 def _natural_key(mention: Mention) -> tuple[str, str, str]:
     return url_identity(mention.source), url_identity(mention.target), mention.kind
+
+
+def recency(mention: Mention) -> tuple[str, str, tuple[int, int, str]]:
+    """How new a copy of a mention is: by when the receiver got it (`wm-received`), then
+    when it was published, then its id (a receiver's number, larger being later, over our
+    digest). An undated copy is older than any dated one."""
+    number = decimal_id(mention.id)
+    rank = (1, int(number), mention.id) if number is not None else (0, 0, mention.id)
+    received = instant(mention.received) if mention.received else ""
+    published = instant(mention.published) if mention.published else ""
+    return received, published, rank
 
 
 def merge(stored: Sequence[Mention], incoming: Sequence[Mention]) -> list[Mention]:
@@ -25,21 +37,31 @@ def merge(stored: Sequence[Mention], incoming: Sequence[Mention]) -> list[Mentio
 
     Two records are the same mention when they share an id, or when they share source,
     target and kind (a receiver that re-issues an id, or a mention once stored under a
-    digest id). The later one wins: an incoming mention replaces the stored one, which is how
-    an edited reply reaches the site. The order (target, date, id) does not depend on the
-    order of the input, so the same mentions always make the same file.
+    digest id). Of two copies the newer one is kept (`recency`), whatever order the feed gave
+    them in, so a stale copy never replaces a fresh one. When both are as new, an incoming
+    copy replaces a stored one (how a reply edited without a new date reaches the site), and
+    between two incoming copies the record's own text decides. The order (target, date, id)
+    does not depend on the order of the input, so the same mentions always make the same file.
     """
-    by_id: dict[str, Mention] = {}
+    by_id: dict[str, tuple[Mention, bool]] = {}
     id_of_key: dict[tuple[str, str, str], str] = {}
-    for mention in (*stored, *incoming):
+    for mention, fresh in (*((m, False) for m in stored), *((m, True) for m in incoming)):
         key = _natural_key(mention)
+        rivals = []
         for old_id in {mention.id, id_of_key.get(key, mention.id)}:
             old = by_id.pop(old_id, None)
             if old is not None:
-                id_of_key.pop(_natural_key(old), None)
-        by_id[mention.id] = mention
-        id_of_key[key] = mention.id
-    return sorted(by_id.values(), key=store_order)
+                id_of_key.pop(_natural_key(old[0]), None)
+                rivals.append(old)
+        kept = max([(mention, fresh), *rivals], key=_preference)
+        by_id[kept[0].id] = kept
+        id_of_key[_natural_key(kept[0])] = kept[0].id
+    return sorted((m for m, _ in by_id.values()), key=store_order)
+
+
+def _preference(copy: tuple[Mention, bool]) -> tuple[object, ...]:
+    mention, fresh = copy
+    return recency(mention), fresh, repr(sorted(mention.record().items()))
 
 
 def update_store(

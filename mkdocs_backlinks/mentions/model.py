@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Literal
+
+from mkdocs_backlinks.mentions.fields import utc_moment
 
 __all__ = [
     "KINDS",
@@ -113,16 +113,9 @@ def instant(value: str) -> str:
     """A sortable UTC form of an ISO date; unparsable dates sort after all real ones."""
     if not value:
         return "~"
-    try:
-        # Python 3.10's fromisoformat reads neither 'Z' nor '+0000'.
-        text = value.replace("Z", "+00:00")
-        if re.search(r"[+-]\d{4}$", text):
-            text = text[:-2] + ":" + text[-2:]
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+    moment = utc_moment(value)
+    if moment is None:
         return "~" + value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment.isoformat()
 
 

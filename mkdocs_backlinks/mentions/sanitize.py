@@ -9,7 +9,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 
-from mkdocs_backlinks.mentions.fields import safe_url
+from mkdocs_backlinks.mentions.fields import no_surrogates, safe_url
 
 __all__ = ["HTML_LIMIT", "LINK_REL", "html_to_text", "sanitize_html"]
 
@@ -88,7 +88,7 @@ def sanitize_html(html: str) -> str:
     The input is cut before cleaning and the result cut and cleaned again if cleaning made it
     longer (escaping can), so the bound holds without ever leaving a broken tag.
     """
-    raw = html[:HTML_LIMIT]
+    raw = no_surrogates(html[:HTML_LIMIT])
     cleaned = _clean(raw)
     for _ in range(16):
         if len(cleaned) <= HTML_LIMIT:
@@ -105,6 +105,6 @@ def html_to_text(html: str) -> str:
     """The plain text of HTML, for a receiver that sent only HTML."""
     import nh3
 
-    spaced = _BLOCK_ENDS.sub("\n", html[:HTML_LIMIT])
+    spaced = _BLOCK_ENDS.sub("\n", no_surrogates(html[:HTML_LIMIT]))
     bare = nh3.clean(spaced, tags=set(), clean_content_tags=set(_DROPPED_WITH_CONTENT))
     return html_lib.unescape(bare)

@@ -18,12 +18,31 @@ from mkdocs_backlinks.mentions.avatars import AVATAR_FOLDER
 from mkdocs_backlinks.mentions.model import Mention
 from mkdocs_backlinks.text import cut
 
-__all__ = ["FACES_SHOWN", "Face", "PageMentions", "Reaction", "ShownMention", "Views"]
+__all__ = [
+    "FACES_SHOWN",
+    "Face",
+    "PageMentions",
+    "Reaction",
+    "ShownMention",
+    "Views",
+    "initials",
+]
 
 FACES_SHOWN = 12
 """Avatars shown per reaction kind; the rest are counted ("+40")."""
 
 _COUNTED = ("like", "repost", "bookmark")
+
+
+def initials(name: str) -> str:
+    """Up to two letters for an avatar without a photo ("Sam Ortega": "SO"), so every face
+    in a row is a round mark of the same size; a name without letters or digits gets a
+    neutral dot."""
+    words = [word for word in name.split() if word[0].isalnum()]
+    if not words:
+        return "\u00b7"
+    letters = words[0][0] + (words[-1][0] if len(words) > 1 else "")
+    return letters.upper()
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +52,11 @@ class Face:
     name: str
     url: str
     avatar: str | None
+
+    @property
+    def initials(self) -> str:
+        """Stands in for a missing photo: see `initials`."""
+        return initials(self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +73,11 @@ class ShownMention:
     verb: str
     title: str
     excerpt: Markup
+
+    @property
+    def initials(self) -> str:
+        """Stands in for a missing photo: see `initials`."""
+        return initials(self.author)
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,10 +73,10 @@ class FastCredits:
         )
         self._by = f' <span class="backlinks-credits__author">{esc(strings["by_author"])} '
         self._gone = (
-            f' <small class="backlinks-credits__status">({esc(strings["gone_label"])})</small>'
+            f' <small class="backlinks-credits__status">{esc(strings["gone_label"])}</small>'
         )
         self._broken = (
-            f' <small class="backlinks-credits__status">({esc(strings["broken_label"])})</small>'
+            f' <small class="backlinks-credits__status">{esc(strings["broken_label"])}</small>'
         )
         self._cited_times: str = strings["cited_times"]
         self._counts: dict[int, str] = {}

@@ -27,6 +27,8 @@ from mkdocs_backlinks.works.model import WorkMeta
 
 __all__ = [
     "END_MARKER",
+    "STYLESHEET",
+    "STYLESHEET_URI",
     "PageSections",
     "SectionRenderer",
     "fill",
@@ -36,6 +38,9 @@ __all__ = [
 ]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+STYLESHEET = Path(__file__).parent / "assets" / "backlinks.css"
+STYLESHEET_URI = "assets/stylesheets/backlinks.css"
+"""Where the stylesheet is served in the site, next to Material's own stylesheets."""
 CREDITS_TEMPLATE = "backlinks/credits.html"
 BACKLINKS_TEMPLATE = "backlinks/backlinks.html"
 

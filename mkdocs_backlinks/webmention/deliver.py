@@ -1,13 +1,18 @@
 """Delivering a plan: live pages checked, endpoints discovered, webmentions POSTed.
 
 The W3C Webmention Recommendation (section 3.1) is the rule book for the sender: discover the
-target's endpoint (`discovery.discover`), POST `source` and `target` form-encoded, treat any
-2xx as success (202 queued, 201 with a status `Location`). The Recommendation says nothing of
-an endpoint that answers the POST with a redirect; HTTP does (RFC 9110, 15.4): a 307 or 308
-asks for the same request elsewhere, so the form is posted again there, through the same
-address guard and within the client's redirect limit; 301, 302 and 303 turn a POST into a
-GET, which would deliver nothing, so they are reported as `redirected` (not delivered, tried
-again next run), never as the receiver's refusal.
+target's endpoint (`discovery.discover`, following the target's redirects as 3.1.2 says), POST
+`source` and `target` form-encoded, treat any 2xx as success (202 queued, 201 with a status
+`Location`). The POST itself follows no redirect: the Recommendation asks for redirects to be
+followed only when fetching the target (3.1.2) and, on the receiver's side, the source
+(3.2.2); an endpoint that answers the POST with a 3xx did not take the webmention, and posting
+the form wherever its `Location` points would send it to an address the target never
+advertised. It is recorded as `redirected` (not delivered; the next run discovers the endpoint
+again), never as the receiver's refusal.
+
+A receiver that answers 429 or 503 with `Retry-After` is left alone until then: no other
+webmention goes to that endpoint host in this run (`Sender.held_until`), and the time is
+recorded for the next runs (`plan.held_hosts`).
 
 `Sender` uses `HttpClient` only: it fetches each live page to see that it really shows what
 the build shows, discovers endpoints concurrently, then POSTs one at a time with a minimum
@@ -21,26 +26,21 @@ from __future__ import annotations
 import concurrent.futures
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
-from urllib.parse import urlsplit
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timezone
 
 from mkdocs_backlinks.http.client import HttpClient
 from mkdocs_backlinks.ledger.model import Ledger
 from mkdocs_backlinks.webmention.discovery import Discovery, discover
 from mkdocs_backlinks.webmention.live import LivePage, live_check, live_links
 from mkdocs_backlinks.webmention.outcomes import (
-    DELIVERED,
-    REPOST_CODES,
     Delivery,
     delivery_from_discovery,
     delivery_of,
-    location_of,
-    reason_text,
-    shown_url,
+    format_instant,
 )
-from mkdocs_backlinks.webmention.plan import Plan, Step, split_moves
-from mkdocs_backlinks.webmention.record import Recorder
+from mkdocs_backlinks.webmention.plan import Plan, Step, endpoint_host, split_moves
+from mkdocs_backlinks.webmention.record import Keeper, Recorder
 
 __all__ = ["Report", "Sender", "deliver"]
 
@@ -51,7 +51,8 @@ class Sender:
     POSTs go one at a time, and two POSTs to the same endpoint host are at least `interval`
     seconds apart (the next job for another host goes first meanwhile): receivers are often
     small personal sites, and a site that cites one author on many pages must not hit them
-    with a burst.
+    with a burst. A host that asked for a pause (`Retry-After`) is not posted to until it is
+    over (`held`, `held_until`).
     """
 
     def __init__(
@@ -61,12 +62,16 @@ class Sender:
         interval: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        held: Mapping[str, str] | None = None,
+        utcnow: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.client = client
         self.interval = interval
         self.clock = clock
         self._sleep = sleep
+        self._utcnow = utcnow
         self._last_post: dict[str, float] = {}
+        self._held: dict[str, str] = dict(held or {})
 
     def live_pages(self, sources: Iterable[str]) -> dict[str, LivePage]:
         """Fetch each live page once (concurrently) and read its links."""
@@ -98,16 +103,24 @@ class Sender:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def post(self, source: str, target: str, endpoint: str) -> Delivery:
-        """POST one webmention, after waiting out the endpoint host's interval, and again
-        wherever a 307 or 308 sends it (see `_post_following`)."""
+        """POST one webmention, after waiting out the endpoint host's interval; a redirect is
+        the outcome, not followed (`HttpClient.post_form` never follows one)."""
         host = _host(endpoint)
-        posted: set[str] = set()
+        self._wait_for(host)
         try:
-            return self._post_following(source, target, endpoint, posted)
+            result = self.client.post_form(endpoint, {"source": source, "target": target})
         finally:
-            now = self.clock()
-            for name in posted | {host}:
-                self._last_post[name] = now
+            self._last_post[host] = self.clock()
+        delivery = delivery_of(result, target, endpoint, self._utcnow())
+        if delivery.not_before:
+            self._held[host] = max(self._held.get(host, ""), delivery.not_before)
+        return delivery
+
+    def held_until(self, endpoint: str) -> str:
+        """Until when the endpoint's host asked not to be posted to, if that is still to come
+        (as `format_instant` writes it), else ""."""
+        until = self._held.get(_host(endpoint), "")
+        return until if until > format_instant(self._utcnow()) else ""
 
     def _wait_for(self, host: str) -> None:
         """Wait out `host`'s interval since the last webmention posted to it."""
@@ -116,53 +129,6 @@ class Sender:
             wait = last + self.interval - self.clock()
             if wait > 0:
                 self._sleep(wait)
-
-    def _post_following(
-        self, source: str, target: str, endpoint: str, posted: set[str]
-    ) -> Delivery:
-        """POST to `endpoint`, then to each 307/308 `Location` in turn, by hand.
-
-        `HttpClient.post_form` never follows a redirect (a generic client would turn a 301 or
-        302 into a GET and report the GET's 200 as a success). Each hop is a new `post_form`,
-        so every address is checked by the guard like the first; the chain ends at the
-        client's `max_redirects`, at a URL already posted to, or at any other redirect. The
-        outcome records the endpoint that answered last, and a 201's `Location` is resolved
-        against it.
-        """
-        form = {"source": source, "target": target}
-        limit = self.client.options.max_redirects
-        chain = [endpoint]  # every URL posted to, in order
-        code: int | None = None  # the redirect that led to the current URL
-        while True:
-            current = chain[-1]
-            # Every hop's host is paced, not just the first: a 307 to another receiver must
-            # not reach it sooner than a webmention sent there directly would.
-            self._wait_for(_host(current))
-            posted.add(_host(current))
-            result = self.client.post_form(current, form)
-            if code is not None and result.status == "refused":
-                # The address guard stopped the hop before any connection.
-                reason = f"HTTP {code} to {shown_url(current)}, refused: {result.error}"
-                return Delivery("redirected", target, code, chain[-2], reason=reason_text(reason))
-            if result.http_status not in REPOST_CODES:
-                delivery = delivery_of(result, target, current)
-                if code is not None and delivery.outcome in DELIVERED:
-                    via = f"re-sent after HTTP {code} from {shown_url(endpoint)}"
-                    delivery = replace(delivery, reason=reason_text(via))
-                return delivery
-            code = result.http_status
-            where = location_of(result, current)
-            problem = ""
-            if where is None:
-                problem = "without a usable http(s) Location"
-            elif where in chain:
-                problem = f"to {shown_url(where)}, a redirect loop"
-            elif len(chain) > limit:
-                problem = f"to {shown_url(where)}: more than {limit} redirects"
-            if where is None or problem:
-                reason = reason_text(f"HTTP {code} {problem}")
-                return Delivery("redirected", target, code, current, reason=reason)
-            chain.append(where)
 
     def ready_at(self, endpoint: str) -> float:
         """When a POST to `endpoint` may go, by the pacing rule."""
@@ -192,7 +158,7 @@ class Sender:
 
 
 def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    return endpoint_host(url)
 
 
 Report = Callable[[Step, Delivery], None]
@@ -209,15 +175,19 @@ def deliver(
     save: Callable[[Ledger], None],
     checkpoint: float = 10.0,
     reload: Callable[[], Ledger | None] | None = None,
+    keeper: Keeper | None = None,
 ) -> Ledger:
     """Carry out `plan`: check the live pages, discover endpoints, and POST when `post`.
 
     Every outcome goes to `report` as soon as it is known. With `post`, each one is also
-    recorded in the ledger, which is saved every `checkpoint` seconds and, whatever happens (a
-    receiver that hangs until the deadline, Ctrl-C), once more on the way out: what was sent
-    is never forgotten, and each record is complete on its own. With `reload`, a save starts
-    from the ledger on disk when it changed since the last read or save, so what a build or
-    `mark` wrote during the run is kept. Without `post` nothing is
+    handed to `keeper` (the run's journal, on disk before the next POST goes, so not even a
+    `kill -9` loses it) and recorded in the ledger, which is saved every `checkpoint` seconds
+    and, whatever happens (a receiver that hangs until the deadline, Ctrl-C), once more on the
+    way out: what was sent is never forgotten, and each record is complete on its own. A step
+    whose endpoint host asked to be left alone (`Sender.held_until`) is reported as `waiting`
+    and not recorded: its record stays as it was, to be sent when the time has come. With
+    `reload`, a save starts from the ledger on disk when it changed since the last read or
+    save, so what a build or `mark` wrote during the run is kept. Without `post` nothing is
     recorded, and a step that would be posted reports the outcome "ready" with its endpoint.
     Outcomes are recorded on the ledger split by the plan's moves, the one read again
     included: an old address's record must exist before its first outcome lands on it.
@@ -228,7 +198,7 @@ def deliver(
         return split_moves(current, plan.moved)
 
     start = prepare(ledger) if post else ledger
-    recorder = Recorder(start, today, save, sender.clock, checkpoint, reload, prepare)
+    recorder = Recorder(start, today, save, sender.clock, checkpoint, reload, prepare, keeper)
 
     def record(step: Step, delivery: Delivery) -> None:
         report(step, delivery)
@@ -257,6 +227,11 @@ def deliver(
                 record(step, Delivery("ready", target, endpoint=endpoint))
         for index in sender.paced([endpoint for _, _, endpoint in jobs]):
             step, target, endpoint = jobs[index]
+            until = sender.held_until(endpoint)
+            if until:
+                why = f"the receiver asked to wait until {until}"
+                report(step, Delivery("waiting", target, None, endpoint, "", why, until))
+                continue
             record(step, sender.post(step.source, target, endpoint))
     finally:
         if post:

@@ -10,25 +10,28 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
 from mkdocs_backlinks.http.link_header import header_text
-from mkdocs_backlinks.http.result import Result
+from mkdocs_backlinks.http.result import Result, retry_after_seconds
 from mkdocs_backlinks.text import cut
 from mkdocs_backlinks.webmention.discovery import Discovery
 
 __all__ = [
     "DELIVERED",
     "FINAL",
+    "LONGEST_WAIT",
     "REASON_LENGTH",
-    "REPOST_CODES",
     "RETRY",
     "Delivery",
     "delivery_from_discovery",
     "delivery_of",
+    "format_instant",
     "location_of",
+    "parse_instant",
     "printable",
     "reason_text",
     "short_reason",
@@ -41,9 +44,8 @@ DELIVERED = frozenset({"accepted", "created"})
 RETRY = frozenset({"server-error", "unreachable", "not-live", "redirected"})
 """Outcomes worth trying again on the next run even when the page has not changed: the
 failure was on the way, not the receiver's answer. `redirected` is an endpoint that answered
-with a redirect this sender does not follow (or one that loops, or leads where the address
-guard refuses): the webmention did not arrive, and the target may advertise a fixed endpoint
-by the next run."""
+the POST with a redirect, which is never followed: the webmention did not arrive, and the next
+run discovers the endpoint afresh (the target may advertise the new one by then)."""
 FINAL = frozenset({"accepted", "created", "rejected", "no-endpoint"})
 """Outcomes that stand until the page changes."""
 
@@ -85,6 +87,9 @@ class Delivery:
     endpoint: str = ""
     location: str = ""
     reason: str = ""
+    not_before: str = ""
+    """When the receiver asked not to be sent to again before (its `Retry-After` with a 429 or
+    a 503), as `format_instant` writes it; "" when it asked nothing."""
 
     @property
     def failed(self) -> bool:
@@ -118,8 +123,17 @@ def short_reason(result: Result) -> str:
     return cut(text, REASON_LENGTH)
 
 
-def delivery_of(result: Result, target: str, endpoint: str) -> Delivery:
-    """A receiver's answer as an outcome (spec 3.1.3: any 2xx is success)."""
+def delivery_of(
+    result: Result, target: str, endpoint: str, now: datetime | None = None
+) -> Delivery:
+    """A receiver's answer to the POST as an outcome (spec 3.1.3: any 2xx is success).
+
+    A redirect is an outcome too, never followed: the Recommendation has the sender follow
+    redirects when it fetches the target to discover the endpoint (3.1.2), and says of the POST
+    only that a 2xx is success; an endpoint that moved says so by advertising its new address,
+    which the next run discovers. A 429 or 503 with a `Retry-After` gives `not_before`,
+    counted from `now` (the current time by default).
+    """
     code = result.http_status
     if code is None:
         return Delivery("unreachable", target, None, endpoint, "", result.error)
@@ -132,25 +146,52 @@ def delivery_of(result: Result, target: str, endpoint: str) -> Delivery:
         outcome = "created" if code == 201 else "accepted"
         return Delivery(outcome, target, code, endpoint, location, "")
     if code == 429 or code >= 500:
-        return Delivery("server-error", target, code, endpoint, "", short_reason(result))
+        until = _asked_wait(result, now) if code in (429, 503) else ""
+        reason = short_reason(result)
+        return Delivery("server-error", target, code, endpoint, "", reason, until)
     if 300 <= code < 400:
-        # Not the receiver's refusal: it did not take the webmention here, and may elsewhere.
+        # Not the receiver's refusal: it did not take the webmention here. Not followed either
+        # (see above): posting the form to wherever a Location points is the receiver's move
+        # to announce, by advertising the endpoint, not one this sender guesses at.
         where = location_of(result, endpoint)
         if where is None:
-            reason = f"HTTP {code} without a usable http(s) Location"
-        elif code in REPOST_CODES:
-            reason = f"HTTP {code} to {shown_url(where)} (not followed)"
+            reason = f"HTTP {code} without a usable http(s) Location, not followed"
         else:
-            # RFC 9110 lets a client turn a 301 or 302 POST into a GET, and 303 means "GET
-            # this instead": a receiver that moved must answer 307 or 308, or advertise the
-            # new endpoint (the W3C working group's reading, w3c/webmention#89).
-            reason = f"HTTP {code} to {shown_url(where)}: not re-sent, only a 307 or 308 is"
+            reason = f"HTTP {code} to {shown_url(where)}, not followed"
         return Delivery("redirected", target, code, endpoint, "", reason_text(reason))
     return Delivery("rejected", target, code, endpoint, "", short_reason(result))
 
 
-REPOST_CODES = frozenset({307, 308})
-"""Redirects that keep the method and the body (RFC 9110, 15.4.8 and 15.4.9)."""
+LONGEST_WAIT = timedelta(days=30)
+"""Longest `Retry-After` kept: a receiver that asks for more (a typo, a date years ahead) is
+tried again after this long rather than never."""
+
+
+def _asked_wait(result: Result, now: datetime | None) -> str:
+    """Until when a 429 or 503 asked not to be sent to again: its `Retry-After` (seconds or an
+    HTTP date), at most `LONGEST_WAIT` ahead; "" when it asked nothing usable or nothing at
+    all (a date already past)."""
+    current = now or datetime.now(timezone.utc)
+    seconds = retry_after_seconds(result.headers.get("Retry-After"), current)
+    if not seconds:
+        return ""
+    wait = timedelta(seconds=min(seconds, LONGEST_WAIT.total_seconds()))
+    return format_instant(current + wait)
+
+
+def format_instant(moment: datetime) -> str:
+    """A moment as the ledger keeps it: UTC, to the second, `2026-01-02T03:04:05Z` (so two
+    compare as text too, and a diff reads it)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_instant(text: str) -> datetime | None:
+    """A moment written by `format_instant` (or any ISO 8601 time with a zone), or None."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def location_of(result: Result, base: str) -> str | None:

@@ -16,16 +16,28 @@ address was sent for move to a record of their own in `ledger.sends`, keyed by t
 deleted page, or redirects: a receiver re-checks a source following its redirects (section
 3.2.2), so it then sees where the page went, or that the link is gone (see
 `live.live_check`).
+
+A receiver that answered a 429 or 503 with `Retry-After` is not sent to before that time, by
+this run or a later one: each step whose last answer came from that endpoint host waits
+(`wait`), and the plan says until when (`held_hosts`). A new link to that host is held back
+once discovery shows its endpoint (`deliver.Sender.held_until`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Literal
+from urllib.parse import urlsplit
 
 from mkdocs_backlinks.ledger.model import Ledger, PageSends, SentTarget
-from mkdocs_backlinks.webmention.outcomes import RETRY, printable, valid_web_url
+from mkdocs_backlinks.webmention.outcomes import (
+    RETRY,
+    format_instant,
+    printable,
+    valid_web_url,
+)
 
 __all__ = [
     "IN_USE",
@@ -33,12 +45,13 @@ __all__ = [
     "Plan",
     "Step",
     "cited_targets",
+    "held_hosts",
     "is_old_address",
     "plan_sends",
     "split_moves",
 ]
 
-Action = Literal["send", "unlink", "skip"]
+Action = Literal["send", "unlink", "skip", "wait"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +62,8 @@ class Step:
     `unlink`: the page no longer links to it (or is gone, or moved away from `source`), and
     the receiver was told it did.
     `skip`: nothing to do, `reason` says why.
+    `wait`: a send or unlink held back until the time in `reason`, which the receiver asked
+    for (`Retry-After`).
 
     For a moved page's old address, `page` is that address (see `is_old_address`).
     """
@@ -76,7 +91,7 @@ class Plan:
 
     @property
     def to_do(self) -> tuple[Step, ...]:
-        return tuple(step for step in self.steps if step.action != "skip")
+        return tuple(step for step in self.steps if step.action in ("send", "unlink"))
 
 
 def cited_targets(ledger: Ledger) -> dict[str, set[str]]:
@@ -87,6 +102,26 @@ def cited_targets(ledger: Ledger) -> dict[str, set[str]]:
             for citation in work.citations:
                 by_page.setdefault(citation.page, set()).add(work.url)
     return by_page
+
+
+def held_hosts(ledger: Ledger, now: str) -> dict[str, str]:
+    """Endpoint hosts that asked (`Retry-After`) not to be sent to before a time still to come
+    at `now`, and that time (the latest one asked); both as `format_instant` writes them."""
+    held: dict[str, str] = {}
+    for record in ledger.sends.values():
+        for sent in record.targets.values():
+            if sent.not_before > now:
+                host = endpoint_host(sent.endpoint)
+                held[host] = max(held.get(host, ""), sent.not_before)
+    return held
+
+
+def endpoint_host(url: str) -> str:
+    """The host name an endpoint URL posts to, lower case ("" when there is none)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 def is_old_address(key: str) -> bool:
@@ -174,6 +209,7 @@ def plan_sends(
     digests: Mapping[str, str | None],
     sources: Mapping[str, str],
     excluded: Callable[[str], bool] = lambda url: False,
+    now: datetime | None = None,
 ) -> Plan:
     """What a send run would do.
 
@@ -181,8 +217,10 @@ def plan_sends(
     built HTML, or None when it is not built (deleted). `sources` maps each page to its live
     URL. `excluded(url)` is true for targets never to contact. A page built at another URL
     than its record's is planned on the split ledger (`split_moves`): sent again from the new
-    URL, and its old URL's targets told that it is gone.
+    URL, and its old URL's targets told that it is gone. A step whose receiver asked to be
+    left alone until after `now` (the current time by default) waits.
     """
+    held = held_hosts(ledger, format_instant(now or datetime.now(timezone.utc)))
     moved = _moved_pages(ledger, digests, sources)
     was = {page: ledger.sends[page].source for page in moved}
     origins = {old: (page, moved[page]) for page, old in was.items()}
@@ -216,7 +254,22 @@ def plan_sends(
         if digest is None and gone:
             deleted.append(page)
         steps.extend(gone)
+    if held:
+        steps = [_held_back(step, ledger, held) for step in steps]
     return Plan(tuple(steps), tuple(deleted), tuple(old_addresses), moved)
+
+
+def _held_back(step: Step, ledger: Ledger, held: Mapping[str, str]) -> Step:
+    """`step` as a `wait` when it would post to an endpoint host that asked to be left alone
+    for now (known from the target's last answer; a new link's endpoint is not known yet)."""
+    if step.action not in ("send", "unlink"):
+        return step
+    record = ledger.sends.get(step.page)
+    before = record.targets.get(step.key) if record else None
+    until = held.get(endpoint_host(before.endpoint)) if before and before.endpoint else None
+    if until is None:
+        return step
+    return replace(step, action="wait", reason=f"the receiver asked to wait until {until}")
 
 
 def _send_decision(

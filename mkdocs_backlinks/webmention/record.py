@@ -1,16 +1,18 @@
-"""Recording outcomes in the ledger: one step at a time, saved now and then during a run."""
+"""Recording outcomes in the ledger: one step at a time, each kept on disk at once (in the
+run's journal), the ledger saved now and then during a run."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Protocol
 
 from mkdocs_backlinks.ledger.contacts import mark
 from mkdocs_backlinks.ledger.model import Ledger, PageSends, SentTarget
 from mkdocs_backlinks.webmention.outcomes import DELIVERED, FINAL, Delivery
 from mkdocs_backlinks.webmention.plan import Step, is_old_address, split_moves
 
-__all__ = ["Recorder", "apply_outcome"]
+__all__ = ["Keeper", "Recorder", "apply_outcome"]
 
 
 def apply_outcome(ledger: Ledger, step: Step, delivery: Delivery, today: str) -> Ledger:
@@ -47,6 +49,7 @@ def apply_outcome(ledger: Ledger, step: Step, delivery: Delivery, today: str) ->
         endpoint=delivery.endpoint,
         location=delivery.location,
         reason=delivery.reason,
+        not_before=delivery.not_before,
     )
     targets = dict(record.targets)
     targets[step.key] = entry
@@ -68,8 +71,22 @@ def apply_outcome(ledger: Ledger, step: Step, delivery: Delivery, today: str) ->
     return updated
 
 
+class Keeper(Protocol):
+    """Where each outcome goes the moment it is known (`journal.Journal`): `note` keeps one on
+    disk before the next webmention is sent, `clear` forgets them once the ledger holds them."""
+
+    def note(self, step: Step, delivery: Delivery, today: str) -> None: ...
+
+    def clear(self) -> None: ...
+
+
 class Recorder:
-    """Records outcomes into the ledger and saves it now and then (see `deliver`)."""
+    """Records outcomes into the ledger and saves it now and then (see `deliver`).
+
+    Each outcome is also handed to the `keeper` (the run's journal) before the next webmention
+    goes, so a run killed between two saves of the ledger loses none: the next run folds the
+    journal in before it plans.
+    """
 
     def __init__(
         self,
@@ -80,12 +97,14 @@ class Recorder:
         checkpoint: float,
         reload: Callable[[], Ledger | None] | None = None,
         prepare: Callable[[Ledger], Ledger] = lambda ledger: ledger,
+        keeper: Keeper | None = None,
     ) -> None:
         self.ledger = ledger
         self.today = today
         self._save = save
         self._reload = reload
         self._prepare = prepare
+        self._keeper = keeper
         self.clock = clock
         self._checkpoint = checkpoint
         self._saved = ledger
@@ -98,6 +117,10 @@ class Recorder:
     def add(self, step: Step, delivery: Delivery) -> None:
         self.ledger = apply_outcome(self.ledger, step, delivery, self.today)
         self._pending.append((step, delivery))
+        if self._keeper is not None:
+            # After the ledger in memory has it: a journal that cannot be written (a full
+            # disk) stops the run, and the save on the way out still records this outcome.
+            self._keeper.note(step, delivery, self.today)
         if self.clock() - self._saved_at >= self._checkpoint:
             self.flush()
 
@@ -114,6 +137,10 @@ class Recorder:
                     ledger = apply_outcome(ledger, step, delivery, self.today)
                 self.ledger = ledger
         self._save(self.ledger)
+        if self._keeper is not None:
+            # Only now: a run killed before this line has its outcomes in both the ledger and
+            # the journal, and folding the journal in again records the same outcomes again.
+            self._keeper.clear()
         self._saved = self._base = self.ledger
         self._saved_at = self.clock()
         self._pending.clear()

@@ -13,7 +13,7 @@ validators for a conditional request, and the best metadata known, so that a fai
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,8 @@ class CacheEntry:
     """The validators of the last good answer. A failed check (5xx, 429, 401/403) keeps them,
     so the next one is still conditional; a dead answer (404, 410) drops them, since a 304 to
     them would bring back the metadata of a page that has since died."""
+    error: str = field(default="", compare=False)
+    """Why the fetch failed, in the HTTP layer's words, for this build's report; not saved."""
 
     def fresh(self, now: float, ttl: float, failure_ttl: float) -> bool:
         """Whether the entry may be used without asking the server again."""

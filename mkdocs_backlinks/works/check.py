@@ -26,6 +26,7 @@ __all__ = [
     "JUDGED",
     "NO_ANSWER",
     "NO_SUCH_HOST",
+    "REDIRECT_REFUSED",
     "RESTRICTED",
     "SILENT",
     "check_work",
@@ -37,7 +38,7 @@ __all__ = [
 ALIVE = frozenset({"ok", "redirected", "wrong-type", "too-large"})
 DEAD = {"broken": "broken", "gone": "gone", "too-many-redirects": "broken"}
 # No server answered: nothing to cache, ask again next build (the network may be back).
-NO_ANSWER = frozenset({"unreachable", "refused"})
+NO_ANSWER = frozenset({"unreachable", "refused", "redirect-refused"})
 
 NO_SUCH_HOST = "no-such-host"
 """Cache outcome of a work whose host name the resolver says does not exist (NXDOMAIN).
@@ -49,6 +50,11 @@ breaker; but some systems answer "no such name" for every name when offline (mac
 in a sandbox, so it is believed only when a work on another host name (one the resolver
 looked up: not an address, not `localhost`) answered in the same build."""
 
+REDIRECT_REFUSED = "redirect-refused"
+"""Outcome of a work that redirected to an address the guard refuses (private, loopback,
+cloud metadata): unlike a cited intranet address, nobody chose it on the page, so it is a
+warning naming the refused address. Not cached, like any check no server finished."""
+
 RESTRICTED = "restricted"
 """Cache outcome of a work that answered 401 or 403: behind a login, or a site that turns
 automated clients away (Cloudflare's bot check, many publishers). The work exists and
@@ -57,7 +63,7 @@ answers), and the build says so in one info line. lychee's users accept 403 for 
 reason, and LinkChecker's FAQ calls such errors the site's policy, not a broken link."""
 _RESTRICTED_CODES = frozenset({401, 403})
 # Outcomes that prove nothing answered over HTTP (the NXDOMAIN included: see NO_SUCH_HOST).
-SILENT = frozenset({*NO_ANSWER, NO_SUCH_HOST})
+SILENT = frozenset({"unreachable", "refused", NO_SUCH_HOST})
 # Outcomes this module judged from the answer itself: reported per work, not as network trouble.
 JUDGED = frozenset({NO_SUCH_HOST, RESTRICTED})
 
@@ -113,20 +119,24 @@ def check_work(
     # Unreachable, refused, 5xx, 429: nothing new about the work; keep what we knew. A work
     # never reached before is marked so, which flags nothing and is replaced once it answers.
     meta = known if known.status else replace(known, status="unreachable", checked=today)
-    return CacheEntry(url, now, outcome, meta, etag, modified)
+    error = result.error
+    if result.status == "refused" and not same_address(result.final_url, url):
+        # Not the author's choice of address: a redirect led there (see REDIRECT_REFUSED).
+        outcome, error = REDIRECT_REFUSED, f"{result.final_url}: {result.error}"
+    return CacheEntry(url, now, outcome, meta, etag, modified, error=error)
 
 
 def _learn(url: str, result: Result, today: str) -> WorkMeta:
     """The metadata in a fetched page (an empty one for a body that is not HTML)."""
     from mkdocs_backlinks.webmention.discovery import endpoint_from_headers, endpoint_from_html
-    from mkdocs_backlinks.works.extract import extract_metadata
+    from mkdocs_backlinks.works.extract import extract_metadata, without_xml_declaration
 
     final = result.final_url
     status = "ok" if same_address(final, url) else "redirected"
     if result.status not in ("ok", "redirected") or not result.body:
         moved = final if status == "redirected" else ""
         return WorkMeta(status=status, final_url=moved, checked=today)
-    html = result.text
+    html = without_xml_declaration(result.text)
     page = extract_metadata(html, final, result.link_headers)
     endpoint = endpoint_from_headers(result.link_headers, final) or endpoint_from_html(html, final)
     author = page.author

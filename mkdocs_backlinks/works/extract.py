@@ -185,7 +185,20 @@ def _safely(what: str, url: str, default: _T, read: Callable[[], _T]) -> _T:
 def _soup(html: str) -> BeautifulSoup:
     # html5lib builds the tree a browser would from broken markup, and is mf2py's own default,
     # so both readers agree on what the page contains.
-    return BeautifulSoup(html, "html5lib")
+    return BeautifulSoup(without_xml_declaration(html), "html5lib")
+
+
+_XML_DECLARATION = re.compile(r"\A\ufeff?\s*<\?xml[^>]*\?>")
+
+
+def without_xml_declaration(html: str) -> str:
+    """The page without a leading `<?xml ...?>`, which XHTML pages start with.
+
+    An HTML parser reads the declaration as a bogus comment, so it changes nothing in the
+    tree; but BeautifulSoup sees it and prints a fifteen-line warning that reads like a
+    traceback, once per such page. Removing it is local and thread-safe, where filtering the
+    warning would change the process's warning filters for every thread."""
+    return _XML_DECLARATION.sub("", html, count=1)
 
 
 def _microformats(soup: BeautifulSoup, url: str) -> Mapping[str, object]:

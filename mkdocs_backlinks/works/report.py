@@ -17,7 +17,7 @@ from mkdocs_backlinks.works.model import WorkMeta
 if TYPE_CHECKING:
     from mkdocs_backlinks.graph.linkgraph import LinkGraph
 
-__all__ = ["citing_pages", "report", "report_restricted"]
+__all__ = ["citing_pages", "report", "report_restricted", "report_too_large"]
 
 log = get_plugin_logger(__name__)
 
@@ -41,9 +41,15 @@ def report(
     reasons: Mapping[str, str] | None = None,
     *,
     rest_minutes: float,
+    down: str = "",
+    denied: int = 0,
 ) -> None:
-    """Warn about dead works and about works that could not be checked; `skipped` works were
-    not tried because the network seemed down, and later builds rest `rest_minutes`."""
+    """Warn about dead works and about works that could not be checked.
+
+    `down` says why the build decided the network was down ("unreachable", or
+    "no-such-host" when the resolver denied `denied` host names and nothing answered); then
+    `skipped` works were not tried, later builds rest `rest_minutes`, and the build says so in
+    one line instead of a reason per work."""
     for url in sorted(shown):
         meta = shown[url]
         if meta.dead:
@@ -62,15 +68,34 @@ def report(
             _sample(refused),
         )
     failed = {url: why for url, why in failed.items() if why != "refused"}
-    if skipped:
+    if not down:
+        # A redirect into a private address was chosen by the server, not the author: each
+        # is a warning naming the address refused, not part of the network's trouble.
+        for url in sorted(url for url, why in failed.items() if why.startswith(_REDIRECT)):
+            log.warning(
+                "Cited work %s redirects to an address the plugin does not connect to (%s); "
+                "not followed. Cited in %s",
+                url,
+                failed[url].removeprefix(_REDIRECT),
+                ", ".join(cited.get(url, [])),
+            )
+        failed = {url: why for url, why in failed.items() if not why.startswith(_REDIRECT)}
+    if down == "no-such-host":
+        log.warning(
+            'The network seems to be down: the resolver said "no such host" to all %d host '
+            "names asked and no work answered, so the other %d cited works were not tried. %s",
+            denied,
+            skipped,
+            _down_advice(rest_minutes),
+        )
+        return
+    if down or skipped:
         log.warning(
             "The network seems to be down: none of the first %d cited works could be reached, "
-            "so the other %d were not tried. The build used stored metadata; builds in the "
-            "next %d minutes will not try again, except with --strict. Build with offline: "
-            "true (or MKDOCS_BACKLINKS_OFFLINE=1) where there is no network.",
+            "so the other %d were not tried. %s",
             len(failed),
             skipped,
-            rest_minutes,
+            _down_advice(rest_minutes),
         )
         return
     if failed:
@@ -83,6 +108,28 @@ def report(
             "" if len(failed) == 1 else "s",
             sample,
             more,
+        )
+
+
+def _down_advice(rest_minutes: float) -> str:
+    return (
+        f"The build used stored metadata; builds in the next {rest_minutes:.0f} minutes will "
+        "not try again, except with --strict. Build with offline: true (or "
+        "MKDOCS_BACKLINKS_OFFLINE=1) where there is no network."
+    )
+
+
+_REDIRECT = "redirect-refused: "
+
+
+def report_too_large(urls: list[str]) -> None:
+    """One info line for the works whose page was over the HTTP layer's byte cap: they are
+    alive, but nothing was read from them, so they show no title."""
+    if urls:
+        log.info(
+            "Cited work%s over the size cap for a page, so no title or author was read: %s",
+            "" if len(urls) == 1 else "s",
+            _sample(sorted(urls)),
         )
 
 

@@ -47,12 +47,18 @@ from mkdocs_backlinks.works.check import (
     JUDGED,
     NO_ANSWER,
     NO_SUCH_HOST,
+    REDIRECT_REFUSED,
     RESTRICTED,
     SILENT,
     check_work,
 )
 from mkdocs_backlinks.works.model import WorkMeta
-from mkdocs_backlinks.works.report import citing_pages, report, report_restricted
+from mkdocs_backlinks.works.report import (
+    citing_pages,
+    report,
+    report_restricted,
+    report_too_large,
+)
 
 # The HTML parsers (BeautifulSoup, mf2py, html5lib) and this module's use of the HTTP layer
 # are imported when the first work is fetched: a rebuild served from the cache, and every
@@ -86,6 +92,15 @@ resolver that drops parallel queries) would spend the whole `metadata.deadline` 
 work at a time. Hosts, not works: a page citing many pages of one site that is gone fails them
 all within milliseconds, before a live site has time to answer, and that says nothing about
 the network."""
+
+NO_SUCH_HOST_DOWN_AFTER = 24
+"""Distinct host names the resolver said do not exist, with no work on a looked-up host name
+answering, before the build decides the network is down. One "no such host" proves a resolver
+answered, but some answer it for every name when there is no network (macOS offline, sandboxes
+and CI runners whose DNS knows no outside name): without this, each of thousands of works
+failed on its own and the build waited out `metadata.deadline`. Three times
+`NETWORK_DOWN_AFTER`, because a real site may cite a run of lapsed domains before its first
+live work answers; a single dead name on a working network is still reported as broken."""
 
 NETWORK_REST = 600.0
 """Seconds after a build found the network down during which later builds do not try again
@@ -168,6 +183,10 @@ class WorkResolver:
         self._lock = threading.Lock()
         self._unanswered: set[str] = set()  # hosts
         self._answered = 0
+        self._denied: set[str] = set()  # host names the resolver said do not exist
+        self._named_answers = 0  # answers from works on host names the resolver looked up
+        self._down_reason = ""  # why the breaker tripped: "unreachable" or NO_SUCH_HOST
+        self._too_large: list[str] = []  # works whose page was over the byte cap
         self._down = False  # this build found the network down and stopped trying
         self._resting = False  # an earlier build did, moments ago
 
@@ -265,11 +284,24 @@ class WorkResolver:
             return
         with self._lock:
             entry = future.result()
+            host = host_of(entry.url)
             if entry.outcome == "unreachable":
-                self._unanswered.add(host_of(entry.url))
-            elif entry.outcome != NO_SUCH_HOST:  # the resolver answered: no news either way
+                self._unanswered.add(host)
+            elif entry.outcome == NO_SUCH_HOST:
+                self._denied.add(host)
+            else:
                 self._answered += 1
-            if self._down or self._answered or len(self._unanswered) < NETWORK_DOWN_AFTER:
+                if _resolved_by_dns(entry.url):
+                    self._named_answers += 1
+            if self._down:
+                return
+            if not self._answered and len(self._unanswered) >= NETWORK_DOWN_AFTER:
+                self._down_reason = "unreachable"
+            elif not self._named_answers and len(self._denied) >= NO_SUCH_HOST_DOWN_AFTER:
+                # Every name denied and none answered: a resolver that knows no outside
+                # name, not a site whose every citation lapsed (see NO_SUCH_HOST_DOWN_AFTER).
+                self._down_reason = NO_SUCH_HOST
+            else:
                 return
             self._down = True
             pending = list(self._futures.values())
@@ -294,6 +326,7 @@ class WorkResolver:
         shown = {url: self.known[url] for url in cited if url in self.known}
         self._report(shown, cited, failed, skipped)
         report_restricted(restricted)
+        report_too_large(self._too_large)
         return shown
 
     def _gather(self, failed: dict[str, str], restricted: list[str]) -> int:
@@ -345,8 +378,13 @@ class WorkResolver:
             self.cache.put(entry)
         if entry.meta:
             self.known[url] = entry.meta
+        if entry.outcome == "too-large":
+            self._too_large.append(url)
         if entry.outcome not in (*ALIVE, *DEAD, "not-modified", *JUDGED):
-            failed[url] = entry.outcome
+            # The HTTP layer's words where they tell the author more than the outcome: the
+            # address a redirect was refused at, a certificate that did not verify.
+            shown = entry.outcome in (REDIRECT_REFUSED, "unreachable") and entry.error
+            failed[url] = f"{entry.outcome}: {entry.error}" if shown else entry.outcome
 
     def _report(
         self,
@@ -376,6 +414,8 @@ class WorkResolver:
             skipped if self._down else 0,
             reasons,
             rest_minutes=NETWORK_REST // 60,
+            down=self._down_reason,
+            denied=len(self._denied),
         )
 
     def _heard(self, done: set[concurrent.futures.Future[CacheEntry]]) -> bool:

@@ -26,6 +26,7 @@ from mkdocs_backlinks.graph.linkgraph import Link, LinkGraph, PageInfo
 from mkdocs_backlinks.links.urls import relative_url, relative_urls_from
 from mkdocs_backlinks.mentions.views import Face, PageMentions, Reaction, ShownMention
 from mkdocs_backlinks.sections.fast import esc
+from mkdocs_backlinks.sections.locales import strings_for
 from mkdocs_backlinks.sections.render import TEMPLATES_DIR, PageSections, SectionRenderer
 from mkdocs_backlinks.works.model import WorkMeta
 
@@ -47,7 +48,7 @@ def default_strings() -> dict[str, Any]:
     cfg.load_dict({})
     failed, _ = cfg.validate()
     assert not failed
-    return dict(cfg.strings)
+    return strings_for("en")  # what a site in English shows
 
 
 def hostile_strings() -> dict[str, Any]:
@@ -194,7 +195,9 @@ def test_edge_cases_show_what_they_should() -> None:
     html = str(fast.render_page(graph, "a.md", "a/", metadata=EDGE_META).html)
     assert "backlinks-credits__work--broken" in html
     assert "backlinks-credits__work--gone" in html
-    assert "(weg &amp; fort)" in html and "(kaputt &lt;b&gt;)" in html
+    # status labels are badges (the stylesheet styles them), without parentheses
+    assert '__status">weg &amp; fort</small>' in html
+    assert '__status">kaputt &lt;b&gt;</small>' in html
     assert "3\u00d7 &lt;b&gt;&#34;&amp;&#34;&lt;/b&gt; 3" in html
     assert 'von &lt;&amp;&gt; <a href="https://y.org/" rel="author noopener">Y</a>' in html
     assert "von &lt;&amp;&gt; No URL</span>" in html
@@ -556,3 +559,48 @@ def test_serve_like_rebuilds_pick_the_renderer_afresh(make_site: Any) -> None:
     assert '<section class="backlinks backlinks-credits"' in home and "<aside" not in home
     other = site.html("sub/other/index.html")
     assert '<h2 id="backlinks-incoming-title">Cited by</h2>' in other
+
+
+def test_mentions_alone_head_the_section_and_nothing_is_empty() -> None:
+    """Only mentions: their title is the section's heading (no empty "Pages that link here"
+    above it); a reply whose content was stripped to nothing gets no quote block; a face
+    without a photo shows initials and keeps its name for screen readers."""
+    fast, _slow = renderers(default_strings())
+    mentions = PageMentions(
+        (
+            ShownMention("reply", "Priya Raman", None, None, "https://p.example/1", "2026-01-02",
+                         "2026-01-02T10:00:00Z", "replied", "", Markup("<p> </p>")),
+        ),
+        (Reaction("like", 2, "2 likes", (Face("Sam Ortega", "https://s.example/", None),
+                                         Face("", "https://n.example/", None)), 0),),
+    )  # fmt: skip
+    html = str(fast.render_page(LinkGraph(), "lonely.md", "lonely/", mentions=mentions).html)
+    assert '<h2 id="backlinks-incoming-title">Elsewhere on the web</h2>' in html
+    assert "Pages that link here" not in html and "backlinks-mentions__title" not in html
+    assert "<blockquote" not in html
+    assert '<span aria-hidden="true">SO</span>' in html
+    assert '<span class="backlinks-visually-hidden">Sam Ortega</span>' in html
+    assert '<span class="backlinks-avatar" aria-hidden="true">PR</span>' in html
+    assert '<span aria-hidden="true">\u00b7</span>' in html  # no name: a neutral dot
+    # with pages linking here too, the mentions keep their sub-heading under the section's
+    graph = edge_graph(False)
+    both = str(fast.render_page(graph, "b/c.md", "b/c/", mentions=mentions).html)
+    assert both.index("Pages that link here") < both.index("backlinks-mentions__title")
+
+
+@pytest.mark.slow
+def test_stylesheet_is_added_and_a_users_own_wins(make_site: Any) -> None:
+    site = make_site({"index.md": "# Home\n", "b.md": "[home](index.md)\n"})
+    site.build()
+    css = site.site_dir / "assets" / "stylesheets" / "backlinks.css"
+    assert css.read_text(encoding="utf-8") == (
+        TEMPLATES_DIR.parent / "assets" / "backlinks.css"
+    ).read_text(encoding="utf-8")
+    assert 'href="../assets/stylesheets/backlinks.css"' in site.html("b/index.html")
+    site.write("assets/stylesheets/backlinks.css", "/* mine */\n")
+    site.build()
+    assert css.read_text(encoding="utf-8") == "/* mine */\n"
+    off = make_site({"index.md": "# Home\n"}, {"stylesheet": False})
+    off.build()
+    assert not (off.site_dir / "assets" / "stylesheets" / "backlinks.css").exists()
+    assert "backlinks.css" not in off.html("index.html")

@@ -223,9 +223,10 @@ def test_broken_and_gone_are_flagged_warned_and_listed(
     items = work_items(credits(site))
     by_href = {item["links"][0]: item for item in items}
     assert "backlinks-credits__work--broken" in by_href[missing]["class"]
-    assert "(dead link)" in by_href[missing]["text"]
+    # The label is a badge of its own after the title (styled by the stylesheet).
+    assert by_href[missing]["text"].split() == ["link", "0", "dead", "link"]
     assert "backlinks-credits__work--gone" in by_href[removed]["class"]
-    assert "(removed)" in by_href[removed]["text"]
+    assert by_href[removed]["text"].split()[-1] == "removed"
     warnings = warnings_in(caplog)
     assert warnings == [
         f"Cited work {missing} is broken; cited in index.md, other.md",
@@ -1195,3 +1196,72 @@ def test_a_build_without_outreach_does_not_keep_the_ledger_it_read(
     site.build()
     assert "On Citing Well" in site.html("index.html")  # from the stored metadata
     assert ledger_module._read == {}
+
+
+# ----------------------------------------------------------------------------- issue 17
+
+
+def test_a_redirect_into_a_private_address_warns_naming_the_address(
+    make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The cited site chose the private address, not the author: a warning naming the
+    address refused, where a cited intranet address is an info line."""
+
+    @server.route("/to-metadata")
+    def to_metadata(h: Handler) -> None:
+        h.redirect("http://169.254.169.254/latest/meta-data/")
+
+    url = server.url("/to-metadata")
+    site = make_site(citing(url), options())
+    with caplog.at_level(logging.INFO):
+        site.build()
+    (warning,) = warnings_in(caplog)
+    assert warning.startswith(f"Cited work {url} redirects to an address the plugin")
+    assert "169.254.169.254 is link-local" in warning
+    assert "index.md, other.md" in warning
+    assert not any(
+        "private or local address" in r.getMessage() and url in r.getMessage()
+        for r in caplog.records
+    )
+
+
+def test_a_page_over_the_size_cap_is_reported(
+    make_site: MakeSite, server: HttpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    @server.route("/huge")
+    def huge(h: Handler) -> None:
+        h.reply(200, b"<title>Huge</title>" + b"<p>x</p>" * 200_000)
+
+    url = server.url("/huge")
+    site = make_site(citing(url), options())
+    with caplog.at_level(logging.INFO):
+        site.build()
+    assert warnings_in(caplog) == []
+    (line,) = [r.getMessage() for r in caplog.records if "over the size cap" in r.getMessage()]
+    assert url in line
+    assert ledger_meta(site)[url].status == "ok"  # alive, just not read
+
+
+XHTML = """<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.1//EN" "http://www.w3.org/TR/xhtml11/DTD/xhtml11.dtd">
+<!-- {padding} -->
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>An XHTML page</title></head>
+<body><p>Served as application/xhtml+xml.</p></body></html>"""
+
+
+def test_remote_xhtml_prints_no_library_warning(
+    make_site: MakeSite, server: HttpServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import warnings
+
+    @server.route("/xhtml")
+    def xhtml(h: Handler) -> None:
+        h.reply(200, XHTML.format(padding="x" * 600).encode(), "application/xhtml+xml")
+
+    site = make_site(citing(server.url("/xhtml")), options())
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        site.build()
+    assert [str(w.message)[:60] for w in seen if "XML" in str(w.message)] == []
+    assert "XMLParsedAsHTMLWarning" not in capfd.readouterr().err
+    assert "An XHTML page" in site.html("index.html")

@@ -1259,3 +1259,37 @@ def test_a_host_turn_not_free_by_the_deadline_is_not_taken() -> None:
     # The one that gave up left no turn taken behind it.
     with turns.hold("a.example", time.monotonic()) as again:
         assert again
+
+
+# --- a host that asked us to slow down ---------------------------------------------------
+
+
+def test_a_host_that_answered_429_gets_no_more_requests(
+    client: HttpClient, server: HttpServer
+) -> None:
+    """Given up on after a 429, a host is not asked again by the same client (one build, one
+    command run): every later request would only add to the load it asked us to shed."""
+    server.routes["/busy"] = lambda h: h.reply(429, b"", headers=[("Retry-After", "3600")])
+    server.routes["/other"] = html
+    assert client.fetch(server.url("/busy")).status == "rate-limited"
+    later = client.fetch_many([server.url(f"/other?n={i}") for i in range(18)])
+    assert {result.status for result in later.values()} == {"rate-limited"}
+    assert all("429 earlier" in result.error for result in later.values())
+    assert [r.path for r in server.requests] == ["/busy"]
+
+
+def test_a_429_that_was_retried_away_stops_nothing(
+    make_client: Callable[..., HttpClient], server: HttpServer
+) -> None:
+    client = make_client(backoff=0.0)
+
+    def limited_once(handler: Handler) -> None:
+        if len(server.requests) == 1:
+            handler.reply(429, b"", headers=[("Retry-After", "0")])
+        else:
+            html(handler)
+
+    server.routes["/"] = limited_once
+    assert client.fetch(server.url()).status == "ok"
+    assert client.fetch(server.url()).status == "ok"
+    assert len(server.requests) == 3

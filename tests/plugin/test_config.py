@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pathspec
 import pytest
+import yaml
+from conftest import MakeSite
+from mkdocs.config import load_config
 from mkdocs.config.base import ValidationError
+from mkdocs.exceptions import Abort
 
-from mkdocs_backlinks.config import BacklinksConfig, PageOptions, PageOptionsError, page_options
+from mkdocs_backlinks.config import (
+    BacklinksConfig,
+    PageOptions,
+    PageOptionsError,
+    page_options,
+    section_settings,
+)
 from mkdocs_backlinks.option_types import (
     REL_VALUES,
     DomainPatterns,
@@ -54,10 +65,8 @@ def test_defaults() -> None:
     assert not cfg.exclude_targets.match_file("a.md")
     assert cfg.export is True
     assert cfg.export_path == "backlinks.json"
-    assert cfg.strings.credits_title == "Works cited"
-    assert cfg.strings.backlinks_title == "Pages that link here"
-    assert cfg.strings.section_separator == " \u203a "
-    assert cfg.strings.cited_times == "cited {count} times"
+    # Unset, so that the site's language can fill them (see the end of this file).
+    assert set(cfg.strings.values()) == {None}
 
 
 def test_defaults_are_not_shared_between_instances() -> None:
@@ -99,7 +108,7 @@ def test_valid_values_are_accepted_and_converted() -> None:
     assert not cfg.exclude_targets.match_file("archive/keep.md")
     assert cfg.export_path == "data/graph.json"
     assert cfg.strings.credits_title == "Sources"
-    assert cfg.strings.backlinks_title == "Pages that link here"
+    assert cfg.strings.backlinks_title is None
 
 
 def test_ignore_rel_may_be_empty() -> None:
@@ -353,3 +362,117 @@ def test_an_address_that_cannot_be_parsed_fails_validation_naming_it(
     _, failed, _ = validate(options)
     assert list(failed) == ["mentions"]
     assert says in failed["mentions"] and "[::1" in failed["mentions"]
+
+
+# --------------------------------------------------------------------------- written with dots
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("metadata.ttl", 30),
+        ("strings.credits_title", "Quellen"),
+        ("outreach.tone", "brief"),
+        ("mentions.avatars", "none"),
+    ],
+)
+def test_an_option_written_with_a_dot_fails_showing_the_nested_form(key: str, value: Any) -> None:
+    _cfg, failed, warnings = validate({key: value})
+    assert list(failed) == [key] and warnings == []
+    assert "not written with a dot" in failed[key]
+    group, name = key.split(".")
+    shown = yaml.safe_load(failed[key].split("\n\n", 1)[1])
+    assert shown == {"plugins": [{"backlinks": {group: {name: value}}}]}
+    # What the message shows is what works.
+    cfg, failed, warnings = validate(shown["plugins"][0]["backlinks"])
+    assert failed == {} and warnings == []
+    assert cfg[group][name] == value
+
+
+def test_a_misspelt_option_written_with_a_dot_is_named_and_corrected() -> None:
+    _cfg, failed, _ = validate({"metadata.tll": 3})
+    message = failed["metadata.tll"]
+    assert "'metadata' has no option 'tll'; the example uses 'ttl'." in message
+    assert "      metadata:\n          ttl: 3\n" in message
+
+
+@pytest.mark.parametrize("key", ["credits.title", "metdata.ttl", "xyzzy.a"])
+def test_a_dotted_name_that_is_no_group_stays_an_unknown_option(key: str) -> None:
+    _cfg, failed, _ = validate({key: 1})
+    assert failed[key].startswith("Unknown option.")
+
+
+def write_site(root: Path, options: dict[str, Any], **mkdocs_options: Any) -> Path:
+    """A one-page site's mkdocs.yml with these plugin options; its path."""
+    (root / "docs").mkdir(parents=True, exist_ok=True)
+    (root / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    config = {"site_name": "T", **mkdocs_options, "plugins": [{"backlinks": options}]}
+    path = root / "mkdocs.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_dotted_option_in_mkdocs_yml_stops_loading_naming_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write_site(tmp_path, {"metadata.ttl": 30})
+    with pytest.raises(Abort):
+        load_config(str(path))
+    assert "Plugin 'backlinks' option 'metadata.ttl': " in caplog.text
+    assert "      metadata:\n          ttl: 30" in caplog.text
+    assert "Unrecognised configuration name" not in caplog.text
+
+
+@pytest.mark.slow
+def test_a_build_with_a_dotted_option_fails_showing_the_nested_form(make_site: MakeSite) -> None:
+    site = make_site({"index.md": "# Home\n"}, {"strings.credits_title": "Quellen"})
+    result = site.run_cli()
+    assert result.returncode != 0
+    assert "option 'strings.credits_title'" in result.stderr
+    assert "      strings:\n          credits_title: Quellen" in result.stderr
+    assert not (site.site_dir / "index.html").exists()
+
+
+# --------------------------------------------------------------------------- the reader's language
+
+
+@pytest.mark.parametrize(
+    ("theme", "credits_title"),
+    [
+        ({"name": "material", "language": "de"}, "Zitierte Quellen"),
+        ({"name": "material", "language": "zh-TW"}, "引用來源"),
+        ({"name": "material", "language": "sv"}, "Works cited"),  # Material has it, we don't
+        # Material shows its pages in `language`, whatever `locale` says.
+        ({"name": "material", "language": "en", "locale": "fr"}, "Works cited"),
+        ({"name": "material"}, "Works cited"),
+        ({"name": "mkdocs", "locale": "fr"}, "Sources citées"),
+        ({"name": "readthedocs", "locale": "pt_BR"}, "Fontes citadas"),
+        ({"name": "mkdocs"}, "Works cited"),
+    ],
+)
+def test_the_sections_speak_the_themes_language(
+    tmp_path: Path, theme: dict[str, str], credits_title: str
+) -> None:
+    config = load_config(str(write_site(tmp_path, {}, theme=theme)))
+    strings = section_settings(config.plugins["backlinks"].config, config).strings
+    assert strings is not None and strings["credits_title"] == credits_title
+
+
+def test_a_regional_language_uses_its_own_words_and_its_languages(tmp_path: Path) -> None:
+    config = load_config(
+        str(write_site(tmp_path, {}, theme={"name": "readthedocs", "locale": "pt_BR"}))
+    )
+    strings = section_settings(config.plugins["backlinks"].config, config).strings
+    assert strings is not None
+    assert strings["likes"] == "{count} curtidas" and strings["someone"] == "Alguém"
+
+
+def test_a_string_the_user_sets_wins_over_the_languages(tmp_path: Path) -> None:
+    options = {"strings": {"credits_title": "Literatur", "more_entries": ""}}
+    path = write_site(tmp_path, options, theme={"name": "material", "language": "de"})
+    config = load_config(str(path))
+    strings = section_settings(config.plugins["backlinks"].config, config).strings
+    assert strings is not None
+    assert strings["credits_title"] == "Literatur"
+    assert strings["more_entries"] == ""  # set, even empty: the user's
+    assert strings["backlinks_title"] == "Seiten, die hierher verlinken"

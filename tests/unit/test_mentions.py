@@ -334,7 +334,9 @@ def test_single_jf2_entry_and_bare_list() -> None:
     assert [m.id for m in parse_feed(entry)[0]] == ["900"]
     mixed = [entry, LINKS_FEED["links"][0]]
     mentions, problems = parse_feed(mixed)
-    assert problems == []
+    # Read (nothing is lost), but no receiver sends an array: the author hears of it.
+    assert [p.skipped for p in problems] == [False]
+    assert "JSON array where a feed object" in problems[0]
     assert {m.id for m in mentions} == {"900", "532400"}
 
 
@@ -474,7 +476,8 @@ def test_one_bad_entry_never_hides_the_others() -> None:
 
 def test_hostile_entry_is_made_safe() -> None:
     [m], problems = parse_feed({"type": "feed", "children": [HOSTILE_ENTRY]})
-    assert problems == []
+    # Nothing skipped; the dates that are markup are left empty, and said so.
+    assert {(p.reason, p.skipped) for p in problems} == {("bad date left empty", False)}
     # URLs that are not http(s) are gone; the mention falls back to its source.
     assert m.author_url is None
     assert m.author_photo is None
@@ -663,7 +666,7 @@ def test_other_wrong_types_fall_back() -> None:
             }
         )
     )
-    assert problems == []
+    assert [(p.reason, p.skipped) for p in problems] == [("bad date left empty", False)]
     assert m.id.startswith("h-")
     assert m.kind == "rsvp"  # an rsvp value and no known property
     assert m.rsvp == "yes"

@@ -8,7 +8,9 @@ is in test_send.py.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,13 @@ from mkdocs_backlinks.ledger.gather import Observed, merge_build
 from mkdocs_backlinks.ledger.model import Ledger, LedgerError, PageSends, SentTarget
 from mkdocs_backlinks.links.urls import normalise_url
 from mkdocs_backlinks.webmention.deliver import Sender
+from mkdocs_backlinks.webmention.journal import (
+    JOURNAL_FILE,
+    Journal,
+    JournalBusy,
+    read_journal,
+    replay,
+)
 from mkdocs_backlinks.webmention.live import LivePage, content_digest, live_check, live_links
 from mkdocs_backlinks.webmention.outcomes import (
     Delivery,
@@ -473,23 +482,25 @@ def test_receiver_answers_become_outcomes() -> None:
     assert delivery_of(answer(400), "t", "e").outcome == "rejected"
     assert delivery_of(answer(429), "t", "e").outcome == "server-error"
     assert delivery_of(answer(503), "t", "e").outcome == "server-error"
-    # A redirect is not the receiver's refusal (Sender re-posts a 307 or 308 itself).
-    moved = delivery_of(answer(301, Location="https://elsewhere/"), "t", "https://e/wm")
-    assert (moved.outcome, moved.http_status, moved.reason) == (
-        "redirected",
-        301,
-        "HTTP 301 to https://elsewhere/: not re-sent, only a 307 or 308 is",
-    )
+    # A redirect is not the receiver's refusal, and is never followed, whatever its code.
+    for code in (301, 302, 303, 307, 308):
+        moved = delivery_of(answer(code, Location="https://elsewhere/"), "t", "https://e/wm")
+        assert (moved.outcome, moved.http_status, moved.endpoint, moved.reason) == (
+            "redirected",
+            code,
+            "https://e/wm",
+            f"HTTP {code} to https://elsewhere/, not followed",
+        )
     for location in ("javascript:alert(1)", "/x\x1b[2J", "file:///etc/passwd", ""):
         odd = delivery_of(answer(308, Location=location), "t", "https://e/wm")
         assert (odd.outcome, odd.reason) == (
             "redirected",
-            "HTTP 308 without a usable http(s) Location",
+            "HTTP 308 without a usable http(s) Location, not followed",
         )
     # UTF-8 as http.client hands it over (decoded as Latin-1), and back.
     utf8 = "/caf\u00e9\u2014wm".encode().decode("latin-1")
     dash = delivery_of(answer(303, Location=utf8), "t", "https://e/wm")
-    assert dash.reason.startswith("HTTP 303 to https://e/caf\u00e9\u2014wm:")
+    assert dash.reason.startswith("HTTP 303 to https://e/caf\u00e9\u2014wm,")
     long = delivery_of(answer(302, Location="/" + "x" * 500), "t", "https://e/wm")
     assert len(long.reason) <= 160
     failed = delivery_of(answer(None), "t", "e")
@@ -585,3 +596,131 @@ def test_an_outcome_this_version_does_not_know_is_kept_and_left_alone(tmp_path: 
     ]
     save_ledger(path, loaded)
     assert path.read_text(encoding="utf-8") == text
+
+
+# --------------------------------------------------------------------------- Retry-After
+
+NOW = datetime(2026, 1, 2, 12, 0, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("code", "retry_after", "until"),
+    [
+        (429, "3600", "2026-01-02T13:00:00Z"),
+        (503, "Fri, 02 Jan 2026 14:30:00 GMT", "2026-01-02T14:30:00Z"),
+        (429, "99999999999999999999", "2026-02-01T12:00:00Z"),  # at most 30 days
+        (429, "Thu, 01 Jan 2026 00:00:00 GMT", ""),  # already past
+        (429, "soon", ""),
+        (429, None, ""),
+        (500, "3600", ""),  # only a 429 or a 503 asks for a pause
+    ],
+)
+def test_a_receiver_s_retry_after_becomes_the_time_it_is_left_alone_until(
+    code: int, retry_after: str | None, until: str
+) -> None:
+    headers = {} if retry_after is None else {"Retry-After": retry_after}
+    delivery = delivery_of(answer(code, **headers), "t", "https://e/wm", NOW)
+    assert (delivery.outcome, delivery.not_before) == ("server-error", until)
+
+
+def held_ledger(until: str) -> tuple[Ledger, str, str]:
+    """p.md sent to A (429 from alpha's endpoint, asking to wait `until`) and B (accepted by
+    the same endpoint host), and q.md to C on another host (500); p.md has changed since."""
+    ledger = ledger_with(observed("p.md", A, B), observed("q.md", C))
+    for page_src, key, delivery in [
+        ("p.md", A, Delivery("server-error", A, 429, "https://wm.alpha.org/x", not_before=until)),
+        ("p.md", B, Delivery("accepted", B, 202, "https://WM.alpha.org/y")),
+        ("q.md", C, Delivery("server-error", C, 500, "https://gamma.io/wm")),
+    ]:
+        step = Step(page_src, sources(page_src)[page_src], key, key, "send", "new link", "d1")
+        ledger = apply_outcome(ledger, step, delivery, DAY1)
+    return ledger, "d2", "d1"
+
+
+def test_a_receiver_that_asked_to_wait_is_not_planned_before_that_time() -> None:
+    ledger, changed, same = held_ledger("2026-01-02T13:00:00Z")
+    digests = {"p.md": changed, "q.md": same}
+    plan = plan_sends(ledger, digests, sources("p.md", "q.md"), now=NOW)
+    wait = "the receiver asked to wait until 2026-01-02T13:00:00Z"
+    assert [(s.key, s.action, s.reason) for s in plan.steps] == [
+        (A, "wait", wait),
+        (B, "wait", wait),  # the same endpoint host, whatever the target
+        (C, "send", f"trying again after server-error on {DAY1}"),
+    ]
+    assert [s.key for s in plan.to_do] == [C]
+    # Once the time has come, both go again.
+    later = plan_sends(ledger, digests, sources("p.md", "q.md"), now=NOW + timedelta(hours=2))
+    assert [(s.key, s.action) for s in later.steps] == [(A, "send"), (B, "send"), (C, "send")]
+
+
+def test_a_removed_link_to_a_receiver_that_asked_to_wait_waits_too() -> None:
+    ledger, _, _ = held_ledger("2026-01-02T13:00:00Z")
+    ledger = merge_build(ledger, observed("p.md", A) + observed("q.md", C), DAY2)
+    plan = plan_sends(ledger, {"p.md": "d2", "q.md": "d1"}, sources("p.md", "q.md"), now=NOW)
+    assert {(s.key, s.action) for s in plan.steps if s.page == "p.md"} == {
+        (A, "wait"),
+        (B, "wait"),  # would be told the link is gone
+    }
+
+
+def test_the_time_a_receiver_asked_for_is_kept_in_the_ledger_and_checked(tmp_path: Path) -> None:
+    ledger, _, _ = held_ledger("2026-01-02T13:00:00Z")
+    path = tmp_path / "ledger.json"
+    save_ledger(path, ledger)
+    text = path.read_text(encoding="utf-8")
+    assert text.count('"not_before":') == 1  # only where a receiver asked
+    assert load_ledger(path) == ledger
+    for bad in ('"tomorrow"', "3600", '"2026-01-02 13:00"'):
+        damaged = text.replace('"not_before":"2026-01-02T13:00:00Z"', f'"not_before":{bad}')
+        with pytest.raises(LedgerError, match=r"not_before of the send from 'p\.md'"):
+            parse_ledger(damaged, path)
+
+
+# --------------------------------------------------------------------------- the journal
+
+
+def test_a_journal_left_by_a_killed_run_replays_its_outcomes(tmp_path: Path) -> None:
+    start = ledger_with(observed("p.md", A, B))
+    step_a = Step("p.md", sources("p.md")["p.md"], A, A, "send", "new link", "d1")
+    step_b = replace(step_a, key=B, target=B)
+    journal = Journal.take(tmp_path)
+    journal.begin({})
+    journal.note(step_a, Delivery("accepted", A, 202, "https://alpha.org/wm"), DAY2)
+    journal.note(step_b, Delivery("server-error", B, 429, not_before="2026-01-02T13:00:00Z"), DAY2)
+    # A second run cannot take it while this one holds it.
+    with pytest.raises(JournalBusy, match="Another 'mkdocs-backlinks send --yes'"):
+        Journal.take(tmp_path)
+    os.close(journal._fd)  # killed: no clear, no close
+    path = tmp_path / JOURNAL_FILE
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"step": {"page": "p.md", "sou')  # a line cut short by the kill
+
+    entries = read_journal(tmp_path)
+    replayed = replay(start, entries)
+    expected = apply_outcome(
+        apply_outcome(start, step_a, Delivery("accepted", A, 202, "https://alpha.org/wm"), DAY2),
+        step_b,
+        Delivery("server-error", B, 429, not_before="2026-01-02T13:00:00Z"),
+        DAY2,
+    )
+    assert replayed == expected
+    assert replay(replayed, entries) == replayed  # folded in twice: the same
+    assert replayed.contacts["alpha.org"].status == "sent"
+
+    # The next run takes it, finds the leftovers, and an empty journal goes when it is done.
+    again = Journal.take(tmp_path)
+    assert again.leftover() == entries
+    again.clear()
+    again.close()
+    assert not path.exists()
+
+
+def test_a_damaged_journal_is_named_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / JOURNAL_FILE
+    path.write_text('{"schema": "mkdocs-backlinks/send-journal", "version": 1}\nnot json\n{}\n')
+    with pytest.raises(LedgerError, match=r"send journal .* is damaged at line 2"):
+        read_journal(tmp_path)
+    path.write_text('{"step": {"action": "skip"}}\n')
+    with pytest.raises(LedgerError, match="at line 1"):
+        read_journal(tmp_path)
+    assert path.read_text() == '{"step": {"action": "skip"}}\n'
