@@ -14,10 +14,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from ipaddress import ip_network
+from pathlib import Path
 from typing import Any
 
 import pytest
-from http_servers import Handler, HttpServer
+from http_servers import Handler, HttpServer, make_certificates, tls_context
 
 from mkdocs_backlinks.http.client import HttpClient
 from mkdocs_backlinks.http.options import HttpOptions
@@ -743,3 +744,36 @@ def test_html_parsing(markup: str, expected: str) -> None:
 )
 def test_html_without_a_usable_endpoint(markup: str) -> None:
     assert endpoint_from_html(markup, BASE) is None
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HttpServer, Path]]:
+    """The same cases over https, from a server whose certificate a local CA signed."""
+    ca, leaf, key = make_certificates(tmp_path_factory.mktemp("tls"))
+    with HttpServer(tls=tls_context(leaf, key)) as running:
+        origin = running.url("", scheme="https", host="localhost")
+        for case in ROCKS.values():
+            for path, page in case.pages.items():
+                running.routes[path] = functools.partial(_serve, _with_origin(page, origin))
+        yield running, ca
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["ca-trusted", "ca-unknown"])
+def test_webmention_rocks_over_https(tls_server: tuple[HttpServer, Path], trusted: bool) -> None:
+    """All 23 cases are found over https once the local CA is trusted (`ca_bundle`); without
+    it, every one fails as a certificate error, not a traceback."""
+    server, ca = tls_server
+    options = _options(ca_bundle=str(ca)) if trusted else _options()
+    found = 0
+    with HttpClient(options) as https:
+        for case in ROCKS.values():
+            url = server.url(case.start, scheme="https", host="localhost")
+            result = discover(https, url)
+            expected = server.url(case.expected, scheme="https", host="localhost")
+            if (result.status, result.endpoint) == ("found", expected):
+                found += 1
+            elif trusted:
+                pytest.fail(f"{case.start}: {result.status} {result.endpoint} {result.error}")
+            else:
+                assert "certificate" in result.error.lower(), result.error
+    assert found == (len(ROCKS) if trusted else 0)
