@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass
@@ -252,16 +252,25 @@ class Resolver:
         return system_resolver(host, port)
 
 
+_Served = TypeVar("_Served", bound="FolderServer")
+
+
+class QuietFiles(SimpleHTTPRequestHandler):
+    """Python's static file handler, without a log line per request."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 class FolderServer:
     """A static file server over `folder` on 127.0.0.1: a deployed site, for tests that run
-    `send` in its own process (the live page is fetched before any webmention goes)."""
+    `send` (the live page is fetched before any webmention goes). `files` may be a subclass
+    of `QuietFiles` that records or redirects requests."""
 
-    def __init__(self, folder: Path, host: str = "127.0.0.1") -> None:
-        class Files(SimpleHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        handler = functools.partial(Files, directory=str(folder))
+    def __init__(
+        self, folder: Path, host: str = "127.0.0.1", files: type[QuietFiles] = QuietFiles
+    ) -> None:
+        handler = functools.partial(files, directory=str(folder))
         self._httpd = ThreadingHTTPServer((host, 0), handler)
         self._httpd.daemon_threads = True
         self.url = f"http://{host}:{self._httpd.server_address[1]}/"
@@ -269,7 +278,7 @@ class FolderServer:
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
-    def __enter__(self) -> FolderServer:
+    def __enter__(self: _Served) -> _Served:
         self._thread.start()
         return self
 
@@ -279,12 +288,15 @@ class FolderServer:
         self._thread.join(timeout=5)
 
 
-def make_certificates(folder: Path, name: str = "localhost") -> tuple[Path, Path, Path]:
-    """A throwaway CA and a certificate for `name` (and 127.0.0.1) signed by it, written to
-    `folder`: `(ca.pem, leaf.pem, leaf.key)`. With the `cryptography` package when it is
-    installed, else the `openssl` command; a test skips when neither is there."""
+def make_certificates(
+    folder: Path, name: str = "localhost", *, with_ip: bool = True
+) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a certificate for `name` (and 127.0.0.1 unless `with_ip` is off)
+    signed by it, written to `folder`: `(ca.pem, leaf.pem, leaf.key)`. With the
+    `cryptography` package when it is installed, else the `openssl` command; a test skips
+    when neither is there."""
     try:
-        return _certificates_with_cryptography(folder, name)
+        return _certificates_with_cryptography(folder, name, with_ip)
     except ImportError:
         pass
     if shutil.which("openssl") is None:
@@ -302,7 +314,8 @@ def make_certificates(folder: Path, name: str = "localhost") -> tuple[Path, Path
     )  # fmt: skip
     openssl("req", *ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", f"/CN={name}")
     (folder / "leaf.ext").write_text(
-        f"subjectAltName=DNS:{name},IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+        f"subjectAltName=DNS:{name}{',IP:127.0.0.1' if with_ip else ''}\n"
+        "basicConstraints=CA:FALSE\n"
         "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n"
     )
     openssl(
@@ -312,7 +325,9 @@ def make_certificates(folder: Path, name: str = "localhost") -> tuple[Path, Path
     return folder / "ca.pem", folder / "leaf.pem", folder / "leaf.key"
 
 
-def _certificates_with_cryptography(folder: Path, name: str) -> tuple[Path, Path, Path]:
+def _certificates_with_cryptography(
+    folder: Path, name: str, with_ip: bool
+) -> tuple[Path, Path, Path]:
     import datetime
     import ipaddress
 
@@ -337,7 +352,8 @@ def _certificates_with_cryptography(folder: Path, name: str) -> tuple[Path, Path
         if not ca:
             builder = builder.add_extension(
                 x509.SubjectAlternativeName(
-                    [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                    [x509.DNSName(name)]
+                    + ([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))] if with_ip else [])
                 ),
                 critical=False,
             ).add_extension(

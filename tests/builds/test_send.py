@@ -11,7 +11,6 @@ tests know what was sent.
 from __future__ import annotations
 
 import email.utils
-import functools
 import itertools
 import json
 import os
@@ -19,12 +18,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
@@ -33,7 +30,7 @@ from urllib.parse import parse_qs
 import pytest
 import yaml
 from conftest import MakeSite, Site
-from http_servers import Handler, HttpServer
+from http_servers import FolderServer, Handler, HttpServer, QuietFiles
 
 from mkdocs_backlinks.cli.main import main
 from mkdocs_backlinks.http.client import HttpClient
@@ -52,12 +49,7 @@ LOOPBACK = "127.0.0.0/8"
 # --------------------------------------------------------------------------- servers
 
 
-class _QuietFiles(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class LiveSite:
+class LiveSite(FolderServer):
     """The deployed site: a static file server over a folder that `deploy` fills."""
 
     def __init__(self, folder: Path) -> None:
@@ -68,7 +60,7 @@ class LiveSite:
         """Paths answered with a 301 to another path, as a host set up for a move does."""
         owner = self
 
-        class Files(_QuietFiles):
+        class Files(QuietFiles):
             def do_GET(self) -> None:
                 owner.paths.append(self.path)
                 where = owner.redirects.get(self.path)
@@ -80,26 +72,11 @@ class LiveSite:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        handler = functools.partial(Files, directory=str(folder))
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(folder, files=Files)
 
     def deploy(self, site: Site, under: str = "") -> None:
         shutil.rmtree(self.folder)
         shutil.copytree(site.site_dir, self.folder / under)
-
-    def __enter__(self) -> LiveSite:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
 
 
 def target_page(title: str, head: str = "") -> bytes:

@@ -10,11 +10,9 @@ from __future__ import annotations
 import functools
 import gzip
 import logging
-import shutil
 import socket
 import ssl
 import struct
-import subprocess
 import threading
 import time
 import tracemalloc
@@ -27,7 +25,14 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from http_servers import Handler, HttpServer, Meter, RawServer, read_request
+from http_servers import (
+    Handler,
+    HttpServer,
+    Meter,
+    RawServer,
+    make_certificates,
+    read_request,
+)
 
 from mkdocs_backlinks import __version__
 from mkdocs_backlinks.http.client import HttpClient
@@ -987,29 +992,8 @@ def test_post_form_does_not_follow_redirects(client: HttpClient, server: HttpSer
 
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    """A throwaway CA and a certificate for "localhost" signed by it."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
-    folder = tmp_path_factory.mktemp("tls")
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
-
-    openssl(
-        "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-        "-subj", "/CN=backlinks test CA",
-    )  # fmt: skip
-    openssl("req", *ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost")
-    (folder / "leaf.ext").write_text(
-        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n"
-        "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n"
-    )
-    openssl(
-        "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "leaf.pem", "-days", "2", "-extfile", "leaf.ext",
-    )  # fmt: skip
-    return folder / "ca.pem", folder / "leaf.pem", folder / "leaf.key"
+    """A throwaway CA and a certificate for "localhost" only (no IP address) signed by it."""
+    return make_certificates(tmp_path_factory.mktemp("tls"), with_ip=False)
 
 
 def test_https_connects_to_the_checked_address_but_verifies_the_name(
