@@ -1,4 +1,4 @@
-"""Typed configuration of the plugin and of a page's front matter.
+"""Typed configuration of the plugin (a page's front matter is `page_options`).
 
 Every option is a `mkdocs.config.config_options` item so that MkDocs reports a bad value with
 the option's name before the build starts. Patterns are compiled here, once, so that the
@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -412,55 +412,6 @@ def _nest(names: list[str], value: Any) -> Any:
     for name in reversed(names):
         value = {name: value}
     return value
-
-
-class PageOptions(base.Config):
-    """The `backlinks:` key of a page's front matter.
-
-    `backlinks: false` is shorthand for turning all three off.
-    """
-
-    track = opt.Type(bool, default=True)
-    """Collect the links this page makes."""
-
-    credits = opt.Type(bool, default=True)
-    """Render the credits section on this page."""
-
-    backlinks = opt.Type(bool, default=True)
-    """Render the backlinks section on this page."""
-
-
-class PageOptionsError(ValueError):
-    """Front matter that does not validate; the message names the key."""
-
-
-def page_options(meta: Mapping[str, Any], src_uri: str) -> PageOptions:
-    """Validate a page's `backlinks` front-matter key, defaulting every switch to on."""
-    raw = meta.get("backlinks", True)
-    if raw is True:
-        return _ALL_ON  # the common case: no front matter, no validation to run
-    if isinstance(raw, bool):
-        raw = {"track": raw, "credits": raw, "backlinks": raw}
-    if not isinstance(raw, dict):
-        raise PageOptionsError(
-            f"{src_uri}: front matter 'backlinks' must be true, false or a mapping with "
-            f"track/credits/backlinks, not {raw!r}"
-        )
-    options = PageOptions()
-    options.load_dict(raw)
-    failed, warnings = options.validate()
-    problems = [f"{key}: {err}" for key, err in failed]
-    problems += [f"{key}: {msg}" for key, msg in warnings]
-    if problems:
-        raise PageOptionsError(
-            f"{src_uri}: front matter 'backlinks' is invalid: " + "; ".join(problems)
-        )
-    return options
-
-
-_ALL_ON = PageOptions()
-_ALL_ON.load_dict({})
-_ALL_ON.validate()
 
 
 # ------------------------------------------------------------------ from options to settings

@@ -34,7 +34,6 @@ from mkdocs_backlinks.companions import (
 )
 from mkdocs_backlinks.config import (
     BacklinksConfig,
-    PageOptionsError,
     configured_site_url,
     http_options,
     is_offline,
@@ -42,7 +41,6 @@ from mkdocs_backlinks.config import (
     mentions_settings,
     metadata_settings,
     outreach_desk,
-    page_options,
     section_settings,
     site_paths,
 )
@@ -56,6 +54,7 @@ from mkdocs_backlinks.links.urls import SiteMap
 from mkdocs_backlinks.mentions.desk import MentionsDesk
 from mkdocs_backlinks.mentions.model import MentionsError
 from mkdocs_backlinks.outreach.desk import ObservedCitations, OutreachDesk
+from mkdocs_backlinks.page_options import PageOptionsError, page_options
 from mkdocs_backlinks.sections.pages import Sections
 from mkdocs_backlinks.sections.render import STYLESHEET, STYLESHEET_URI, TEMPLATES_DIR
 from mkdocs_backlinks.works.model import WorkMeta
@@ -219,8 +218,6 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self.graph.add_page(page_info(page, links, (ref.section for ref in refs)), links)
         if refs:
             self.refs[src] = refs
-        else:
-            self.refs.pop(src, None)
         if self.works is not None:
             # Fetching starts now, while the other pages convert.
             self.works.want(cited_urls(links))

@@ -61,8 +61,8 @@ def autorefs_lookup(autorefs: Any, site: SiteMap) -> Lookup | None:
     def lookup(identifier: str, source: str) -> str:
         page_url = pages.get(source, "")
         url = str(get_item_url(identifier, from_url=page_url)[0])
-        if ":" in url.partition("#")[0] or url.startswith("//"):
-            return url  # another project's inventory: absolute, left out by the caller
+        if _elsewhere(url):
+            return url  # another project's inventory: left out by the caller
         return urljoin("/" + page_url, url).removeprefix("/")
 
     return lookup
@@ -90,7 +90,7 @@ def resolve_refs(
         if ref.optional:
             continue
         url = _look_up(ref, lookup)
-        if url is None or ":" in url.partition("#")[0] or url.startswith("//"):
+        if url is None or _elsewhere(url):
             continue
         path, _, anchor = url.partition("#")
         target = site.page_for_url_path(unquote(path))
@@ -115,6 +115,12 @@ def place_refs(links: Sequence[LinkRow], placed: Iterable[tuple[int, LinkRow]]) 
         merged.append(row)
     merged.extend(links[done:])
     return merged
+
+
+def _elsewhere(url: str) -> bool:
+    """Whether autorefs gave an address on another site (a scheme, or `//host`): an item of
+    another project's inventory, not a page of this one."""
+    return ":" in url.partition("#")[0] or url.startswith("//")
 
 
 def _look_up(ref: PendingRef, lookup: Lookup) -> str | None:

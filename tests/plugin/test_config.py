@@ -16,9 +16,6 @@ from mkdocs.exceptions import Abort
 
 from mkdocs_backlinks.config import (
     BacklinksConfig,
-    PageOptions,
-    PageOptionsError,
-    page_options,
     section_settings,
 )
 from mkdocs_backlinks.option_types import (
@@ -28,6 +25,7 @@ from mkdocs_backlinks.option_types import (
     RegexList,
     RelativeFile,
 )
+from mkdocs_backlinks.page_options import PageOptions, PageOptionsError, page_options
 
 
 def validate(options: dict[str, Any]) -> tuple[BacklinksConfig, dict[str, str], list[Any]]:
