@@ -81,6 +81,27 @@ CONFIGS = ("plain", "plugin")
 # With --floor: the same site built with `floor_hooks.py` at its two levels (see that file).
 FLOOR_CONFIGS = ("floor-keep", "floor-show")
 FLOOR_HOOKS = Path(__file__).resolve().parent / "floor_hooks.py"
+# With --peers: the same site built by plain MkDocs, by the fastest peer and by this plugin with
+# its internal backlinks only and with every feature, then every feature on a first build (its
+# data folder emptied) and after an edit (a page changed since its last build).
+PEER_DISTRIBUTION = "mkdocs-backlinks-section-plugin"
+PEER_PLUGIN = "backlinks_section"
+INTERNAL_ONLY: dict[str, Any] = {
+    "credits": False,
+    "export": False,
+    "metadata": {"enabled": False},
+    "outreach": {"enabled": False},
+    "mentions": {"enabled": False},
+}
+PEER_CONFIGS = ("plain", "peer", "internal", "every", "every-first", "every-edit")
+PEER_LABELS = {
+    "plain": "plain MkDocs (`plugins: []`)",
+    "peer": f"{PEER_DISTRIBUTION} (its defaults)",
+    "internal": "backlinks, internal backlinks only",
+    "every": "backlinks, every feature",
+    "every-first": "backlinks, every feature, first build (empty data folder)",
+    "every-edit": "backlinks, every feature, after an edit (one page changed)",
+}
 
 # A fixed vocabulary: all lowercase ASCII, so that a heading made of these
 # words has a predictable ``toc`` slug (the words joined with ``-``).
@@ -404,6 +425,40 @@ def generate_site(docs_dir: Path, n_pages: int, seed: int) -> tuple[SiteStats, l
     return writer.stats, indexes
 
 
+def nav_lines(indexes: list[PageSpec], nav_mode: str) -> list[str]:
+    """The explicit `nav:` of `--nav sections` (home and section index pages), else none."""
+    if nav_mode != "sections":
+        return []
+    lines = ["nav:"]
+    for spec in indexes:
+        if spec.path.count("/") <= 1:  # home and section index pages
+            lines.append(f"  - {json.dumps(spec.title)}: {json.dumps(spec.path)}")
+    return lines
+
+
+def common_lines(indexes: list[PageSpec], nav_mode: str, docs_dir: str = "docs") -> list[str]:
+    """What every config of a site says before `plugins:`; only the plugins differ."""
+    return [
+        "site_name: Backlinks benchmark",
+        "site_url: https://docs.example.com/",  # real sites set it; link handling may use it
+        f"docs_dir: {docs_dir}",
+        "theme:",
+        "  name: mkdocs",
+        "markdown_extensions:",
+        "  - toc:",
+        "      permalink: true",
+        "  - attr_list",
+        "  - admonition",
+        "  - tables",
+        "validation:",
+        "  nav:",
+        "    omitted_files: ignore",  # with --nav sections most pages are deliberately not in nav
+        "  links:",
+        "    anchors: warn",  # so that the warm-up build reports a broken generator
+        *nav_lines(indexes, nav_mode),
+    ]
+
+
 def write_configs(
     root: Path,
     indexes: list[PageSpec],
@@ -418,29 +473,7 @@ def write_configs(
     config builds it), so the comparison is "the same site without our plugin". With
     ``floor``, ``floor.yml`` is the plain config plus ``floor_hooks.py`` as a hooks module.
     """
-    common = [
-        "site_name: Backlinks benchmark",
-        "site_url: https://docs.example.com/",  # real sites set it; link handling may use it
-        "docs_dir: docs",
-        "theme:",
-        "  name: mkdocs",
-        "markdown_extensions:",
-        "  - toc:",
-        "      permalink: true",
-        "  - attr_list",
-        "  - admonition",
-        "  - tables",
-        "validation:",
-        "  nav:",
-        "    omitted_files: ignore",  # with --nav sections most pages are deliberately not in nav
-        "  links:",
-        "    anchors: warn",  # so that the warm-up build reports a broken generator
-    ]
-    if nav_mode == "sections":
-        common.append("nav:")
-        for spec in indexes:
-            if spec.path.count("/") <= 1:  # home and section index pages
-                common.append(f"  - {json.dumps(spec.title)}: {json.dumps(spec.path)}")
+    common = common_lines(indexes, nav_mode)
     # JSON is valid YAML flow syntax, so the options can be embedded as-is.
     plugin_entry = (
         f"  - {PLUGIN_NAME}: {json.dumps(plugin_options)}"
@@ -603,6 +636,121 @@ def bench_size(
     return result
 
 
+def peer_installed() -> bool:
+    """Whether the peer's entry point is registered in this environment."""
+    names = {ep.name for ep in importlib.metadata.entry_points(group="mkdocs.plugins")}
+    return PEER_PLUGIN in names
+
+
+def write_peer_configs(
+    root: Path, indexes: list[PageSpec], nav_mode: str, plugin_options: dict[str, Any]
+) -> dict[str, Path]:
+    """One config per `PEER_CONFIGS` name over the same site; return their paths.
+
+    Each every-feature variant has its own data and cache folders, so a first build's empty
+    folder or an edit's changed ledger never reaches the steady-state build; the edit variant
+    also reads its own copy of `docs/` (`docs-edit/`), the only one that gets edited. Every
+    variant of this plugin is offline: the figures are the plugin's, not the network's.
+    """
+    every = {"offline": True, **plugin_options}
+    options = {
+        "internal": {**INTERNAL_ONLY, "offline": True, **plugin_options},
+        "every": {**every, "data_dir": "data-every", "cache_dir": ".cache/every"},
+        "every-first": {**every, "data_dir": "data-first", "cache_dir": ".cache/first"},
+        "every-edit": {**every, "data_dir": "data-edit", "cache_dir": ".cache/edit"},
+    }
+    shutil.copytree(root / "docs", root / "docs-edit", dirs_exist_ok=True)
+    paths = {}
+    for name in PEER_CONFIGS:
+        lines = common_lines(indexes, nav_mode, "docs-edit" if name == "every-edit" else "docs")
+        if name == "plain":
+            lines.append("plugins: []")
+        elif name == "peer":
+            lines += ["plugins:", f"  - {PEER_PLUGIN}"]
+        else:
+            # JSON is valid YAML flow syntax, so the options can be embedded as-is.
+            lines += ["plugins:", f"  - {PLUGIN_NAME}: {json.dumps(options[name])}"]
+        path = root / f"{name}.yml"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        paths[name] = path
+    return paths
+
+
+def _prepare_peer_build(root: Path, name: str, indexes: list[PageSpec], round_: int) -> None:
+    """Untimed: empty the first build's folders, or change a page before the edit's build."""
+    if name == "every-first":
+        shutil.rmtree(root / "data-first", ignore_errors=True)
+        shutil.rmtree(root / ".cache" / "first", ignore_errors=True)
+    elif name == "every-edit" and round_ >= 0:
+        edit_page(root / "docs-edit", indexes, round_)
+
+
+def bench_peers(
+    n_pages: int, base: Path, args: argparse.Namespace, plugin_options: dict[str, Any]
+) -> SizeResult:
+    """Every `PEER_CONFIGS` build of one generated site: a warm-up each, then rounds of all
+    of them in turn, so drift on the machine reaches each alike."""
+    root = base / f"site-{n_pages}"
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "docs").mkdir(parents=True)
+    stats, indexes = generate_site(root / "docs", n_pages, args.seed)
+    configs = write_peer_configs(root, indexes, args.nav, plugin_options)
+    log(
+        f"[{n_pages} pages] generated {stats.total_pages} files, {stats.internal_links} "
+        f"internal / {stats.external_links} external links -> {root}"
+    )
+    result = SizeResult(pages=n_pages, site=stats)
+    for name in PEER_CONFIGS:  # untimed warm-up, not quiet, to surface warnings
+        _prepare_peer_build(root, name, indexes, -1)
+        sample, stderr = run_build(
+            configs[name], root / f"out-{name}", root / f"{name}.log", quiet=False, name=name
+        )
+        warnings = [line for line in stderr.splitlines() if line.startswith("WARNING")]
+        result.warmup_warnings[name] = len(warnings)
+        log(f"[{n_pages} pages] warm-up {name}: {sample.wall_s:.0f}s, {len(warnings)} warnings")
+        for line in warnings[:5]:
+            log(f"    {line}")
+    for rnd in range(args.rounds):
+        for name in PEER_CONFIGS:
+            _prepare_peer_build(root, name, indexes, rnd)
+            sample, _ = run_build(
+                configs[name], root / f"out-{name}", root / f"{name}.log", name=name
+            )
+            sample.round = rnd
+            result.samples.append(sample)
+            log(
+                f"[{n_pages} pages] round {rnd + 1}/{args.rounds} {name:11}: "
+                f"user {sample.user_s:6.2f}s rss {sample.maxrss_kib / 1024:6.1f} MiB"
+            )
+    if not args.keep:
+        for name in PEER_CONFIGS:
+            shutil.rmtree(root / f"out-{name}", ignore_errors=True)
+    return result
+
+
+def peers_table(results: list[SizeResult]) -> str:
+    """Each build's user CPU and peak memory, medians with their range, against plain."""
+    lines = [
+        "| pages | build | user CPU (s) | vs plain | CPU min-max | peak RSS (MiB) | vs plain |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        summary = summarize(result)
+        for name in PEER_CONFIGS:
+            cpu, rss = summary["user_s"].get(name), summary["maxrss_mib"].get(name)
+            if not cpu or not rss:
+                continue
+            changes = [relative_change(summary, key, name) for key in ("user_s", "maxrss_mib")]
+            ratios = ["" if c is None or name == "plain" else f"{c * 100:+.1f}%" for c in changes]
+            lines.append(
+                f"| {result.site.total_pages} | {PEER_LABELS[name]} | {cpu['median']:.2f} "
+                f"| {ratios[0]} | {cpu['min']:.2f}-{cpu['max']:.2f} | {rss['median']:.1f} "
+                f"| {ratios[1]} |"
+            )
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------
 # Reporting
 # --------------------------------------------------------------------------
@@ -620,7 +768,7 @@ def summarize(result: SizeResult) -> dict[str, dict[str, dict[str, float]]]:
     summary: dict[str, dict[str, dict[str, float]]] = {}
     for attr, key, _, scale, _ in METRICS:
         summary[key] = {}
-        for name in CONFIGS + FLOOR_CONFIGS:
+        for name in dict.fromkeys(s.config for s in result.samples):
             values = [getattr(s, attr) * scale for s in result.samples if s.config == name]
             if values:
                 summary[key][name] = {
@@ -805,6 +953,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "itself costs, against which the plugin's cost is read",
     )
     parser.add_argument(
+        "--peers",
+        action="store_true",
+        help=f"build plain MkDocs, {PEER_DISTRIBUTION} (installed beforehand; see "
+        "benchmarks/README.md), this plugin with internal backlinks only and with every "
+        "feature (also on a first build and after an edit), interleaved, and print each "
+        "against plain",
+    )
+    parser.add_argument(
         "--plain-only",
         action="store_true",
         help="build only plain.yml (smoke test without the plugin)",
@@ -814,43 +970,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--rounds and --pages must be positive")
     if args.plugin_options is not None and not isinstance(args.plugin_options, dict):
         parser.error("--plugin-options must be a JSON object")
+    if args.peers and (args.plain_only or args.floor or args.edit or args.baseline):
+        parser.error("--peers builds its own configs: no --plain-only, --floor, --edit, --baseline")
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if importlib.util.find_spec("mkdocs") is None:
-        sys.exit(f"error: mkdocs is not installed for {sys.executable}")
-    if args.check_plugin:
-        check_plugin()
-    plugin_options: dict[str, Any] = args.plugin_options or {}
-
-    if args.workdir:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        base = args.workdir.resolve()
-        cleanup = [base / f"site-{n}" for n in args.pages]
-    else:
-        base = Path(tempfile.mkdtemp(prefix="bench-backlinks-"))
-        cleanup = [base]
-
-    results: list[SizeResult] = []
-    try:
-        for n_pages in args.pages:
-            results.append(bench_size(n_pages, base, args, plugin_options))
-    except BuildFailed as exc:
-        log(f"error: build failed:\n{exc}")
-        log(f"(site left in {base} for inspection)")
-        return 1
-    except KeyboardInterrupt:
-        log(f"interrupted (site left in {base})")
-        return 130
-    else:
-        if args.keep:
-            log(f"kept generated sites in {base}")
-        else:
-            for path in cleanup:
-                shutil.rmtree(path, ignore_errors=True)
-
+def print_report(
+    args: argparse.Namespace, results: list[SizeResult], plugin_options: dict[str, Any]
+) -> None:
+    """The plain-against-plugin report (and the floor's table with --floor)."""
     if args.plain_only:
         config_desc = "plain only (smoke test)"
     else:
@@ -877,6 +1005,67 @@ def main(argv: list[str] | None = None) -> int:
         "time includes it and any other load on the machine. Peak RSS is the child's "
         'ru_maxrss. "pages" counts all Markdown files, including folder index pages.'
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if importlib.util.find_spec("mkdocs") is None:
+        sys.exit(f"error: mkdocs is not installed for {sys.executable}")
+    if args.check_plugin or args.peers:
+        check_plugin()
+    if args.peers and not peer_installed():
+        sys.exit(
+            f"error: --peers needs {PEER_DISTRIBUTION} (entry point {PEER_PLUGIN!r}) in this "
+            f"environment: {sys.executable} -m pip install '{PEER_DISTRIBUTION}==0.1.0'"
+        )
+    plugin_options: dict[str, Any] = args.plugin_options or {}
+
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        base = args.workdir.resolve()
+        cleanup = [base / f"site-{n}" for n in args.pages]
+    else:
+        base = Path(tempfile.mkdtemp(prefix="bench-backlinks-"))
+        cleanup = [base]
+
+    results: list[SizeResult] = []
+    try:
+        for n_pages in args.pages:
+            bench = bench_peers if args.peers else bench_size
+            results.append(bench(n_pages, base, args, plugin_options))
+    except BuildFailed as exc:
+        log(f"error: build failed:\n{exc}")
+        log(f"(site left in {base} for inspection)")
+        return 1
+    except KeyboardInterrupt:
+        log(f"interrupted (site left in {base})")
+        return 130
+    else:
+        if args.keep:
+            log(f"kept generated sites in {base}")
+        else:
+            for path in cleanup:
+                shutil.rmtree(path, ignore_errors=True)
+
+    if args.peers:
+        print("## mkdocs build: plain MkDocs, the peer, and this plugin\n")
+        print(
+            f"{args.rounds} timed round(s) of every build after 1 warm-up each, interleaved; "
+            f"nav={args.nav}; seed={args.seed}; this plugin offline; mkdocs "
+            f"{importlib.metadata.version('mkdocs')}, {PEER_DISTRIBUTION} "
+            f"{importlib.metadata.version(PEER_DISTRIBUTION)}, Python "
+            f"{sys.version.split()[0]}, {platform.machine()}\n"
+        )
+        print(peers_table(results))
+        print(
+            "\nMedians. Internal backlinks only: credits, export, metadata, outreach and "
+            "mentions off. First build: the variant's data and cache folders are removed "
+            "before each build. After an edit: a citation of a new site is added to the home "
+            "page of the variant's own copy of docs/ before each build. User CPU and peak RSS "
+            "of each build's child process (os.wait4)."
+        )
+    else:
+        print_report(args, results, plugin_options)
 
     if args.json:
         entries = []

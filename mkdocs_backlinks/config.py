@@ -32,12 +32,14 @@ from mkdocs_backlinks.http.options import (
     proxy_from_env,
 )
 from mkdocs_backlinks.ledger.file import LEDGER_FILE
+from mkdocs_backlinks.ledger.people import PEOPLE_HOSTS, REFERENCE_SITES
 from mkdocs_backlinks.links.collect import Rules
 from mkdocs_backlinks.mentions.desk import Settings as MentionsSettings
 from mkdocs_backlinks.mentions.model import RELAYS
 from mkdocs_backlinks.option_types import (
     REL_VALUES,
     CaBundle,
+    DefaultedDomains,
     DomainPatterns,
     MentionSources,
     NetworkList,
@@ -52,6 +54,7 @@ from mkdocs_backlinks.option_types import (
 )
 from mkdocs_backlinks.outreach.desk import OutreachDesk, build_date
 from mkdocs_backlinks.outreach.settings import Settings as OutreachSettings
+from mkdocs_backlinks.sections.headings import toc_settings
 from mkdocs_backlinks.sections.locales import strings_for
 from mkdocs_backlinks.sections.pages import SectionSettings
 from mkdocs_backlinks.works.resolver import DAY, REFRESH_ENV, MetadataSettings
@@ -157,8 +160,23 @@ class OutreachConfig(base.Config):
     note_template = opt.Optional(opt.File(exists=True))
     """A Jinja file (relative to mkdocs.yml) replacing the shipped note template."""
 
+    thanks_template = opt.Optional(opt.File(exists=True))
+    """A Jinja file (relative to mkdocs.yml) replacing the shipped public thank-you (the short
+    post for a contact's social or fediverse profile)."""
+
     exclude_sites = DomainPatterns()
     """Sites never to contact (they stay in the ledger, not in the list)."""
+
+    people_hosts = DefaultedDomains(default=PEOPLE_HOSTS)
+    """Hosts where many people publish (code forges, blogging, video and social platforms,
+    Mastodon instances): there the contact is the owner the path names (`github.com/octocat`),
+    not the host. A list replaces the shipped one; put `defaults` in it to add to it instead."""
+
+    reference_sites = DefaultedDomains(default=REFERENCE_SITES)
+    """Sites credited on the pages but left out of the notes to send (encyclopedias, standards
+    bodies, language and library documentation, Q&A sites); each covers its subdomains. A
+    contact of theirs you marked (`sent`, `replied`, ...) stays listed. A list replaces the
+    shipped one; put `defaults` in it to add to it instead; `[]` writes to every site."""
 
     done_statuses = opt.ListOfItems(
         opt.Choice(("pending", "sent", "replied", "linked-back", "skipped")),
@@ -275,6 +293,12 @@ class BacklinksConfig(base.Config):
     """Add the sections' stylesheet (`assets/stylesheets/backlinks.css`) to the site's
     `extra_css`. A file of yours at that path in docs_dir is used instead; turn this off to
     style the sections entirely yourself."""
+
+    toc = opt.Type(bool, default=True)
+    """List the sections' headings in the page's table of contents (the one themes draw
+    beside the page, Material's included), where the sections stand among the page's own
+    headings. Their permalinks follow the `toc` extension's settings either way: the same
+    symbol as the page's headings, or none when they have none."""
 
     snippet_length = WholeNumber(240, minimum=20)
     """Upper bound, in characters, of the sentence stored around each link. At least 20:
@@ -565,6 +589,19 @@ def metadata_settings(
     )
 
 
+def config_file_as_run(path: str | None) -> str:
+    """The configuration file as the lists' commands should name it: relative to the folder
+    the build runs in when it lies inside it (`mkdocs build -f sample_site/mkdocs.yml` gives
+    `sample_site/mkdocs.yml`, so a command pasted in that shell finds it), else its name."""
+    if not path:
+        return "mkdocs.yml"
+    file = Path(path).resolve()
+    try:
+        return file.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:  # elsewhere: a path to a temporary folder would only mislead
+        return file.name
+
+
 def outreach_settings(options: BacklinksConfig, config: MkDocsConfig) -> OutreachSettings:
     """Outreach settings from the plugin options, defaulting to the site's own details."""
     out = options.outreach
@@ -578,7 +615,10 @@ def outreach_settings(options: BacklinksConfig, config: MkDocsConfig) -> Outreac
         done_statuses=tuple(out.done_statuses),
         exclude_sites=out.exclude_sites,
         note_template=Path(out.note_template) if out.note_template else None,
-        config_file=Path(config.config_file_path or "mkdocs.yml").name,
+        thanks_template=Path(out.thanks_template) if out.thanks_template else None,
+        people_hosts=out.people_hosts,
+        reference_sites=out.reference_sites,
+        config_file=config_file_as_run(config.config_file_path),
         today=build_date(),
     )
 
@@ -590,7 +630,8 @@ def outreach_desk(options: BacklinksConfig, config: MkDocsConfig) -> OutreachDes
     try:
         return OutreachDesk(folder, outreach_settings(options, config))
     except ValueError as exc:
-        raise ValueError(f"'outreach.note_template': {exc}") from exc
+        option = getattr(exc, "option", "note_template")
+        raise ValueError(f"'outreach.{option}': {exc}") from exc
 
 
 def mentions_settings(options: BacklinksConfig, config: MkDocsConfig) -> MentionsSettings:
@@ -622,6 +663,7 @@ def link_rules(options: BacklinksConfig) -> Rules:
         exclude_urls=options.exclude_urls,
         excluded_target=options.exclude_targets.match_file,
         snippet_length=options.snippet_length,  # at least 20: WholeNumber
+        outside_snippets=options.export or options.outreach.enabled,
     )
 
 
@@ -657,4 +699,6 @@ def section_settings(options: BacklinksConfig, config: MkDocsConfig) -> SectionS
         auto_append=options.auto_append,
         max_entries=options.max_entries,
         strings=section_strings(options, config),
+        toc=options.toc,
+        headings=toc_settings(config.mdx_configs),
     )

@@ -54,6 +54,19 @@ class DomainPatterns(BaseConfigOption[tuple[str, ...]]):
         return tuple(sorted(set(out)))
 
 
+class DefaultedDomains(DomainPatterns):
+    """Host names over shipped defaults: a list replaces them, and the entry `defaults` in it
+    stands for them, so `[defaults, example.social]` adds one host and keeps the rest."""
+
+    DEFAULTS_WORD = "defaults"
+
+    def run_validation(self, value: object) -> tuple[str, ...]:
+        if isinstance(value, list) and self.DEFAULTS_WORD in value:
+            rest = [v for v in value if v != self.DEFAULTS_WORD]
+            return tuple(sorted({*self.default, *super().run_validation(rest)}))
+        return super().run_validation(value)
+
+
 class RegexList(BaseConfigOption[tuple["re.Pattern[str]", ...]]):
     """A list of Python regular expressions, compiled at validation time."""
 

@@ -277,13 +277,20 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         if self.mentions is not None and self.sections.wants_mentions(src):
             mentions = self.mentions.shown_on(page.url)
         sections = self.sections.render(
-            self.graph, src, page.url, metadata=self.metadata, mentions=mentions
+            self.graph,
+            src,
+            page.url,
+            metadata=self.metadata,
+            mentions=mentions,
+            content=page.content or "",
         )
         # Only a marker goes into page.content: MkDocs keeps every page's content until the
         # build ends, so the sections themselves are pasted into the page's final HTML in
         # on_post_page and freed once it is written. Search indexes and feeds read
         # page.content and so never see the sections, which are navigation, not content.
         page.content = self.sections.mark(page.content or "", append=not is_blog_index(page))
+        # Themes draw the table of contents from page.toc after this hook.
+        self.sections.list_headings(page.toc, page.content, sections)
         context["backlinks"] = sections  # type: ignore[typeddict-unknown-key]
         return context
 
@@ -319,8 +326,9 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             observed = ObservedCitations(self.graph, self.site_url)
             metadata = self.metadata if self.works is not None else None
             summary = self.outreach.record(observed, metadata, mentions=mentions)
-        except ValueError as exc:  # a note template that fails on real data
-            message = f"Plugin 'backlinks' option 'outreach.note_template': {exc}"
+        except ValueError as exc:  # a note or thank-you template that fails on real data
+            option = getattr(exc, "option", "note_template")
+            message = f"Plugin 'backlinks' option 'outreach.{option}': {exc}"
             raise PluginError(message) from exc
         except LedgerError as exc:  # the ledger was damaged after on_pre_build checked it
             raise PluginError(str(exc)) from exc

@@ -12,11 +12,12 @@ import sys
 from collections.abc import Callable, Sequence
 
 from mkdocs_backlinks import __version__
-from mkdocs_backlinks.cli import mentions, merge_data, outreach, send
+from mkdocs_backlinks.cli import mentions, merge_data, outreach, review, send
 from mkdocs_backlinks.cli.common import CONFIG_HELP
 from mkdocs_backlinks.cli.errors import CommandError, UsageError
 from mkdocs_backlinks.ledger.model import LedgerError
 from mkdocs_backlinks.mentions.model import MentionsError
+from mkdocs_backlinks.outreach.note_edits import NoteEditsError
 
 EXIT_USAGE = 2
 """No command, or one that could not run as asked (`UsageError`)."""
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     outreach.add_parsers(commands)
+    review.add_parser(commands)
     send.add_parser(commands)
     mentions.add_parsers(commands)
     merge_data.add_parser(commands)
@@ -50,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "outreach": outreach.run_outreach,
     "mark": outreach.run_mark,
+    "review": review.run,
     "send": send.run,
     "fetch": mentions.run_fetch,
     "mentions": mentions.run_mentions,
@@ -72,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Commands save what they recorded on the way out; no traceback for a Ctrl-C.
         print("mkdocs-backlinks: interrupted; what was done so far is recorded.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (CommandError, LedgerError, MentionsError, ValueError) as exc:
+    except (CommandError, LedgerError, MentionsError, NoteEditsError, ValueError) as exc:
         print(f"mkdocs-backlinks: error: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAILED
     except OSError as exc:  # a read-only data folder, a full disk: the file and the reason

@@ -24,7 +24,12 @@ from mkdocs_backlinks.mentions.desk import MentionsDesk, fetched_at, guarded_fet
 from mkdocs_backlinks.mentions.feed import summary
 from mkdocs_backlinks.mentions.fetch import apply, prune_gone, read_mentions_file
 from mkdocs_backlinks.mentions.model import Mention, SourceState
-from mkdocs_backlinks.mentions.moderation import Moderation, save_moderation
+from mkdocs_backlinks.mentions.moderation import (
+    Moderation,
+    newly_hidden,
+    newly_shown,
+    save_moderation,
+)
 from mkdocs_backlinks.mentions.pages import page_key
 from mkdocs_backlinks.plugin import BacklinksPlugin
 from mkdocs_backlinks.webmention.outcomes import printable, valid_web_url
@@ -194,8 +199,15 @@ def run_mentions(args: argparse.Namespace) -> int:
         print(f"{value}: already {'hidden' if args.action == 'hide' else 'blocked'}")
         return 0
     save_moderation(desk.moderation_path, moderation)
-    hidden = sum(1 for m in desk.store.mentions if moderation.is_hidden(m))
-    print(f"{args.action} {value}: {hidden} of {len(desk.store.mentions)} mentions now hidden")
+    total = len(desk.store.mentions)
+    if args.action == "unhide":
+        shown = newly_shown(desk.moderation, moderation, desk.store.mentions)
+        print(f"unhide {value}: {shown} of {total} mentions shown again")
+        return 0
+    # Only what this command hid: one an earlier hide or block hid is not counted again.
+    caused, hidden = newly_hidden(desk.moderation, moderation, desk.store.mentions)
+    also = f" ({hidden} hidden in all)" if hidden != caused else ""
+    print(f"{args.action} {value}: {caused} of {total} mentions now hidden{also}")
     return 0
 
 

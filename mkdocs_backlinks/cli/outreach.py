@@ -18,7 +18,7 @@ from mkdocs_backlinks.cli.common import CONFIG_HELP, Subparsers, load_plugin
 from mkdocs_backlinks.config import mentions_settings, site_paths
 from mkdocs_backlinks.config import outreach_settings as settings_for
 from mkdocs_backlinks.files import dump_json
-from mkdocs_backlinks.ledger.contacts import mark
+from mkdocs_backlinks.ledger.contacts import find_contact, mark
 from mkdocs_backlinks.ledger.file import load_ledger, save_ledger
 from mkdocs_backlinks.ledger.model import MARKABLE, STATUSES, Ledger
 from mkdocs_backlinks.mentions.desk import MentionsDesk
@@ -116,10 +116,14 @@ def run_mark(args: argparse.Namespace) -> int:
     path = site_paths(plugin.config, config).ledger
     settings = outreach_settings(plugin, config)
     ledger = load_ledger(path)
+    contact = find_contact(ledger, args.contact)
+    marked = mark(ledger, contact.id, args.status, settings.today, args.reason)
+    if marked is ledger:
+        # The same status again: no second history entry, no rewrite, and a word saying so.
+        why = f" ({contact.reason})" if contact.reason else ""
+        print(f"{contact.id}: already {args.status}{why}; nothing changed")
+        return 0
     # Keep the lists in step with the ledger without a rebuild.
-    updated = save_with_lists(
-        path, mark(ledger, args.contact, args.status, settings.today, args.reason), settings
-    )
-    contact = next(c for c in updated.contacts.values() if c != ledger.contacts.get(c.id))
+    save_with_lists(path, marked, settings)
     print(f"{contact.id}: {args.status}" + (f" ({args.reason})" if args.reason else ""))
     return 0

@@ -104,6 +104,12 @@ def add_parser(commands: Subparsers) -> None:
         help="longest time for one request, redirects and retries included (default: 20)",
     )
     send.add_argument(
+        "--include-skipped",
+        action="store_true",
+        help="also send to contacts marked skipped and to sites in outreach.exclude_sites "
+        "(left out by default)",
+    )
+    send.add_argument(
         "-v", "--verbose", action="store_true", help="also list what is left alone, and why"
     )
     add_network_arguments(send)
@@ -142,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
             except JournalBusy as exc:
                 raise UsageError(str(exc)) from exc
             _fold(journal, path, outreach_settings(plugin, config))
-        job = _plan(plugin, config, site_url)
+        job = _plan(plugin, config, site_url, include_skipped=args.include_skipped)
         _print_plan(job.plan, args.verbose)
         print(_plan_summary(job.plan))
         if client is None:
@@ -188,7 +194,9 @@ def _fold(journal: Journal, path: Path, settings: Settings) -> None:
     journal.clear()
 
 
-def _plan(plugin: BacklinksPlugin, config: MkDocsConfig, site_url: str) -> _Job:
+def _plan(
+    plugin: BacklinksPlugin, config: MkDocsConfig, site_url: str, *, include_skipped: bool = False
+) -> _Job:
     """The webmentions to send, from the ledger's citations and the pages as built (and the
     outcomes an interrupted run left in the journal, which only `--yes` records)."""
     path = site_paths(plugin.config, config).ledger
@@ -216,15 +224,26 @@ def _plan(plugin: BacklinksPlugin, config: MkDocsConfig, site_url: str) -> _Job:
             f"The built site in {Path(config.site_dir)} lacks {len(missing)} page(s) the ledger "
             f"cites from (first: {missing[0]}): run mkdocs build first."
         )
-    exclude = settings.exclude_sites
+    exclude = () if include_skipped else settings.exclude_sites
+    skipped = set() if include_skipped else _skipped_works(ledger)
     plan = plan_sends(
         ledger,
         built.digests,
         built.sources,
         lambda url: domain_matches(site_of(url), exclude),
         datetime.now(timezone.utc),
+        skipped=skipped.__contains__,
     )
     return _Job(path, settings, ledger, plan)
+
+
+def _skipped_works(ledger: Ledger) -> set[str]:
+    """The cited works (normalised URLs) whose contact the author marked `skipped`."""
+    return {
+        url
+        for url, work in ledger.works.items()
+        if (contact := ledger.contacts.get(work.contact)) and contact.status == "skipped"
+    }
 
 
 def _deliver(

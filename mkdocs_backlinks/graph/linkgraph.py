@@ -19,6 +19,7 @@ from typing import Any, Final, NamedTuple, cast
 
 from mkdocs_backlinks.graph.spool import Spool
 from mkdocs_backlinks.links.urls import relative_urls_from, site_of
+from mkdocs_backlinks.works.identity import work_key
 from mkdocs_backlinks.works.model import DEAD, WorkMeta
 
 EXPORT_SCHEMA = "mkdocs-backlinks/graph"
@@ -50,7 +51,8 @@ class Link(NamedTuple):
     text: str
     """Anchor text, white space folded."""
     context: str
-    """The sentence around the link, plain text, bounded length."""
+    """The sentence around the link, plain text, bounded length; '' for an outside link in a
+    build that neither exports nor keeps a ledger, where nothing shows it."""
     section: str
     """Id of the heading whose section holds the link ('' before the first heading)."""
     rel: tuple[str, ...]
@@ -268,13 +270,21 @@ class LinkGraph:
             self._sorted = True
         return self._arriving
 
-    def cited_works(self, src_uri: str) -> list[CitedSite]:
+    def cited_works(
+        self, src_uri: str, metadata: Mapping[str, WorkMeta] | None = None
+    ) -> list[CitedSite]:
         """The page's citations grouped by site (sorted), each work once in the order the page
         first cites it: `(url, first link, how many times the page cites it)`.
+
+        One work is one entry however it was written (`works.identity.work_key`): `http://`
+        and `https://`, with and without `www.` or a trailing slash, or an old address whose
+        check (`metadata`) ended at the same final URL. The entry keeps the first link, under
+        the URL whose metadata says something when the first one's says nothing.
 
         Plain tuples: this is the one grouping behind both `credit_groups` (the objects a theme
         sees) and the renderer's fast path, which would otherwise pay for an object per work.
         """
+        known = metadata or {}
         first: dict[str, Link] = {}
         count: dict[str, int] = {}
         for link in self.citations(src_uri):
@@ -285,13 +295,20 @@ class LinkGraph:
                 first[url] = link
                 count[url] = 1
         sites: dict[str, list[CitedWork]] = {}
+        at: dict[str, int] = {}  # work key to the work's place in its site's list
         for url, link in first.items():
             site = site_of(url)
-            work = (url, link, count[url])
-            if site in sites:
-                sites[site].append(work)
-            else:
-                sites[site] = [work]
+            works = sites.setdefault(site, [])
+            meta = known.get(url)
+            key = work_key(url, meta.final_url if meta is not None else "")
+            place = at.get(key)
+            if place is None:
+                at[key] = len(works)
+                works.append((url, link, count[url]))
+                continue
+            kept, kept_link, kept_count = works[place]
+            shown = url if meta and not known.get(kept) else kept
+            works[place] = (shown, kept_link, kept_count + count[url])
         return sorted(sites.items())
 
     def credit_groups(
@@ -302,7 +319,7 @@ class LinkGraph:
         known = metadata or {}
         return [
             CreditGroup(site, tuple(credit_entry(*work, known.get(work[0])) for work in works))
-            for site, works in self.cited_works(src_uri)
+            for site, works in self.cited_works(src_uri, metadata)
         ]
 
     def shown_backlinks(self, src_uri: str) -> list[Link]:

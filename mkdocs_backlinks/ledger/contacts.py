@@ -64,12 +64,37 @@ def _known_contacts(ledger: Ledger, ref: str) -> str:
 
 
 def mark(ledger: Ledger, ref: str, status: str, today: str, reason: str = "") -> Ledger:
-    """The ledger with one contact's outreach status set by the author."""
+    """The ledger with one contact's outreach status set by the author.
+
+    The very ledger given back (`is` it) when the contact already has that status: a second
+    history entry would make it look told twice, and its last-told date would move.
+    """
     if status not in MARKABLE:
         raise LedgerError(f"Unknown status '{status}'. Use one of: {', '.join(MARKABLE)}")
     contact = find_contact(ledger, ref)
+    if contact.status == status:
+        return ledger
     contacts = dict(ledger.contacts)
     contacts[contact.id] = with_status(contact, status, today, reason)
+    return replace(ledger, contacts=contacts)
+
+
+def undo(ledger: Ledger, ref: str) -> Ledger:
+    """The ledger with one contact's last status change taken back: its latest history
+    event goes, and the status and reason become those of the event before it.
+
+    The very ledger given back when there is nothing to take back (only the build's `new`):
+    the first event is how the contact came to be, not something the author did.
+    """
+    contact = find_contact(ledger, ref)
+    if len(contact.history) < 2:
+        return ledger
+    history = contact.history[:-1]
+    previous = history[-1]
+    contacts = dict(ledger.contacts)
+    contacts[contact.id] = replace(
+        contact, status=previous.status, reason=previous.reason, history=history
+    )
     return replace(ledger, contacts=contacts)
 
 
@@ -86,7 +111,9 @@ def linked_back(ledger: Ledger, latest_mention: Mapping[str, str], today: str) -
     """
     contacts = dict(ledger.contacts)
     for contact in ledger.contacts.values():
-        when = latest_mention.get(contact.site, "")
+        # By id: a person on a shared host (`github.com/octocat`) has not answered because
+        # some other page of that host mentions us; a site's contact id is its site.
+        when = latest_mention.get(contact.id, "")
         told = contact.last_told
         if contact.status in LINKED_BACK_FROM and when and told and when[:10] >= told:
             contacts[contact.id] = with_status(contact, "linked-back", today, "mentioned us")

@@ -143,6 +143,7 @@ class LedgerReader:
                     _str(lists.get("fingerprint", ""), "fingerprint"),
                     int(lists.get("contacts", 0)),
                     int(lists.get("to_do", 0)),
+                    int(lists.get("new", 0)),
                 ),
             )
         except (OSError, ValueError, TypeError, AttributeError, RecursionError):

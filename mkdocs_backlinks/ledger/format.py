@@ -71,11 +71,6 @@ def records_chunks(ledger: Ledger) -> list[str]:
     return [first, *chunks]
 
 
-def with_head(text: str, ledger: Ledger) -> str:
-    """The ledger file `text` with its first line replaced by `ledger`'s head."""
-    return head_line(ledger) + text.partition("\n")[2]
-
-
 def _head(ledger: Ledger) -> dict[str, Any]:
     lists = ledger.lists
     return {
@@ -87,6 +82,8 @@ def _head(ledger: Ledger) -> dict[str, Any]:
             "fingerprint": lists.fingerprint,
             "contacts": lists.contacts,
             "to_do": lists.to_do,
+            # Only once counted, so ledgers written before it keep their first line.
+            **({"new": lists.new} if lists.new else {}),
         },
     }
 
@@ -277,6 +274,7 @@ def ledger_from(
             _str(lists.get("fingerprint", ""), "'lists.fingerprint'"),
             _int(lists.get("contacts", 0), "'lists.contacts'"),
             _int(lists.get("to_do", 0), "'lists.to_do'"),
+            _int(lists.get("new", 0), "'lists.new'"),
         ),
         sends=dict(sorted(sends.items())),
     )

@@ -125,13 +125,20 @@ def merge_gathered(
     metadata: Mapping[str, WorkMeta] | None = None,
 ) -> Ledger:
     """`merge_build` of citations already gathered."""
-    previous = ledger.last_build or today  # the last build that saw what is gone now
+    # `last_build` is the date of the last build that changed the records: every build since
+    # saw the same citations, so it is also the last date known to have seen what is gone now.
+    # A build that changes nothing leaves it, and the file, as they were: a committed ledger
+    # is not rewritten for a date alone.
+    previous = ledger.last_build or today
     works = _merged_works(ledger, gathered.by_url, today, previous, contact_of, metadata or {})
     contacts = _merged_contacts(ledger, works, today, previous)
+    works = dict(sorted(works.items()))
+    contacts = dict(sorted(contacts.items()))
+    same = ledger.last_build and works == ledger.works and contacts == ledger.contacts
     return Ledger(
-        dict(sorted(contacts.items())),
-        dict(sorted(works.items())),
-        today,
+        contacts,
+        works,
+        ledger.last_build if same else today,
         gathered.digest,
         ledger.lists,
         sends=ledger.sends,  # only `mkdocs-backlinks send` changes them
@@ -153,7 +160,9 @@ def _merged_works(
             works[url] = old if not old.cited else replace(old, cited=False, last_seen=previous)
     for url, citations in by_url.items():
         old_work = ledger.works.get(url)
-        contact_id = old_work.contact if old_work else contact_of(url)
+        contact_id = contact_of(url)
+        if old_work and old_work.contact != contact_id:
+            contact_id = _kept_contact(ledger, old_work, contact_id)
         works[url] = Work(
             url=url,
             site=site_of(url),
@@ -165,6 +174,21 @@ def _merged_works(
             meta=_newer_meta(old_work.meta if old_work else WorkMeta(), metadata.get(url)),
         )
     return works
+
+
+def _kept_contact(ledger: Ledger, work: Work, now: str) -> str:
+    """The contact a work cited before keeps: the one the ledger gave it, unless that was its
+    whole site on a host where the work now has an owner (`ledger.people`) and the author never
+    acted on that site (it is still `new` or `pending`). Then the work goes to its owner; the
+    site's contact stays in the ledger, as every contact does."""
+    old = ledger.contacts.get(work.contact)
+    moves = (
+        old is not None
+        and old.id == work.site
+        and now.startswith(work.site + "/")
+        and old.status in ("new", "pending")
+    )
+    return now if moves else work.contact
 
 
 def _routes_by_contact(works: Mapping[str, Work]) -> dict[str, Routes]:

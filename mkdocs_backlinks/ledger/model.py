@@ -105,6 +105,8 @@ class ListsState:
     fingerprint: str = ""
     contacts: int = 0
     to_do: int = 0
+    new: int = 0
+    """Contacts the lists show as `new`: what the build log's "N new contacts" says."""
 
 
 SEND_OUTCOMES = (

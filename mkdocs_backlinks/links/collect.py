@@ -34,7 +34,7 @@ from mkdocs_backlinks.links.rawhtml import (
     tag_attributes,
 )
 from mkdocs_backlinks.links.snippets import Sentences, collapse, sentence_around
-from mkdocs_backlinks.links.urls import SiteMap, domain_matches, host_of
+from mkdocs_backlinks.links.urls import SiteMap, Target, domain_matches, host_of
 
 # Blocks that can hold headings (md_in_html, raw HTML sections); paragraphs and lists cannot.
 _CONTAINERS = frozenset(
@@ -89,6 +89,9 @@ class Rules:
     exclude_urls: tuple[re.Pattern[str], ...] = ()
     excluded_target: Callable[[str], bool] = field(default=lambda _src: False)
     snippet_length: int = 240
+    outside_snippets: bool = True
+    """Whether outside links get their sentence: only the export and the outreach ledger
+    show it (the credits do not), so without them it is never cut, and its row says ''."""
 
 
 class LinkCollector:
@@ -102,6 +105,7 @@ class LinkCollector:
         self._page: str | None = None
         self._links: list[LinkRow] = []
         self._refs: list[PendingRef] = []
+        self._resolve_href: Callable[[str], Target | None] = lambda _href: None
 
     @property
     def site(self) -> SiteMap:
@@ -123,6 +127,8 @@ class LinkCollector:
         self._page = src_uri
         self._links = []
         self._refs = []
+        if src_uri is not None:
+            self._resolve_href = self.site.resolver(src_uri)
 
     def finish_page(self) -> list[LinkRow]:
         """The links of the page converted since `start_page`, in document order.
@@ -162,38 +168,41 @@ class LinkCollector:
         """The links of the page's blocks as graph rows (a `Link`'s fields, in order).
 
         Runs for every link of the site, so it is written for speed: locals for attribute
-        lookups, plain tuples rather than objects.
+        lookups, plain tuples rather than objects. A sentence is cut only for a link whose
+        row is kept and whose sentence something shows (`Rules.outside_snippets`).
         """
         src = self._page
         assert src is not None
         rules = self.rules
         opt_out = rules.opt_out_class
         ignore_rel = rules.ignore_rel
-        resolve = self.site.resolve
+        resolve = self._resolve_href
         wanted_outside = self._wanted_outside
+        outside_snippets = rules.outside_snippets
         contexts: dict[str, str] = {}  # one string object per distinct context, to save memory
         limit = rules.snippet_length
         excluded = self.excluded_targets
         position = len(self._links)  # rows of the page before this one (an earlier conversion)
         for block in blocks:
             text = block.text
-            # One link: two regex searches; several: index the block's sentences once.
-            if len(block.links) > 1:
-                sentences: Sentences | None = Sentences(text)
-                spans = [(raw.start, raw.end) for raw in block.links]
-            else:
-                sentences, spans = None, []
+            # One link: two regex searches; several: the block's sentences are indexed once,
+            # when the first link that needs its sentence comes.
+            several = len(block.links) > 1
+            sentences: Sentences | None = None
+            spans: list[tuple[int, int]] = []
             for raw in block.links:
                 if raw.classes and opt_out in raw.classes.split():
                     continue
                 if raw.identifier is not None:
-                    self._refs.append(self._pending(raw, text, sentences, spans, position))
+                    if several and not spans:
+                        spans = [(link.start, link.end) for link in block.links]
+                    self._refs.append(self._pending(raw, text, spans, position))
                     continue
                 rel = tuple(sorted(set(raw.rel.lower().split()))) if raw.rel else ()
                 if rel and ignore_rel.intersection(rel):
                     continue
                 href = raw.href.strip()
-                found = resolve(href, src)
+                found = resolve(href)
                 if found is None:
                     continue
                 internal, target, anchor = found
@@ -206,9 +215,14 @@ class LinkCollector:
                     # The resolver's string, shared by every page citing this URL as written.
                     href = target
                 start, end = raw.start, raw.end
-                if sentences is None:
+                if not (internal or outside_snippets):
+                    context = ""
+                elif not several:
                     context = sentence_around(text, start, end, limit)
                 else:
+                    if sentences is None:
+                        sentences = Sentences(text)
+                        spans = spans or [(link.start, link.end) for link in block.links]
                     context = sentences.around(start, end, limit, spans)
                 context = contexts.setdefault(context, context)
                 position += 1
@@ -218,18 +232,10 @@ class LinkCollector:
                 )  # fmt: skip
 
     def _pending(
-        self,
-        raw: RawLink,
-        text: str,
-        sentences: Sentences | None,
-        spans: list[tuple[int, int]],
-        position: int,
+        self, raw: RawLink, text: str, spans: list[tuple[int, int]], position: int
     ) -> PendingRef:
-        limit = self.rules.snippet_length
-        if sentences is None:
-            context = sentence_around(text, raw.start, raw.end, limit)
-        else:
-            context = sentences.around(raw.start, raw.end, limit, spans)
+        """A cross-reference of mkdocs-autorefs, with its sentence (`spans`: the block's
+        links when it has several, else empty), to be resolved once every page is known."""
         assert self._page is not None and raw.identifier is not None
         return PendingRef(
             self._page,
@@ -237,7 +243,7 @@ class LinkCollector:
             raw.slug,
             raw.optional,
             collapse(text[raw.start : raw.end]),
-            context,
+            sentence_around(text, raw.start, raw.end, self.rules.snippet_length, spans),
             raw.section,
             position,
         )
@@ -263,12 +269,16 @@ class _TreeReader:
         """Takes the blocks read so far, every `_BLOCKS` blocks: a page of thousands of links
         then never holds all of its blocks at once, beside its tree."""
         self.raw_skip = 0  # depth of raw inline <code>-like tags open in the current block
+        self.invisible = True
+        """Whether the page has elements the reader never sees (`_INVISIBLE`)."""
         # Placeholders matter only when some stashed raw HTML holds a link: in most pages
         # none does, and the walk below can then rely on the C-level `iter("a")` alone.
         self.raw_links = any(_may_hold_link(raw) for raw in stash)
 
     def read(self, root: etree.Element) -> list[Block]:
         if self._holds_link(root):
+            # Asked once of the page rather than of each block: almost no page has any.
+            self.invisible = any(next(root.iter(tag), None) is not None for tag in _INVISIBLE)
             self._walk(root)
         return self.blocks
 
@@ -338,9 +348,10 @@ class _TreeReader:
         `itertext` produce the block's text, then puts the tree back as it was. Returns False,
         with nothing recorded, when the text needs the careful path.
         """
-        for tag in _INVISIBLE:
-            if next(block.iter(tag), None) is not None:
-                return False
+        if self.invisible:
+            for tag in _INVISIBLE:
+                if next(block.iter(tag), None) is not None:
+                    return False
         if self.autorefs:
             anchors = [node for node in block.iter() if node.tag in ("a", "autoref")]
         else:

@@ -157,6 +157,9 @@ _EXTERNAL_CACHE = 4096
 """Outside URLs whose resolution `SiteMap` keeps: the same URLs recur across pages (a
 project's repository, its issue tracker), while one long page of one-off URLs would
 otherwise keep every one of them until the build ends."""
+_FOLDER_CACHE = 4096
+"""Relative hrefs whose resolution `SiteMap.resolver` keeps for one folder: a folder of
+thousands of pages of one-off links then never holds an entry per link."""
 
 
 class SiteMap:
@@ -189,6 +192,9 @@ class SiteMap:
                 self._canonical.setdefault(alias, src_uri)
         # Outside links repeat across pages; their resolution does not depend on the page.
         self._external: dict[str, Target | None] = {}
+        # Relative hrefs found as a source file: the same for every page of one folder.
+        self._folder = ""
+        self._known: dict[str, str] = {}
         site = urlsplit(site_url or "")
         self._site_host = (site.hostname or "").lower()
         try:
@@ -244,6 +250,42 @@ class SiteMap:
                 path = unquote(path)
             return self._resolve_local(path, unquote(fragment) if fragment else "", src_uri)
         return self._resolve_url(href, src_uri)
+
+    def resolver(self, src_uri: str) -> Callable[[str], Target | None]:
+        """`resolve(href, src_uri)` for the links of page `src_uri`, href stripped.
+
+        A relative path that names a source file (`../guide/install.md`, whatever its
+        `#fragment`) names the same one from every page of the folder, so each distinct one
+        is resolved once per folder and then looked up. MkDocs converts a folder's pages one
+        after another (its file list is sorted), so only the current folder's answers are
+        kept, as plain strings: they go when the next folder starts and never pile up for the
+        rest of the build, where each object kept makes every full garbage collection longer.
+        What resolves against the page's own URL instead (`../other/`) differs between pages
+        of one folder, and goes to `resolve` every time.
+        """
+        folder = src_uri.rpartition("/")[0]
+        if folder != self._folder or len(self._known) >= _FOLDER_CACHE:
+            self._folder, self._known = folder, {}
+        known = self._known
+        canonical = self._canonical
+        resolve = self.resolve
+
+        def resolve_here(href: str) -> Target | None:
+            if not href or href[0] in "#/" or ":" in href or "?" in href or "%" in href:
+                return resolve(href, src_uri)  # not a plain relative path: the general rules
+            path, _, fragment = href.partition("#")
+            page = known.get(path)
+            if page is None:
+                joined = _join(folder, path)
+                page = canonical.get(joined) if joined is not None else None
+                if page is None:
+                    return resolve(href, src_uri)
+                if len(known) < _FOLDER_CACHE:
+                    # Strings only: the garbage collector does not even look at the dict.
+                    known[path] = page
+            return _internal((True, page, unquote(fragment) if fragment else ""))
+
+        return resolve_here
 
     def _resolve_url(self, href: str, src_uri: str = "") -> Target | None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ __all__ = [
     "hide",
     "load_moderation",
     "merge_moderation",
+    "newly_hidden",
+    "newly_shown",
     "save_moderation",
 ]
 
@@ -172,6 +175,25 @@ def save_moderation(path: Path, moderation: Moderation) -> None:
         text if written is moderation else dumps_moderation(moderation),
         moderation,
     )
+
+
+def newly_hidden(
+    before: Moderation, after: Moderation, mentions: Iterable[Mention]
+) -> tuple[int, int]:
+    """`(caused, hidden)`: how many of `mentions` `after` hides that `before` did not, and how
+    many it hides in all. A command reports the first: a mention an earlier `hide` hid is not
+    one this command hid."""
+    caused = hidden = 0
+    for mention in mentions:
+        if after.is_hidden(mention):
+            hidden += 1
+            caused += not before.is_hidden(mention)
+    return caused, hidden
+
+
+def newly_shown(before: Moderation, after: Moderation, mentions: Iterable[Mention]) -> int:
+    """How many of `mentions` `before` hid and `after` shows again (what an `unhide` did)."""
+    return sum(1 for m in mentions if before.is_hidden(m) and not after.is_hidden(m))
 
 
 def hide(moderation: Moderation, *refs: str) -> Moderation:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from mkdocs.plugins import get_plugin_logger
 from mkdocs.utils import get_build_datetime
 
 from mkdocs_backlinks.files import locked, text_digest, write_text_atomic
@@ -29,9 +30,10 @@ from mkdocs_backlinks.ledger.file import (
     read_ledger_text,
     records_hash,
 )
-from mkdocs_backlinks.ledger.format import head_line, records_chunks, with_head
+from mkdocs_backlinks.ledger.format import head_line, records_chunks
 from mkdocs_backlinks.ledger.gather import Observed, gather, merge_gathered, observed_digest
 from mkdocs_backlinks.ledger.model import Ledger
+from mkdocs_backlinks.ledger.people import contact_keys
 from mkdocs_backlinks.outreach.lists import (
     LIST_FILES,
     lists_fingerprint,
@@ -39,8 +41,11 @@ from mkdocs_backlinks.outreach.lists import (
     write_lists,
 )
 from mkdocs_backlinks.outreach.notes import NoteWriter
-from mkdocs_backlinks.outreach.settings import Settings
+from mkdocs_backlinks.outreach.report import thanks_writer
+from mkdocs_backlinks.outreach.settings import Settings, setup_warnings
 from mkdocs_backlinks.works.model import WorkMeta
+
+log = get_plugin_logger(__name__)
 
 
 def build_date() -> str:
@@ -97,6 +102,8 @@ class OutreachDesk:
         self.path = folder / LEDGER_FILE
         self.settings = settings
         self.writer = NoteWriter(settings.note_template)
+        thanks_writer(settings.thanks_template)  # one that cannot load fails now, not at the end
+        self.contact_of = contact_keys(settings.people_hosts)
         self._body_hash = ""
         self.stored: dict[str, WorkMeta] = {}
         """Metadata of cited works the ledger holds, read by `load` for the build to show."""
@@ -152,7 +159,12 @@ class OutreachDesk:
         if mentions is not None:
             self.settings = replace(self.settings, mentions=mentions)
         with locked(self.folder):
-            return self._record(observed, metadata)
+            summary = self._record(observed, metadata)
+        if summary["contacts"]:
+            # Once per build, in the words the review page's banner uses (`Report`).
+            for warning in setup_warnings(self.settings):
+                log.warning(warning)
+        return summary
 
     def _record(
         self, observed: Iterable[Observed], metadata: Mapping[str, WorkMeta] | None
@@ -171,22 +183,23 @@ class OutreachDesk:
             and lists_ok
             and head.lists.fingerprint == self._fingerprint(self._body_hash)
         ):
-            if head.last_build == self.settings.today:
-                return self._unchanged(head)
+            # Nothing changed, so nothing is written, not even a date: `last_build` is the
+            # last build that changed the records (`ledger.gather`), and a committed ledger
+            # stays as it was checked out. Only if the records are still those `load`
+            # checked: a file edited or damaged since (by hand, a checkout, another command)
+            # is read and checked whole, and a damaged one stops the build untouched.
             text = read_ledger_text(self.path)
-            # Only the records `load` checked get a new first line: a file that was edited
-            # or damaged since (by hand, a checkout, another command) is read and checked
-            # whole, and a damaged one stops the build untouched.
             if text is not None and records_hash(text) == self._body_hash:
-                write_text_atomic(
-                    self.path, with_head(text, replace(head, last_build=self.settings.today))
-                )
-                return self._unchanged(head)
+                return self._summary(head)
         return self._record_changes(observed, digest, lists_ok, metadata)
 
     @staticmethod
-    def _unchanged(head: Ledger) -> dict[str, Any]:
-        return {"contacts": head.lists.contacts, "to_do": head.lists.to_do, "new_contacts": 0}
+    def _summary(ledger: Ledger) -> dict[str, Any]:
+        """The build log's counts: all from the lists' state, so "N new contacts" is the
+        list's "New (N)" (contacts no one has looked at since they appeared; a build that
+        brings more moves the earlier ones to `pending`)."""
+        lists = ledger.lists
+        return {"contacts": lists.contacts, "to_do": lists.to_do, "new_contacts": lists.new}
 
     def _record_changes(
         self,
@@ -202,11 +215,12 @@ class OutreachDesk:
         if isinstance(observed, ObservedCitations):
             observed.release()
         old, old_head, old_hash = read_ledger_lines(self.path) or self._read_whole()
-        merged = merge_gathered(old, gathered, self.settings.today, metadata=metadata)
+        merged = merge_gathered(
+            old, gathered, self.settings.today, self.contact_of, metadata=metadata
+        )
         del gathered
         latest = {site: when for site, _, when in self.settings.mentions}
         merged = linked_back(merged, latest, self.settings.today)
-        new_contacts = len(merged.contacts.keys() - old.contacts.keys())
         old_lists = old.lists
         del old
         records = records_chunks(merged)
@@ -227,11 +241,7 @@ class OutreachDesk:
             write_text_atomic(self.path, itertools.chain((head,), records))
         del records
         self._body_hash = body_hash
-        return {
-            "contacts": merged.lists.contacts,
-            "to_do": merged.lists.to_do,
-            "new_contacts": new_contacts,
-        }
+        return self._summary(merged)
 
     def _read_whole(self) -> LedgerFile:
         """The ledger read as one document: for a file not laid out as this plugin writes it

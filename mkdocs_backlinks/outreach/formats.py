@@ -11,13 +11,15 @@ import csv
 import functools
 import io
 import json
-from collections.abc import Iterable, Iterator
+import shlex
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
 
 from mkdocs_backlinks.outreach.notes import OUTREACH_TEMPLATES
-from mkdocs_backlinks.outreach.records import ContactRow, Record, Report
+from mkdocs_backlinks.outreach.records import ContactRow, Note, Record, Report
 from mkdocs_backlinks.works.model import DEAD
 
 REVIEW_TEMPLATE = "review.html"
@@ -72,20 +74,31 @@ def _markdown_blocks(report: Report) -> Iterator[list[str]]:
     yield lines + _markdown_broken(report) + _markdown_relationships(report)
 
 
+LISTED_WORKS = 10
+"""Works the Markdown list shows per contact; `outreach.json` and the ledger keep them all."""
+LISTED_PAGES = 3
+"""Citing pages it shows per work; the rest are counted."""
+
+
 def _markdown_contact(row: ContactRow) -> list[str]:
-    lines = [f"### {row.site}", ""]
+    lines = [f"### {row.id}", ""]
     if row.reason:
         lines += [f"Reason: {row.reason}", ""]
     if not row.cited:
         lines += ["No longer cited.", ""]
-    for work in row.works:
+    for work in row.works[:LISTED_WORKS]:
         title = work.title or work.url
         by = f" by {_md_text(work.author)}" if work.author else ""
         dead = work.link_status in DEAD
         flag = f" **({work.link_status} at the last check)**" if dead else ""
         lines.append(f"- [{_md_text(title)}]({work.url}){by}{flag}")
-        for c in work.citations:
+        pages = list({c.page: c for c in work.citations}.values())
+        for c in pages[:LISTED_PAGES]:
             lines.append(f"    - cited in [{_md_text(c.page_title)}]({c.page_url})")
+        if len(pages) > LISTED_PAGES:
+            lines.append(f"    - and on {len(pages) - LISTED_PAGES} more pages")
+    if len(row.works) > LISTED_WORKS:
+        lines.append(f"- and {len(row.works) - LISTED_WORKS} more works (outreach.json lists all)")
     lines.append("")
     for suggestion in row.suggestions:
         lines.append(f"*Suggestion: {suggestion}.*")
@@ -97,6 +110,8 @@ def _markdown_contact(row: ContactRow) -> list[str]:
     lines += [f"Best route: {best.kind} <{best.url}>", ""]
     lines += ["```text", f"Subject: {row.note.subject}", ""]
     lines += [*row.note.body.rstrip("\n").split("\n"), "```", ""]
+    if row.public_post:
+        lines += ["Public thank-you:", "", "```text", row.public_post, "```", ""]
     lines += [f"Done? `{row.mark_command}`", ""]
     return lines
 
@@ -135,8 +150,18 @@ def _md_text(text: str) -> str:
 CSV_COLUMNS = (
     "id", "site", "name", "email", "status", "reason", "cited", "first_seen", "last_seen",
     "last_told", "works", "pages", "suggestions", "subject", "note", "mark_command",
-    "best_route", "broken_works",
+    "best_route", "broken_works", "public_post",
 )  # fmt: skip
+
+LISTED_URLS = 20
+"""URLs a cell of `works` or `pages` holds; past them a last word says how many more."""
+
+
+def _urls(urls: list[str]) -> str:
+    """`urls` joined by spaces, at most `LISTED_URLS` of them and a count of the rest."""
+    shown = " ".join(urls[:LISTED_URLS])
+    rest = len(urls) - LISTED_URLS
+    return f"{shown} (and {rest} more)" if rest > 0 else shown
 
 
 # A spreadsheet evaluates a cell that starts with one of these (OWASP "CSV injection").
@@ -181,14 +206,15 @@ def _csv_cells(row: ContactRow) -> list[str]:
         row.first_seen,
         row.last_seen,
         row.last_told or "",
-        " ".join(w.url for w in row.works),
-        " ".join(sorted({c.page_url for w in row.works for c in w.citations})),
+        _urls([w.url for w in row.works]),
+        _urls(sorted({c.page_url for w in row.works for c in w.citations})),
         "; ".join(row.suggestions),
         row.note.subject,
         row.note.body,
         row.mark_command,
         row.best_route.url,
         " ".join(w.url for w in row.works if w.link_status in DEAD),
+        row.public_post,
     ]
 
 
@@ -228,15 +254,68 @@ def _joined(pieces: Iterable[str]) -> Iterator[str]:
 
 # ----------------------------------------------------------------------------- HTML
 
+FULL_CARDS = 100
+"""Contacts the static review page shows in full (works, quotes, note); the rest get a line
+each, so the page stays a few megabytes on a site that cites thousands of others. The review
+server shows every contact in full, a page of them at a time."""
 
-def render_html(report: Report) -> str:
-    """The self-contained review page (works from the file system, no server)."""
-    return "".join(html_chunks(report))
+CARD_WORKS = 8
+"""Works shown on a contact's card; the rest are counted (outreach.json has them all)."""
+
+CARD_CITATIONS = 3
+"""Places shown under each work on a card; the rest are counted."""
+
+NEXT_STEPS: dict[str, tuple[str, ...]] = {
+    "new": ("sent", "skipped"),
+    "pending": ("sent", "skipped"),
+    "sent": ("replied", "linked-back"),
+    "replied": ("linked-back",),
+    "linked-back": (),
+    "skipped": ("pending",),
+}
+"""What a card offers to record next, by the contact's status: a note sent is not "sent"
+again, a skipped contact is taken back to pending rather than marked sent."""
 
 
-def html_chunks(report: Report) -> Iterator[str]:
+@dataclass(frozen=True, slots=True)
+class ServedPage:
+    """What the review server adds to the page: the contacts of this page of it, the notes
+    the author edited, and the token its links carry."""
+
+    token: str
+    offset: int
+    page_size: int
+    edits: Mapping[str, Note] = field(default_factory=dict)
+
+
+def render_html(report: Report, served: ServedPage | None = None) -> str:
+    """The self-contained review page (works from the file system, no server), or with
+    `served`, the review server's page of it."""
+    return "".join(html_chunks(report, served))
+
+
+def html_chunks(report: Report, served: ServedPage | None = None) -> Iterator[str]:
     """`render_html`'s text as the template makes it."""
-    return _review_template().generate(report=report)
+    if served is None:
+        cards, brief = report.contacts[:FULL_CARDS], report.contacts[FULL_CARDS:]
+        offset = 0
+    else:
+        offset = max(0, min(served.offset, len(report.contacts)))
+        cards, brief = report.contacts[offset : offset + served.page_size], ()
+    return review_template().generate(
+        report=report, cards=cards, brief=brief, offset=offset, served=served
+    )
+
+
+def mark_command_for(contact_id: str, status: str, config_file: str) -> str:
+    """`mkdocs-backlinks mark` setting `status`, with the `-f` the build was run with, as
+    the static page shows it for the author to paste."""
+    words = ["mkdocs-backlinks", "mark", contact_id, "--status", status]
+    if status == "skipped":
+        words += ["--reason", "why"]
+    if config_file not in ("", "mkdocs.yml"):
+        words += ["-f", config_file]
+    return shlex.join(words)
 
 
 class _ReportEnvironment(jinja2.Environment):
@@ -254,7 +333,7 @@ class _ReportEnvironment(jinja2.Environment):
 
 
 @functools.cache
-def _review_template() -> jinja2.Template:
+def review_template() -> jinja2.Template:
     """The shipped review page, compiled once per process (`mkdocs serve` rebuilds and the
     commands reuse it): it is part of the package, not something the author edits."""
     env = _ReportEnvironment(
@@ -262,6 +341,12 @@ def _review_template() -> jinja2.Template:
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
+    )
+    env.globals.update(
+        mark_command_for=mark_command_for,
+        next_steps=NEXT_STEPS,
+        card_works=CARD_WORKS,
+        card_citations=CARD_CITATIONS,
     )
     return env.get_template(REVIEW_TEMPLATE)
 

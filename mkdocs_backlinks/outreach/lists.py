@@ -18,7 +18,7 @@ from mkdocs_backlinks.ledger.model import Ledger, ListsState
 from mkdocs_backlinks.outreach.formats import csv_chunks, html_chunks, json_chunks, markdown_chunks
 from mkdocs_backlinks.outreach.notes import NoteWriter
 from mkdocs_backlinks.outreach.records import Report
-from mkdocs_backlinks.outreach.report import build_report
+from mkdocs_backlinks.outreach.report import build_report, thanks_writer
 from mkdocs_backlinks.outreach.settings import Settings
 
 LIST_FILES = ("outreach.md", "outreach.csv", "outreach.json", "outreach.html")
@@ -36,12 +36,20 @@ def write_lists(folder: Path, report: Report) -> None:
 
 
 def lists_fingerprint(body_hash: str, settings: Settings, writer: NoteWriter) -> str:
-    """What the lists are made from: the ledger's records, the settings (less today's date),
-    the note template and the plugin version."""
+    """What the lists are made from: the ledger's records, the settings, the templates and
+    the plugin version.
+
+    Not where the build ran from: today's date, the path of mkdocs.yml as given (`-f`) and
+    the templates' paths (their text counts) are left out, because the fingerprint lives in
+    the committed ledger, and a build of the same site from another folder or machine must not
+    rewrite it (the commands the lists show keep the `-f` of the build that wrote them)."""
     digest = hashlib.sha256()
     digest.update(body_hash.encode())
-    digest.update(repr(replace(settings, today="")).encode())
+    anywhere = replace(settings, today="", config_file="", note_template=None, thanks_template=None)
+    digest.update(repr(anywhere).encode())
     digest.update(writer.source.encode())
+    if settings.thanks_template is not None:
+        digest.update(thanks_writer(settings.thanks_template).source.encode())
     digest.update(__version__.encode())
     return digest.hexdigest()
 
@@ -53,7 +61,7 @@ def with_lists(
     the report's counts."""
     report = build_report(ledger, settings, writer)
     summary = report.summary
-    state = ListsState(fingerprint, summary.contacts, summary.to_do)
+    state = ListsState(fingerprint, summary.contacts, summary.to_do, summary.by_status["new"])
     return replace(ledger, lists=state), report
 
 

@@ -17,8 +17,23 @@ OUTREACH_TEMPLATES = Path(__file__).parent / "templates"
 NOTE_TEMPLATE = "note.txt"
 
 
+THANKS_TEMPLATE = "thanks.txt"
+
+
+class TemplateError(ValueError):
+    """A template that does not load or render; `option` names the option that chose it."""
+
+    def __init__(self, message: str, option: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
 class NoteWriter:
     """Renders notes from the shipped template or the author's own file."""
+
+    OPTION = "note_template"
+    SHIPPED = NOTE_TEMPLATE
+    WHAT = "note template"
 
     def __init__(self, template_file: Path | None) -> None:
         if template_file is not None:
@@ -26,7 +41,7 @@ class NoteWriter:
             name = template_file.name
         else:
             loader = jinja2.FileSystemLoader(str(OUTREACH_TEMPLATES))
-            name = NOTE_TEMPLATE
+            name = self.SHIPPED
         # Notes are plain text (.txt): nothing to escape. Every view that shows a note in HTML
         # escapes it there. A template named .html would be escaped.
         env = jinja2.Environment(
@@ -40,24 +55,36 @@ class NoteWriter:
         try:
             self._template = env.get_template(name)
         except jinja2.TemplateError as exc:
-            raise ValueError(f"Cannot load the note template {template_file}: {exc}") from exc
+            message = f"Cannot load the {self.WHAT} {template_file}: {exc}"
+            raise TemplateError(message, self.OPTION) from exc
         source = self._template.filename
         self.source = Path(source).read_text(encoding="utf-8") if source else ""
-        self.origin = str(template_file) if template_file else "the shipped note template"
-        self.write(_SAMPLE_NOTE)  # a template that cannot render fails now, not mid-build
+        self.origin = str(template_file) if template_file else f"the shipped {self.WHAT}"
+        self.render(self.sample())  # a template that cannot render fails now, not mid-build
 
-    def write(self, variables: dict[str, Any]) -> tuple[str, str]:
-        """`(subject, body)` of one note."""
+    @staticmethod
+    def sample() -> dict[str, Any]:
+        """Variables like a real note's, to try the template on when it loads."""
+        return _SAMPLE_NOTE
+
+    def render(self, variables: dict[str, Any]) -> str:
+        """The template's text for `variables`; TemplateError naming the template."""
         try:
-            text = self._template.render(**variables).strip("\n")
+            return self._template.render(**variables).strip("\n")
         except jinja2.TemplateError as exc:
-            raise ValueError(f"Cannot render the note template {self.origin}: {exc}") from exc
+            message = f"Cannot render the {self.WHAT} {self.origin}: {exc}"
+            raise TemplateError(message, self.OPTION) from exc
         # The author's template runs Python operations on real data, which fail with Python's
         # own errors ('{{ "%d" % contact.site }}' a TypeError, a division by a count that is
         # zero for one contact): the same clear message, naming the template, not a traceback.
         except Exception as exc:
             what = f"{type(exc).__name__}: {exc}"
-            raise ValueError(f"Cannot render the note template {self.origin}: {what}") from exc
+            message = f"Cannot render the {self.WHAT} {self.origin}: {what}"
+            raise TemplateError(message, self.OPTION) from exc
+
+    def write(self, variables: dict[str, Any]) -> tuple[str, str]:
+        """`(subject, body)` of one note."""
+        text = self.render(variables)
         subject = ""
         first, _, rest = text.partition("\n")
         if first.lower().startswith("subject:"):
@@ -65,21 +92,66 @@ class NoteWriter:
         return subject, _tidy(text)
 
 
+class ThanksWriter(NoteWriter):
+    """Renders the public thank-you (`outreach.thanks_template`): one paragraph, no subject."""
+
+    OPTION = "thanks_template"
+    SHIPPED = THANKS_TEMPLATE
+    WHAT = "thank-you template"
+
+    @staticmethod
+    def sample() -> dict[str, Any]:
+        return _SAMPLE_THANKS
+
+    def post(self, variables: dict[str, Any]) -> str:
+        """The post's text on one line: white space folded, as a post box shows it."""
+        return " ".join(self.render(variables).split())
+
+
+_SAMPLE_CONTACT = {
+    "id": "example.org",
+    "site": "example.org",
+    "name": "",
+    "greet": "",
+    "kind": "unknown",
+    "organisation": "",
+    "home": "https://example.org/",
+}
 _SAMPLE_NOTE: dict[str, Any] = {
-    "contact": {"id": "example.org", "site": "example.org", "name": ""},
+    "contact": _SAMPLE_CONTACT,
     "works": [
         {
             "url": "https://example.org/post/",
             "title": "A post",
+            "author": None,
             "home": False,
             "cited": True,
             "citations": [],
         }
     ],
-    "pages": [{"title": "My page", "url": "https://example.com/page/", "context": "A sentence."}],
+    "more_works": 0,
+    "pages": [
+        {
+            "title": "My page",
+            "url": "https://example.com/page/",
+            "context": "A sentence.",
+            "works": 1,
+        }
+    ],
+    "more_pages": 0,
     "me": {"name": "Me", "url": "https://example.com/", "site_name": "My site"},
     "sign_off": "Thanks,",
     "tone": "friendly",
+}
+_SAMPLE_THANKS: dict[str, Any] = {
+    "handle": "@me@example.social",
+    "network": "fediverse",
+    "limit": 500,
+    "contact": _SAMPLE_CONTACT,
+    "works": _SAMPLE_NOTE["works"],
+    "page": _SAMPLE_NOTE["pages"][0],
+    "quote": "A sentence.",
+    "me": _SAMPLE_NOTE["me"],
 }
 
 

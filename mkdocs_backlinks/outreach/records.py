@@ -106,6 +106,9 @@ class ContactRow(Record):
     note: Note
     mark_command: str
     suggestions: tuple[str, ...]
+    public_post: str = ""
+    """A short public thank-you for the social or fediverse profile among the routes ("" when
+    the contact has none)."""
 
     def as_dict(self) -> dict[str, Any]:
         """As in `outreach.json`."""
@@ -127,6 +130,7 @@ class ContactRow(Record):
             "note": self.note.as_dict(),
             "mark_command": self.mark_command,
             "suggestions": list(self.suggestions),
+            "public_post": self.public_post,
         }
 
 
@@ -212,6 +216,9 @@ class Report(Record):
     contacts: tuple[ContactRow, ...]
     broken: tuple[BrokenRow, ...]
     relationships: tuple[RelationshipRow, ...]
+    setup_warnings: tuple[str, ...] = ()
+    """What makes notes unsendable as configured (no `site_url`, no author name): the build
+    warns with the same words and the review page shows them as a banner."""
 
     def as_dict(self, *, contacts: bool = True) -> dict[str, Any]:
         """The content of `outreach.json`; without the contacts (the bulk of it) for a writer
@@ -224,6 +231,7 @@ class Report(Record):
             "config_file": self.config_file,
             "statuses": list(self.statuses),
             "summary": self.summary.as_dict(),
+            "setup_warnings": list(self.setup_warnings),
         }
         rows = {"contacts": [row.as_dict() for row in self.contacts]} if contacts else {}
         return {

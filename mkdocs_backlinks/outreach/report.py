@@ -6,14 +6,19 @@ Markdown, CSV and HTML lists are views of it (`formats`), so they always agree.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from mkdocs_backlinks.ledger.model import STATUSES, Contact, Ledger, Work
-from mkdocs_backlinks.links.urls import domain_matches, site_of
-from mkdocs_backlinks.outreach.notes import NoteWriter, mark_command
+from mkdocs_backlinks.ledger.people import home_of, is_reference, name_from_key
+from mkdocs_backlinks.links.urls import domain_matches, normalise_url, site_of
+from mkdocs_backlinks.outreach.addressee import Addressee, addressee
+from mkdocs_backlinks.outreach.notes import NoteWriter, ThanksWriter, mark_command
+from mkdocs_backlinks.outreach.places import Place, best_places
 from mkdocs_backlinks.outreach.records import (
     BrokenRow,
     ContactRow,
@@ -25,7 +30,9 @@ from mkdocs_backlinks.outreach.records import (
     Summary,
     WorkRow,
 )
-from mkdocs_backlinks.outreach.settings import Settings
+from mkdocs_backlinks.outreach.settings import Settings, setup_warnings
+from mkdocs_backlinks.outreach.thanks import public_post
+from mkdocs_backlinks.works.identity import work_key
 
 REPORT_SCHEMA = "mkdocs-backlinks/outreach"
 REPORT_VERSION = 1
@@ -33,25 +40,35 @@ REPORT_VERSION = 1
 # A site cited from this many pages and never told deserves a nudge.
 MANY_PAGES = 3
 
+NOTE_WORKS = 5
+"""Works a note lists; the rest are counted ("and N more")."""
+
 
 def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> Report:
-    """The outreach document: contacts sorted new first, each with its note and routes."""
+    """The outreach document: contacts sorted new first, each with its note and routes.
+
+    Reference sites (`settings.reference_sites`) are credited but not written to: their
+    contacts join the relationships only, unless the author acted on one (marked it)."""
     works_of: dict[str, list[Work]] = {}
     for work in ledger.works.values():
         works_of.setdefault(work.contact, []).append(work)
     me = {"name": settings.author, "url": settings.author_url, "site_name": settings.site_name}
+    thanks = thanks_writer(settings.thanks_template)
     rows: list[ContactRow] = []
     relationships: list[RelationshipRow] = []
     broken: list[BrokenRow] = []
     citation_count = 0
     mention_counts = {site: count for site, count, _ in settings.mentions}
     for contact in _contacts_in_order(ledger, settings):
-        works = sorted(works_of.get(contact.id, []), key=lambda w: (not w.cited, w.url))
-        row = _contact_row(contact, works, settings, writer, me)
+        works = one_per_work(works_of.get(contact.id, []))
+        mentions = mention_counts.pop(contact.id, 0)
+        if _reference_only(contact, settings):
+            relationships.append(_relationship(contact, works, (REFERENCE_NOTE,), mentions))
+            continue
+        row = _contact_row(contact, works, settings, (writer, thanks), me)
         rows.append(row)
         citation_count += _cited_count(works)
         broken += _broken_of(contact, works)
-        mentions = mention_counts.pop(contact.site, 0)
         relationships.append(_relationship(contact, works, row.suggestions, mentions))
     # Sites that mention us without being cited: relationships that started from their side.
     relationships += _mentioned_only(mention_counts)
@@ -66,6 +83,71 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> Repo
         contacts=tuple(rows),
         broken=tuple(sorted(broken, key=lambda b: b.url)),
         relationships=tuple(sorted(relationships, key=lambda r: (-r.pages, -r.mentions, r.site))),
+        setup_warnings=setup_warnings(settings) if rows else (),
+    )
+
+
+REFERENCE_NOTE = "reference site: credited, not suggested for outreach"
+
+
+def _reference_only(contact: Contact, settings: Settings) -> bool:
+    """Whether the contact is a reference site's that the author never acted on (a status
+    other than the build's own `new` and `pending`)."""
+    return contact.status in ("new", "pending") and is_reference(
+        contact.site, settings.reference_sites
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _thanks_writer(path: Path | None, stamp: float) -> ThanksWriter:
+    return ThanksWriter(path)
+
+
+def thanks_writer(path: Path | None) -> ThanksWriter:
+    """The public thank-you's writer, loaded once per template file and version of it (a
+    report is made per build, and under `mkdocs serve` per rebuild); TemplateError naming
+    `outreach.thanks_template` when it does not load."""
+    try:
+        stamp = path.stat().st_mtime if path is not None else 0.0
+    except OSError:
+        stamp = -1.0  # gone since the options were read: loading says so, naming the option
+    return _thanks_writer(path, stamp)
+
+
+def one_per_work(works: Iterable[Work]) -> list[Work]:
+    """The contact's works with the URLs of one work (`work_key`: the same final URL, or the
+    same but for scheme, `www.` or a trailing slash) made one: cited if any is, with the
+    citations of all, under the URL the check ended at when one is among them, else the https
+    one, else the most cited. Sorted cited first, then by URL."""
+    groups: dict[str, list[Work]] = {}
+    for work in works:
+        groups.setdefault(work_key(work.url, work.meta.final_url), []).append(work)
+    merged = [_one_work(group) if len(group) > 1 else group[0] for group in groups.values()]
+    return sorted(merged, key=lambda w: (not w.cited, w.url))
+
+
+def _one_work(group: list[Work]) -> Work:
+    finals = {normalise_url(w.meta.final_url) for w in group if w.meta.final_url}
+    best = min(
+        group,
+        key=lambda w: (
+            not w.cited,
+            w.url not in finals,
+            not w.url.startswith("https:"),
+            -len(w.citations),
+            w.url,
+        ),
+    )
+    citations = {(c.page, c.text, c.context): c for w in group if w.cited for c in w.citations}
+    if not citations:  # none cited now: the last known places of all
+        citations = {(c.page, c.text, c.context): c for w in group for c in w.citations}
+    title = best.meta.title or next((w.meta.title for w in group if w.meta.title), "")
+    author = best.meta.author or next((w.meta.author for w in group if w.meta.author), "")
+    return replace(
+        best,
+        cited=any(w.cited for w in group),
+        citations=tuple(citations[key] for key in sorted(citations)),
+        meta=replace(best.meta, title=title, author=author),
     )
 
 
@@ -82,15 +164,28 @@ def _contact_row(
     contact: Contact,
     works: list[Work],
     settings: Settings,
-    writer: NoteWriter,
+    writers: tuple[NoteWriter, ThanksWriter],
     me: dict[str, str],
 ) -> ContactRow:
     """The contact's row: its works, the note about them, the routes and the suggestions."""
     work_rows = tuple(_work_row(work) for work in works)
-    name = contact.name or _author_of(works)
-    note = _note(contact, name, works, work_rows, settings, writer, me)
+    name = contact.name or _author_of(works) or name_from_key(contact.id)
     routes = _routes(contact)
     email = contact.email or next(iter(contact.routes.emails), "")
+    shown = [w for w in works if w.cited] or works
+    site_names = [w.meta.site_name for w in shown]
+    who = addressee(contact.id, contact.site, name, email, site_names)
+    shown_rows = [row for row in work_rows if row.cited] or list(work_rows)
+    note, places = _note(contact, who, shown, shown_rows, settings, writers[0], me)
+    profiles = [*contact.routes.profiles, home_of(contact.id)]
+    post = public_post(
+        writers[1],
+        profiles,
+        who.as_dict(contact.id, contact.site),
+        [row.as_dict() for row in shown_rows[:NOTE_WORKS]],
+        places,
+        me,
+    )
     return ContactRow(
         id=contact.id,
         site=contact.site,
@@ -109,6 +204,7 @@ def _contact_row(
         note=note,
         mark_command=mark_command(contact.id, settings.config_file),
         suggestions=_suggestions(contact, works),
+        public_post=post,
     )
 
 
@@ -130,46 +226,34 @@ def _work_row(work: Work) -> WorkRow:
 
 def _note(
     contact: Contact,
-    name: str,
+    who: Addressee,
     works: list[Work],
-    work_rows: tuple[WorkRow, ...],
+    rows: list[WorkRow],
     settings: Settings,
     writer: NoteWriter,
     me: dict[str, str],
-) -> Note:
-    """The note about the cited works (all of them when none is cited any more).
+) -> tuple[Note, list[Place]]:
+    """The note about the cited works (all of them when none is cited any more), and the
+    places it quotes.
 
     The template gets plain dicts, as it always has: an author's template may use them as
-    such (`work.items()`, `work | tojson`)."""
-    shown = [w for w in works if w.cited] or works
-    shown_rows = [w for w in work_rows if w.cited] or list(work_rows)
+    such (`work.items()`, `work | tojson`). It gets at most `NOTE_WORKS` works and the best
+    `places.QUOTED` pages, with counts of the rest."""
+    keyed = ((work.url, c) for work in works for c in work.citations)
+    places, more_pages = best_places(keyed)
     subject, body = writer.write(
         {
-            "contact": {"id": contact.id, "site": contact.site, "name": name},
-            "works": [row.as_dict() for row in shown_rows],
-            "pages": _pages_citing(shown),
+            "contact": who.as_dict(contact.id, contact.site),
+            "works": [row.as_dict() for row in rows[:NOTE_WORKS]],
+            "more_works": max(len(rows) - NOTE_WORKS, 0),
+            "pages": [place.as_dict() for place in places],
+            "more_pages": more_pages,
             "me": me,
             "sign_off": settings.sign_off,
             "tone": settings.tone,
         }
     )
-    return Note(subject, body)
-
-
-def _pages_citing(works: Iterable[Work]) -> list[dict[str, str]]:
-    """The pages that cite `works`, each once, sorted by source path, as the note shows them."""
-    pages: dict[str, dict[str, str]] = {}
-    for work in works:
-        for citation in work.citations:
-            pages.setdefault(
-                citation.page,
-                {
-                    "title": citation.page_title,
-                    "url": citation.page_url,
-                    "context": citation.context,
-                },
-            )
-    return [pages[key] for key in sorted(pages)]
+    return Note(subject, body), places
 
 
 def _cited_count(works: Iterable[Work]) -> int:
@@ -211,7 +295,7 @@ def _routes(contact: Contact) -> tuple[Route, ...]:
         if address != contact.email:
             routes.append(Route("email", f"mailto:{address}"))
     routes += [Route("profile", url) for url in found.profiles]
-    routes.append(Route("site", f"https://{contact.site}/"))
+    routes.append(Route("site", home_of(contact.id)))
     return tuple(routes)
 
 

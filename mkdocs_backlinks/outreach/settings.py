@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from mkdocs_backlinks.ledger.people import PEOPLE_HOSTS, REFERENCE_SITES
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -27,3 +29,26 @@ class Settings:
     today: str
     mentions: tuple[tuple[str, int, str], ...] = ()
     """Sites that mention this site: (site, visible mentions, date of the latest)."""
+    people_hosts: tuple[str, ...] = PEOPLE_HOSTS
+    """Hosts where the contact is the owner the path names (`ledger.people`)."""
+    reference_sites: tuple[str, ...] = REFERENCE_SITES
+    """Sites credited but left out of the notes to send."""
+    thanks_template: Path | None = None
+    """The author's template for the public thank-you, replacing the shipped one."""
+
+
+def setup_warnings(settings: Settings) -> tuple[str, ...]:
+    """What makes every note unsendable as configured, in the words the build log and the
+    review page use: a note needs a link to the pages it speaks of, and a name to sign."""
+    found = []
+    if not settings.site_url:
+        found.append(
+            "Outreach notes cannot link to your pages: set 'site_url' in mkdocs.yml so each "
+            "note says where you cited the work."
+        )
+    if not settings.author:
+        found.append(
+            "Outreach notes are not signed: set 'site_author' in mkdocs.yml (or the plugin's "
+            "'outreach.author') so each note says who wrote it."
+        )
+    return tuple(found)

@@ -13,10 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+from mkdocs.structure.toc import AnchorLink, TableOfContents
 
 from mkdocs_backlinks.graph.linkgraph import LinkGraph
 from mkdocs_backlinks.mentions.views import PageMentions
-from mkdocs_backlinks.sections.render import PageSections, SectionRenderer, fill, mark_end
+from mkdocs_backlinks.sections.headings import NO_PERMALINKS, TocSettings, section_ids
+from mkdocs_backlinks.sections.render import (
+    PageSections,
+    SectionRenderer,
+    fill,
+    mark_end,
+    placements,
+)
+from mkdocs_backlinks.sections.toc import add_headings, section_headings
 from mkdocs_backlinks.works.model import WorkMeta
 
 __all__ = ["SectionSettings", "Sections", "Shown"]
@@ -36,6 +45,10 @@ class SectionSettings:
     """Entries shown per list before the rest fold into a `<details>`; 0 for no fold."""
     strings: Mapping[str, Any] | None = None
     """Headings and labels; None keeps the renderer's defaults."""
+    toc: bool = True
+    """List the sections' headings in the page's table of contents."""
+    headings: TocSettings = NO_PERMALINKS
+    """How the site's `toc` extension links headings, so the sections' link the same way."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +83,10 @@ class Sections:
         """Every page is converted: the theme's loader is known, so templates can load (a
         `backlinks/*.html` of the user's wins over the shipped one)."""
         self._renderer = SectionRenderer(
-            loader, dict(self.settings.strings or {}), self.settings.max_entries
+            loader,
+            dict(self.settings.strings or {}),
+            self.settings.max_entries,
+            self.settings.headings,
         )
 
     def render(
@@ -81,8 +97,10 @@ class Sections:
         *,
         metadata: Mapping[str, WorkMeta],
         mentions: PageMentions | None,
+        content: str = "",
     ) -> PageSections:
-        """The page's sections, kept until `place` pastes them into its final HTML."""
+        """The page's sections, kept until `place` pastes them into its final HTML; their
+        headings take ids no element of the page's `content` has."""
         assert self._renderer is not None, "start() runs before the first page renders"
         shown = self._shown.get(src_uri, _ALL)
         show_backlinks = self.settings.backlinks and shown.backlinks
@@ -94,6 +112,7 @@ class Sections:
             backlinks=show_backlinks,
             metadata=metadata,
             mentions=mentions if show_backlinks else None,
+            ids=section_ids(content),
         )
         self._pending[src_uri] = sections
         return sections
@@ -107,6 +126,27 @@ class Sections:
         keeps them out of a page whose template puts more after its content (the blog's
         index), where only the author's placeholders place them."""
         return mark_end(content, self.settings.auto_append and append)
+
+    def list_headings(self, toc: TableOfContents, content: str, sections: PageSections) -> None:
+        """Add the headings of the sections placed in `content` (marked by `mark`) to the
+        page's table of contents, where each section goes; unless `toc` is off."""
+        if not self.settings.toc:
+            return
+        where = placements(content)
+        # Sections at one placeholder go in one go, credits first, as `fill` writes them.
+        at: dict[int, list[AnchorLink]] = {}
+        for name, html in (
+            ("credits", sections.credits_html),
+            ("backlinks", sections.backlinks_html),
+        ):
+            if html and name in where:
+                at.setdefault(where[name], []).extend(
+                    section_headings(html, self.settings.headings)
+                )
+        # Last first: each goes right after the heading before it, so a section placed
+        # earlier under the same heading, inserted later, comes first.
+        for position, headings in sorted(at.items(), reverse=True):
+            add_headings(toc, content, position, headings)
 
     def place(self, src_uri: str, output: str) -> str:
         """The page's final HTML with its sections in place of the markers; the sections are

@@ -1,18 +1,18 @@
 """Render the credits and backlinks sections and place them in a page's HTML.
 
 Templates ship in `templates/backlinks/` and are looked up through the theme's loader, so a
-file of the same name in the user's `custom_dir` wins. They are rendered by our own
-environment with autoescaping on: MkDocs' theme environment does not escape, and every value
-here (anchor text, snippets, later remote titles) is data, not markup. Where the loader finds
-the shipped file itself, the plugin's pages are rendered by `sections.fast`, which gives the
-same bytes for a fraction of the CPU; the templates remain the reference it is tested against.
+file of the same name in the user's `custom_dir` wins. Whichever file is found is the one
+source of the section's HTML: it is compiled once per build and rendered for every page from
+a context prepared once (`sections.engine` says how that is kept cheap), in an environment
+with autoescaping on: MkDocs' theme environment does not escape, and every value here
+(anchor text, snippets, other sites' names) is data, not markup.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +22,30 @@ from markupsafe import Markup
 from mkdocs_backlinks.graph.linkgraph import BacklinkEntry, CreditGroup, LinkGraph
 from mkdocs_backlinks.links.urls import relative_url
 from mkdocs_backlinks.mentions.views import PageMentions
-from mkdocs_backlinks.sections.fast import FastBacklinks, FastCredits
+from mkdocs_backlinks.sections.engine import TEMPLATES_DIR, Prepared, Strings, environment
+from mkdocs_backlinks.sections.headings import DEFAULT_IDS, NO_PERMALINKS, SectionIds, TocSettings
 from mkdocs_backlinks.works.model import WorkMeta
 
 __all__ = [
     "END_MARKER",
     "STYLESHEET",
     "STYLESHEET_URI",
+    "TEMPLATES_DIR",
     "PageSections",
     "SectionRenderer",
     "fill",
     "mark_end",
     "place",
+    "placements",
     "relative_url",
 ]
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
 STYLESHEET = Path(__file__).parent / "assets" / "backlinks.css"
 STYLESHEET_URI = "assets/stylesheets/backlinks.css"
 """Where the stylesheet is served in the site, next to Material's own stylesheets."""
 CREDITS_TEMPLATE = "backlinks/credits.html"
 BACKLINKS_TEMPLATE = "backlinks/backlinks.html"
+HEADING_TEMPLATE = "backlinks/heading.html"
 
 # `<!-- backlinks -->` places both sections; `<!-- backlinks:credits -->` or
 # `<!-- backlinks:backlinks -->` places one. Markdown passes HTML comments through untouched,
@@ -56,9 +59,7 @@ END_MARKER = "<!-- backlinks:end -->"
 class PageSections:
     """What a page shows: the data (for themes that place it themselves) and the HTML.
 
-    `credits` and `backlinks` may be given as functions that make them: the plugin renders
-    the HTML without those objects and exposes them to themes (the `backlinks` template
-    variable), which rarely read them, so they are made on first use only.
+    `credits` and `backlinks` may be given as functions that make them, called on first use.
     """
 
     __slots__ = ("_backlinks", "_credits", "backlinks_html", "credits_html", "mentions")
@@ -110,67 +111,58 @@ class PageSections:
         return "PageSections({!r}, {!r}, {!r}, {!r}, {!r})".format(*self._fields())
 
 
-def _is_shipped(template: jinja2.Template, name: str) -> bool:
-    """Whether the loader found our own file for `name`, not a theme's or custom_dir's."""
-    if template.filename is None:
-        return False
-    try:
-        return Path(template.filename).samefile(TEMPLATES_DIR / name)
-    except OSError:
-        return False
-
-
 class SectionRenderer:
     """Renders the sections of one page at a time with the (possibly overridden) templates.
 
-    One renderer serves one build. When a section's template is the shipped file, the plugin's
-    pages are rendered by the equivalent code in `sections.fast` (see there for why).
+    One renderer serves one build: the templates are compiled when it is made, and what
+    every page shares (the words, how headings are linked, the fold) is put in their context
+    once.
     """
 
     def __init__(
-        self, loader: jinja2.BaseLoader | None, strings: dict[str, Any], max_entries: int = 20
+        self,
+        loader: jinja2.BaseLoader | None,
+        strings: Mapping[str, Any],
+        max_entries: int = 20,
+        toc: TocSettings | None = None,
     ) -> None:
-        own = jinja2.FileSystemLoader(str(TEMPLATES_DIR))
-        env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader([loader, own]) if loader else own,
-            autoescape=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            undefined=jinja2.StrictUndefined,
-        )
-        self._credits = env.get_template(CREDITS_TEMPLATE)
-        self._backlinks = env.get_template(BACKLINKS_TEMPLATE)
-        self._strings = strings
+        env = environment(loader)
+        # A heading depends only on its arguments, and nearly every page passes the same: its
+        # macro's output is kept for the build instead of being rendered twice per page.
+        macro = getattr(env.get_template(HEADING_TEMPLATE).module, "heading", None)
+        if not callable(macro):
+            raise jinja2.TemplateRuntimeError(f"{HEADING_TEMPLATE} has no macro 'heading'")
+        heading = functools.lru_cache(maxsize=64)(macro)
+        shared = {
+            "strings": Strings(strings),
+            "toc": toc or NO_PERMALINKS,
+            "ids": DEFAULT_IDS,
+            "heading": heading,
+        }
+        self._credits = Prepared(env.get_template(CREDITS_TEMPLATE), shared)
+        self._backlinks = Prepared(env.get_template(BACKLINKS_TEMPLATE), shared)
         self._max = max_entries
-        self.fast_credits = (
-            FastCredits(strings, max_entries)
-            if _is_shipped(self._credits, CREDITS_TEMPLATE)
-            else None
-        )
-        self.fast_backlinks = (
-            FastBacklinks(strings, max_entries)
-            if _is_shipped(self._backlinks, BACKLINKS_TEMPLATE)
-            else None
-        )
 
     def render(
         self,
         credits: list[CreditGroup],
         backlinks: list[BacklinkEntry],
         mentions: PageMentions | None = None,
+        ids: SectionIds = DEFAULT_IDS,
     ) -> PageSections:
         """Render both sections of one page with the templates; an empty list renders nothing.
 
         Backlink URLs must already be relative to the page (`LinkGraph.backlink_entries`).
         `mentions` (other sites' replies, likes, ...) join the backlinks section, so the page
         has one "who links here" section whether the links come from inside or outside.
+        `ids` are the ids the headings take (`headings.section_ids`).
         """
         mentions = mentions or None
         return PageSections(
             credits,
             backlinks,
-            self._render_credits(credits),
-            self._render_backlinks(backlinks, mentions),
+            self._render_credits(credits, ids),
+            self._render_backlinks(backlinks, mentions, ids),
             mentions,
         )
 
@@ -184,70 +176,41 @@ class SectionRenderer:
         backlinks: bool = True,
         metadata: Mapping[str, WorkMeta] | None = None,
         mentions: PageMentions | None = None,
+        ids: SectionIds = DEFAULT_IDS,
     ) -> PageSections:
-        """Render the sections of page `src_uri` (served at `page_url`) from the graph.
+        """Render the sections of page `src_uri` (served at `page_url`) from the graph:
+        `render(graph.credit_groups(...), graph.backlink_entries(...))`, where
+        `credits`/`backlinks` False leave that section out."""
+        groups = graph.credit_groups(src_uri, metadata) if credits else []
+        entries = graph.backlink_entries(src_uri, page_url) if backlinks else []
+        return self.render(groups, entries, mentions if backlinks else None, ids)
 
-        The same HTML as `render(graph.credit_groups(...), graph.backlink_entries(...))`, by
-        the fast path where it applies; the data objects are made only if someone reads them.
-        `credits`/`backlinks` False leave that section out.
-        """
-        mentions = mentions or None
-        credit_data: Callable[[], list[CreditGroup]] | tuple[()] = ()
-        if not credits:
-            credits_html = Markup("")
-        elif self.fast_credits is not None:
-            # Safe: every value in it went through `sections.fast.esc`.
-            credits_html = Markup(  # noqa: S704
-                self.fast_credits.render(graph.cited_works(src_uri), metadata)
-            )
-            credit_data = partial(graph.credit_groups, src_uri, metadata)
-        else:
-            groups = graph.credit_groups(src_uri, metadata)
-            credits_html = self._render_credits(groups)
-            credit_data = lambda: groups  # noqa: E731
-        backlink_data: Callable[[], list[BacklinkEntry]] | tuple[()] = ()
-        if not backlinks:
-            backlinks_html = Markup("")
-            mentions = None
-        elif self.fast_backlinks is not None and mentions is None:
-            backlinks_html = Markup(  # noqa: S704
-                self.fast_backlinks.render(graph, src_uri, page_url)
-            )
-            backlink_data = partial(graph.backlink_entries, src_uri, page_url)
-        else:
-            entries = graph.backlink_entries(src_uri, page_url)
-            backlinks_html = self._render_backlinks(entries, mentions)
-            backlink_data = lambda: entries  # noqa: E731
-        return PageSections(credit_data, backlink_data, credits_html, backlinks_html, mentions)
-
-    def _render_credits(self, credits: list[CreditGroup]) -> Markup:
+    def _render_credits(self, credits: list[CreditGroup], ids: SectionIds) -> Markup:
         if not credits:
             return Markup("")
         shown, more, count = fold_credits(credits, self._max)
-        # Safe: the output of an autoescaping template.
-        return Markup(  # noqa: S704
-            self._credits.render(
-                credits=shown, more_credits=more, more_count=count, strings=self._strings
-            )
-        )
+        values: dict[str, Any] = {"credits": shown, "more_credits": more, "more_count": count}
+        if ids is not DEFAULT_IDS:
+            values["ids"] = ids
+        return self._credits.render(**values)
 
     def _render_backlinks(
-        self, backlinks: list[BacklinkEntry], mentions: PageMentions | None
+        self, backlinks: list[BacklinkEntry], mentions: PageMentions | None, ids: SectionIds
     ) -> Markup:
         if not (backlinks or mentions):
             return Markup("")
         shown, more = _fold(tuple(backlinks), self._max)
         items, more_items = _fold(mentions.items if mentions else (), self._max)
-        return Markup(  # noqa: S704
-            self._backlinks.render(
-                backlinks=shown,
-                more_backlinks=more,
-                mentions=mentions,
-                mention_items=items,
-                more_mentions=more_items,
-                strings=self._strings,
-            )
-        )
+        values: dict[str, Any] = {
+            "backlinks": shown,
+            "more_backlinks": more,
+            "mentions": mentions,
+            "mention_items": items,
+            "more_mentions": more_items,
+        }
+        if ids is not DEFAULT_IDS:
+            values["ids"] = ids
+        return self._backlinks.render(**values)
 
 
 def _fold(entries: tuple[Any, ...], limit: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -303,6 +266,21 @@ def fill(html: str, credits_html: str, backlinks_html: str) -> str:
         return "".join(pending.pop(key, "") for key in names)
 
     return _PLACEHOLDER.sub(replace, html)
+
+
+def placements(content: str) -> dict[str, int]:
+    """Where `fill` will put each section in `content`: the offset of the placeholder that
+    gets it, by the same rule (a section no placeholder gets is left out)."""
+    end = len(content) - len(END_MARKER)
+    if content.endswith(END_MARKER) and content.rfind("<!--", 0, end) == -1:
+        return {"credits": end, "backlinks": end}  # most pages: no comment but our marker
+    found: dict[str, int] = {}
+    for match in _PLACEHOLDER.finditer(content):
+        name = match.group(1)
+        names = ["credits", "backlinks"] if name in (None, "end") else [name]
+        for key in names:
+            found.setdefault(key, match.start())
+    return found
 
 
 def place(content: str, credits_html: str, backlinks_html: str, auto_append: bool) -> str:

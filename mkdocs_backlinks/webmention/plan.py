@@ -41,6 +41,7 @@ from mkdocs_backlinks.webmention.outcomes import (
 
 __all__ = [
     "IN_USE",
+    "SKIPPED_CONTACT",
     "Action",
     "Plan",
     "Step",
@@ -92,6 +93,11 @@ class Plan:
     @property
     def to_do(self) -> tuple[Step, ...]:
         return tuple(step for step in self.steps if step.action in ("send", "unlink"))
+
+
+SKIPPED_CONTACT = "contact marked skipped (send --include-skipped sends to it)"
+"""Why a link to a contact the author skipped is left alone: `skipped` means "do not contact"
+in the lists, the review page and here alike."""
 
 
 def cited_targets(ledger: Ledger) -> dict[str, set[str]]:
@@ -210,15 +216,18 @@ def plan_sends(
     sources: Mapping[str, str],
     excluded: Callable[[str], bool] = lambda url: False,
     now: datetime | None = None,
+    skipped: Callable[[str], bool] = lambda url: False,
 ) -> Plan:
     """What a send run would do.
 
     `digests` holds, for every page the ledger cites from or has sent from, the digest of its
     built HTML, or None when it is not built (deleted). `sources` maps each page to its live
-    URL. `excluded(url)` is true for targets never to contact. A page built at another URL
-    than its record's is planned on the split ledger (`split_moves`): sent again from the new
-    URL, and its old URL's targets told that it is gone. A step whose receiver asked to be
-    left alone until after `now` (the current time by default) waits.
+    URL. `excluded(url)` is true for targets never to contact; `skipped(url)` for those
+    whose contact the author marked `skipped`, which `send` leaves out like them. A page
+    built at another URL than its record's is planned on the split ledger (`split_moves`):
+    sent again from the new URL, and its old URL's targets told that it is gone. A step
+    whose receiver asked to be left alone until after `now` (the current time by default)
+    waits.
     """
     held = held_hosts(ledger, format_instant(now or datetime.now(timezone.utc)))
     moved = _moved_pages(ledger, digests, sources)
@@ -248,7 +257,12 @@ def plan_sends(
         for key in sorted(linked_now):
             before = previous.get(key)
             target = before.target if before else key
-            action, reason = _send_decision(key, before, digest, excluded, was.get(page))
+            decision: tuple[Action, str] = (
+                ("skip", SKIPPED_CONTACT)
+                if skipped(key) and not excluded(key)
+                else _send_decision(key, before, digest, excluded, was.get(page))
+            )
+            action, reason = decision
             steps.append(Step(page, source, key, target, action, reason, digest or ""))
         gone = _gone_steps(page, source, digest, record, linked_now)
         if digest is None and gone:

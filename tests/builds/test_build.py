@@ -971,6 +971,11 @@ def test_sections_are_appended_after_the_content(make_site):
     assert found[1].snippets == ["Back home."]
 
 
+# The sections themselves: their ids are in the page's table of contents too.
+CREDITS_SECTION = '<section class="backlinks backlinks-credits"'
+INCOMING_SECTION = '<section class="backlinks backlinks-incoming"'
+
+
 def test_placeholder_places_both_sections(make_site):
     site = make_site(
         {
@@ -991,8 +996,8 @@ def test_placeholder_places_both_sections(make_site):
     assert "<!-- backlinks -->" not in html
     assert [s.kind for s in sections(html)] == ["credits", "incoming"]
     assert (
-        html.index("backlinks-credits")
-        < html.index("backlinks-incoming")
+        html.index(CREDITS_SECTION)
+        < html.index(INCOMING_SECTION)
         < html.index("<p>Closing paragraph.</p>")
     )
 
@@ -1016,7 +1021,7 @@ def test_credits_placeholder_places_only_credits(make_site):
     html = page_html(site, "index.md")
     assert "<!-- backlinks:credits -->" not in html
     closing = html.index("<p>Closing paragraph.</p>")
-    assert html.index("backlinks-credits") < closing < html.index("backlinks-incoming")
+    assert html.index(CREDITS_SECTION) < closing < html.index(INCOMING_SECTION)
     assert [s.kind for s in sections(html)] == ["credits", "incoming"]
 
 
@@ -1042,7 +1047,7 @@ def test_placeholder_inside_code_is_not_replaced(make_site):
     assert "&lt;!-- backlinks:credits --&gt;" in html
     credits = credits_of(html)
     assert credits.links == [("https://w.example.com/", "w")]
-    assert html.index("<p>Closing paragraph.</p>") < html.index("backlinks-credits")
+    assert html.index("<p>Closing paragraph.</p>") < html.index(CREDITS_SECTION)
 
 
 def test_auto_append_off_renders_only_at_placeholders(make_site):
@@ -1064,7 +1069,7 @@ def test_auto_append_off_renders_only_at_placeholders(make_site):
     site.build()
     home = page_html(site, "index.md")
     assert [s.kind for s in sections(home)] == ["incoming"]
-    assert home.index("backlinks-incoming") < home.index("<p>End.</p>")
+    assert home.index(INCOMING_SECTION) < home.index("<p>End.</p>")
     assert sections(page_html(site, "other.md")) == []
 
 
@@ -1500,7 +1505,10 @@ def test_strict_build_passes_on_a_clean_site(make_site):
         {
             "index.md": "# Home\n\n## Part\n\nSee [b](b.md#x) and [w](https://w.example.com/).\n",
             "b.md": "# B\n\n## X\n\nBack [home](index.md#part).\n",
-        }
+        },
+        # Without them the outreach notes have no link and no name: a warning (#15).
+        site_url="https://me.example/",
+        site_author="Pat",
     )
     result = site.run_cli("--strict")
     assert result.returncode == 0, result.stderr

@@ -1,16 +1,19 @@
-"""The fast path renders the shipped templates' exact bytes; overrides still go through Jinja.
+"""The sections' one source of truth: what the renderer writes is what the templates write.
 
-Every graph here is rendered twice, by the renderer as the plugin uses it (the fast path for
-the shipped templates) and by one whose fast path is switched off (plain Jinja on the shipped
-templates), and the two must be equal to the byte. Inputs are hand-picked edge cases plus
-seeded random graphs with hostile values, so a change to a template that is not mirrored in
-`fast_sections` (or the other way round) fails here.
+The renderer compiles the templates once per build and renders them with its own shortcuts
+(`sections.engine`: output escaping without a `Markup` per value, a context prepared once,
+the words as attributes, each heading rendered once). Every graph here is rendered by it and
+by a plain Jinja environment rendering the same template files with the documented variables,
+and the two must be equal to the byte. Inputs are hand-picked edge cases plus seeded random
+graphs with hostile values and every way the `toc` extension links headings, so a shortcut
+that changed a byte of any template's output fails here.
 """
 
 from __future__ import annotations
 
 import random
 import re
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +28,22 @@ from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.graph.linkgraph import Link, LinkGraph, PageInfo
 from mkdocs_backlinks.links.urls import relative_url, relative_urls_from
 from mkdocs_backlinks.mentions.views import Face, PageMentions, Reaction, ShownMention
-from mkdocs_backlinks.sections.fast import esc
+from mkdocs_backlinks.sections.engine import esc
+from mkdocs_backlinks.sections.headings import (
+    DEFAULT_IDS,
+    NO_PERMALINKS,
+    SectionIds,
+    TocSettings,
+    toc_settings,
+)
 from mkdocs_backlinks.sections.locales import strings_for
-from mkdocs_backlinks.sections.render import TEMPLATES_DIR, PageSections, SectionRenderer
+from mkdocs_backlinks.sections.render import (
+    TEMPLATES_DIR,
+    PageSections,
+    SectionRenderer,
+    _fold,
+    fold_credits,
+)
 from mkdocs_backlinks.works.model import WorkMeta
 
 HOSTILE = [
@@ -36,10 +52,27 @@ HOSTILE = [
     "javascript:alert(3)",
     'Tom & Jerry\'s "best" <b>bits</b>',
     "{count} {{ strings }} {% if x %}",
-    "Ünïcödé \u203a ✓ 日本語 \u2013 \u201cquoted\u201d",
+    "\u00dcn\u00efc\u00f6d\u00e9 \u203a \u2713 \u65e5\u672c\u8a9e \u2013 \u201cquoted\u201d",
     "&amp; already &lt;escaped&gt;",
     " leading and trailing spaces ",
     "",
+]
+
+TOCS = [
+    NO_PERMALINKS,
+    toc_settings({"toc": {"permalink": True}}),
+    toc_settings({"toc": {"permalink": "#", "permalink_leading": True, "anchorlink": True}}),
+    toc_settings(
+        {
+            "toc": {
+                "permalink": "&#128279; <\u00b6>",
+                "permalink_class": 'a "b" & c',
+                "permalink_title": "",
+                "anchorlink": True,
+                "anchorlink_class": "x<y>",
+            }
+        }
+    ),
 ]
 
 
@@ -55,7 +88,8 @@ def hostile_strings() -> dict[str, Any]:
     return {
         **default_strings(),
         "credits_title": "Sources <&> \"quoted\" 'single'",
-        "backlinks_title": "Cité par <script>x</script>",
+        "backlinks_title": "Cit\u00e9 par <script>x</script>",
+        "mentions_title": "Ailleurs & <b>plus</b>",
         "section_separator": " &gt; <i>/</i> ",
         "cited_times": '{count}\u00d7 <b>"&"</b> {count}',
         "by_author": "von <&>",
@@ -65,17 +99,57 @@ def hostile_strings() -> dict[str, Any]:
     }
 
 
-def renderers(
-    strings: dict[str, Any], max_entries: int = 20
-) -> tuple[SectionRenderer, SectionRenderer]:
-    """(the renderer the plugin uses, the same with its fast path switched off)."""
-    fast = SectionRenderer(None, strings, max_entries)
-    assert fast.fast_credits is not None  # else the comparison below would be vacuous
-    assert fast.fast_backlinks is not None
-    slow = SectionRenderer(None, strings, max_entries)
-    slow.fast_credits = None
-    slow.fast_backlinks = None
-    return fast, slow
+def plain_jinja(
+    strings: dict[str, Any], max_entries: int = 20, toc: TocSettings = NO_PERMALINKS
+) -> Any:
+    """The reference: the template files rendered by a stock autoescaping Jinja environment
+    with `Template.render` and the documented variables, nothing prepared or kept."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    credits_template = env.get_template("backlinks/credits.html")
+    backlinks_template = env.get_template("backlinks/backlinks.html")
+
+    def render(
+        graph: LinkGraph,
+        src: str,
+        page_url: str,
+        metadata: dict[str, WorkMeta] | None = None,
+        mentions: PageMentions | None = None,
+        ids: SectionIds = DEFAULT_IDS,
+    ) -> tuple[str, str]:
+        common = {
+            "strings": dict(strings),
+            "toc": toc,
+            "ids": ids,
+            "heading": env.get_template("backlinks/heading.html").module.heading,  # type: ignore[attr-defined]
+        }
+        credits = backlinks = ""
+        groups = graph.credit_groups(src, metadata)
+        if groups:
+            shown, more, count = fold_credits(groups, max_entries)
+            credits = credits_template.render(
+                common, credits=shown, more_credits=more, more_count=count
+            )
+        entries = graph.backlink_entries(src, page_url)
+        if entries or mentions:
+            shown_entries, more_entries = _fold(tuple(entries), max_entries)
+            items, more_items = _fold(mentions.items if mentions else (), max_entries)
+            backlinks = backlinks_template.render(
+                common,
+                backlinks=shown_entries,
+                more_backlinks=more_entries,
+                mentions=mentions,
+                mention_items=items,
+                more_mentions=more_items,
+            )
+        return credits, backlinks
+
+    return render
 
 
 def assert_same(
@@ -84,20 +158,23 @@ def assert_same(
     metadata: dict[str, WorkMeta] | None = None,
     url_of: dict[str, str] | None = None,
     max_entries: int = 20,
+    toc: TocSettings = NO_PERMALINKS,
+    mentions: PageMentions | None = None,
 ) -> int:
     """Render every page of `graph` both ways; returns how many sections were not empty."""
-    fast, slow = renderers(strings, max_entries)
+    ours = SectionRenderer(None, strings, max_entries, toc)
+    reference = plain_jinja(strings, max_entries, toc)
     shown = 0
     for src, info in graph.pages.items():
         page_url = (url_of or {}).get(src, info.url)
-        a = fast.render_page(graph, src, page_url, metadata=metadata)
-        b = slow.render_page(graph, src, page_url, metadata=metadata)
-        assert str(a.credits_html) == str(b.credits_html), src
-        assert str(a.backlinks_html) == str(b.backlinks_html), src
-        # ... and both are what the templates make of the documented data objects.
+        ids = DEFAULT_IDS if len(src) % 2 else SectionIds("c_1", "b-2", "m&3")
+        a = ours.render_page(graph, src, page_url, metadata=metadata, mentions=mentions, ids=ids)
+        credits, backlinks = reference(graph, src, page_url, metadata, mentions, ids)
+        assert str(a.credits_html) == credits, src
+        assert str(a.backlinks_html) == backlinks, src
+        # ... and the data objects handed to themes are the graph's.
         groups = graph.credit_groups(src, metadata)
         entries = graph.backlink_entries(src, page_url)
-        assert a == slow.render(groups, entries)
         assert a.credits == tuple(groups)
         assert a.backlinks == tuple(entries)
         shown += bool(a.credits_html) + bool(a.backlinks_html)
@@ -190,9 +267,9 @@ def test_edge_cases_render_the_same(
 
 def test_edge_cases_show_what_they_should() -> None:
     """The comparison above compares real content: statuses, authors, counts, escaping."""
-    fast, _slow = renderers(hostile_strings())
+    renderer = SectionRenderer(None, hostile_strings())
     graph = edge_graph(True)
-    html = str(fast.render_page(graph, "a.md", "a/", metadata=EDGE_META).html)
+    html = str(renderer.render_page(graph, "a.md", "a/", metadata=EDGE_META).html)
     assert "backlinks-credits__work--broken" in html
     assert "backlinks-credits__work--gone" in html
     # status labels are badges (the stylesheet styles them), without parentheses
@@ -204,7 +281,7 @@ def test_edge_cases_show_what_they_should() -> None:
     assert "onlyurl.example/me" not in html
     assert "<script>" not in html and "<img" not in html
     assert 'href="javascript:' in html  # escaped text in an attribute, as the template does
-    c = str(fast.render_page(graph, "b/c.md", "b/c/").backlinks_html)
+    c = str(renderer.render_page(graph, "b/c.md", "b/c/").backlinks_html)
     # 8 links: a.md's repeated sentence shows once; its own link and b/d e.md's count
     assert c.count('class="backlinks-incoming__item"') == 7
     assert "Page A &amp;gt; &lt;i&gt;/&lt;/i&gt; Part &lt;one&gt;" in c  # escaped text
@@ -269,7 +346,8 @@ def test_random_graphs_render_the_same(seed: int) -> None:
     rng = random.Random(seed)
     graph, meta = random_graph(rng, directory_urls=seed % 2 == 0)
     strings = hostile_strings() if seed % 3 == 0 else default_strings()
-    shown = assert_same(graph, strings, meta if seed % 4 else None)
+    toc = TOCS[seed % len(TOCS)]
+    shown = assert_same(graph, strings, meta if seed % 4 else None, toc=toc)
     assert shown > 0 or not any(graph.links_from(src) for src in graph.pages)
 
 
@@ -282,8 +360,8 @@ def test_folded_lists_render_the_same(seed: int) -> None:
     strings = hostile_strings() if seed % 3 == 0 else default_strings()
     for limit in (1, 2, 3, 5, 0):
         assert_same(graph, strings, meta if seed % 4 else None, max_entries=limit)
-    fast, _ = renderers(strings, 1)
-    folded = [fast.render_page(graph, src, info.url) for src, info in graph.pages.items()]
+    renderer = SectionRenderer(None, strings, 1)
+    folded = [renderer.render_page(graph, src, info.url) for src, info in graph.pages.items()]
     assert any("<details" in s.credits_html for s in folded)
     assert any("<details" in s.backlinks_html for s in folded)
 
@@ -325,65 +403,92 @@ def test_esc_is_what_autoescaping_prints(value: Any) -> None:
     assert esc(value) == env.from_string("{{ v }}").render(v=value)
 
 
-# --------------------------------------------------------------------------- when Jinja renders
+# --------------------------------------------------------------------------- what Jinja sees
 
-
-def test_mentions_keep_the_template() -> None:
-    """A backlinks section with other sites' mentions is the template's, not the fast path's."""
-    graph = edge_graph(True)
-    mentions = PageMentions(
-        items=(
-            ShownMention(
-                "reply", "Ann <x>", "https://ann.example/", None, "https://ann.example/r",
-                "1 May", "2024-05-01", "replied", "", Markup("<p>Hi</p>"),
-            ),
+MENTIONS = PageMentions(
+    items=(
+        ShownMention(
+            "reply", "Ann <x>", "https://ann.example/", None, "https://ann.example/r",
+            "1 May", "2024-05-01", "replied", "", Markup("<p>Hi</p>"),
         ),
-        reactions=(Reaction("like", 2, "2 likes", (Face("B", "https://b.example/", None),), 1),),
-    )  # fmt: skip
-    fast, slow = renderers(default_strings())
-    a = fast.render_page(graph, "b/c.md", "b/c/", mentions=mentions)
-    b = slow.render_page(graph, "b/c.md", "b/c/", mentions=mentions)
-    assert a == b
+    ),
+    reactions=(Reaction("like", 2, "2 likes", (Face("B", "https://b.example/", None),), 1),),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("toc", TOCS)
+@pytest.mark.parametrize("strings", [default_strings, hostile_strings])
+def test_mentions_render_the_same(toc: TocSettings, strings: Any) -> None:
+    """Mentions (with and without pages linking here: the h3 heading or the h2 alone)."""
+    graph = edge_graph(True)
+    assert assert_same(graph, strings(), toc=toc, mentions=MENTIONS) == 6
+    renderer = SectionRenderer(None, strings(), toc=toc)
+    a = renderer.render_page(graph, "b/c.md", "b/c/", mentions=MENTIONS)
     assert "backlinks-mentions" in a.backlinks_html and "Ann &lt;x&gt;" in a.backlinks_html
+    assert 'class="backlinks-mentions__title" id="backlinks-mentions-title"' in a.backlinks_html
     # mentions alone (no page of the site links here) still make a section
-    alone = fast.render_page(graph, "lonely.md", "lonely/", mentions=mentions)
+    alone = renderer.render_page(graph, "lonely.md", "lonely/", mentions=MENTIONS)
     assert "backlinks-mentions" in alone.backlinks_html
+    assert "backlinks-mentions__title" not in alone.backlinks_html
     # and a page whose backlinks are switched off shows no mentions either
-    off = fast.render_page(graph, "b/c.md", "b/c/", backlinks=False, mentions=mentions)
+    off = renderer.render_page(graph, "b/c.md", "b/c/", backlinks=False, mentions=MENTIONS)
     assert off.backlinks_html == "" and off.mentions is None
 
 
-def test_overridden_templates_are_rendered_by_jinja(tmp_path: Path) -> None:
+def test_user_templates_are_what_renders(tmp_path: Path) -> None:
+    """A user's file wins over ours, one at a time, the heading's included, and gets the
+    same shortcuts: its output is what Jinja writes for it."""
     (tmp_path / "backlinks").mkdir()
-    (tmp_path / "backlinks" / "credits.html").write_text("C{{ credits | length }}")
+    (tmp_path / "backlinks" / "credits.html").write_text(
+        "C{{ credits | length }}{{ strings.credits_title }}{{ credits[0].site }}"
+        "{{ heading('h4', ids.credits, '<T>', toc) }}"
+    )
     loader = jinja2.FileSystemLoader(str(tmp_path))
-    renderer = SectionRenderer(loader, default_strings())
-    assert renderer.fast_credits is None  # the user's file
-    assert renderer.fast_backlinks is not None  # ours, found through the fallback
+    toc = toc_settings({"toc": {"permalink": True}})
+    renderer = SectionRenderer(loader, hostile_strings(), toc=toc)
     graph = edge_graph(True)
-    assert renderer.render_page(graph, "a.md", "a/").credits_html == "C7"
+    credits = renderer.render_page(graph, "a.md", "a/").credits_html
+    assert credits == (
+        "C7Sources &lt;&amp;&gt; &#34;quoted&#34; &#39;single&#39;dead.example"
+        '<h4 id="backlinks-credits-title">&lt;T&gt;<a class="headerlink" '
+        'href="#backlinks-credits-title" title="Permanent link">&para;</a></h4>'
+    )
+    backlinks = renderer.render_page(graph, "b/c.md", "b/c/").backlinks_html
+    assert backlinks.startswith('<section class="backlinks backlinks-incoming"')  # ours
     (tmp_path / "backlinks" / "backlinks.html").write_text("B{{ backlinks | length }}")
-    renderer = SectionRenderer(loader, default_strings())
-    assert renderer.fast_backlinks is None
-    assert renderer.render_page(graph, "b/c.md", "b/c/").backlinks_html == "B7"
+    (tmp_path / "backlinks" / "heading.html").write_text(
+        "{% macro heading(tag, id, title, toc, classes='') %}<p id={{ id }}>{{ title }}</p>"
+        "{% endmacro %}"
+    )
+    renderer = SectionRenderer(loader, default_strings(), toc=toc)
+    sections = renderer.render_page(graph, "b/c.md", "b/c/")
+    assert sections.backlinks_html == "B7"
+    html = renderer.render_page(graph, "a.md", "a/").credits_html
+    assert html.endswith("<p id=backlinks-credits-title>&lt;T&gt;</p>")
+
+
+def test_a_heading_template_without_the_macro_is_named(tmp_path: Path) -> None:
+    (tmp_path / "backlinks").mkdir()
+    (tmp_path / "backlinks" / "heading.html").write_text("{% macro title() %}{% endmacro %}")
+    with pytest.raises(jinja2.TemplateRuntimeError, match=r"heading\.html has no macro 'heading'"):
+        SectionRenderer(jinja2.FileSystemLoader(str(tmp_path)), default_strings())
+
+
+def test_a_users_template_error_names_its_line(tmp_path: Path) -> None:
+    (tmp_path / "backlinks").mkdir()
+    (tmp_path / "backlinks" / "credits.html").write_text("ok\n{{ credits[0].nope.deeper }}\n")
+    renderer = SectionRenderer(jinja2.FileSystemLoader(str(tmp_path)), default_strings())
+    with pytest.raises(jinja2.UndefinedError) as error:
+        renderer.render_page(edge_graph(True), "a.md", "a/")
+    frames = [(f.filename, f.lineno) for f in traceback.extract_tb(error.value.__traceback__)]
+    assert (str(tmp_path / "backlinks" / "credits.html"), 2) in frames
 
 
 def test_switched_off_sections_render_nothing() -> None:
-    fast, _ = renderers(default_strings())
+    renderer = SectionRenderer(None, default_strings())
     graph = edge_graph(True)
-    sections = fast.render_page(graph, "a.md", "a/", credits=False, backlinks=False)
+    sections = renderer.render_page(graph, "a.md", "a/", credits=False, backlinks=False)
     assert sections == PageSections((), (), Markup(""), Markup(""))
-
-
-def test_section_data_is_made_on_first_use_only() -> None:
-    graph = edge_graph(True)
-    fast, _ = renderers(default_strings())
-    sections = fast.render_page(graph, "b/c.md", "b/c/")
-    assert callable(sections._backlinks) and callable(sections._credits)
-    first = sections.backlinks
-    assert sections.backlinks is first  # made once
-    assert [e.url for e in first][:1] == ["../../a/#part"]
-    assert not callable(sections._backlinks)
 
 
 # --------------------------------------------------------------------------- real builds
@@ -442,7 +547,7 @@ def test_build_theme_reads_the_data_made_on_first_use(
     other = site.html("sub/other/index.html" if use_directory_urls else "sub/other.html")
     home_url = "../../#home" if use_directory_urls else "../index.html#home"
     assert f'<div id="data">[{home_url} Home ]</div>' in other
-    assert f'<a href="{home_url}">Home</a>' in other  # the fast path's HTML, same URL
+    assert f'<a href="{home_url}">Home</a>' in other  # the section's HTML, same URL
     # the h1 section is the page itself: no section title beside the page's
 
 
@@ -486,13 +591,13 @@ AWKWARD_SITE = {
 
 
 @pytest.mark.parametrize("use_directory_urls", [True, False])
-def test_real_builds_fast_path_writes_what_the_templates_write(
+def test_real_builds_copies_of_the_templates_write_what_ours_write(
     make_site: Any, use_directory_urls: bool
 ) -> None:
     """Two builds of one awkward site (nested and non-ASCII paths, README pages, sections
     switched off per page, hostile titles and strings, a sub-path site_url), one rendering
-    the shipped templates by the fast path, one by Jinja from byte-identical copies in
-    custom_dir: every page must be the same."""
+    the shipped templates, one byte-identical copies of them in custom_dir (found by the
+    theme's loader first): every page must be the same."""
     strings = {
         "credits_title": "Sources <&> 'x'",
         "backlinks_title": 'Cit\u00e9 "par"',
@@ -510,7 +615,7 @@ def test_real_builds_fast_path_writes_what_the_templates_write(
         )
         (site.root / "overrides" / "backlinks").mkdir(parents=True)
         if copies:
-            for name in ("credits.html", "backlinks.html"):
+            for name in ("credits.html", "backlinks.html", "heading.html"):
                 shipped = TEMPLATES_DIR / "backlinks" / name
                 (site.root / "overrides" / "backlinks" / name).write_bytes(shipped.read_bytes())
         site.build()
@@ -521,9 +626,9 @@ def test_real_builds_fast_path_writes_what_the_templates_write(
             for path in sorted(site.site_dir.rglob("*.html"))
         }
         outputs.append(pages)
-    fast, jinja = outputs
-    assert fast == jinja
-    text = "".join(fast.values())
+    shipped, copies = outputs
+    assert shipped == copies
+    text = "".join(shipped.values())
     assert text.count('<section class="backlinks backlinks-credits"') == 3  # \u00fc.md: off
     assert text.count('<section class="backlinks backlinks-incoming"') == 3  # x.md: off
     assert "Sources &lt;&amp;&gt; &#39;x&#39;" in text and "2\u00d7 &#39;times&#39;" in text
@@ -565,7 +670,7 @@ def test_mentions_alone_head_the_section_and_nothing_is_empty() -> None:
     """Only mentions: their title is the section's heading (no empty "Pages that link here"
     above it); a reply whose content was stripped to nothing gets no quote block; a face
     without a photo shows initials and keeps its name for screen readers."""
-    fast, _slow = renderers(default_strings())
+    renderer = SectionRenderer(None, default_strings())
     mentions = PageMentions(
         (
             ShownMention("reply", "Priya Raman", None, None, "https://p.example/1", "2026-01-02",
@@ -574,7 +679,7 @@ def test_mentions_alone_head_the_section_and_nothing_is_empty() -> None:
         (Reaction("like", 2, "2 likes", (Face("Sam Ortega", "https://s.example/", None),
                                          Face("", "https://n.example/", None)), 0),),
     )  # fmt: skip
-    html = str(fast.render_page(LinkGraph(), "lonely.md", "lonely/", mentions=mentions).html)
+    html = str(renderer.render_page(LinkGraph(), "lonely.md", "lonely/", mentions=mentions).html)
     assert '<h2 id="backlinks-incoming-title">Elsewhere on the web</h2>' in html
     assert "Pages that link here" not in html and "backlinks-mentions__title" not in html
     assert "<blockquote" not in html
@@ -584,7 +689,7 @@ def test_mentions_alone_head_the_section_and_nothing_is_empty() -> None:
     assert '<span aria-hidden="true">\u00b7</span>' in html  # no name: a neutral dot
     # with pages linking here too, the mentions keep their sub-heading under the section's
     graph = edge_graph(False)
-    both = str(fast.render_page(graph, "b/c.md", "b/c/", mentions=mentions).html)
+    both = str(renderer.render_page(graph, "b/c.md", "b/c/", mentions=mentions).html)
     assert both.index("Pages that link here") < both.index("backlinks-mentions__title")
 
 

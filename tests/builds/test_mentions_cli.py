@@ -126,9 +126,19 @@ def test_list_hide_and_block(
     assert [row["id"] for row in rows] == ["1", "2", "3", "4"]
 
     assert cli(site, "mentions", "hide", "https://friend1.example.net/notes/1") == 0
+    assert "1 of 4 mentions now hidden\n" in capsys.readouterr().out
+    # Each command reports what it hid, not what earlier ones did.
+    assert cli(site, "mentions", "hide", "https://friend2.example.net/notes/2") == 0
+    assert "1 of 4 mentions now hidden (2 hidden in all)" in capsys.readouterr().out
     assert cli(site, "mentions", "block-domain", "www.friend2.example.net") == 0
+    assert "0 of 4 mentions now hidden (2 hidden in all)" in capsys.readouterr().out
+    # Unhiding the address lifts the hide and the block of its domain alike.
+    assert cli(site, "mentions", "unhide", "https://friend2.example.net/notes/2") == 0
+    assert "1 of 4 mentions shown again" in capsys.readouterr().out
+    assert cli(site, "mentions", "block-domain", "www.friend2.example.net") == 0
+    assert "1 of 4 mentions now hidden (2 hidden in all)" in capsys.readouterr().out
     assert cli(site, "mentions", "block-author", "https://friend3.example.net/") == 0
-    assert "3 of 4 mentions now hidden" in capsys.readouterr().out
+    assert "1 of 4 mentions now hidden (3 hidden in all)" in capsys.readouterr().out
     assert cli(site, "mentions", "hide", "no-such-id") == 1
     assert "No mention with id 'no-such-id'" in capsys.readouterr().err
     moderation = json.loads((site.root / "backlinks" / "moderation.json").read_text())

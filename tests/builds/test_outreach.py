@@ -306,10 +306,12 @@ def test_build_log_counts_new_contacts_and_notes(
         f"mkdocs_backlinks: 2 pages, 0 internal links, 3 citations; 3 new contacts, "
         f"3 notes to send: review {review}"
     ]
+    assert "## New (3)" in markdown(site)
     caplog.clear()
     site.build()
+    # "new" means one thing in the log and the list: not looked at since it appeared.
     assert info_lines(caplog) == [
-        f"mkdocs_backlinks: 2 pages, 0 internal links, 3 citations; 0 new contacts, "
+        f"mkdocs_backlinks: 2 pages, 0 internal links, 3 citations; 3 new contacts, "
         f"3 notes to send: review {review}"
     ]
 
@@ -460,26 +462,33 @@ def test_same_input_same_day_gives_identical_files(make_site: MakeSite, on_day: 
     assert inodes(data(first)) == files
 
 
-def test_later_day_changes_only_the_build_date(make_site: MakeSite, on_day: SetDay) -> None:
+def test_later_day_with_nothing_changed_writes_nothing(make_site: MakeSite, on_day: SetDay) -> None:
+    """A committed ledger stays as checked out: no date is rewritten by a build that changed
+    nothing (building the sample site used to dirty the checkout)."""
     site = new_site(make_site)
     site.build()
     before = snapshot(data(site))
     on_day(3)
     site.build()
-    after = snapshot(data(site))
-    old = before["ledger.json"].decode().splitlines()
-    new = after["ledger.json"].decode().splitlines()
-    assert len(old) == len(new)
-    changed = [(a, b) for a, b in zip(old, new, strict=True) if a != b]
-    assert len(changed) == 1  # the first line, the head
-    head_before = json.loads(changed[0][0].rstrip(",") + "}")
-    head_after = json.loads(changed[0][1].rstrip(",") + "}")
-    assert (head_before["last_build"], head_after["last_build"]) == ("2023-11-14", "2023-11-16")
-    head_before.pop("last_build"), head_after.pop("last_build")
-    assert head_before == head_after
-    # The lists are made from the ledger's records and the settings, not from the date.
-    for name in LIST_FILES:
-        assert after[name] == before[name], name
+    assert snapshot(data(site)) == before
+    assert ledger(site)["last_build"] == D1
+
+
+def test_new_in_the_log_is_new_in_the_list(
+    make_site: MakeSite, on_day: SetDay, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A build that brings a contact moves the earlier new ones to pending: the log and the
+    list both count the one that came."""
+    caplog.set_level(logging.INFO)
+    site = new_site(make_site)
+    site.build()
+    on_day(2)
+    site.write("more.md", "# More\n\nSee [delta](https://delta.dev/post).\n")
+    caplog.clear()
+    site.build()
+    assert "; 1 new contacts, 4 notes to send" in info_lines(caplog)[-1]
+    assert "## New (1)" in markdown(site) and "## Pending (3)" in markdown(site)
+    assert ledger(site)["last_build"] == D2
 
 
 @pytest.mark.slow
@@ -597,6 +606,31 @@ def test_mark_with_reason(
     site.build()
     assert ledger(site)["contacts"]["beta.net"]["status"] == status
     assert ledger(site)["contacts"]["beta.net"]["reason"] == reason
+
+
+def test_mark_with_the_same_status_changes_nothing_and_says_so(
+    make_site: MakeSite, on_day: SetDay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = new_site(make_site)
+    site.build()
+    on_day(2)
+    code, out, _err = cli(
+        capsys, "mark", "alpha.org", "--status", "sent", "-f", str(site.config_file)
+    )
+    assert (code, out) == (0, "alpha.org: sent\n")
+    before = snapshot(data(site))
+    on_day(3)
+    code, out, err = cli(
+        capsys, "mark", "alpha.org", "--status", "sent", "-f", str(site.config_file)
+    )
+    assert (code, out, err) == (0, "alpha.org: already sent; nothing changed\n", "")
+    assert snapshot(data(site)) == before  # no second history entry, no rewrite
+    assert row(site, "alpha.org")["last_told"] == D2
+    args = ("mark", "beta.net", "--status", "skipped", "--reason", "a shop")
+    cli(capsys, *args, "-f", str(site.config_file))
+    code, out, _err = cli(capsys, *args[:-2], "-f", str(site.config_file))
+    assert out == "beta.net: already skipped (a shop); nothing changed\n"
+    assert len(ledger(site)["contacts"]["beta.net"]["history"]) == 2
 
 
 def test_mark_unknown_contact_lists_the_known_ones(
@@ -1216,7 +1250,7 @@ def test_a_ledger_edited_during_the_build_is_merged_not_overwritten(
     site.build()
     named = [cid for cid, c in ledger(site)["contacts"].items() if c["name"] == "Bea"]
     assert len(named) == 1
-    assert ledger(site)["last_build"] == D2
+    assert ledger(site)["last_build"] == D1  # the build itself changed nothing
     assert [r["id"] for r in report(site)["contacts"] if r["name"] == "Bea"] == named
 
 

@@ -230,6 +230,40 @@ def test_dry_run_prints_the_plan_and_touches_nothing(
 
 
 @pytest.mark.slow
+def test_skipped_contacts_and_excluded_sites_are_left_out_unless_asked(
+    make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = receivers.alpha, receivers.beta
+    site = blog(
+        make_site,
+        live,
+        {"index.md": f"# Home\n\n[This]({a.url('/accepted')}), [that]({b.url('/accepted')})."},
+    )
+    code, _out, err = cli(
+        capsys, "mark", a.url("/accepted"), "--status", "skipped", "-f", str(site.config_file)
+    )
+    assert code == 0, err
+    code, out, err = send(capsys, site, "-v")
+    assert code == 0, err
+    assert f"  skip  {a.url('/accepted')}  (contact marked skipped (send --include-skipped" in out
+    assert f"  send  {b.url('/accepted')}  (new link)" in out
+    assert "1 webmention(s) to send" in out
+    code, out, err = send(capsys, site, "--include-skipped")
+    assert "2 webmention(s) to send" in out
+    # An excluded site is left out the same way, and the flag includes it too.
+    config = yaml.safe_load(site.config_file.read_text())
+    config["plugins"][0]["backlinks"]["outreach"] = {"exclude_sites": ["127.0.0.3"]}
+    site.config_file.write_text(yaml.safe_dump(config))
+    code, out, err = send(capsys, site, "-v")
+    assert code == 0, err
+    assert f"  skip  {b.url('/accepted')}  (site excluded by outreach.exclude_sites)" in out
+    assert "0 webmention(s) to send" in out
+    code, out, err = send(capsys, site, "--include-skipped")
+    assert "2 webmention(s) to send" in out
+    assert a.requests == [] and b.requests == []
+
+
+@pytest.mark.slow
 def test_discover_checks_live_pages_and_endpoints_but_never_posts(
     make_site: MakeSite, live: LiveSite, receivers: Receivers, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -321,7 +355,10 @@ def test_channel_triage_marks_the_contact_with_an_endpoint_sent(
     assert "### 127.0.0.2\n\nReason: webmention" in sent_part
     assert "### 127.0.0.3" in outreach[: outreach.index("## Sent")]  # still to write to
     review = (site.root / "backlinks" / "outreach.html").read_text(encoding="utf-8")
-    assert "<strong>Sent by:</strong> <span data-search>webmention</span>" in review
+    assert (
+        '<strong class="reason-label">Sent by:</strong> '
+        '<span class="reason-text" data-search>webmention</span>'
+    ) in review
     assert "Skipped:" not in review
     listed = json.loads((site.root / "backlinks" / "outreach.json").read_text(encoding="utf-8"))
     assert {row["id"]: row["reason"] for row in listed["contacts"]} == {

@@ -57,6 +57,44 @@ def test_bench_build_and_bench_hooks(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_bench_build_peers(tmp_path: Path) -> None:
+    pytest.importorskip("mkdocs_backlinks_section_plugin", reason="the peer is not installed")
+    out = run(
+        tmp_path, "bench_build.py", "--peers", "--pages", "20", "--rounds", "1",
+        "--workdir", str(tmp_path), "--keep",
+    )  # fmt: skip
+    for label in (
+        "| plain MkDocs (`plugins: []`) |",
+        "| mkdocs-backlinks-section-plugin (its defaults) |",
+        "| backlinks, internal backlinks only |",
+        "| backlinks, every feature |",
+        "| backlinks, every feature, first build (empty data folder) |",
+        "| backlinks, every feature, after an edit (one page changed) |",
+    ):
+        assert label in out
+    site = tmp_path / "site-20"
+    # The peer's section is on its pages, ours on ours, and neither in plain MkDocs' output.
+    home = {name: (site / f"out-{name}" / "index.html").read_text() for name in ("plain", "peer")}
+    said = "link to this page"  # the peer's description, with or without links
+    assert said in home["peer"] and said not in home["plain"]
+    assert 'class="backlinks' in (site / "out-internal" / "index.html").read_text()
+    # Only the edit's own copy of the site was edited, and only its ledger records it.
+    assert "edit-0.example.net" in (site / "docs-edit" / "index.md").read_text()
+    assert "edit-0.example.net" not in (site / "docs" / "index.md").read_text()
+    assert "edit-0.example.net" in (site / "data-edit" / "ledger.json").read_text()
+    assert "edit-0.example.net" not in (site / "data-every" / "ledger.json").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["internal", "every"])
+def test_bench_collect(tmp_path: Path, mode: str) -> None:
+    out = run(tmp_path, "bench_collect.py", "--pages", "20", "--rounds", "1", "--mode", mode)
+    assert f"mode {mode}; least of 1:" in out
+    for part in ("walk", "resolve", "sentences", "collect, all"):
+        assert f"\n{part} " in out
+
+
+@pytest.mark.slow
 def test_bench_ledger(tmp_path: Path) -> None:
     out = run(
         tmp_path, "bench_ledger.py", "--citations", "60", "--pages", "10", "--works", "20",

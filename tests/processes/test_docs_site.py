@@ -95,3 +95,24 @@ def test_the_docs_show_their_own_credits_and_backlinks(built: Path) -> None:
     html = (built / "getting-started" / "index.html").read_text(encoding="utf-8")
     assert 'class="backlinks backlinks-incoming"' in html
     assert (built / "backlinks.json").is_file()
+
+
+def test_the_readme_is_a_landing_page() -> None:
+    """The README is what PyPI and GitHub show first: short, pointing into the documentation,
+    and every page it points to exists (the site's navigation holds each of them)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 200
+    assert "pip install mkdocs-backlinks-plugin" in readme
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    linked = re.findall(r"\]\(docs/([^)#]+\.md)\)", readme)
+    assert linked
+    for page in linked:
+        assert (ROOT / "docs" / page).is_file(), page
+        assert f": {page}\n" in nav, page
+
+
+def test_every_page_is_in_the_navigation() -> None:
+    """A page left out of `nav` is built but found by nobody (MkDocs only says so at INFO)."""
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    pages = sorted(p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md"))
+    assert [page for page in pages if f": {page}\n" not in nav] == []

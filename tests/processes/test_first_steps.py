@@ -1,7 +1,9 @@
-"""A new user's first steps, as the README tells them, and the mistakes they make on the way.
+"""A new user's first steps, as the README and the guides tell them, and the mistakes they make
+on the way.
 
-The README's commands run on a copy of `sample_site`, offline (MKDOCS_BACKLINKS_OFFLINE=1),
-in the order the README gives them, and must do what it says; each mistake a newcomer makes
+The commands the README and the documentation pages show run on a copy of `sample_site`,
+offline (MKDOCS_BACKLINKS_OFFLINE=1), in the order of the documentation's navigation, and must
+do what they say; each mistake a newcomer makes
 (no mkdocs.yml here, a mistyped `-f`, a typo in an option, a command before any build) must be
 answered by one line saying what is wrong and what to do, never a traceback.
 """
@@ -17,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from conftest import OFFLINE, SAMPLE, MakeSite, copy_sample, run_offline
-from test_readme import README, readme_commands, section
+from test_readme import PAGES, README, readme_commands
 
 from mkdocs_backlinks.cli.main import main
 from mkdocs_backlinks.ledger.contacts import find_contact
@@ -60,11 +63,27 @@ NEEDS_NETWORK = ("send --discover", "send --yes", "send --source", "fetch --prun
 """README commands that cannot run offline: each must refuse with exit status 2 and say so."""
 
 
+SERVES = ("review",)
+"""Commands that start a server and wait for the reader (their own tests drive them)."""
+
+
+def nav_pages(items: list[Any]) -> list[str]:
+    """The documentation's pages in the order of its navigation."""
+    pages: list[str] = []
+    for item in items:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        pages += nav_pages(value) if isinstance(value, list) else [value]
+    return pages
+
+
 def walk_commands() -> list[list[str]]:
-    """The README's examples, in order, then the sample site's own README's, each once."""
-    text = README + (SAMPLE / "README.md").read_text(encoding="utf-8")
+    """The README's examples, then each page's in the order a reader meets them, then the
+    sample site's own README's, each once."""
+    config = yaml.safe_load((SAMPLE.parent / "mkdocs.yml").read_text(encoding="utf-8"))
+    pages = [PAGES[name] for name in nav_pages(config["nav"])]
+    text = "\n".join([README, *pages, (SAMPLE / "README.md").read_text(encoding="utf-8")])
     argvs = {tuple(shlex.split(line, comments=True)[1:]): None for line in readme_commands(text)}
-    return [list(argv) for argv in argvs if argv and "--help" not in argv]
+    return [list(a) for a in argvs if a and "--help" not in a and a[0] not in SERVES]
 
 
 @pytest.mark.slow
@@ -295,13 +314,12 @@ def test_snippet_length_below_its_floor_is_refused(make_site: MakeSite) -> None:
 
 
 def test_template_override_as_the_readme_says(make_site: MakeSite) -> None:
-    """The README's theme snippet (with the `mkdocs` theme), a `credits.html` in the
-    custom_dir written from the fields the README lists, and the README's main.html."""
-    text = section(README, "### Overriding the templates")
-    snippet = re.search(r"```yaml\n(.*?)```", text, re.DOTALL)
-    assert snippet and "custom_dir: overrides" in snippet.group(1)
-    place = section(README, "### Placing the sections")
-    main_html = re.search(r"```jinja\n(.*?)```", place, re.DOTALL)
+    """The theming page's snippet (with the `mkdocs` theme), a `credits.html` in the
+    custom_dir written from the fields the page lists, and the page's main.html."""
+    text = PAGES["theming.md"]
+    snippet = re.search(r"```yaml\n([^`]*?custom_dir: overrides[^`]*?)```", text)
+    assert snippet
+    main_html = re.search(r"```jinja\n(.*?)```", text, re.DOTALL)
     assert main_html
     fields = ["url", "href", "text", "count", "title", "label", "author", "author_url", "status"]
     fields += ["dead"]

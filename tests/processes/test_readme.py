@@ -1,10 +1,12 @@
-"""The README against the code, compared mechanically so the two cannot drift apart.
+"""The README and the documentation pages against the code, compared mechanically so the two
+cannot drift apart.
 
-A new user follows the README to the letter: every option in its tables must exist in
-`config.py` with that default (and a value of that type), every option in `config.py` must be
-in the tables, every `mkdocs-backlinks` command it shows must parse with the real parser, every
-flag the parser has must be documented, and the export schema it shows must be what a build of
-`sample_site` writes. Each test reads both sides, so a change to either fails it.
+A new user follows the documentation to the letter: every option example the generated
+configuration reference shows must validate to that option's default, every `mkdocs-backlinks`
+command the pages show must parse with the real parser, every command and flag the parser has
+must be explained in a hand-written page (not only in the generated reference), and the export
+schema the export page shows must be what a build of `sample_site` writes. Each test reads both
+sides, so a change to either fails it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import importlib.util
 import json
 import re
 import shlex
@@ -34,26 +37,15 @@ from mkdocs_backlinks.sections.locales import ENGLISH
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+PAGES = {
+    path.relative_to(ROOT / "docs").as_posix(): path.read_text(encoding="utf-8")
+    for path in sorted((ROOT / "docs").rglob("*.md"))
+}
+"""The documentation site's pages as written (the references' generated parts are markers)."""
+DOCS = "\n".join([README, *PAGES.values()])
 
 
 # ------------------------------------------------------------------------------ reading it
-
-
-def section(text: str, heading: str) -> str:
-    """The body under a Markdown heading, up to the next heading of the same or a higher
-    level (headings inside fenced code are not headings)."""
-    lines = text.splitlines()
-    level = len(heading) - len(heading.lstrip("#"))
-    start = lines.index(heading) + 1
-    fenced = False
-    for end in range(start, len(lines)):
-        line = lines[end]
-        if line.lstrip().startswith("```"):
-            fenced = not fenced
-        hashes = len(line) - len(line.lstrip("#"))
-        if not fenced and 0 < hashes <= level and line[hashes : hashes + 1] == " ":
-            return "\n".join(lines[start:end])
-    return "\n".join(lines[start:])
 
 
 def tables(text: str) -> list[list[list[str]]]:
@@ -74,21 +66,6 @@ def code_spans(cell: str) -> list[str]:
     return re.findall(r"`([^`]+)`", cell)
 
 
-OPTIONS = section(README, "### Options")
-
-
-def option_rows() -> list[tuple[str, str]]:
-    """(option name, default as written) for every row of the option tables."""
-    rows: list[tuple[str, str]] = []
-    for table in tables(OPTIONS):
-        for cells in table[2:]:
-            names = code_spans(cells[0])
-            defaults = code_spans(cells[1]) or [cells[1]]
-            assert len(names) == len(defaults), f"one default per option in {cells}"
-            rows.extend(zip(names, defaults, strict=True))
-    return rows
-
-
 def config_options(
     cls: type[base.Config], prefix: str = ""
 ) -> Iterator[tuple[str, base.BaseConfigOption[Any]]]:
@@ -98,13 +75,6 @@ def config_options(
             yield from config_options(option.config_class, f"{prefix}{name}.")
         else:
             yield f"{prefix}{name}", option
-
-
-GENERIC = {"enabled"}
-"""Documented but handled by MkDocs itself for every plugin (1.6's generic switch)."""
-
-FALLBACKS = {"outreach.author": "site_author", "outreach.author_url": "site_url"}
-"""Options whose empty default means "take this mkdocs.yml setting", as the README says."""
 
 
 def validated(values: dict[str, Any]) -> BacklinksConfig:
@@ -134,51 +104,57 @@ def nested(name: str, value: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ options
 
 
-def test_option_tables_are_tables() -> None:
-    """Rows after a paragraph without their own header row are not a table on GitHub or
-    PyPI: every block of rows must start with a header and a delimiter row."""
-    found = tables(OPTIONS)
-    assert found
-    for table in found:
-        assert len(table) > 2, table
-        assert all(re.fullmatch(r":?-{3,}:?", cell) for cell in table[1]), table[:2]
-        assert table[0][:2] == ["option", "default"], table[0]
+def _reference_module() -> Any:
+    """`scripts/docs_reference.py`, the hook that writes the configuration reference."""
+    spec = importlib.util.spec_from_file_location(
+        "docs_reference", ROOT / "scripts" / "docs_reference.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_every_option_is_documented_and_every_documented_option_exists() -> None:
-    documented = [name for name, _default in option_rows()]
-    assert len(documented) == len(set(documented)), "an option is listed twice"
+def reference_examples() -> list[tuple[str, dict[str, Any]]]:
+    """(option heading, the plugin's settings in its YAML example) for every option of the
+    generated configuration reference."""
+    text = _reference_module().options_reference()
+    found = re.findall(r"### `([^`]+)`.*?```yaml\n(.*?)```", text, re.DOTALL)
+    examples = []
+    for name, block in found:
+        plugins = yaml.safe_load(block)["plugins"]
+        assert len(plugins) == 1 and set(plugins[0]) == {"backlinks"}, block
+        examples.append((name, plugins[0]["backlinks"]))
+    return examples
+
+
+def leaf(settings: dict[str, Any]) -> str:
+    """The dotted name of the one option a nested example sets."""
+    key, value = next(iter(settings.items()))
+    assert len(settings) == 1, settings
+    return f"{key}.{leaf(value)}" if isinstance(value, dict) and value else key
+
+
+def test_every_option_has_a_reference_example_that_validates_to_its_default() -> None:
+    """Each option's example, written into `mkdocs.yml` as shown, is accepted and gives the
+    option's own default: the reference cannot show a default or a nesting the plugin refuses."""
+    examples = reference_examples()
+    names = [leaf(settings) for _name, settings in examples]
     in_code = {name for name, _option in config_options(BacklinksConfig)}
-    assert not GENERIC & in_code  # else MkDocs' generic switch would not apply
-    assert sorted(set(documented) - GENERIC) == sorted(in_code)
-
-
-def test_documented_defaults_are_the_defaults_and_have_the_option_type() -> None:
-    """Each default as the README writes it, given to the option as a user would write it
-    in mkdocs.yml, validates (so it has the option's type) to the option's own default."""
+    assert sorted(names) == sorted(in_code)
     defaults = validated({})
-    for name, written in option_rows():
-        if name in GENERIC:
-            assert written == "true"
-            continue
-        default = value_of(defaults, name)
+    for name, settings in zip(names, (s for _n, s in examples), strict=True):
+        shown = value_of(validated(settings), name)
         if name.startswith("strings."):  # unset, so the reader's language fills it
-            assert (default, written) == (None, ENGLISH[name.removeprefix("strings.")]), name
+            assert value_of(defaults, name) is None, name
+            assert shown == ENGLISH[name.removeprefix("strings.")], name
             continue
-        if name in FALLBACKS:
-            assert (default, written) == ("", FALLBACKS[name]), name
-            continue
-        if written == "none":
-            value: Any = None
-        elif isinstance(default, str):
-            value = written  # as written: YAML would strip the separator's spaces
-        else:
-            value = yaml.safe_load(written)
-        assert value_of(validated(nested(name, value)), name) == default, name
+        assert shown == value_of(defaults, name), name
 
 
 def test_every_option_has_a_docstring() -> None:
-    """The README's tables are the user's reference; the docstrings are the maintainer's."""
+    """The docstrings are the configuration reference's text: an option without one would be
+    listed with nothing to say what it does."""
     tree = ast.parse(Path(config_module.__file__).read_text(encoding="utf-8"))
     missing = []
     for node in tree.body:
@@ -225,7 +201,7 @@ def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentPa
     return {}
 
 
-COMMANDS = readme_commands(README) + readme_commands(
+COMMANDS = readme_commands(DOCS) + readme_commands(
     (SAMPLE / "README.md").read_text(encoding="utf-8")
 )
 
@@ -241,8 +217,9 @@ def test_every_command_shown_parses(line: str) -> None:
             pytest.fail(f"{line!r} does not parse (exit {exc.code})")
 
 
-def test_every_command_and_flag_is_in_the_readme() -> None:
-    """A subcommand or a flag nobody can read about does not exist for users."""
+def test_every_command_and_flag_is_explained() -> None:
+    """A subcommand or a flag nobody can read about does not exist for users: each is shown
+    or named in a hand-written page, not only listed by the generated reference."""
     undocumented = []
     parsers: list[tuple[str, argparse.ArgumentParser]] = []
     for name, command in subparsers(build_parser()).items():
@@ -253,14 +230,14 @@ def test_every_command_and_flag_is_in_the_readme() -> None:
             undocumented.append(where)
         for action in parser._actions:
             for flag in action.option_strings:
-                if flag.startswith("--") and flag != "--help" and flag not in README:
+                if flag.startswith("--") and flag != "--help" and flag not in DOCS:
                     undocumented.append(f"{where} {flag}")
     assert undocumented == []
 
 
 def test_send_flag_table_is_the_parser() -> None:
     send = subparsers(build_parser())["send"]
-    table = next(t for t in tables(README) if t[0][:2] == ["flag", "default"])
+    table = next(t for t in tables(PAGES["sending.md"]) if t[0][:2] == ["flag", "default"])
     documented: dict[str, str] = {}
     for cells in table[2:]:
         for flag in re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", cells[0]):
@@ -295,7 +272,7 @@ def sample_export(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def readme_export() -> dict[str, Any]:
-    body = section(README, "## The graph export")
+    body = PAGES["export.md"]
     block = re.search(r"```json\n(.*?)\n```", body, re.DOTALL)
     assert block
     document: dict[str, Any] = json.loads(block.group(1))
@@ -333,7 +310,7 @@ def test_export_example_is_what_the_sample_site_exports(sample_export: dict[str,
 
 
 def test_export_field_table_names_every_field(sample_export: dict[str, Any]) -> None:
-    table = tables(section(README, "## The graph export"))[0]
+    table = tables(PAGES["export.md"])[0]
     documented = {name for cells in table[2:] for name in code_spans(cells[0])}
     fields = set(sample_export)
     for page in sample_export["pages"].values():
@@ -353,9 +330,9 @@ def test_export_field_table_names_every_field(sample_export: dict[str, Any]) -> 
 
 
 def test_template_context_fields_are_documented() -> None:
-    """The fields the README lists for a theme (and for overridden templates) are the
-    fields the data has, so a template written from the README finds each of them."""
-    text = section(README, "### Placing the sections")
+    """The fields the theming page lists for a theme (and for overridden templates) are the
+    fields the data has, so a template written from that page finds each of them."""
+    text = PAGES["theming.md"]
     for cls in (CreditGroup, CreditEntry, BacklinkEntry):
         names = [f.name for f in dataclasses.fields(cls)]
         names += [n for n, v in vars(cls).items() if isinstance(v, property)]

@@ -22,6 +22,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import jinja2
 import pytest
 
+from mkdocs_backlinks.outreach import formats
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
@@ -71,6 +73,7 @@ def _contact(
         "note": {"subject": note[0], "body": note[1]},
         "mark_command": f"mkdocs-backlinks mark {site} --status sent",
         "suggestions": [],
+        "public_post": "",
     }
     contact.update(extra)
     return contact
@@ -186,6 +189,7 @@ def make_report() -> dict[str, Any]:
         "generated": "2026-11-24",
         "site": {"name": "Earned, not bought", "url": "https://robin.example.org/blog/"},
         "config_file": "mkdocs.yml",
+        "setup_warnings": [],
         "summary": {"contacts": len(contacts), "citations": 7, "by_status": by_status},
         "statuses": STATUSES,
         "contacts": contacts,
@@ -204,7 +208,7 @@ def make_report() -> dict[str, Any]:
     }
 
 
-def render(report: dict[str, Any], strict: bool = False) -> str:
+def render(report: dict[str, Any], strict: bool = False, served: Any = None) -> str:
     """Render the page; `strict` uses the options of the plugin's section renderer."""
     options: dict[str, Any] = (
         {"trim_blocks": True, "lstrip_blocks": True, "undefined": jinja2.StrictUndefined}
@@ -212,7 +216,20 @@ def render(report: dict[str, Any], strict: bool = False) -> str:
         else {}
     )
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, **options)
-    return env.get_template(TEMPLATE).render(report=report)
+    env.globals.update(
+        mark_command_for=formats.mark_command_for,
+        next_steps=formats.NEXT_STEPS,
+        card_works=formats.CARD_WORKS,
+        card_citations=formats.CARD_CITATIONS,
+    )
+    contacts = report["contacts"]
+    return env.get_template(TEMPLATE).render(
+        report=report,
+        cards=contacts[: formats.FULL_CARDS],
+        brief=contacts[formats.FULL_CARDS :],
+        offset=0,
+        served=served,
+    )
 
 
 class Parsed(HTMLParser):
@@ -529,11 +546,11 @@ def test_copy_falls_back_to_selection(browser: Browser, page_url: str) -> None:
     assert page.evaluate("window.getSelection().toString()") == _note_text(page, "alice.example")
     assert _note_text(page, "alice.example") == ALICE_NOTE
 
-    article.get_by_role("button", name="Copy command").click()
+    article.get_by_role("button", name="Copy the sent command").click()
     assert page.evaluate("window.getSelection().toString()") == (
         "mkdocs-backlinks mark alice.example --status sent"
     )
-    assert article.locator(".mark .copy-status").inner_text() in (
+    assert article.locator(".mark .copy-status").first.inner_text() in (
         "Copied",
         "Selected — press Ctrl+C",
     )
@@ -569,3 +586,103 @@ def test_works_without_javascript(browser: Browser, page_url: str) -> None:
     assert page.locator("a.mailto").first.is_visible()
     assert page.locator("table tbody tr").count() == 4
     context.close()
+
+
+# --------------------------------------------------------------------------- issue #15
+
+
+def _card_text(html: str, contact_id: str) -> str:
+    start = html.index(f'data-id="{contact_id}"')
+    return html[start : html.index("</article>", start)]
+
+
+def test_commands_carry_the_config_file_the_build_used() -> None:
+    report = make_report()
+    report["config_file"] = "sample_site/mkdocs.yml"
+    for contact in report["contacts"]:
+        contact["mark_command"] += " -f sample_site/mkdocs.yml"
+    parsed = Parsed(render(report))
+    codes = [c for c in "".join(parsed.text).split("\n") if c.startswith("mkdocs-backlinks")]
+    assert codes, "no command on the page"
+    assert all(c.endswith(" -f sample_site/mkdocs.yml") for c in codes), codes
+    footer = render(report).split("<footer>")[1]
+    assert "mkdocs-backlinks review -f sample_site/mkdocs.yml" in footer
+    assert "build again" not in footer
+    assert "rewrites this page" in footer
+
+
+def test_each_card_offers_only_what_comes_next() -> None:
+    html = render(make_report())
+    assert "--status sent" in _card_text(html, "indieweb.org")
+    assert "--status skipped --reason why" in _card_text(html, "indieweb.org")
+    sent = _card_text(html, "evil.example")
+    assert "--status sent" not in sent
+    assert "--status replied" in sent and "--status linked-back" in sent
+    skipped = _card_text(html, "skipped.example")
+    assert "--status sent" not in skipped
+    assert "mkdocs-backlinks mark skipped.example --status pending" in skipped
+
+
+def test_a_reply_is_not_never_told_and_an_address_is_listed_once() -> None:
+    report = make_report()
+    report["contacts"][1]["status"] = "replied"  # alice: replied, never marked sent
+    html = render(report)
+    alice = _card_text(html, "alice.example")
+    assert "they replied (no note marked sent)" in alice
+    assert "never" not in alice
+    routes = alice[alice.index('<ul class="routes">') :]
+    routes = routes[: routes.index("</ul>")]
+    assert routes.count("alice@alice.example") == 1
+    assert "mailto:" not in routes
+
+
+def test_setup_warnings_banner_and_public_post() -> None:
+    report = make_report()
+    report["setup_warnings"] = ["Set site_url in mkdocs.yml: notes have no link to your pages."]
+    report["contacts"][0]["public_post"] = (
+        "Thanks @indieweb for the wiki! https://robin.example.org/blog/"
+    )
+    parsed = Parsed(render(report, strict=True))
+    (banner,) = parsed.find("div", **{"class": "banner"})
+    assert banner["role"] == "alert"
+    html = render(report)
+    assert "Set site_url in mkdocs.yml" in html.split('class="banner"')[1]
+    card = _card_text(html, "indieweb.org")
+    assert "Thanks @indieweb for the wiki!" in card
+    assert 'data-copy="post-1"' in card
+    assert "Public thank-you" not in _card_text(html, "alice.example")
+
+
+def test_ten_thousand_contacts_stay_a_few_megabytes() -> None:
+    report = make_report()
+    first = report["contacts"][0]
+    work = first["works"][0]
+    cites = [
+        _citation(f"p/{n}.md", f"Page {n}", "the wiki", "A sentence that cites the wiki. " * 4)
+        for n in range(200)
+    ]
+    big = {**work, "citations": cites}
+    contacts = [
+        {
+            **first,
+            "id": f"site{n}.example",
+            "site": f"site{n}.example",
+            "works": [{**big, "url": f"https://site{n}.example/{w}"} for w in range(30)],
+            "mark_command": f"mkdocs-backlinks mark site{n}.example --status sent",
+        }
+        for n in range(10_000)
+    ]
+    report["contacts"] = contacts
+    report["relationships"] = []
+    html = render(report, strict=True)  # the plugin's own template options
+    assert len(html.encode()) < 5_000_000, len(html.encode())
+    parsed = Parsed(html)
+    articles = [a for t, a in parsed.tags if t == "article"]
+    assert len(articles) == 10_000  # every contact is on the page, to filter and search
+    assert len(parsed.find("pre", **{"class": "note"})) == formats.FULL_CARDS
+    card = _card_text(html, "site0.example")
+    assert card.count("<blockquote") == formats.CARD_WORKS * formats.CARD_CITATIONS
+    assert f"and {30 - formats.CARD_WORKS} more works" in card
+    assert f"and {200 - formats.CARD_CITATIONS} more places" in card
+    brief = _card_text(html, "site9999.example")
+    assert "mkdocs-backlinks mark site9999.example --status sent" in brief

@@ -9,6 +9,7 @@ from typing import Any
 import markdown
 import pytest
 
+from mkdocs_backlinks.config import BacklinksConfig, link_rules
 from mkdocs_backlinks.graph.linkgraph import Link
 from mkdocs_backlinks.links.collect import TREEPROCESSOR_PRIORITY, LinkCollector, Rules
 from mkdocs_backlinks.links.urls import SiteMap
@@ -414,6 +415,29 @@ def test_start_page_none_collects_nothing() -> None:
     assert [(lk.source, lk.target) for lk in links] == [("dir/b.md", "a.md")]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # one link a block, and several (the block's sentences indexed once)
+        "Read [the guide](a.md) first. Then [a paper](https://x.org/p) says more.",
+        "Read [the guide](a.md) first.\n\nThen [a paper](https://x.org/p) says more.",
+        "Only [a paper](https://x.org/p) and [another](https://y.org/q) here. No more.",
+    ],
+)
+def test_outside_sentences_are_cut_only_when_something_shows_them(text: str) -> None:
+    shown = collect(text)
+    unshown = collect(text, outside_snippets=False)
+    # Every link is still found, with its text; only outside links lose their sentence.
+    assert [lk._replace(context="") for lk in shown] == [lk._replace(context="") for lk in unshown]
+    assert all(lk.context for lk in shown)
+    assert [lk.context for lk in unshown if lk.internal] == [
+        lk.context for lk in shown if lk.internal
+    ]
+    assert [lk.context for lk in unshown if not lk.internal] == [
+        "" for lk in shown if not lk.internal
+    ]
+
+
 def test_finish_page_resets() -> None:
     collector = make_collector()
     convert(collector, "[x](https://x.org/)")
@@ -777,3 +801,22 @@ def test_autorefs_lookup_makes_autorefs_urls_site_relative() -> None:
         lookup("unknown", "index.md")
     assert autorefs_lookup(object(), SiteMap(PAGES, None)) is None
     assert autorefs_lookup(None, SiteMap(PAGES, None)) is None
+
+
+@pytest.mark.parametrize(
+    ("options", "cut"),
+    [
+        ({}, True),
+        ({"export": False}, True),  # the outreach ledger still shows them
+        ({"outreach": {"enabled": False}}, True),  # the export still has them
+        ({"export": False, "outreach": {"enabled": False}}, False),
+    ],
+)
+def test_outside_sentences_cut_for_the_export_or_the_ledger(
+    options: dict[str, Any], cut: bool
+) -> None:
+    config = BacklinksConfig()
+    config.load_dict(options)
+    failed, _warnings = config.validate()
+    assert not failed
+    assert link_rules(config).outside_snippets is cut

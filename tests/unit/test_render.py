@@ -7,12 +7,27 @@ from urllib.parse import urljoin
 
 import pytest
 from markupsafe import Markup
+from mkdocs.structure.toc import AnchorLink, TableOfContents
 
 from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.graph.linkgraph import BacklinkEntry, CreditEntry, CreditGroup
 from mkdocs_backlinks.links.urls import relative_url
+from mkdocs_backlinks.sections.headings import (
+    DEFAULT_IDS,
+    NO_PERMALINKS,
+    section_ids,
+    toc_settings,
+)
 from mkdocs_backlinks.sections.locales import strings_for
-from mkdocs_backlinks.sections.render import PageSections, SectionRenderer, place
+from mkdocs_backlinks.sections.render import (
+    END_MARKER,
+    PageSections,
+    SectionRenderer,
+    fill,
+    place,
+    placements,
+)
+from mkdocs_backlinks.sections.toc import add_headings, section_headings
 
 C = "<section>credits</section>"
 B = "<section>backlinks</section>"
@@ -282,3 +297,121 @@ def test_render_html_credits_first() -> None:
     html = str(sections.html)
     assert html.index("backlinks-credits") < html.index("backlinks-incoming")
     assert html == str(sections.credits_html) + str(sections.backlinks_html)
+
+
+# --------------------------------------------------------------------------- headings
+
+
+def test_toc_settings_read_as_the_extension_reads_them() -> None:
+    assert toc_settings({}) == NO_PERMALINKS  # MkDocs' bare `toc`: no permalink
+    assert toc_settings({"toc": {"permalink": True}}).permalink == "&para;"
+    assert toc_settings({"toc": {"permalink": "yes"}}).permalink == "&para;"
+    assert toc_settings({"toc": {"permalink": "off"}}).permalink is None
+    assert toc_settings({"toc": {"permalink": 0}}).permalink is None
+    assert toc_settings({"markdown.extensions.toc": {"permalink": "#"}}).permalink == "#"
+    # a symbol keeps its entities and escapes the rest, as the extension's serializer does
+    odd = toc_settings(
+        {"toc": {"permalink": "&#128279; & <b>", "permalink_title": 'Say "hi"\n&amp;'}}
+    )
+    assert odd.permalink == "&#128279; &amp; &lt;b&gt;"
+    assert odd.permalink_title == "Say &quot;hi&quot;&#10;&amp;"
+    assert toc_settings({"toc": {"permalink_leading": "true"}}).permalink_leading is True
+    assert toc_settings({"toc": {"toc_depth": "2-3"}}).lists(2)
+    assert not toc_settings({"toc": {"toc_depth": "2-3"}}).lists(1)
+    assert not toc_settings({"toc": {"toc_depth": 1}}).lists(2)
+    assert toc_settings({"toc": {"toc_depth": "bad"}}).lists(6)
+
+
+def test_section_ids_leave_the_pages_ids_alone() -> None:
+    assert section_ids('<h2 id="intro">x</h2>') is DEFAULT_IDS
+    taken = "<h2 id=\"backlinks-credits-title\">a</h2><p id='backlinks-incoming-title'>"
+    taken += '<h3 id="backlinks-credits-title_1">b</h3>'
+    ids = section_ids(taken)
+    assert ids.credits == "backlinks-credits-title_2"
+    assert ids.backlinks == "backlinks-incoming-title_1"
+    assert ids.mentions == DEFAULT_IDS.mentions
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("<p>x</p>" + END_MARKER, {"credits": 8, "backlinks": 8}),
+        ("<p>x</p>", {}),
+        ("<!-- backlinks:backlinks --><p>x</p>" + END_MARKER, {"backlinks": 0, "credits": 36}),
+        ("<!-- backlinks --><!-- backlinks:credits -->", {"credits": 0, "backlinks": 0}),
+    ],
+)
+def test_placements_follow_fill(content: str, expected: dict[str, int]) -> None:
+    assert placements(content) == expected
+    filled = fill(content, "C", "B")
+    for name, letter in (("credits", "C"), ("backlinks", "B")):
+        assert (letter in filled) == (name in expected)
+
+
+def anchors(toc: TableOfContents) -> list[tuple[str, int, int]]:
+    """(id, level, depth in the tree) in document order."""
+    found: list[tuple[str, int, int]] = []
+
+    def walk(items: list[AnchorLink], depth: int) -> None:
+        for item in items:
+            found.append((item.id, item.level, depth))
+            walk(item.children, depth + 1)
+
+    walk(toc.items, 0)
+    return found
+
+
+def page_toc() -> TableOfContents:
+    title = AnchorLink("T", "t", 1)
+    a = AnchorLink("A", "a", 2)
+    a.children.append(AnchorLink("A1", "a1", 3))
+    title.children += [a, AnchorLink("B", "b", 2)]
+    return TableOfContents([title])
+
+
+SECTION = (
+    '<section><h2 id="s">Section &amp; co<a class="headerlink" href="#s">&para;</a></h2>'
+    '<ul><li>x</li></ul><h3 class="k" id="m">More <b>here</b><a class="headerlink" '
+    'href="#m">&para;</a></h3></section>'
+)
+CONTENT = '<h1 id="t">T</h1><h2 id="a">A</h2><h3 id="a1">A1</h3>@<h2 id="b">B</h2>'
+
+
+def test_section_headings_read_from_the_html() -> None:
+    settings = toc_settings({"toc": {"permalink": True}})
+    found = section_headings(SECTION, settings)
+    assert [(h.title, h.id, h.level) for h in found] == [
+        ("Section &amp; co", "s", 2),
+        ("More here", "m", 3),
+    ]
+    leading = toc_settings({"toc": {"permalink": True, "permalink_leading": True}})
+    html = '<h2 id="s"><a class="headerlink" href="#s">&para;</a><a class="toclink">S</a></h2>'
+    assert [h.title for h in section_headings(html, leading)] == ["S"]
+    assert section_headings("<h2>no id</h2>", settings) == []
+    assert section_headings(SECTION, toc_settings({"toc": {"toc_depth": 2}}))[0].id == "s"
+    assert len(section_headings(SECTION, toc_settings({"toc": {"toc_depth": 2}}))) == 1
+
+
+def test_add_headings_at_the_end_nest_under_the_last_higher_heading() -> None:
+    toc = page_toc()
+    settings = toc_settings({})
+    add_headings(toc, CONTENT + END_MARKER, len(CONTENT), section_headings(SECTION, settings))
+    assert anchors(toc) == [
+        ("t", 1, 0), ("a", 2, 1), ("a1", 3, 2), ("b", 2, 1), ("s", 2, 1), ("m", 3, 2),
+    ]  # fmt: skip
+
+
+def test_add_headings_at_a_placeholder_go_after_the_heading_before_it() -> None:
+    toc = page_toc()
+    add_headings(toc, CONTENT, CONTENT.index("@"), section_headings(SECTION, toc_settings({})))
+    assert anchors(toc) == [
+        ("t", 1, 0), ("a", 2, 1), ("a1", 3, 2), ("s", 2, 1), ("m", 3, 2), ("b", 2, 1),
+    ]  # fmt: skip
+    # before every heading: first, at the top
+    toc = page_toc()
+    add_headings(toc, "@" + CONTENT, 0, section_headings(SECTION, toc_settings({})))
+    assert anchors(toc)[:3] == [("s", 2, 0), ("m", 3, 1), ("t", 1, 0)]
+    # into an empty TOC
+    empty = TableOfContents([])
+    add_headings(empty, END_MARKER, 0, section_headings(SECTION, toc_settings({})))
+    assert anchors(empty) == [("s", 2, 0), ("m", 3, 1)]

@@ -7,6 +7,7 @@ import posixpath
 
 import pytest
 
+from mkdocs_backlinks.links import urls
 from mkdocs_backlinks.links.urls import (
     SiteMap,
     Target,
@@ -359,6 +360,51 @@ def test_resolve_directory_urls(href: str, src: str, expected: Target | None) ->
 def test_resolve_html_urls(href: str, src: str, expected: Target | None) -> None:
     site = SiteMap(HTML_PAGES, SITE_URL)
     assert site.resolve(href, src) == expected
+
+
+@pytest.mark.parametrize(
+    ("pages", "cases"),
+    [(DIRECTORY_PAGES, COMMON_CASES + DIRECTORY_CASES), (HTML_PAGES, COMMON_CASES + HTML_CASES)],
+    ids=["directory", "html"],
+)
+def test_resolver_answers_as_resolve_and_again_from_memory(
+    pages: list[tuple[str, str]], cases: list[tuple[str, str, Target | None]]
+) -> None:
+    site = SiteMap(pages, SITE_URL)
+    resolvers = {src: site.resolver(src) for _href, src, _expected in cases}
+    for _ in range(2):  # the second time, what the folder's first page resolved is reused
+        for href, src, expected in cases:
+            assert resolvers[src](href.strip()) == expected, (href, src)
+
+
+def test_resolver_shares_only_what_every_page_of_a_folder_resolves_alike() -> None:
+    site = SiteMap(DIRECTORY_PAGES, SITE_URL)
+    # One folder, two URLs: dir/index.md is served at dir/, dir/b.md at dir/b/.
+    index, page = site.resolver("dir/index.md"), site.resolver("dir/b.md")
+    assert index("b.md#s") == internal("dir/b.md", "s")
+    assert page("b.md#s") == internal("dir/b.md", "s")
+    # Against the page's own URL, the same href names different pages (or none).
+    assert index("../a/") == internal("a.md")
+    assert page("../a/") is None
+    assert index("b/") == internal("dir/b.md")
+    assert page("b/") is None  # dir/b/b/
+    # Another folder resolves the same href against itself.
+    assert site.resolver("index.md")("b.md") is None
+    assert site.resolver("a.md")("dir/b.md") == internal("dir/b.md")
+
+
+def test_resolver_memory_is_bounded_and_kept_for_one_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(urls, "_FOLDER_CACHE", 2)
+    site = SiteMap(DIRECTORY_PAGES, SITE_URL)
+    hrefs = ["b.md", "index.md", "../a.md", "../index.md#top", "b.md", "../a.md#x"]
+    for src in ("dir/b.md", "dir/index.md", "index.md", "dir/b.md"):
+        resolve = site.resolver(src)
+        for _ in range(2):
+            assert [resolve(href) for href in hrefs] == [site.resolve(href, src) for href in hrefs]
+            assert len(site._known) <= 2
+            assert site._folder == src.rpartition("/")[0]
 
 
 @pytest.mark.parametrize("pages", [DIRECTORY_PAGES, HTML_PAGES], ids=["directory", "html"])
