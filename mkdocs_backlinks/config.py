@@ -170,11 +170,15 @@ class OutreachConfig(base.Config):
     people_hosts = DefaultedDomains(default=PEOPLE_HOSTS)
     """Hosts where many people publish (code forges, blogging, video and social platforms,
     Mastodon instances): there the contact is the owner the path names (`github.com/octocat`),
-    not the host. A list replaces the shipped one; put `defaults` in it to add to it instead."""
+    not the host, and the platform's own pages (`github.com/features`) are credited but not
+    suggested for outreach. Each host is matched exactly (`github.com` is not
+    `docs.github.com`). A list replaces the shipped one; put `defaults` in it to add to it
+    instead."""
 
     reference_sites = DefaultedDomains(default=REFERENCE_SITES)
     """Sites credited on the pages but left out of the notes to send (encyclopedias, standards
-    bodies, language and library documentation, Q&A sites); each covers its subdomains. A
+    bodies, language and library documentation, Q&A sites, package registries); each covers
+    its subdomains. A
     contact of theirs you marked (`sent`, `replied`, ...) stays listed. A list replaces the
     shipped one; put `defaults` in it to add to it instead; `[]` writes to every site."""
 

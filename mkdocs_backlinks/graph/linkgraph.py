@@ -25,6 +25,8 @@ from mkdocs_backlinks.works.model import DEAD, WorkMeta
 EXPORT_SCHEMA = "mkdocs-backlinks/graph"
 # Positions in a `LinkRow` read where links are counted or indexed by the thousand.
 _TARGET: Final = 2
+_TEXT: Final = 4
+_CONTEXT: Final = 5
 _SECTION: Final = 6
 _INTERNAL: Final = 8
 _CHUNK: Final = 512
@@ -325,23 +327,24 @@ class LinkGraph:
     def shown_backlinks(self, src_uri: str) -> list[Link]:
         """The links a page's backlinks section shows: one per citing section and sentence
         (the first, in `links_to` order)."""
-        shown: list[Link] = []
+        return list(map(_as_link, self._shown_rows(src_uri)))
+
+    def _shown_rows(self, src_uri: str) -> list[LinkRow]:
+        """`shown_backlinks` as plain rows, which every page's section reads once: its entries
+        are made from them without a `Link` in between."""
+        shown: list[LinkRow] = []
         seen: set[tuple[str, str, str]] = set()
-        for link in self.links_to(src_uri):
-            key = (link.source, link.section, link.context)
+        for row in self._rows_to(src_uri):
+            key = (row[0], row[_SECTION], row[_CONTEXT])
             if key not in seen:
                 seen.add(key)
-                shown.append(link)
+                shown.append(row)
         return shown
 
     def section_title(self, link: Link) -> str:
         """The title of the citing section to show beside the citing page's, '' for none (the
         h1 section is the page itself)."""
-        if not link.section:
-            return ""
-        page = self.pages[link.source]
-        title = page.sections.get(link.section, "")
-        return "" if title == page.title else title
+        return _section_title(self.pages[link.source], link.section)
 
     def backlink_entries(self, src_uri: str, from_url: str | None = None) -> list[BacklinkEntry]:
         """Where other pages link to this one: one entry per citing section and sentence.
@@ -350,21 +353,16 @@ class LinkGraph:
         relative to it, ready for a template; without, they are site-relative.
         """
         relative = None if from_url is None else relative_urls_from(from_url)
+        pages = self.pages
         entries: list[BacklinkEntry] = []
-        for link in self.shown_backlinks(src_uri):
-            page = self.pages[link.source]
+        for row in self._shown_rows(src_uri):
+            source, section = row[0], row[_SECTION]
+            page = pages[source]
             url = page.url if relative is None else relative(page.url)
-            url += "#" + link.section if link.section else ""
-            entries.append(
-                BacklinkEntry(
-                    link.source,
-                    url,
-                    page.title,
-                    self.section_title(link),
-                    link.text,
-                    link.context,
-                )
-            )
+            if section:
+                url += "#" + section
+            title = _section_title(page, section)
+            entries.append(BacklinkEntry(source, url, page.title, title, row[_TEXT], row[_CONTEXT]))
         return entries
 
     def counts(self) -> tuple[int, int, int]:
@@ -423,6 +421,15 @@ class LinkGraph:
         """The whole export as one document, read back from `export_text`."""
         document: dict[str, Any] = json.loads("".join(self.export_text(site_url)))
         return document
+
+
+def _section_title(page: PageInfo, section: str) -> str:
+    """The title of `page`'s section `section` to show beside the page's own, '' for none:
+    no section, or the h1's, which is the page itself."""
+    if not section:
+        return ""
+    title = page.sections.get(section, "")
+    return "" if title == page.title else title
 
 
 def _load(data: bytes) -> Any:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -38,7 +38,14 @@ from mkdocs_backlinks.ledger.format import (
     ledger_from,
 )
 from mkdocs_backlinks.ledger.merge import merge3
-from mkdocs_backlinks.ledger.model import Contact, Ledger, LedgerError, ListsState, Work
+from mkdocs_backlinks.ledger.model import (
+    Citation,
+    Contact,
+    Ledger,
+    LedgerError,
+    ListsState,
+    Work,
+)
 from mkdocs_backlinks.works.model import WorkMeta, meta_from_record
 
 LEDGER_FILE = "ledger.json"
@@ -160,9 +167,14 @@ class LedgerReader:
             return metadata_in(text)
         return {url: work.meta for url, work in self.ledger().works.items() if work.meta}
 
-    def lines(self) -> LedgerFile | None:
+    def lines(self, shared: Mapping[str, tuple[Citation, ...]] | None = None) -> LedgerFile | None:
         """The ledger at `path`, read a line at a time; None unless it is laid out as `dumps`
         writes it (then `load_ledger` reads it, and reports any damage).
+
+        `shared` holds citations by work URL already in memory (a build's own, `gather`): a
+        work whose stored citations are equal takes that tuple, and its decoded copy is let
+        go at once. After an edit most works are cited as before, and without this every
+        citation's strings were held twice while the build merged, at its peak.
 
         For the build that records a change, at its end, when memory peaks: reading the file as
         one text and parsing it as one JSON document held the text, the whole parsed tree and the
@@ -173,12 +185,30 @@ class LedgerReader:
         """
         try:
             with self.path.open("rb") as handle:
-                return _read_lines(handle)
+                return _read_lines(handle, shared or {})
         # What a damaged or hand-made file raises on the way (UnicodeDecodeError and
         # JSONDecodeError are ValueErrors; RecursionError is JSON nested too deep): the whole
         # parser reads the file again and names the problem, or reads what this layout cannot.
         except (OSError, ValueError, TypeError, KeyError, RecursionError):
             return None
+
+    def records_hash(self) -> str | None:
+        """`records_hash` of the file's text, read a block at a time; None when the file is
+        missing or cannot be read as text (the whole reader then names the problem).
+
+        For a build that finds nothing changed, at its end, when memory peaks: it only asks
+        whether the records are still those it validated, and the file read as one text (with
+        its undecoded bytes, and the slices encoded again) was held for that answer. Read as
+        `text` reads it (UTF-8, universal newlines), so the two agree on any file."""
+        digest = hashlib.sha256()
+        try:
+            with self.path.open(encoding="utf-8") as handle:
+                handle.readline()  # the first line is not a record
+                while block := handle.read(_BLOCK):
+                    digest.update(block.encode())
+        except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
+            return None
+        return digest.hexdigest()
 
     def file(self) -> LedgerFile:
         """The whole ledger with its first line and `records_hash`: read line by line when the
@@ -213,9 +243,17 @@ def read_head(path: Path) -> Ledger | None:
     return LedgerReader(path).head()
 
 
-def read_ledger_lines(path: Path) -> LedgerFile | None:
+def read_records_hash(path: Path) -> str | None:
+    """The digest of the ledger's records, read a block at a time (see
+    `LedgerReader.records_hash`)."""
+    return LedgerReader(path).records_hash()
+
+
+def read_ledger_lines(
+    path: Path, shared: Mapping[str, tuple[Citation, ...]] | None = None
+) -> LedgerFile | None:
     """The ledger read a line at a time (see `LedgerReader.lines`)."""
-    return LedgerReader(path).lines()
+    return LedgerReader(path).lines(shared)
 
 
 def metadata_in(text: str) -> dict[str, WorkMeta]:
@@ -234,6 +272,10 @@ def metadata_in(text: str) -> dict[str, WorkMeta]:
         if meta:
             found[url] = meta
     return found
+
+
+_BLOCK = 1 << 16
+"""Characters `LedgerReader.records_hash` reads at a time."""
 
 
 def records_hash(text: str) -> str:
@@ -279,13 +321,13 @@ def _unreadable(text: str, path: Path, error: json.JSONDecodeError) -> str | Non
     return None
 
 
-def _read_lines(handle: IO[bytes]) -> LedgerFile | None:
+def _read_lines(handle: IO[bytes], shared: Mapping[str, tuple[Citation, ...]]) -> LedgerFile | None:
     first = handle.readline()
     head = _head_of(first)
     if head is None:
         return None
     digest = hashlib.sha256()
-    records = _Records()
+    records = _Records(shared)
     order = iter(SECTIONS)  # sections come in this order, each at most once
     section = ""  # the section being read; "" between sections
     # What the last line ended with, so that commas are where JSON wants them: "," (the
@@ -334,7 +376,9 @@ def _head_of(first: bytes) -> dict[str, Any] | None:
 class _Records:
     """The records read so far, one member line at a time, decoded as they come."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: Mapping[str, tuple[Citation, ...]]) -> None:
+        self.shared = shared
+        """Citations already in memory, by work URL, for equal works to take (`lines`)."""
         self.contacts: dict[str, Contact] = {}
         self.works: dict[str, Work] = {}
         self.sends: dict[str, Any] = {}
@@ -348,7 +392,11 @@ class _Records:
         if section == "contacts":
             self.contacts[key] = decode_contact(key, value)
         elif section == "works":
-            self.works[key] = decode_work(key, value, self.contacts)
+            work = decode_work(key, value, self.contacts)
+            same = self.shared.get(key)
+            if same is not None and same == work.citations:
+                work = replace(work, citations=same)
+            self.works[key] = work
         else:
             self.sends[key] = value
 

@@ -60,15 +60,20 @@ def head_line(ledger: Ledger) -> str:
     return head[:-1] + ",\n"
 
 
-def records_chunks(ledger: Ledger) -> list[str]:
-    """What `dumps` writes after the first line, in pieces: the records, which the first
-    line's digests describe. `head_line(ledger) + "".join(records_chunks(ledger))` is
-    `dumps(ledger)`; the pieces let a build hash and write them without joining megabytes."""
+def records_chunks(ledger: Ledger) -> Iterator[str]:
+    """What `dumps` writes after the first line, in pieces, made as they are read: the
+    records, which the first line's digests describe. `head_line(ledger) +
+    "".join(records_chunks(ledger))` is `dumps(ledger)`.
+
+    Made afresh for each use, never kept: a build hashes them, then (once the first line,
+    which names that hash, is known) makes them again to write them. On a large site they are
+    megabytes, and a list of them was held through the writing of the outreach lists, at the
+    build's peak; encoding them twice costs less than that."""
     chunks = _chunks(ledger)
     next(chunks)  # the head, less its closing brace
     # The next piece opens the first section on the second line: ',\n"contacts":{'.
-    first = next(chunks).removeprefix(",\n")
-    return [first, *chunks]
+    yield next(chunks).removeprefix(",\n")
+    yield from chunks
 
 
 def _head(ledger: Ledger) -> dict[str, Any]:

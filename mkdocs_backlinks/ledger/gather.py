@@ -60,10 +60,15 @@ def observed_digest(
 
 @dataclass(frozen=True, slots=True)
 class Gathered:
-    """A build's citations grouped by the normalised URL of the work they cite, with the
-    digest of what was observed (`observed_digest`)."""
+    """A build's citations grouped by the normalised URL of the work they cite, each work's
+    without repeats and in the ledger's order (page, text, context), with the digest of what
+    was observed (`observed_digest`).
 
-    by_url: dict[str, list[Citation]]
+    In the ledger's order so that the old ledger, read after this, can take a work's tuple in
+    place of its own copy when the two are equal (`ledger.file.LedgerReader.lines`): after an
+    edit most works are cited as before, and each citation's strings are then held once."""
+
+    by_url: dict[str, tuple[Citation, ...]]
     digest: str
 
 
@@ -81,17 +86,23 @@ def gather(
     if digest is None:
         observed = list(observed)
         digest = observed_digest(observed, metadata)
-    by_url: dict[str, list[Citation]] = {}
+    buckets: dict[str, list[Citation]] = {}
     normalised: dict[str, str] = {}
     for item in observed:
         url = normalised.get(item.url)
         if url is None:
             url = normalised[item.url] = normalise_url(item.url)
         citation = Citation(item.page, item.page_title, item.page_url, item.text, item.context)
-        bucket = by_url.setdefault(url, [])
+        bucket = buckets.setdefault(url, [])
         if citation not in bucket:
             bucket.append(citation)
+    by_url = {url: tuple(sorted(bucket, key=_citation_order)) for url, bucket in buckets.items()}
     return Gathered(by_url, digest)
+
+
+def _citation_order(citation: Citation) -> tuple[str, str, str]:
+    """The order of a work's citations in the ledger."""
+    return citation.page, citation.text, citation.context
 
 
 def merge_build(
@@ -147,7 +158,7 @@ def merge_gathered(
 
 def _merged_works(
     ledger: Ledger,
-    by_url: Mapping[str, list[Citation]],
+    by_url: Mapping[str, tuple[Citation, ...]],
     today: str,
     previous: str,
     contact_of: Any,
@@ -170,7 +181,7 @@ def _merged_works(
             first_seen=old_work.first_seen if old_work else today,
             last_seen="",
             cited=True,
-            citations=tuple(sorted(citations, key=lambda c: (c.page, c.text, c.context))),
+            citations=citations,  # already in the ledger's order (`gather`)
             meta=_newer_meta(old_work.meta if old_work else WorkMeta(), metadata.get(url)),
         )
     return works

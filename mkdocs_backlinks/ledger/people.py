@@ -22,7 +22,7 @@ from mkdocs_backlinks.links.urls import domain_matches, site_of
 PEOPLE_HOSTS = (
     # code forges
     "github.com", "gist.github.com", "gitlab.com", "codeberg.org", "bitbucket.org",
-    "git.sr.ht", "sr.ht", "huggingface.co", "npmjs.com", "pypi.org",
+    "git.sr.ht", "sr.ht", "huggingface.co",
     # writing and video platforms
     "medium.com", "dev.to", "hashnode.com", "substack.com", "youtube.com", "vimeo.com",
     "twitch.tv", "speakerdeck.com", "slideshare.net", "observablehq.com", "codepen.io",
@@ -52,6 +52,8 @@ REFERENCE_SITES = (
     # question and answer sites
     "stackoverflow.com", "stackexchange.com", "superuser.com", "serverfault.com",
     "askubuntu.com", "mathoverflow.net",
+    # package registries: a package's page names no one; its project's own site does
+    "pypi.org", "npmjs.com", "crates.io", "rubygems.org", "packagist.org", "nuget.org",
 )  # fmt: skip
 """Sites that are credited but not suggested for outreach: no one there is waiting to hear."""
 
@@ -93,9 +95,13 @@ def owner_path(url: str) -> str:
 
 def contact_key(url: str, people_hosts: tuple[str, ...] = PEOPLE_HOSTS) -> str:
     """The contact a cited work belongs to: `site/owner` on a people host whose path names an
-    owner, else the site (host without `www.`)."""
+    owner, else the site (host without `www.`).
+
+    A people host is matched exactly: `docs.github.com` and `help.github.com` are the
+    platform's own documentation, whose first path word names a section, not a person.
+    """
     site = site_of(url)
-    if not domain_matches(site, people_hosts):
+    if site not in people_hosts:
         return site
     owner = owner_path(url)
     return f"{site}/{owner}" if owner else site
@@ -132,6 +138,11 @@ def home_of(contact_id: str) -> str:
     return f"https://{contact_id}/" if not is_person_key(contact_id) else f"https://{contact_id}"
 
 
-def is_reference(site: str, reference_sites: tuple[str, ...]) -> bool:
-    """Whether `site` is one to credit but not to write to."""
-    return domain_matches(site, reference_sites)
+def is_reference(
+    contact_id: str, reference_sites: tuple[str, ...], people_hosts: tuple[str, ...] = ()
+) -> bool:
+    """Whether the contact is one to credit but not to write to: a reference site's, or a
+    platform's own pages (`github.com/features`, kept as the contact `github.com`), where no
+    one person waits for a thank-you."""
+    site = contact_id.partition("/")[0]
+    return domain_matches(site, reference_sites) or contact_id in people_hosts

@@ -28,12 +28,14 @@ from mkdocs_backlinks.ledger.file import (
     read_head,
     read_ledger_lines,
     read_ledger_text,
+    read_records_hash,
     records_hash,
 )
 from mkdocs_backlinks.ledger.format import head_line, records_chunks
 from mkdocs_backlinks.ledger.gather import Observed, gather, merge_gathered, observed_digest
 from mkdocs_backlinks.ledger.model import Ledger
 from mkdocs_backlinks.ledger.people import contact_keys
+from mkdocs_backlinks.outreach.formats import review_template
 from mkdocs_backlinks.outreach.lists import (
     LIST_FILES,
     lists_fingerprint,
@@ -177,20 +179,20 @@ class OutreachDesk:
         digest = observed_digest(observed, metadata)
         head = read_head(self.path) if self._body_hash else None
         lists_ok = all((self.folder / name).exists() for name in LIST_FILES)
+        # Nothing changed, so nothing is written, not even a date: `last_build` is the last
+        # build that changed the records (`ledger.gather`), and a committed ledger stays as it
+        # was checked out. Only if the records are still those `load` checked: a file edited
+        # or damaged since (by hand, a checkout, another command) is read and checked whole,
+        # and a damaged one stops the build untouched. Only their digest is needed for that,
+        # so the file is read a block at a time, never held whole.
         if (
             head is not None
             and head.observed == digest
             and lists_ok
             and head.lists.fingerprint == self._fingerprint(self._body_hash)
+            and read_records_hash(self.path) == self._body_hash
         ):
-            # Nothing changed, so nothing is written, not even a date: `last_build` is the
-            # last build that changed the records (`ledger.gather`), and a committed ledger
-            # stays as it was checked out. Only if the records are still those `load`
-            # checked: a file edited or damaged since (by hand, a checkout, another command)
-            # is read and checked whole, and a damaged one stops the build untouched.
-            text = read_ledger_text(self.path)
-            if text is not None and records_hash(text) == self._body_hash:
-                return self._summary(head)
+            return self._summary(head)
         return self._record_changes(observed, digest, lists_ok, metadata)
 
     @staticmethod
@@ -210,11 +212,19 @@ class OutreachDesk:
     ) -> dict[str, Any]:
         # This runs at the end of a build, when memory peaks, so what is no longer needed is
         # let go as soon as it is not: the old ledger's text once parsed, the old ledger once
-        # merged, the build's graph once its citations are read (see ObservedCitations).
+        # merged, the build's graph once its citations are read (see ObservedCitations). The
+        # old ledger's works that are cited as before share this build's citations rather
+        # than hold a copy (`read_ledger_lines`), and the records' text is never held whole.
+        # The review page's template is compiled first, while the least is held: compiling
+        # takes a few times the memory the compiled template keeps, and a build that gets
+        # here has changed citations, so it writes the lists.
+        review_template()
         gathered = gather(observed, metadata, digest)
         if isinstance(observed, ObservedCitations):
             observed.release()
-        old, old_head, old_hash = read_ledger_lines(self.path) or self._read_whole()
+        found = read_ledger_lines(self.path, gathered.by_url)
+        old, old_head, old_hash = found or self._read_whole()
+        del found
         merged = merge_gathered(
             old, gathered, self.settings.today, self.contact_of, metadata=metadata
         )
@@ -223,8 +233,7 @@ class OutreachDesk:
         merged = linked_back(merged, latest, self.settings.today)
         old_lists = old.lists
         del old
-        records = records_chunks(merged)
-        body_hash = text_digest(records)
+        body_hash = text_digest(records_chunks(merged))
         fingerprint = self._fingerprint(body_hash)
         report = None
         if not lists_ok or fingerprint != old_lists.fingerprint:
@@ -237,9 +246,9 @@ class OutreachDesk:
         # ledger would vouch for lists that were never written.)
         if report is not None:
             write_lists(self.folder, report)
+        del report
         if head != old_head or body_hash != old_hash:
-            write_text_atomic(self.path, itertools.chain((head,), records))
-        del records
+            write_text_atomic(self.path, itertools.chain((head,), records_chunks(merged)))
         self._body_hash = body_hash
         return self._summary(merged)
 

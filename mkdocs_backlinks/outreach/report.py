@@ -90,11 +90,19 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> Repo
 REFERENCE_NOTE = "reference site: credited, not suggested for outreach"
 
 
+def is_listed(contact: Contact, settings: Settings) -> bool:
+    """Whether the lists show the contact (and count it): not an excluded site, not a
+    reference site's the author never acted on. Every count of contacts uses this."""
+    return not domain_matches(contact.site, settings.exclude_sites) and not _reference_only(
+        contact, settings
+    )
+
+
 def _reference_only(contact: Contact, settings: Settings) -> bool:
     """Whether the contact is a reference site's that the author never acted on (a status
     other than the build's own `new` and `pending`)."""
     return contact.status in ("new", "pending") and is_reference(
-        contact.site, settings.reference_sites
+        contact.id, settings.reference_sites, settings.people_hosts
     )
 
 

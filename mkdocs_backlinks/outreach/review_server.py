@@ -39,7 +39,6 @@ from mkdocs_backlinks.files import locked
 from mkdocs_backlinks.ledger.contacts import find_contact, mark, undo
 from mkdocs_backlinks.ledger.file import load_ledger, save_ledger
 from mkdocs_backlinks.ledger.model import MARKABLE, STATUSES, Contact, Ledger, LedgerError
-from mkdocs_backlinks.links.urls import domain_matches
 from mkdocs_backlinks.outreach.desk import build_date
 from mkdocs_backlinks.outreach.formats import ServedPage, render_html
 from mkdocs_backlinks.outreach.lists import lists_for, write_lists
@@ -52,7 +51,7 @@ from mkdocs_backlinks.outreach.note_edits import (
 )
 from mkdocs_backlinks.outreach.notes import NoteWriter
 from mkdocs_backlinks.outreach.records import Note
-from mkdocs_backlinks.outreach.report import build_report
+from mkdocs_backlinks.outreach.report import build_report, is_listed
 from mkdocs_backlinks.outreach.settings import Settings
 
 PAGE_SIZE = 100
@@ -203,11 +202,10 @@ class ReviewDesk:
         }
 
     def _counts(self, ledger: Ledger) -> dict[str, int]:
-        """Contacts by status, as the page counts them (excluded sites are not listed)."""
-        exclude = self.site.settings.exclude_sites
-        counts = Counter(
-            c.status for c in ledger.contacts.values() if not domain_matches(c.site, exclude)
-        )
+        """Contacts by status, as the page counts them (excluded sites and reference sites
+        are not listed)."""
+        settings = self.site.settings
+        counts = Counter(c.status for c in ledger.contacts.values() if is_listed(c, settings))
         return {status: counts.get(status, 0) for status in STATUSES}
 
 

@@ -254,6 +254,36 @@ def test_mark_undo_and_the_lists(running: Running, site: Site) -> None:
     assert "never" not in card
 
 
+def test_counts_after_a_click_are_the_lists_counts(make_site: MakeSite) -> None:
+    """A reference site (credited, not listed) and an excluded site are in the ledger but not
+    in the lists: the counts a click answers with must be the lists' own, not the ledger's."""
+    pages = {
+        "index.md": "# Home\n\nSee [Webmention](https://en.wikipedia.org/wiki/Webmention), "
+        "[Ada](https://ada.example/post) and [a shop](https://shop.example/).\n",
+    }
+    site = make_site(
+        pages,
+        {"outreach": {"exclude_sites": ["shop.example"]}},
+        site_url="https://me.example/",
+        site_author="Pat Doe",
+    )
+    site.build()
+    server = Running(site)
+    try:
+        ledger = read_ledger(server.ledger)["contacts"]
+        assert {"en.wikipedia.org", "ada.example", "shop.example"} <= set(ledger)
+        status, answer = server.request(
+            "POST", "/api/mark", {"id": "ada.example", "status": "sent"}
+        )
+        assert status == 200
+        listed = json.loads((site.root / "backlinks" / "outreach.json").read_text())
+        assert [c["id"] for c in listed["contacts"]] == ["ada.example"]
+        assert answer["counts"] == listed["summary"]["by_status"]
+        assert answer["counts"]["new"] == 0 and answer["counts"]["sent"] == 1
+    finally:
+        server.close()
+
+
 def test_edited_note_is_kept_and_shown(running: Running, site: Site) -> None:
     body = "Hi Alpha,\n\nThanks for the guide & more <b>.\n\nPat"
     status, answer = running.request(

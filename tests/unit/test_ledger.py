@@ -32,8 +32,20 @@ from mkdocs_backlinks.ledger.file import (
     records_hash,
     save_ledger,
 )
-from mkdocs_backlinks.ledger.format import LEDGER_SCHEMA, LEDGER_VERSION, dumps
-from mkdocs_backlinks.ledger.gather import Observed, merge_build, observed_digest
+from mkdocs_backlinks.ledger.format import (
+    LEDGER_SCHEMA,
+    LEDGER_VERSION,
+    dumps,
+    head_line,
+    records_chunks,
+)
+from mkdocs_backlinks.ledger.gather import (
+    Observed,
+    gather,
+    merge_build,
+    merge_gathered,
+    observed_digest,
+)
 from mkdocs_backlinks.ledger.model import (
     MARKABLE,
     STATUSES,
@@ -1108,6 +1120,90 @@ def test_a_written_ledger_reads_the_same_a_line_at_a_time(
     assert found is not None
     assert tuple(found) == whole(path)
     assert found.ledger == make()
+
+
+def test_a_work_cited_as_before_takes_the_builds_citations_instead_of_a_copy(
+    tmp_path: Path,
+) -> None:
+    # After an edit most works are cited as before: the old ledger's decoded citations of such
+    # a work are let go for the build's own tuple, so each citation is held once at the peak.
+    path = tmp_path / "ledger.json"
+    ledger = ledger_with_everything()
+    save_ledger(path, ledger)
+    cited = [url for url, work in ledger.works.items() if work.citations]
+    same, changed = cited[0], cited[1]
+    copy = tuple(replace(c, page=c.page) for c in ledger.works[same].citations)
+    other = (replace(ledger.works[changed].citations[0], text="another anchor"),)
+    nowhere = (Citation("x.md", "X", "https://me.example/x/", "x", "About x."),)
+    shared = {same: copy, changed: other, "https://never.example/": nowhere}
+    found = read_ledger_lines(path, shared)
+    assert found is not None
+    assert tuple(found) == whole(path)  # the same ledger, whatever it shares
+    assert found.ledger == ledger
+    assert found.ledger.works[same].citations is copy
+    assert found.ledger.works[changed].citations == ledger.works[changed].citations
+    assert "https://never.example/" not in found.ledger.works
+
+
+LONG = "".join(f'"w{n}":{{"title":"Üß € {n}"}},\r\n' for n in range(9000))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "no newline at all", "head\n", 'head,\n"a":1\n', "head\r\nbody\r\nü\r\n", "h\n" + LONG],
+)
+def test_the_records_digest_read_in_blocks_is_the_one_of_the_text(
+    tmp_path: Path, text: str
+) -> None:
+    # A build that finds nothing changed asks only this, at its peak: read a block at a time,
+    # the answer is the one for the text as `LedgerReader.text` reads it (universal newlines).
+    path = tmp_path / "ledger.json"
+    path.write_bytes(text.encode())
+    assert len(LONG) > 2 * ledger_file._BLOCK
+    reader = LedgerReader(path)
+    found = reader.text()
+    assert found is not None
+    assert reader.records_hash() == records_hash(found)
+
+
+def test_the_records_digest_of_a_missing_or_undecodable_file_is_none(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    assert LedgerReader(path).records_hash() is None
+    path.write_bytes(b'{"a":1,\n"\xff"\n')
+    assert LedgerReader(path).records_hash() is None  # the whole reader names the problem
+    with pytest.raises(LedgerError, match="not UTF-8"):
+        LedgerReader(path).text()
+
+
+def test_gathered_citations_are_in_the_ledgers_order_and_become_the_merged_works() -> None:
+    observed = [
+        seen("https://gamma.io/book", "notes.md", "paper", "Second."),
+        seen("https://gamma.io/book", "index.md", "paper"),
+        seen("https://gamma.io/book", "notes.md", "paper", "First."),
+        seen("https://gamma.io/book", "index.md", "paper"),  # a repeat
+        *BASIC,
+    ]
+    gathered = gather(observed)
+    order = [(c.page, c.text, c.context) for c in gathered.by_url["https://gamma.io/book"]]
+    assert order == [
+        ("index.md", "paper", "About paper."),
+        ("notes.md", "paper", "First."),
+        ("notes.md", "paper", "Second."),
+    ]
+    merged = merge_gathered(Ledger(), gathered, DAY1)
+    assert merged == merge_build(Ledger(), observed, DAY1)
+    for url, citations in gathered.by_url.items():
+        assert merged.works[url].citations is citations
+
+
+def test_the_records_are_made_as_they_are_read_and_are_what_dumps_writes() -> None:
+    ledger = ledger_with_everything()
+    chunks = records_chunks(ledger)
+    assert iter(chunks) is chunks  # an iterator: never a list of the whole text
+    head, _, records = dumps(ledger).partition("\n")
+    assert head_line(ledger) == head + "\n"
+    assert "".join(chunks) == records
+    assert "".join(records_chunks(Ledger())) == dumps(Ledger()).partition("\n")[2]
 
 
 def edits(text: str) -> dict[str, str]:

@@ -16,8 +16,10 @@ from mkdocs_backlinks.ledger.gather import Observed, merge_build
 from mkdocs_backlinks.ledger.model import Citation, Ledger
 from mkdocs_backlinks.ledger.people import (
     PEOPLE_HOSTS,
+    REFERENCE_SITES,
     contact_key,
     home_of,
+    is_reference,
     name_from_key,
 )
 from mkdocs_backlinks.outreach.addressee import addressee, given_name, is_shared_address
@@ -134,10 +136,23 @@ def test_a_work_cited_as_http_and_https_is_one_work_in_the_note() -> None:
         ("https://x.com/adactio/status/1", "x.com/adactio"),
         ("https://octocat.github.io/project/", "octocat.github.io"),
         ("https://adactio.com/journal/1", "adactio.com"),
+        # The platform's own documentation: a section, not a person (MkDocs' docs cite it).
+        ("https://docs.github.com/actions/quickstart", "docs.github.com"),
+        ("https://help.github.com/articles/about-pages/", "help.github.com"),
     ],
 )
 def test_contact_is_the_owner_on_a_people_host(url: str, key: str) -> None:
     assert contact_key(url) == key
+
+
+def test_platform_pages_and_registries_are_credited_not_written_to() -> None:
+    """Found building MkDocs' own documentation: `github.com` (its feature pages) and every
+    PyPI project page were contacts with a "Hi there" note to no one."""
+    assert is_reference("github.com", REFERENCE_SITES, PEOPLE_HOSTS)
+    assert is_reference(contact_key("https://pypi.org/project/mkdocs/"), REFERENCE_SITES)
+    assert not is_reference("github.com/octocat", REFERENCE_SITES, PEOPLE_HOSTS)
+    assert not is_reference("docs.github.com", REFERENCE_SITES, PEOPLE_HOSTS)
+    assert not is_reference("adactio.com", REFERENCE_SITES, PEOPLE_HOSTS)
 
 
 def test_people_host_contacts_are_named_and_homed_from_their_path() -> None:
