@@ -441,6 +441,7 @@ def common_lines(indexes: list[PageSpec], nav_mode: str, docs_dir: str = "docs")
     return [
         "site_name: Backlinks benchmark",
         "site_url: https://docs.example.com/",  # real sites set it; link handling may use it
+        "site_author: Pat Example",  # and sign their notes: no "notes are not signed" warning
         f"docs_dir: {docs_dir}",
         "theme:",
         "  name: mkdocs",
