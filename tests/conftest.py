@@ -177,3 +177,22 @@ def server() -> Iterator[HttpServer]:
     Test files whose server needs the same routes in every test define their own."""
     with HttpServer() as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright, as `scripts/screenshots.py` launches
+    it (one launcher for the browser tests and the docs' screenshots). Missing, the tests are
+    skipped locally and fail under CI, which installs it."""
+    from scripts.screenshots import CHROMIUM, chromium
+
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (install Debian's chromium to run browser tests)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI installs it, so this is a broken CI setup")
+        pytest.skip(message)
+    pytest.importorskip(
+        "playwright.sync_api", reason="the playwright package is missing (pip install playwright)"
+    )
+    with chromium() as launched:
+        yield launched

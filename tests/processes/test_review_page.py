@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import re
 import time
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,15 +27,6 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "mkdocs_backlinks" / "outreach" / "templates"
 TEMPLATE = "review.html"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 STATUSES = ["new", "pending", "sent", "replied", "linked-back", "skipped"]
 EVIL = "<script>alert(1)</script>"
 URL_ATTRS = frozenset({"href", "src", "action", "formaction", "poster", "data", "xlink:href"})
@@ -353,24 +342,6 @@ def test_empty_report() -> None:
 
 
 # --------------------------------------------------------------------------- in a browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing (install Debian's chromium to run browser tests)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; CI installs it, so this is a broken CI setup")
-        pytest.skip(message)
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="the playwright package is missing (pip install playwright)"
-    )
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -33,15 +33,6 @@ if TYPE_CHECKING:
 
     from tests.conftest import MakeSite, Site
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAGES = {
     "index.md": "# Home\n\nRead [the guide](https://alpha.org/guide) and [Beta](https://beta.net/).\n",
     "notes.md": "# Notes\n\nThe [paper](https://gamma.io/paper) explains it well.\n",
@@ -376,19 +367,6 @@ def test_review_before_any_build(make_site: MakeSite, capsys: pytest.CaptureFixt
 
 
 # --------------------------------------------------------------------------- in Chromium
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium to run browser tests)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        launched = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 def _card(page: Page, contact_id: str) -> Any:

@@ -9,7 +9,6 @@ boxes, colours), never the stylesheet's text: a theme rule that outweighs ours f
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,13 +17,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from scripts.screenshots import (
-    CHROMIUM,
     LOOKS,
     ROOT,
     WIDTHS,
     build_sample,
     build_site,
-    chromium,
     copy_sample,
     open_page,
     serve,
@@ -95,20 +92,6 @@ const label = (el) => el.tagName.toLowerCase()
 def run(page: Page, body: str) -> Any:
     """Evaluate `body` (statements ending in `return`) after the helpers, in the page."""
     return page.evaluate(f"() => {{ {HELPERS}\n{body} }}")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing (install Debian's chromium to run browser tests)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; CI installs it, so this is a broken CI setup")
-        pytest.skip(message)
-    pytest.importorskip(
-        "playwright.sync_api", reason="the playwright package is missing (pip install playwright)"
-    )
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")
