@@ -10,6 +10,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from test_ledger import DAY1, DAY2, seen
+from test_ledger import settings as ledger_settings
 
 from mkdocs_backlinks.graph.linkgraph import Link, LinkGraph, PageInfo
 from mkdocs_backlinks.ledger.gather import Observed, merge_build
@@ -32,31 +34,10 @@ from mkdocs_backlinks.outreach.thanks import profile_of, public_post
 from mkdocs_backlinks.works.identity import work_key
 from mkdocs_backlinks.works.model import Routes, WorkMeta
 
-DAY1, DAY2 = "2024-03-01", "2024-03-02"
-
-
-def seen(url: str, page: str = "index.md", text: str = "link", context: str = "") -> Observed:
-    stem = page.removesuffix(".md")
-    page_url = "https://me.example/" if stem == "index" else f"https://me.example/{stem}/"
-    return Observed(url, page, f"Title of {stem}", page_url, text, context or f"About {text}.")
-
 
 def settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "site_name": "My Notes",
-        "site_url": "https://me.example/",
-        "author": "Ada Lovelace",
-        "author_url": "https://me.example/",
-        "sign_off": "Thanks,",
-        "tone": "friendly",
-        "done_statuses": ("sent", "replied", "linked-back", "skipped"),
-        "exclude_sites": (),
-        "note_template": None,
-        "config_file": "mkdocs.yml",
-        "today": DAY1,
-    }
-    values.update(overrides)
-    return Settings(**values)
+    """The ledger tests' settings, signed with a full name (greetings use the given name)."""
+    return ledger_settings(**{"author": "Ada Lovelace", **overrides})
 
 
 def report_of(ledger: Ledger, **overrides: Any) -> Report:
