@@ -71,6 +71,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -732,24 +733,7 @@ def bench_peers(
 
 def peers_table(results: list[SizeResult]) -> str:
     """Each build's user CPU and peak memory, medians with their range, against plain."""
-    lines = [
-        "| pages | build | user CPU (s) | vs plain | CPU min-max | peak RSS (MiB) | vs plain |",
-        "|---:|---|---:|---:|---:|---:|---:|",
-    ]
-    for result in results:
-        summary = summarize(result)
-        for name in PEER_CONFIGS:
-            cpu, rss = summary["user_s"].get(name), summary["maxrss_mib"].get(name)
-            if not cpu or not rss:
-                continue
-            changes = [relative_change(summary, key, name) for key in ("user_s", "maxrss_mib")]
-            ratios = ["" if c is None or name == "plain" else f"{c * 100:+.1f}%" for c in changes]
-            lines.append(
-                f"| {result.site.total_pages} | {PEER_LABELS[name]} | {cpu['median']:.2f} "
-                f"| {ratios[0]} | {cpu['min']:.2f}-{cpu['max']:.2f} | {rss['median']:.1f} "
-                f"| {ratios[1]} |"
-            )
-    return "\n".join(lines)
+    return versus_plain(results, PEER_CONFIGS, PEER_LABELS, cpu_range=True)
 
 
 # --------------------------------------------------------------------------
@@ -874,22 +858,36 @@ def check_plugin() -> None:
 
 def floor_table(results: list[SizeResult]) -> str:
     """Each build's user CPU and peak memory against plain, floor levels included."""
-    lines = [
-        "| pages | build | user CPU (s) | vs plain | peak RSS (MiB) | vs plain |",
-        "|---:|---|---:|---:|---:|---:|",
-    ]
+    return versus_plain(results, ("plain", *FLOOR_CONFIGS, "plugin"))
+
+
+def versus_plain(
+    results: list[SizeResult],
+    names: Iterable[str],
+    labels: Mapping[str, str] | None = None,
+    *,
+    cpu_range: bool = False,
+) -> str:
+    """A Markdown table of the named builds' median user CPU and peak memory, each with its
+    change against plain (and, with `cpu_range`, the range of the CPU samples)."""
+    names = tuple(names)
+    head = ["pages", "build", "user CPU (s)", "vs plain"]
+    head += ["CPU min-max"] if cpu_range else []
+    head += ["peak RSS (MiB)", "vs plain"]
+    lines = ["| " + " | ".join(head) + " |", "|---:|---|" + "---:|" * (len(head) - 2)]
     for result in results:
         summary = summarize(result)
-        for name in ("plain", *FLOOR_CONFIGS, "plugin"):
+        for name in names:
             cpu, rss = summary["user_s"].get(name), summary["maxrss_mib"].get(name)
             if not cpu or not rss:
                 continue
             changes = [relative_change(summary, key, name) for key in ("user_s", "maxrss_mib")]
             ratios = ["" if c is None or name == "plain" else f"{c * 100:+.1f}%" for c in changes]
-            lines.append(
-                f"| {result.site.total_pages} | {name} | {cpu['median']:.2f} | {ratios[0]} "
-                f"| {rss['median']:.1f} | {ratios[1]} |"
-            )
+            cells = [str(result.site.total_pages), (labels or {}).get(name, name)]
+            cells += [f"{cpu['median']:.2f}", ratios[0]]
+            cells += [f"{cpu['min']:.2f}-{cpu['max']:.2f}"] if cpu_range else []
+            cells += [f"{rss['median']:.1f}", ratios[1]]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
