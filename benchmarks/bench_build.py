@@ -65,13 +65,14 @@ import os
 import platform
 import posixpath
 import random
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,8 @@ class SizeResult:
     site: SiteStats
     warmup_warnings: dict[str, int] = field(default_factory=dict)
     samples: list[Sample] = field(default_factory=list)
+    instructions: dict[str, int] = field(default_factory=dict)
+    """With --instructions: each build's instruction count under Valgrind, by config."""
 
 
 # --------------------------------------------------------------------------
@@ -514,11 +517,14 @@ def run_build(
     quiet: bool = True,
     name: str | None = None,
     extra_env: dict[str, str] | None = None,
+    wrapper: Iterable[str] = (),
 ) -> tuple[Sample, str]:
-    """Run one ``mkdocs build`` child; return its measurements and its stderr."""
+    """Run one ``mkdocs build`` child (under `wrapper`, a command such as Valgrind's, when
+    given); return its measurements and its stderr."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
     cmd = [
+        *wrapper,
         sys.executable,
         "-m",
         "mkdocs",
@@ -725,10 +731,61 @@ def bench_peers(
                 f"[{n_pages} pages] round {rnd + 1}/{args.rounds} {name:11}: "
                 f"user {sample.user_s:6.2f}s rss {sample.maxrss_kib / 1024:6.1f} MiB"
             )
+    if args.instructions:
+        result.instructions = count_instructions(
+            configs, root, PEER_CONFIGS,
+            lambda name: _prepare_peer_build(root, name, indexes, args.rounds),
+        )  # fmt: skip
     if not args.keep:
         for name in PEER_CONFIGS:
             shutil.rmtree(root / f"out-{name}", ignore_errors=True)
     return result
+
+
+# Valgrind's cachegrind counts the instructions a process executes; without its cache
+# simulation it runs a build about 16 times slower than natively. The count depends only on
+# the program and its input, not on what else the machine is doing.
+VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
+_INSTRUCTIONS = re.compile(r"==\d+== I\s+refs:\s+([\d,]+)")
+
+
+def count_instructions(
+    configs: dict[str, Path], root: Path, names: Iterable[str], prepare: Callable[[str], None]
+) -> dict[str, int]:
+    """One build of each named config under Valgrind: the instructions it executed.
+
+    Steadier than CPU time by far on a busy or small machine (the same count, to within a few
+    parts in ten thousand, whatever else runs), so a change of a percent is visible in one
+    build; it does not see what costs time without costing instructions (cache misses, the
+    memory a build touches), which the timed rounds do.
+    """
+    counts = {}
+    for name in names:
+        prepare(name)
+        _, stderr = run_build(
+            configs[name], root / f"out-{name}", root / f"{name}.log", name=name, wrapper=VALGRIND
+        )
+        found = _INSTRUCTIONS.findall(stderr)
+        if not found:
+            raise BuildFailed(f"no instruction count from Valgrind for {name}:\n{stderr[-2000:]}")
+        counts[name] = int(found[-1].replace(",", ""))
+        log(f"[{root.name}] instructions {name:11}: {counts[name] / 1e9:7.2f} billion")
+    return counts
+
+
+def instructions_table(results: list[SizeResult], labels: Mapping[str, str]) -> str:
+    """Each build's instruction count against plain MkDocs' build of the same site."""
+    lines = [
+        "| pages | build | instructions (billions) | vs plain |",
+        "|---:|---|---:|---:|",
+    ]
+    for result in results:
+        plain = result.instructions.get("plain")
+        for name, count in result.instructions.items():
+            change = "" if name == "plain" or not plain else f"{(count / plain - 1) * 100:+.1f}%"
+            cells = [str(result.site.total_pages), labels.get(name, name), f"{count / 1e9:.2f}"]
+            lines.append("| " + " | ".join([*cells, change]) + " |")
+    return "\n".join(lines)
 
 
 def peers_table(results: list[SizeResult]) -> str:
@@ -960,13 +1017,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "against plain",
     )
     parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="with --peers: after the timed rounds, build each config once more under "
+        "Valgrind and count the instructions it executes (about 16 times slower than a build; "
+        "--rounds 0 skips the timed rounds)",
+    )
+    parser.add_argument(
         "--plain-only",
         action="store_true",
         help="build only plain.yml (smoke test without the plugin)",
     )
     args = parser.parse_args(argv)
-    if args.rounds < 1 or any(n < 1 for n in args.pages):
-        parser.error("--rounds and --pages must be positive")
+    if args.rounds < (0 if args.instructions else 1) or any(n < 1 for n in args.pages):
+        parser.error("--rounds and --pages must be positive (--rounds 0 with --instructions)")
+    if args.instructions and not args.peers:
+        parser.error("--instructions counts the --peers builds: add --peers")
+    if args.instructions and shutil.which(VALGRIND[0]) is None:
+        parser.error("--instructions needs Valgrind (Debian: apt-get install valgrind)")
     if args.plugin_options is not None and not isinstance(args.plugin_options, dict):
         parser.error("--plugin-options must be a JSON object")
     if args.peers and (args.plain_only or args.floor or args.edit or args.baseline):
@@ -1003,6 +1071,30 @@ def print_report(
         "System CPU is mostly disk/page-cache noise from writing thousands of files; wall "
         "time includes it and any other load on the machine. Peak RSS is the child's "
         'ru_maxrss. "pages" counts all Markdown files, including folder index pages.'
+    )
+
+
+def print_peers(args: argparse.Namespace, results: list[SizeResult]) -> None:
+    """The --peers report: each build against plain, in time and (--instructions) count."""
+    print("## mkdocs build: plain MkDocs, the peer, and this plugin\n")
+    print(
+        f"{args.rounds} timed round(s) of every build after 1 warm-up each, interleaved; "
+        f"nav={args.nav}; seed={args.seed}; this plugin offline; mkdocs "
+        f"{importlib.metadata.version('mkdocs')}, {PEER_DISTRIBUTION} "
+        f"{importlib.metadata.version(PEER_DISTRIBUTION)}, Python "
+        f"{sys.version.split()[0]}, {platform.machine()}\n"
+    )
+    if args.rounds:
+        print(peers_table(results))
+    if args.instructions:
+        print("\nInstructions executed, one build of each under Valgrind (cachegrind):\n")
+        print(instructions_table(results, PEER_LABELS))
+    print(
+        "\nMedians. Internal backlinks only: credits, export, metadata, outreach and "
+        "mentions off. First build: the variant's data and cache folders are removed "
+        "before each build. After an edit: a citation of a new site is added to the home "
+        "page of the variant's own copy of docs/ before each build. User CPU and peak RSS "
+        "of each build's child process (os.wait4)."
     )
 
 
@@ -1047,22 +1139,7 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(path, ignore_errors=True)
 
     if args.peers:
-        print("## mkdocs build: plain MkDocs, the peer, and this plugin\n")
-        print(
-            f"{args.rounds} timed round(s) of every build after 1 warm-up each, interleaved; "
-            f"nav={args.nav}; seed={args.seed}; this plugin offline; mkdocs "
-            f"{importlib.metadata.version('mkdocs')}, {PEER_DISTRIBUTION} "
-            f"{importlib.metadata.version(PEER_DISTRIBUTION)}, Python "
-            f"{sys.version.split()[0]}, {platform.machine()}\n"
-        )
-        print(peers_table(results))
-        print(
-            "\nMedians. Internal backlinks only: credits, export, metadata, outreach and "
-            "mentions off. First build: the variant's data and cache folders are removed "
-            "before each build. After an edit: a citation of a new site is added to the home "
-            "page of the variant's own copy of docs/ before each build. User CPU and peak RSS "
-            "of each build's child process (os.wait4)."
-        )
+        print_peers(args, results)
     else:
         print_report(args, results, plugin_options)
 
@@ -1080,6 +1157,7 @@ def main(argv: list[str] | None = None) -> int:
                         key: relative_change(summary, key) for _, key, *_ in METRICS
                     },
                     "samples": [asdict(s) for s in r.samples],
+                    "instructions": r.instructions,
                 }
             )
         payload = {

@@ -16,6 +16,7 @@ a version that names things differently, our plugin behaves as on a plain site.
 from __future__ import annotations
 
 import posixpath
+import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -38,11 +39,11 @@ def is_generated(page: Page) -> bool:
 def is_blog_index(page: Page) -> bool:
     """Whether the page is the blog's index, whose template lists the posts after the page's
     content: a section appended to that content would sit between the title and the posts."""
-    try:
-        from material.plugins.blog.structure import View
-    except ImportError:  # Material absent, or a version that moved it
-        return False
-    return isinstance(page, View)
+    # Looked up, not imported: the blog's pages exist only where its module has been loaded,
+    # and a failed import on every page of a site without Material would cost each time.
+    structure = sys.modules.get("material.plugins.blog.structure")
+    view = getattr(structure, "View", None)
+    return isinstance(view, type) and isinstance(page, view)
 
 
 def page_aliases(files: Files, config: MkDocsConfig) -> dict[str, str]:

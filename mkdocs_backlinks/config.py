@@ -31,10 +31,8 @@ from mkdocs_backlinks.http.options import (
     parse_proxy,
     proxy_from_env,
 )
-from mkdocs_backlinks.ledger.file import LEDGER_FILE
 from mkdocs_backlinks.ledger.people import PEOPLE_HOSTS, REFERENCE_SITES
 from mkdocs_backlinks.links.collect import Rules
-from mkdocs_backlinks.mentions.desk import Settings as MentionsSettings
 from mkdocs_backlinks.mentions.model import RELAYS
 from mkdocs_backlinks.option_types import (
     REL_VALUES,
@@ -52,15 +50,20 @@ from mkdocs_backlinks.option_types import (
     SiteAliases,
     WholeNumber,
 )
-from mkdocs_backlinks.outreach.desk import OutreachDesk, build_date
-from mkdocs_backlinks.outreach.settings import Settings as OutreachSettings
 from mkdocs_backlinks.sections.headings import toc_settings
 from mkdocs_backlinks.sections.locales import strings_for
 from mkdocs_backlinks.sections.pages import SectionSettings
-from mkdocs_backlinks.works.resolver import DAY, REFRESH_ENV, MetadataSettings
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
+
+    # A feature's own modules are imported by the function that sets it up, so a build with
+    # the feature off never loads them (outreach and mentions pull in the ledger, the HTTP
+    # layer and their templates).
+    from mkdocs_backlinks.mentions.desk import Settings as MentionsSettings
+    from mkdocs_backlinks.outreach.desk import OutreachDesk
+    from mkdocs_backlinks.outreach.settings import Settings as OutreachSettings
+    from mkdocs_backlinks.works.resolver import MetadataSettings
 
 _UNKNOWN_SUB_OPTION = re.compile(r"Sub-option '([^']*)': Unrecognised configuration name")
 
@@ -462,6 +465,8 @@ class SitePaths:
 
     @property
     def ledger(self) -> Path:
+        from mkdocs_backlinks.ledger.file import LEDGER_FILE
+
         return self.data / LEDGER_FILE
 
 
@@ -567,6 +572,8 @@ def metadata_settings(
 ) -> MetadataSettings:
     """What learning about cited works needs for this build; online only when neither the
     options nor the environment say offline, and under serve only with `on_serve`."""
+    from mkdocs_backlinks.works.resolver import DAY, REFRESH_ENV, MetadataSettings
+
     meta = options.metadata
 
     def http() -> HttpOptions:
@@ -608,6 +615,9 @@ def config_file_as_run(path: str | None) -> str:
 
 def outreach_settings(options: BacklinksConfig, config: MkDocsConfig) -> OutreachSettings:
     """Outreach settings from the plugin options, defaulting to the site's own details."""
+    from mkdocs_backlinks.outreach.desk import build_date
+    from mkdocs_backlinks.outreach.settings import Settings as OutreachSettings
+
     out = options.outreach
     return OutreachSettings(
         site_name=config.site_name or "",
@@ -630,6 +640,8 @@ def outreach_settings(options: BacklinksConfig, config: MkDocsConfig) -> Outreac
 def outreach_desk(options: BacklinksConfig, config: MkDocsConfig) -> OutreachDesk:
     """The outreach desk for a build; ValueError (starting with the option's name) when the
     data folder would be published or the note template does not load."""
+    from mkdocs_backlinks.outreach.desk import OutreachDesk
+
     folder = private_data_folder(options, config, "the private ledger and outreach list")
     try:
         return OutreachDesk(folder, outreach_settings(options, config))
@@ -641,6 +653,8 @@ def outreach_desk(options: BacklinksConfig, config: MkDocsConfig) -> OutreachDes
 def mentions_settings(options: BacklinksConfig, config: MkDocsConfig) -> MentionsSettings:
     """The mentions desk's settings; ValueError naming `data_dir` when the data folder would
     be published."""
+    from mkdocs_backlinks.mentions.desk import Settings as MentionsSettings
+
     folder = private_data_folder(options, config, "the mentions store and its moderation")
     paths = site_paths(options, config)
     mentions = options.mentions
@@ -667,6 +681,9 @@ def link_rules(options: BacklinksConfig) -> Rules:
         exclude_urls=options.exclude_urls,
         excluded_target=options.exclude_targets.match_file,
         snippet_length=options.snippet_length,  # at least 20: WholeNumber
+        outside_links=any(
+            (options.credits, options.export, options.outreach.enabled, options.metadata.enabled)
+        ),
         outside_snippets=options.export or options.outreach.enabled,
     )
 

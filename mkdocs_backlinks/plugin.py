@@ -15,6 +15,7 @@ between them here, as arguments, and nowhere else.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
@@ -47,18 +48,20 @@ from mkdocs_backlinks.config import (
 from mkdocs_backlinks.files import write_text_atomic
 from mkdocs_backlinks.graph.linkgraph import LinkGraph, cited_urls
 from mkdocs_backlinks.graph.page_info import page_info
-from mkdocs_backlinks.ledger.model import LedgerError
 from mkdocs_backlinks.links.autorefs import PendingRef, autorefs_lookup, place_refs, resolve_refs
 from mkdocs_backlinks.links.collect import LinkCollector
 from mkdocs_backlinks.links.urls import SiteMap
-from mkdocs_backlinks.mentions.desk import MentionsDesk
-from mkdocs_backlinks.mentions.model import MentionsError
-from mkdocs_backlinks.outreach.desk import ObservedCitations, OutreachDesk
 from mkdocs_backlinks.page_options import PageOptionsError, page_options
 from mkdocs_backlinks.sections.pages import Sections
 from mkdocs_backlinks.sections.render import STYLESHEET, STYLESHEET_URI, TEMPLATES_DIR
 from mkdocs_backlinks.works.model import WorkMeta
-from mkdocs_backlinks.works.resolver import WorkResolver, stored_metadata
+
+if TYPE_CHECKING:
+    # Each feature's modules are imported where the feature is set up, so a build with it off
+    # never loads them (`config.py` does the same).
+    from mkdocs_backlinks.mentions.desk import MentionsDesk
+    from mkdocs_backlinks.outreach.desk import OutreachDesk
+    from mkdocs_backlinks.works.resolver import WorkResolver
 
 log = get_plugin_logger(__name__)
 
@@ -86,7 +89,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self.mentions: MentionsDesk | None = None
         self.outreach: OutreachDesk | None = None
         self.site_url: str | None = None
-        self.nav_files: frozenset[str] = frozenset()
+        self.untracked: frozenset[str] = frozenset()
+        """Pages whose links are not recorded: `exclude_sources`, and navigation files."""
         self.refs: dict[str, list[PendingRef]] = {}
         """Per page, its mkdocs-autorefs cross-references, resolved in `on_env`."""
 
@@ -111,6 +115,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         if options.stylesheet and STYLESHEET_URI not in config.extra_css:
             config.extra_css.append(STYLESHEET_URI)
         if options.metadata.enabled:
+            from mkdocs_backlinks.works.resolver import WorkResolver
+
             metadata = metadata_settings(options, config, self.command)
             self.works = WorkResolver(metadata, site_paths(options, config).cache)
         try:  # each ValueError's message starts with the option's name
@@ -122,6 +128,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
                 log.info("Outreach: the ledger records the default language's build only")
                 self.outreach = None
             if options.mentions.enabled:
+                from mkdocs_backlinks.mentions.desk import MentionsDesk
+
                 inbox = mentions_settings(options, config)
                 self.mentions = MentionsDesk(inbox, http_options(options))
         except ValueError as exc:
@@ -151,11 +159,15 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         is still read for it (never written), so a committed one keeps its titles.
         """
         if self.outreach is not None:
+            from mkdocs_backlinks.ledger.model import LedgerError
+
             try:
                 self.outreach.load(metadata=self.works is not None)
             except LedgerError as exc:
                 raise PluginError(str(exc)) from exc
         if self.works is not None:
+            from mkdocs_backlinks.works.resolver import stored_metadata
+
             stored = (
                 self.outreach.stored
                 if self.outreach is not None
@@ -163,6 +175,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
             )
             self.works.start(stored)
         if self.mentions is not None:
+            from mkdocs_backlinks.mentions.model import MentionsError
+
             try:
                 self.mentions.load()
             except MentionsError as exc:
@@ -186,8 +200,16 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         assert self.links is not None
         pages = [(f.src_uri, f.url) for f in files.documentation_pages()]
         self.links.site = SiteMap(pages, self.site_url, page_aliases(files, config))
-        self.nav_files = nav_files(config)
+        names = nav_files(config)
+        self.untracked = frozenset(src for src, _url in pages if not self._tracks(src, names))
         return nav
+
+    def _tracks(self, src_uri: str, nav_names: frozenset[str]) -> bool:
+        """Whether the options let the page's links be recorded (its front matter may still
+        say no); asked once per page in `on_nav` rather than as each page converts."""
+        if self.config.exclude_sources.match_file(src_uri):
+            return False
+        return src_uri.rpartition("/")[2] not in nav_names
 
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
@@ -199,11 +221,11 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         except PageOptionsError as exc:
             raise PluginError(str(exc)) from exc
         self.sections.remember(src, credits=options.credits, backlinks=options.backlinks)
+        known = src in self.links.site.pages
         track = (
             options.track
-            and not self.config.exclude_sources.match_file(src)
             and not is_generated(page)
-            and src.rpartition("/")[2] not in self.nav_files
+            and (src not in self.untracked if known else self._tracks(src, nav_files(config)))
         )
         self.links.start_page(src if track else None)
         return markdown
@@ -306,7 +328,9 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         if self.config.export:
             path = Path(config.site_dir) / language_folder(config) / self.config.export_path
             write_text_atomic(path, self.graph.export_text(self.site_url))
-        summary = f"{pages} pages, {internal} internal links, {citations} citations"
+        summary = f"{pages} pages, {internal} internal links"
+        if self.links is not None and self.links.rules.outside_links:
+            summary += f", {citations} citations"
         if self.mentions is not None:
             self.mentions.copy_avatars(Path(config.site_dir))
             shown = sum(len(found) for found in self.mentions.by_page.values())
@@ -319,6 +343,9 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
     def _record_outreach(self, config: MkDocsConfig) -> str:
         """Record the build's citations in the ledger; the log line's outreach part."""
         assert self.outreach is not None
+        from mkdocs_backlinks.ledger.model import LedgerError
+        from mkdocs_backlinks.outreach.desk import ObservedCitations
+
         # Who mentions us joins the relationships view; a told contact that did becomes
         # linked-back.
         mentions = self.mentions.sites() if self.mentions is not None else None

@@ -89,6 +89,9 @@ class Rules:
     exclude_urls: tuple[re.Pattern[str], ...] = ()
     excluded_target: Callable[[str], bool] = field(default=lambda _src: False)
     snippet_length: int = 240
+    outside_links: bool = True
+    """Whether links to other sites are kept at all: the credits, the export, the metadata and
+    the outreach ledger read them; with all four off nothing does, and they cost nothing."""
     outside_snippets: bool = True
     """Whether outside links get their sentence: only the export and the outreach ledger
     show it (the credits do not), so without them it is never cut, and its row says ''."""
@@ -177,7 +180,7 @@ class LinkCollector:
         opt_out = rules.opt_out_class
         ignore_rel = rules.ignore_rel
         resolve = self._resolve_href
-        wanted_outside = self._wanted_outside
+        wanted_outside = self._wanted_outside if rules.outside_links else None
         outside_snippets = rules.outside_snippets
         contexts: dict[str, str] = {}  # one string object per distinct context, to save memory
         limit = rules.snippet_length
@@ -209,7 +212,7 @@ class LinkCollector:
                 if internal:
                     if target == src or target in excluded:
                         continue
-                elif not wanted_outside(target):
+                elif wanted_outside is None or not wanted_outside(target):
                     continue
                 elif target == href:
                     # The resolver's string, shared by every page citing this URL as written.

@@ -116,3 +116,49 @@ def test_an_offline_build_never_loads_the_http_stack(tmp_path: Path) -> None:
     }
     assert "mkdocs_backlinks.works.resolver" in imported  # the log is real
     assert not imported & {"requests", "ssl", "urllib3", "nh3", "bs4", "mf2py"}
+
+
+@pytest.mark.slow
+def test_a_feature_that_is_off_is_never_loaded(tmp_path: Path) -> None:
+    """Internal backlinks only: the outreach, the ledger, the mentions desk and the works'
+    resolver are not imported at all (Python's own import log, in a real `mkdocs build`)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text(
+        "# Home\n\nSee [a work](https://example.org/work) and [me](other.md).\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "docs" / "other.md").write_text("# Other\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: t\nsite_url: https://example.com/\nplugins:\n  - backlinks:\n"
+        "      credits: false\n      export: false\n      metadata: {enabled: false}\n"
+        "      outreach: {enabled: false}\n      mentions: {enabled: false}\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "mkdocs", "build", "-f", "mkdocs.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "mkdocs_backlinks.links.collect" in imported  # the log is real
+    off = {
+        "mkdocs_backlinks.outreach.desk",
+        "mkdocs_backlinks.ledger.file",
+        "mkdocs_backlinks.mentions.desk",
+        "mkdocs_backlinks.works.resolver",
+        "requests",
+    }
+    assert not imported & off
+    other = (tmp_path / "site" / "other" / "index.html").read_text(encoding="utf-8")
+    assert 'class="backlinks' in other  # the one feature on is there

@@ -1364,6 +1364,19 @@ def test_outreach_disabled_writes_no_data_folder(
     assert info_lines(caplog) == ["mkdocs_backlinks: 2 pages, 0 internal links, 3 citations"]
 
 
+def test_nothing_reading_outside_links_keeps_none(
+    make_site: MakeSite, on_day: SetDay, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Internal backlinks only: the log does not count citations nobody collected.
+    caplog.set_level(logging.INFO)
+    off = {"enabled": False}
+    options = {"credits": False, "export": False, "metadata": off, "outreach": off}
+    site = new_site(make_site, plugin_options=options)
+    site.build()
+    assert (site.site_dir / "index.html").is_file()
+    assert info_lines(caplog) == ["mkdocs_backlinks: 2 pages, 0 internal links"]
+
+
 def test_exclude_sites_keeps_them_out_of_the_lists(
     make_site: MakeSite, on_day: SetDay, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,6 +8,7 @@ output, not in tests; what is checked is that each finishes and prints its table
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def run(tmp_path: Path, script: str, *args: str, offline: str = "1") -> str:
+def run(tmp_path: Path, script: str, *args: str, offline: str = "1", timeout: int = 180) -> str:
     # Offline as in the README's benchmark commands; temporary folders inside tmp_path.
     env = {**os.environ, "MKDOCS_BACKLINKS_OFFLINE": offline, "TMPDIR": str(tmp_path)}
     done = subprocess.run(
@@ -26,7 +27,7 @@ def run(tmp_path: Path, script: str, *args: str, offline: str = "1") -> str:
         text=True,
         cwd=tmp_path,
         env=env,
-        timeout=180,
+        timeout=timeout,
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -83,6 +84,23 @@ def test_bench_build_peers(tmp_path: Path) -> None:
     assert "edit-0.example.net" not in (site / "docs" / "index.md").read_text()
     assert "edit-0.example.net" in (site / "data-edit" / "ledger.json").read_text()
     assert "edit-0.example.net" not in (site / "data-every" / "ledger.json").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="Valgrind is not installed")
+def test_bench_build_counts_instructions(tmp_path: Path) -> None:
+    pytest.importorskip("mkdocs_backlinks_section_plugin", reason="the peer is not installed")
+    out = run(
+        tmp_path, "bench_build.py", "--peers", "--instructions", "--pages", "5", "--rounds", "0",
+        "--workdir", str(tmp_path), "--keep", timeout=600,
+    )  # fmt: skip
+    assert "| user CPU (s) |" not in out  # --rounds 0: no timed rounds, no table of them
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "billions" not in line]
+    counts = {row.split(" | ")[1]: float(row.split(" | ")[2]) for row in rows}
+    assert len(counts) == 6 and all(count > 0.5 for count in counts.values()), out
+    # The edit's count is of a build after an edit: its copy of the site was edited once.
+    edited = (tmp_path / "site-5" / "docs-edit" / "index.md").read_text()
+    assert "edit-0.example.net" in edited
 
 
 @pytest.mark.slow

@@ -820,3 +820,41 @@ def test_outside_sentences_cut_for_the_export_or_the_ledger(
     failed, _warnings = config.validate()
     assert not failed
     assert link_rules(config).outside_snippets is cut
+
+
+@pytest.mark.parametrize(
+    ("options", "kept"),
+    [
+        ({}, True),
+        ({"credits": False, "export": False, "outreach": {"enabled": False}}, True),  # metadata
+        ({"export": False, "metadata": {"enabled": False}, "outreach": {"enabled": False}}, True),
+        (
+            {
+                "credits": False,
+                "export": False,
+                "metadata": {"enabled": False},
+                "outreach": {"enabled": False},
+            },
+            False,
+        ),
+    ],
+)
+def test_outside_links_kept_while_something_reads_them(
+    options: dict[str, Any], kept: bool
+) -> None:
+    config = BacklinksConfig()
+    config.load_dict(options)
+    failed, _warnings = config.validate()
+    assert not failed
+    assert link_rules(config).outside_links is kept
+
+
+def test_without_outside_links_the_internal_ones_are_unchanged() -> None:
+    text = (
+        "See [the guide](a.md) and [a paper](https://x.org/p). Then [more](https://y.org/) "
+        "and [b](dir/b.md#part) here.\n\n- [only outside](https://z.org/)\n- [home](index.md)"
+    )
+    every = collect(text, src="dir/b.md")
+    internal = collect(text, src="dir/b.md", outside_links=False)
+    assert len([lk for lk in every if not lk.internal]) == 3
+    assert internal and internal == [lk for lk in every if lk.internal]

@@ -26,7 +26,7 @@ from mkdocs_backlinks.ledger.people import (
 )
 from mkdocs_backlinks.outreach.addressee import addressee, given_name, is_shared_address
 from mkdocs_backlinks.outreach.notes import NoteWriter, ThanksWriter
-from mkdocs_backlinks.outreach.places import Place, best_places
+from mkdocs_backlinks.outreach.places import Place, best_places, says_something
 from mkdocs_backlinks.outreach.records import ContactRow, Report
 from mkdocs_backlinks.outreach.report import build_report
 from mkdocs_backlinks.outreach.settings import Settings, setup_warnings
@@ -441,3 +441,27 @@ def test_credits_show_one_work_once_however_it_was_written() -> None:
     unknown = {g.site: g.entries for g in graph.credit_groups("a.md")}
     assert len(unknown["x.example"]) == 2
     graph.close()
+
+
+@pytest.mark.parametrize(
+    ("context", "text"),
+    [
+        ("See the guide.", "the guide"),
+        ("the_guide", "the guide"),  # the underscore is punctuation here
+        ("Café – crème brûlée!", "café crème brûlée"),
+        ("第二版のガイド。", "第二版のガイド"),
+        ("Version 2.0\u00a0(beta)\tnotes", "version 20 beta notes"),
+        ("½ ² ٣ Ⅻ", "½ ² ٣ Ⅻ"),  # digits and numerals of other scripts are kept
+        ("...!!!", ""),
+        ("", ""),
+    ],
+)
+def test_a_sentence_says_something_by_its_words_alone(context: str, text: str) -> None:
+    # What the regex in `places` keeps, said one character at a time.
+    def words(value: str) -> str:
+        kept = (ch for ch in value.lower() if ch.isalnum() or ch.isspace())
+        return " ".join("".join(kept).split())
+
+    expected = bool(words(context)) and words(context) != words(text)
+    assert says_something(context, text) is expected
+    assert says_something(context, context) is False
