@@ -709,7 +709,7 @@ def bench_peers(
         f"internal / {stats.external_links} external links -> {root}"
     )
     result = SizeResult(pages=n_pages, site=stats)
-    for name in PEER_CONFIGS:  # untimed warm-up, not quiet, to surface warnings
+    for name in args.variants:  # untimed warm-up, not quiet, to surface warnings
         _prepare_peer_build(root, name, indexes, -1)
         sample, stderr = run_build(
             configs[name], root / f"out-{name}", root / f"{name}.log", quiet=False, name=name
@@ -720,7 +720,7 @@ def bench_peers(
         for line in warnings[:5]:
             log(f"    {line}")
     for rnd in range(args.rounds):
-        for name in PEER_CONFIGS:
+        for name in args.variants:
             _prepare_peer_build(root, name, indexes, rnd)
             sample, _ = run_build(
                 configs[name], root / f"out-{name}", root / f"{name}.log", name=name
@@ -733,11 +733,12 @@ def bench_peers(
             )
     if args.instructions:
         result.instructions = count_instructions(
-            configs, root, PEER_CONFIGS,
+            configs, root, args.variants,
             lambda name: _prepare_peer_build(root, name, indexes, args.rounds),
+            jobs=args.jobs,
         )  # fmt: skip
     if not args.keep:
-        for name in PEER_CONFIGS:
+        for name in args.variants:
             shutil.rmtree(root / f"out-{name}", ignore_errors=True)
     return result
 
@@ -750,27 +751,37 @@ _INSTRUCTIONS = re.compile(r"==\d+== I\s+refs:\s+([\d,]+)")
 
 
 def count_instructions(
-    configs: dict[str, Path], root: Path, names: Iterable[str], prepare: Callable[[str], None]
+    configs: dict[str, Path],
+    root: Path,
+    names: Iterable[str],
+    prepare: Callable[[str], None],
+    jobs: int = 1,
 ) -> dict[str, int]:
     """One build of each named config under Valgrind: the instructions it executed.
 
     Steadier than CPU time by far on a busy or small machine (the same count, to within a few
-    parts in ten thousand, whatever else runs), so a change of a percent is visible in one
-    build; it does not see what costs time without costing instructions (cache misses, the
-    memory a build touches), which the timed rounds do.
+    parts in a hundred thousand, whatever else runs), so a change of a percent is visible in
+    one build; it does not see what costs time without costing instructions (cache misses,
+    the memory a build touches), which the timed rounds do. For the same reason `jobs` builds
+    may run at once: each is counted alone whatever runs beside it.
     """
-    counts = {}
-    for name in names:
+    names = tuple(names)
+    for name in names:  # each touches only its own folders
         prepare(name)
+
+    def count(name: str) -> int:
         _, stderr = run_build(
             configs[name], root / f"out-{name}", root / f"{name}.log", name=name, wrapper=VALGRIND
         )
         found = _INSTRUCTIONS.findall(stderr)
         if not found:
             raise BuildFailed(f"no instruction count from Valgrind for {name}:\n{stderr[-2000:]}")
-        counts[name] = int(found[-1].replace(",", ""))
-        log(f"[{root.name}] instructions {name:11}: {counts[name] / 1e9:7.2f} billion")
-    return counts
+        log(f"[{root.name}] instructions {name:11}: {int(found[-1].replace(',', '')) / 1e9:7.2f}"
+            " billion")  # fmt: skip
+        return int(found[-1].replace(",", ""))
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
+        return dict(zip(names, pool.map(count, names), strict=True))
 
 
 def instructions_table(results: list[SizeResult], labels: Mapping[str, str]) -> str:
@@ -1017,11 +1028,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "against plain",
     )
     parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=PEER_CONFIGS,
+        default=list(PEER_CONFIGS),
+        metavar="NAME",
+        help=f"with --peers: the builds to run, of {', '.join(PEER_CONFIGS)} (default: all)",
+    )
+    parser.add_argument(
         "--instructions",
         action="store_true",
         help="with --peers: after the timed rounds, build each config once more under "
         "Valgrind and count the instructions it executes (about 16 times slower than a build; "
         "--rounds 0 skips the timed rounds)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="with --instructions: builds counted at once (default 1); the counts do not "
+        "depend on it, only how long they take",
     )
     parser.add_argument(
         "--plain-only",

@@ -91,13 +91,21 @@ def test_bench_build_peers(tmp_path: Path) -> None:
 def test_bench_build_counts_instructions(tmp_path: Path) -> None:
     pytest.importorskip("mkdocs_backlinks_section_plugin", reason="the peer is not installed")
     out = run(
-        tmp_path, "bench_build.py", "--peers", "--instructions", "--pages", "5", "--rounds", "0",
+        tmp_path, "bench_build.py", "--peers", "--instructions", "--jobs", "2", "--pages", "5",
+        "--rounds", "0", "--variants", "plain", "internal", "every-edit",
         "--workdir", str(tmp_path), "--keep", timeout=600,
     )  # fmt: skip
     assert "| user CPU (s) |" not in out  # --rounds 0: no timed rounds, no table of them
     rows = [line for line in out.splitlines() if line.startswith("| ") and "billions" not in line]
     counts = {row.split(" | ")[1]: float(row.split(" | ")[2]) for row in rows}
-    assert len(counts) == 6 and all(count > 0.5 for count in counts.values()), out
+    assert list(counts) == [
+        "plain MkDocs (`plugins: []`)",
+        "backlinks, internal backlinks only",
+        "backlinks, every feature, after an edit (one page changed)",
+    ], out
+    assert all(count > 0.5 for count in counts.values()), out
+    assert counts["plain MkDocs (`plugins: []`)"] < counts["backlinks, internal backlinks only"]
+    assert not (tmp_path / "site-5" / "out-peer").exists()  # only the variants asked for
     # The edit's count is of a build after an edit: its copy of the site was edited once.
     edited = (tmp_path / "site-5" / "docs-edit" / "index.md").read_text()
     assert "edit-0.example.net" in edited

@@ -839,9 +839,7 @@ def test_outside_sentences_cut_for_the_export_or_the_ledger(
         ),
     ],
 )
-def test_outside_links_kept_while_something_reads_them(
-    options: dict[str, Any], kept: bool
-) -> None:
+def test_outside_links_kept_while_something_reads_them(options: dict[str, Any], kept: bool) -> None:
     config = BacklinksConfig()
     config.load_dict(options)
     failed, _warnings = config.validate()

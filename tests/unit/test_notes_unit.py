@@ -448,7 +448,7 @@ def test_credits_show_one_work_once_however_it_was_written() -> None:
     [
         ("See the guide.", "the guide"),
         ("the_guide", "the guide"),  # the underscore is punctuation here
-        ("Café – crème brûlée!", "café crème brûlée"),
+        ("Café \u2013 crème brûlée!", "café crème brûlée"),
         ("第二版のガイド。", "第二版のガイド"),
         ("Version 2.0\u00a0(beta)\tnotes", "version 20 beta notes"),
         ("½ ² ٣ Ⅻ", "½ ² ٣ Ⅻ"),  # digits and numerals of other scripts are kept
