@@ -720,7 +720,10 @@ def bench_peers(
         for line in warnings[:5]:
             log(f"    {line}")
     for rnd in range(args.rounds):
-        for name in args.variants:
+        # Each round starts one build later, so no build always runs first or after the same
+        # one: on a machine whose speed drifts within a round, a fixed order favours some.
+        shift = rnd % len(args.variants)
+        for name in [*args.variants[shift:], *args.variants[:shift]]:
             _prepare_peer_build(root, name, indexes, rnd)
             sample, _ = run_build(
                 configs[name], root / f"out-{name}", root / f"{name}.log", name=name
@@ -1103,10 +1106,14 @@ def print_report(
 def print_peers(args: argparse.Namespace, results: list[SizeResult]) -> None:
     """The --peers report: each build against plain, in time and (--instructions) count."""
     print("## mkdocs build: plain MkDocs, the peer, and this plugin\n")
+    timed = (
+        f"{args.rounds} timed round(s) of every build, interleaved"
+        if args.rounds
+        else "no timed rounds"
+    )
     print(
-        f"{args.rounds} timed round(s) of every build after 1 warm-up each, interleaved; "
-        f"nav={args.nav}; seed={args.seed}; this plugin offline; mkdocs "
-        f"{importlib.metadata.version('mkdocs')}, {PEER_DISTRIBUTION} "
+        f"{timed}, after 1 warm-up each; nav={args.nav}; seed={args.seed}; this plugin offline; "
+        f"mkdocs {importlib.metadata.version('mkdocs')}, {PEER_DISTRIBUTION} "
         f"{importlib.metadata.version(PEER_DISTRIBUTION)}, Python "
         f"{sys.version.split()[0]}, {platform.machine()}\n"
     )
@@ -1116,11 +1123,15 @@ def print_peers(args: argparse.Namespace, results: list[SizeResult]) -> None:
         print("\nInstructions executed, one build of each under Valgrind (cachegrind):\n")
         print(instructions_table(results, PEER_LABELS))
     print(
-        "\nMedians. Internal backlinks only: credits, export, metadata, outreach and "
-        "mentions off. First build: the variant's data and cache folders are removed "
-        "before each build. After an edit: a citation of a new site is added to the home "
-        "page of the variant's own copy of docs/ before each build. User CPU and peak RSS "
-        "of each build's child process (os.wait4)."
+        "\nInternal backlinks only: credits, export, metadata, outreach and mentions off. First "
+        "build: the variant's data and cache folders are removed before each build. After an "
+        "edit: a citation of a new site is added to the home page of the variant's own copy of "
+        "docs/ before each build."
+        + (
+            " Medians of the user CPU and peak RSS of each build's child process (os.wait4)."
+            if args.rounds
+            else ""
+        )
     )
 
 
