@@ -89,8 +89,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self.mentions: MentionsDesk | None = None
         self.outreach: OutreachDesk | None = None
         self.site_url: str | None = None
-        self.untracked: frozenset[str] = frozenset()
-        """Pages whose links are not recorded: `exclude_sources`, and navigation files."""
+        self.nav_files: frozenset[str] = frozenset()
         self.refs: dict[str, list[PendingRef]] = {}
         """Per page, its mkdocs-autorefs cross-references, resolved in `on_env`."""
 
@@ -200,16 +199,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         assert self.links is not None
         pages = [(f.src_uri, f.url) for f in files.documentation_pages()]
         self.links.site = SiteMap(pages, self.site_url, page_aliases(files, config))
-        names = nav_files(config)
-        self.untracked = frozenset(src for src, _url in pages if not self._tracks(src, names))
+        self.nav_files = nav_files(config)
         return nav
-
-    def _tracks(self, src_uri: str, nav_names: frozenset[str]) -> bool:
-        """Whether the options let the page's links be recorded (its front matter may still
-        say no); asked once per page in `on_nav` rather than as each page converts."""
-        if self.config.exclude_sources.match_file(src_uri):
-            return False
-        return src_uri.rpartition("/")[2] not in nav_names
 
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
@@ -221,11 +212,11 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         except PageOptionsError as exc:
             raise PluginError(str(exc)) from exc
         self.sections.remember(src, credits=options.credits, backlinks=options.backlinks)
-        known = src in self.links.site.pages
         track = (
             options.track
+            and not self.config.exclude_sources.match_file(src)
             and not is_generated(page)
-            and (src not in self.untracked if known else self._tracks(src, nav_files(config)))
+            and src.rpartition("/")[2] not in self.nav_files
         )
         self.links.start_page(src if track else None)
         return markdown
