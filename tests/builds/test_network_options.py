@@ -79,29 +79,27 @@ def test_network_options_reach_the_http_layer(tmp_path: Path) -> None:
     assert site_paths(plugin.config, config).cache == tmp_path.resolve() / "c"
 
 
-@pytest.mark.slow
-def test_an_offline_build_never_loads_the_http_stack(tmp_path: Path) -> None:
-    """requests, ssl and nh3 cost ~14 MB and a tenth of a second: a build that cannot use them
-    must not load them (checked with Python's own import log, in a real `mkdocs build`)."""
-    import os
+def imported_by_build(
+    root: Path, plugin_options: str, env: dict[str, str] | None = None
+) -> set[str]:
+    """The modules a real `mkdocs build` of a two-page site imports (Python's own import
+    log), with `plugin_options` as the YAML under `- backlinks:`."""
     import subprocess
     import sys
 
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "index.md").write_text(
+    (root / "docs").mkdir()
+    (root / "docs" / "index.md").write_text(
         "# Home\n\nSee [a work](https://example.org/work) and [me](other.md).\n",
         encoding="utf-8",
     )
-    (tmp_path / "docs" / "other.md").write_text("# Other\n", encoding="utf-8")
-    (tmp_path / "mkdocs.yml").write_text(
-        "site_name: t\nsite_url: https://example.com/\nplugins:\n  - backlinks:\n"
-        "      mentions:\n        sources:\n          - jf2: https://example.net/feed\n",
+    (root / "docs" / "other.md").write_text("# Other\n", encoding="utf-8")
+    (root / "mkdocs.yml").write_text(
+        "site_name: t\nsite_url: https://example.com/\nplugins:\n  - backlinks:\n" + plugin_options,
         encoding="utf-8",
     )
-    env = {**os.environ, "MKDOCS_BACKLINKS_OFFLINE": "1"}
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "mkdocs", "build", "-f", "mkdocs.yml"],
-        cwd=tmp_path,
+        cwd=root,
         env=env,
         capture_output=True,
         text=True,
@@ -109,11 +107,24 @@ def test_an_offline_build_never_loads_the_http_stack(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    imported = {
+    return {
         line.rsplit("|", 1)[-1].strip()
         for line in done.stderr.splitlines()
         if line.startswith("import time:")
     }
+
+
+@pytest.mark.slow
+def test_an_offline_build_never_loads_the_http_stack(tmp_path: Path) -> None:
+    """requests, ssl and nh3 cost ~14 MB and a tenth of a second: a build that cannot use them
+    must not load them (checked with Python's own import log, in a real `mkdocs build`)."""
+    import os
+
+    imported = imported_by_build(
+        tmp_path,
+        "      mentions:\n        sources:\n          - jf2: https://example.net/feed\n",
+        {**os.environ, "MKDOCS_BACKLINKS_OFFLINE": "1"},
+    )
     assert "mkdocs_backlinks.works.resolver" in imported  # the log is real
     assert not imported & {"requests", "ssl", "urllib3", "nh3", "bs4", "mf2py"}
 
@@ -122,35 +133,11 @@ def test_an_offline_build_never_loads_the_http_stack(tmp_path: Path) -> None:
 def test_a_feature_that_is_off_is_never_loaded(tmp_path: Path) -> None:
     """Internal backlinks only: the outreach, the ledger, the mentions desk and the works'
     resolver are not imported at all (Python's own import log, in a real `mkdocs build`)."""
-    import subprocess
-    import sys
-
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "index.md").write_text(
-        "# Home\n\nSee [a work](https://example.org/work) and [me](other.md).\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "docs" / "other.md").write_text("# Other\n", encoding="utf-8")
-    (tmp_path / "mkdocs.yml").write_text(
-        "site_name: t\nsite_url: https://example.com/\nplugins:\n  - backlinks:\n"
+    imported = imported_by_build(
+        tmp_path,
         "      credits: false\n      export: false\n      metadata: {enabled: false}\n"
         "      outreach: {enabled: false}\n      mentions: {enabled: false}\n",
-        encoding="utf-8",
     )
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "mkdocs", "build", "-f", "mkdocs.yml"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    imported = {
-        line.rsplit("|", 1)[-1].strip()
-        for line in done.stderr.splitlines()
-        if line.startswith("import time:")
-    }
     assert "mkdocs_backlinks.links.collect" in imported  # the log is real
     off = {
         "mkdocs_backlinks.outreach.desk",
