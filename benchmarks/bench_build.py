@@ -779,9 +779,9 @@ def count_instructions(
         found = _INSTRUCTIONS.findall(stderr)
         if not found:
             raise BuildFailed(f"no instruction count from Valgrind for {name}:\n{stderr[-2000:]}")
-        log(f"[{root.name}] instructions {name:11}: {int(found[-1].replace(',', '')) / 1e9:7.2f}"
-            " billion")  # fmt: skip
-        return int(found[-1].replace(",", ""))
+        instructions = int(found[-1].replace(",", ""))
+        log(f"[{root.name}] instructions {name:11}: {instructions / 1e9:7.2f} billion")
+        return instructions
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
         return dict(zip(names, pool.map(count, names), strict=True))
