@@ -845,6 +845,21 @@ def relative_change(
     return plugin["median"] / plain["median"] - 1
 
 
+def per_round_change(result: SizeResult, config: str, attr: str = "user_s") -> float | None:
+    """The median, over rounds, of `config`'s sample against plain's sample of the same round,
+    minus one. Each round's builds run minutes apart, so a machine whose speed drifts over
+    the run moves both sides of each ratio alike, where it moves the two medians apart."""
+    by_round: dict[int, dict[str, float]] = {}
+    for sample in result.samples:
+        by_round.setdefault(sample.round, {})[sample.config] = getattr(sample, attr)
+    ratios = [
+        builds[config] / builds["plain"]
+        for builds in by_round.values()
+        if builds.get("plain") and config in builds
+    ]
+    return statistics.median(ratios) - 1 if ratios else None
+
+
 def markdown_table(results: list[SizeResult]) -> str:
     lines = [
         "| pages | metric | plain median | plugin median | plugin vs plain "
@@ -943,7 +958,7 @@ def versus_plain(
     change against plain (and, with `cpu_range`, the range of the CPU samples)."""
     names = tuple(names)
     head = ["pages", "build", "user CPU (s)", "vs plain"]
-    head += ["CPU min-max"] if cpu_range else []
+    head += ["per round", "CPU min-max"] if cpu_range else []
     head += ["peak RSS (MiB)", "vs plain"]
     lines = ["| " + " | ".join(head) + " |", "|---:|---|" + "---:|" * (len(head) - 2)]
     for result in results:
@@ -956,7 +971,10 @@ def versus_plain(
             ratios = ["" if c is None or name == "plain" else f"{c * 100:+.1f}%" for c in changes]
             cells = [str(result.site.total_pages), (labels or {}).get(name, name)]
             cells += [f"{cpu['median']:.2f}", ratios[0]]
-            cells += [f"{cpu['min']:.2f}-{cpu['max']:.2f}"] if cpu_range else []
+            if cpu_range:
+                paired = None if name == "plain" else per_round_change(result, name)
+                cells += ["" if paired is None else f"{paired * 100:+.1f}%"]
+                cells += [f"{cpu['min']:.2f}-{cpu['max']:.2f}"]
             cells += [f"{rss['median']:.1f}", ratios[1]]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -1128,7 +1146,8 @@ def print_peers(args: argparse.Namespace, results: list[SizeResult]) -> None:
         "edit: a citation of a new site is added to the home page of the variant's own copy of "
         "docs/ before each build."
         + (
-            " Medians of the user CPU and peak RSS of each build's child process (os.wait4)."
+            " Medians of the user CPU and peak RSS of each build's child process (os.wait4);"
+            " 'per round': the median of each round's ratio to that round's plain build."
             if args.rounds
             else ""
         )

@@ -73,6 +73,8 @@ def test_bench_build_peers(tmp_path: Path) -> None:
         "| backlinks, every feature, after an edit (one page changed) |",
     ):
         assert label in out
+    # Each build against plain as medians, and as the median of each round's ratio.
+    assert "| user CPU (s) | vs plain | per round | CPU min-max |" in out
     site = tmp_path / "site-20"
     # The peer's section is on its pages, ours on ours, and neither in plain MkDocs' output.
     home = {name: (site / f"out-{name}" / "index.html").read_text() for name in ("plain", "peer")}
