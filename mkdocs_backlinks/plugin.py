@@ -33,8 +33,17 @@ from mkdocs_backlinks.companions import (
     nav_files,
     page_aliases,
 )
-from mkdocs_backlinks.config import (
-    BacklinksConfig,
+from mkdocs_backlinks.config import BacklinksConfig
+from mkdocs_backlinks.files import write_text_atomic
+from mkdocs_backlinks.graph.linkgraph import LinkGraph, cited_urls
+from mkdocs_backlinks.graph.page_info import page_info
+from mkdocs_backlinks.links.autorefs import PendingRef, autorefs_lookup, place_refs, resolve_refs
+from mkdocs_backlinks.links.collect import LinkCollector
+from mkdocs_backlinks.links.urls import SiteMap
+from mkdocs_backlinks.page_options import PageOptionsError, page_options
+from mkdocs_backlinks.sections.pages import Sections
+from mkdocs_backlinks.sections.render import STYLESHEET, STYLESHEET_URI, TEMPLATES_DIR
+from mkdocs_backlinks.settings import (
     configured_site_url,
     http_options,
     is_offline,
@@ -45,15 +54,6 @@ from mkdocs_backlinks.config import (
     section_settings,
     site_paths,
 )
-from mkdocs_backlinks.files import write_text_atomic
-from mkdocs_backlinks.graph.linkgraph import LinkGraph, cited_urls
-from mkdocs_backlinks.graph.page_info import page_info
-from mkdocs_backlinks.links.autorefs import PendingRef, autorefs_lookup, place_refs, resolve_refs
-from mkdocs_backlinks.links.collect import LinkCollector
-from mkdocs_backlinks.links.urls import SiteMap
-from mkdocs_backlinks.page_options import PageOptionsError, page_options
-from mkdocs_backlinks.sections.pages import Sections
-from mkdocs_backlinks.sections.render import STYLESHEET, STYLESHEET_URI, TEMPLATES_DIR
 from mkdocs_backlinks.works.model import WorkMeta
 
 if TYPE_CHECKING:

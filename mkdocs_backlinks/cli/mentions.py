@@ -15,7 +15,6 @@ from mkdocs.config.defaults import MkDocsConfig
 
 from mkdocs_backlinks.cli.common import CONFIG_HELP, Subparsers, add_network_arguments, load_plugin
 from mkdocs_backlinks.cli.errors import CommandError, UsageError
-from mkdocs_backlinks.config import http_options, mentions_settings
 from mkdocs_backlinks.files import dump_json
 from mkdocs_backlinks.http.client import HttpClient
 from mkdocs_backlinks.http.options import OFFLINE_ENV
@@ -32,6 +31,7 @@ from mkdocs_backlinks.mentions.moderation import (
 )
 from mkdocs_backlinks.mentions.pages import page_key
 from mkdocs_backlinks.plugin import BacklinksPlugin
+from mkdocs_backlinks.settings import http_options, mentions_settings
 from mkdocs_backlinks.webmention.outcomes import printable, valid_web_url
 
 

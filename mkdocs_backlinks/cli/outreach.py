@@ -15,8 +15,6 @@ from pathlib import Path
 from mkdocs.config.defaults import MkDocsConfig
 
 from mkdocs_backlinks.cli.common import CONFIG_HELP, Subparsers, load_plugin
-from mkdocs_backlinks.config import mentions_settings, site_paths
-from mkdocs_backlinks.config import outreach_settings as settings_for
 from mkdocs_backlinks.files import dump_json
 from mkdocs_backlinks.ledger.contacts import find_contact, mark
 from mkdocs_backlinks.ledger.file import load_ledger, save_ledger
@@ -29,6 +27,8 @@ from mkdocs_backlinks.outreach.records import Report
 from mkdocs_backlinks.outreach.report import build_report, filter_rows
 from mkdocs_backlinks.outreach.settings import Settings
 from mkdocs_backlinks.plugin import BacklinksPlugin
+from mkdocs_backlinks.settings import mentions_settings, site_paths
+from mkdocs_backlinks.settings import outreach_settings as settings_for
 
 
 def add_parsers(commands: Subparsers) -> None:

@@ -17,13 +17,13 @@ import webbrowser
 from mkdocs_backlinks.cli.common import CONFIG_HELP, Subparsers, load_plugin
 from mkdocs_backlinks.cli.errors import CommandError, UsageError
 from mkdocs_backlinks.cli.outreach import outreach_settings
-from mkdocs_backlinks.config import private_data_folder, site_paths
 from mkdocs_backlinks.outreach.review_server import (
     LOOPBACK,
     ReviewDesk,
     ReviewServer,
     ReviewSite,
 )
+from mkdocs_backlinks.settings import private_data_folder, site_paths
 
 
 def add_parser(commands: Subparsers) -> None:

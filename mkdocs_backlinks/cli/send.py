@@ -29,7 +29,6 @@ from mkdocs_backlinks.cli.common import (
 )
 from mkdocs_backlinks.cli.errors import UsageError
 from mkdocs_backlinks.cli.outreach import outreach_settings, save_with_lists
-from mkdocs_backlinks.config import http_options, site_paths
 from mkdocs_backlinks.http.client import HttpClient
 from mkdocs_backlinks.http.options import (
     OFFLINE_ENV,
@@ -40,6 +39,7 @@ from mkdocs_backlinks.ledger.model import Ledger
 from mkdocs_backlinks.links.urls import domain_matches, normalise_url, site_of
 from mkdocs_backlinks.outreach.settings import Settings
 from mkdocs_backlinks.plugin import BacklinksPlugin
+from mkdocs_backlinks.settings import http_options, site_paths
 from mkdocs_backlinks.webmention.deliver import Sender, deliver
 from mkdocs_backlinks.webmention.journal import (
     JOURNAL_FILE,

@@ -12,7 +12,7 @@ import pytest
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
-from mkdocs_backlinks.config import configured_site_url
+from mkdocs_backlinks.settings import configured_site_url
 from tests.conftest import MakeSite, Site
 
 

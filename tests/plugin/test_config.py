@@ -14,10 +14,7 @@ from mkdocs.config import load_config
 from mkdocs.config.base import ValidationError
 from mkdocs.exceptions import Abort
 
-from mkdocs_backlinks.config import (
-    BacklinksConfig,
-    section_settings,
-)
+from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.option_types import (
     REL_VALUES,
     DomainPatterns,
@@ -26,6 +23,7 @@ from mkdocs_backlinks.option_types import (
     RelativeFile,
 )
 from mkdocs_backlinks.page_options import PageOptions, PageOptionsError, page_options
+from mkdocs_backlinks.settings import section_settings
 
 
 def validate(options: dict[str, Any]) -> tuple[BacklinksConfig, dict[str, str], list[Any]]:

@@ -9,10 +9,11 @@ from typing import Any
 import markdown
 import pytest
 
-from mkdocs_backlinks.config import BacklinksConfig, link_rules
+from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.graph.linkgraph import Link
 from mkdocs_backlinks.links.collect import TREEPROCESSOR_PRIORITY, LinkCollector, Rules
 from mkdocs_backlinks.links.urls import SiteMap
+from mkdocs_backlinks.settings import link_rules
 
 PAGES = [
     ("index.md", ""),
