@@ -35,15 +35,13 @@ from mkdocs_backlinks.ledger.format import head_line, records_chunks
 from mkdocs_backlinks.ledger.gather import Observed, gather, merge_gathered, observed_digest
 from mkdocs_backlinks.ledger.model import Ledger
 from mkdocs_backlinks.ledger.people import contact_keys
-from mkdocs_backlinks.outreach.formats import review_template
 from mkdocs_backlinks.outreach.lists import (
     LIST_FILES,
     lists_fingerprint,
     with_lists,
     write_lists,
 )
-from mkdocs_backlinks.outreach.notes import NoteWriter
-from mkdocs_backlinks.outreach.report import thanks_writer
+from mkdocs_backlinks.outreach.notes import NoteWriter, thanks_writer
 from mkdocs_backlinks.outreach.settings import Settings, setup_warnings
 from mkdocs_backlinks.works.model import WorkMeta
 
@@ -217,7 +215,10 @@ class OutreachDesk:
         # than hold a copy (`read_ledger_lines`), and the records' text is never held whole.
         # The review page's template is compiled first, while the least is held: compiling
         # takes a few times the memory the compiled template keeps, and a build that gets
-        # here has changed citations, so it writes the lists.
+        # here has changed citations, so it writes the lists. (Imported here, like the report
+        # and its other formats in `lists`: a build that changes nothing never loads them.)
+        from mkdocs_backlinks.outreach.formats import review_template
+
         review_template()
         gathered = gather(observed, metadata, digest)
         if isinstance(observed, ObservedCitations):

@@ -10,22 +10,32 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mkdocs_backlinks import __version__
 from mkdocs_backlinks.files import text_digest, write_text_atomic
 from mkdocs_backlinks.ledger.format import records_chunks
 from mkdocs_backlinks.ledger.model import Ledger, ListsState
-from mkdocs_backlinks.outreach.formats import csv_chunks, html_chunks, json_chunks, markdown_chunks
-from mkdocs_backlinks.outreach.notes import NoteWriter
-from mkdocs_backlinks.outreach.records import Report
-from mkdocs_backlinks.outreach.report import build_report, thanks_writer
+from mkdocs_backlinks.outreach.notes import NoteWriter, thanks_writer
 from mkdocs_backlinks.outreach.settings import Settings
+
+if TYPE_CHECKING:
+    # The report and its formats are imported where the lists are made: a build that changes
+    # nothing only compares fingerprints, and never loads them.
+    from mkdocs_backlinks.outreach.records import Report
 
 LIST_FILES = ("outreach.md", "outreach.csv", "outreach.json", "outreach.html")
 
 
 def write_lists(folder: Path, report: Report) -> None:
     """Write the four views of the list, each atomically."""
+    from mkdocs_backlinks.outreach.formats import (
+        csv_chunks,
+        html_chunks,
+        json_chunks,
+        markdown_chunks,
+    )
+
     # Each written as it is made: this runs at the end of a build, when memory peaks, and the
     # review page alone is megabytes of text on a large site (its pieces, joined, twice that).
     write_text_atomic(folder / "outreach.md", markdown_chunks(report))
@@ -59,6 +69,8 @@ def with_lists(
 ) -> tuple[Ledger, Report]:
     """The report for `ledger`, and the ledger with its list state set to `fingerprint` and
     the report's counts."""
+    from mkdocs_backlinks.outreach.report import build_report
+
     report = build_report(ledger, settings, writer)
     summary = report.summary
     state = ListsState(fingerprint, summary.contacts, summary.to_do, summary.by_status["new"])

@@ -6,6 +6,7 @@ that asks for a link back reads as link building.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,19 @@ def mark_command(contact_id: str, config_file: str) -> str:
 def _quote(word: str) -> str:
     safe = all(ch.isalnum() or ch in "-._/:@" for ch in word)
     return word if safe and word else "'" + word.replace("'", "'\\''") + "'"
+
+
+@functools.lru_cache(maxsize=4)
+def _thanks_writer(path: Path | None, stamp: float) -> ThanksWriter:
+    return ThanksWriter(path)
+
+
+def thanks_writer(path: Path | None) -> ThanksWriter:
+    """The public thank-you's writer, loaded once per template file and version of it (a
+    report is made per build, and under `mkdocs serve` per rebuild); TemplateError naming
+    `outreach.thanks_template` when it does not load."""
+    try:
+        stamp = path.stat().st_mtime if path is not None else 0.0
+    except OSError:
+        stamp = -1.0  # gone since the options were read: loading says so, naming the option
+    return _thanks_writer(path, stamp)

@@ -6,18 +6,16 @@ Markdown, CSV and HTML lists are views of it (`formats`), so they always agree.
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from mkdocs_backlinks.ledger.model import STATUSES, Contact, Ledger, Work
 from mkdocs_backlinks.ledger.people import home_of, is_reference, name_from_key
 from mkdocs_backlinks.links.urls import domain_matches, normalise_url, site_of
 from mkdocs_backlinks.outreach.addressee import Addressee, addressee
-from mkdocs_backlinks.outreach.notes import NoteWriter, ThanksWriter, mark_command
+from mkdocs_backlinks.outreach.notes import NoteWriter, ThanksWriter, mark_command, thanks_writer
 from mkdocs_backlinks.outreach.places import Place, best_places
 from mkdocs_backlinks.outreach.records import (
     BrokenRow,
@@ -104,22 +102,6 @@ def _reference_only(contact: Contact, settings: Settings) -> bool:
     return contact.status in ("new", "pending") and is_reference(
         contact.id, settings.reference_sites, settings.people_hosts
     )
-
-
-@functools.lru_cache(maxsize=4)
-def _thanks_writer(path: Path | None, stamp: float) -> ThanksWriter:
-    return ThanksWriter(path)
-
-
-def thanks_writer(path: Path | None) -> ThanksWriter:
-    """The public thank-you's writer, loaded once per template file and version of it (a
-    report is made per build, and under `mkdocs serve` per rebuild); TemplateError naming
-    `outreach.thanks_template` when it does not load."""
-    try:
-        stamp = path.stat().st_mtime if path is not None else 0.0
-    except OSError:
-        stamp = -1.0  # gone since the options were read: loading says so, naming the option
-    return _thanks_writer(path, stamp)
 
 
 def one_per_work(works: Iterable[Work]) -> list[Work]:

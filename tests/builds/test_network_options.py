@@ -10,12 +10,13 @@ import pytest
 from mkdocs.config import load_config
 
 from mkdocs_backlinks.cli.common import add_network_arguments
-from mkdocs_backlinks.config import BacklinksConfig, http_options, site_paths
+from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.http.options import (
     parse_network,
     parse_networks,
 )
 from mkdocs_backlinks.plugin import BacklinksPlugin
+from mkdocs_backlinks.settings import http_options, site_paths
 
 
 def test_parse_networks_sorts_and_dedupes() -> None:
@@ -80,23 +81,26 @@ def test_network_options_reach_the_http_layer(tmp_path: Path) -> None:
 
 
 def imported_by_build(
-    root: Path, plugin_options: str, env: dict[str, str] | None = None
+    root: Path, plugin_options: str | None, env: dict[str, str] | None = None
 ) -> set[str]:
     """The modules a real `mkdocs build` of a two-page site imports (Python's own import
-    log), with `plugin_options` as the YAML under `- backlinks:`."""
+    log), with `plugin_options` as the YAML under `- backlinks:`; None builds the site an
+    earlier call made in `root` again."""
     import subprocess
     import sys
 
-    (root / "docs").mkdir()
-    (root / "docs" / "index.md").write_text(
-        "# Home\n\nSee [a work](https://example.org/work) and [me](other.md).\n",
-        encoding="utf-8",
-    )
-    (root / "docs" / "other.md").write_text("# Other\n", encoding="utf-8")
-    (root / "mkdocs.yml").write_text(
-        "site_name: t\nsite_url: https://example.com/\nplugins:\n  - backlinks:\n" + plugin_options,
-        encoding="utf-8",
-    )
+    if plugin_options is not None:
+        (root / "docs").mkdir()
+        (root / "docs" / "index.md").write_text(
+            "# Home\n\nSee [a work](https://example.org/work) and [me](other.md).\n",
+            encoding="utf-8",
+        )
+        (root / "docs" / "other.md").write_text("# Other\n", encoding="utf-8")
+        (root / "mkdocs.yml").write_text(
+            "site_name: t\nsite_url: https://example.com/\nplugins:\n  - backlinks:\n"
+            + plugin_options,
+            encoding="utf-8",
+        )
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "mkdocs", "build", "-f", "mkdocs.yml"],
         cwd=root,
@@ -149,3 +153,31 @@ def test_a_feature_that_is_off_is_never_loaded(tmp_path: Path) -> None:
     assert not imported & off
     other = (tmp_path / "site" / "other" / "index.html").read_text(encoding="utf-8")
     assert 'class="backlinks' in other  # the one feature on is there
+
+
+@pytest.mark.slow
+def test_a_build_that_changes_nothing_never_loads_the_lists_writers(tmp_path: Path) -> None:
+    """The outreach report and the lists' formats (the review page's template among them) are
+    for a build that writes the lists: a rebuild that finds the ledger current compares
+    fingerprints only, and must not even import them. The first build must, or the check
+    below would pass for a log that never lists them."""
+    import os
+
+    env = {**os.environ, "MKDOCS_BACKLINKS_OFFLINE": "1"}
+    writers = {
+        "mkdocs_backlinks.outreach.report",
+        "mkdocs_backlinks.outreach.formats",
+        "mkdocs_backlinks.outreach.records",
+    }
+    first = imported_by_build(tmp_path, "      outreach: {author: Pat}\n", env)
+    assert (tmp_path / "backlinks" / "outreach.html").is_file()
+    assert writers <= first
+    again = imported_by_build(tmp_path, None, env)
+    assert "mkdocs_backlinks.outreach.desk" in again  # outreach ran: the ledger was checked
+    assert not again & writers
+    (tmp_path / "docs" / "other.md").write_text(
+        "# Other\n\nAnd [another](https://example.net/new).\n", encoding="utf-8"
+    )
+    changed = imported_by_build(tmp_path, None, env)
+    assert writers <= changed
+    assert "example.net" in (tmp_path / "backlinks" / "outreach.md").read_text(encoding="utf-8")
