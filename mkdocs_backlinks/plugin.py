@@ -243,6 +243,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self.sections.start(env.loader)
         if self.refs:
             self._resolve_refs(config)
+        self.links.conversion_done()
         if self.works is not None:
             self.metadata = self.works.collect(self.graph)
             self.works.close()

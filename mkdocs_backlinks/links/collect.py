@@ -125,6 +125,12 @@ class LinkCollector:
         """The Markdown extension to add to `markdown_extensions`."""
         return _CollectorExtension(self)
 
+    def conversion_done(self) -> None:
+        """Every page is converted: what made resolving their links fast is let go
+        (`SiteMap.forget_resolved`). A later conversion (another plugin's) still collects."""
+        self._resolve_href = lambda _href: None
+        self.site.forget_resolved()
+
     def start_page(self, src_uri: str | None) -> None:
         """Collect the next conversion for `src_uri`; None converts without collecting."""
         self._page = src_uri

@@ -205,6 +205,17 @@ class SiteMap:
         path = unquote(site.path or "/")
         self.site_path = path if path.endswith("/") else path + "/"
 
+    def forget_resolved(self) -> None:
+        """Let go of the hrefs `resolve` and `resolver` remember, once no more pages convert.
+
+        They save resolving a URL again while thousands of pages convert, and would then
+        only hold memory until the build ends; the pages' rendering reuses it instead, and a
+        build's memory peaks at its end. Resolving still works afterwards, uncached until
+        the same hrefs come again.
+        """
+        self._external = {}
+        self._folder, self._known = "", {}
+
     def page_for_url_path(self, path: str) -> str | None:
         """The page served at a site-relative URL path, if any."""
         return self._by_key.get(url_key(path))

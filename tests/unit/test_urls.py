@@ -407,6 +407,29 @@ def test_resolver_memory_is_bounded_and_kept_for_one_folder(
             assert site._folder == src.rpartition("/")[0]
 
 
+@pytest.mark.parametrize(
+    ("pages", "cases"),
+    [(DIRECTORY_PAGES, COMMON_CASES + DIRECTORY_CASES), (HTML_PAGES, COMMON_CASES + HTML_CASES)],
+    ids=["directory", "html"],
+)
+def test_forget_resolved_lets_go_and_answers_alike(
+    pages: list[tuple[str, str]], cases: list[tuple[str, str, Target | None]]
+) -> None:
+    """Once the pages are converted the remembered hrefs go (the memory they held is what
+    the rendering reuses), and resolving afterwards gives the same answers."""
+    site = SiteMap(pages, SITE_URL)
+    for href, src, _expected in cases:
+        site.resolver(src)(href.strip())
+        site.resolve(href, src)
+    site.resolver("dir/b.md")("index.md")  # a folder's remembered source path
+    assert site._external and site._known  # there was something to forget
+    site.forget_resolved()
+    assert not site._external and not site._known and site._folder == ""
+    for href, src, expected in cases:
+        assert site.resolve(href, src) == expected, (href, src)
+        assert site.resolver(src)(href.strip()) == expected, (href, src)
+
+
 @pytest.mark.parametrize("pages", [DIRECTORY_PAGES, HTML_PAGES], ids=["directory", "html"])
 @pytest.mark.parametrize(
     ("href", "src"),
