@@ -127,7 +127,8 @@ class LinkCollector:
 
     def conversion_done(self) -> None:
         """Every page is converted: what made resolving their links fast is let go
-        (`SiteMap.forget_resolved`). A later conversion (another plugin's) still collects."""
+        (`SiteMap.forget_resolved`). A page converted after this (MkDocs converts none, another
+        plugin might) gets a new resolver from `start_page`."""
         self._resolve_href = lambda _href: None
         self.site.forget_resolved()
 

@@ -1494,6 +1494,31 @@ def test_serve_like_rebuild_keeps_the_plugin_and_forgets_old_links(make_site):
     assert sections(page_html(site, "index.md")) == []
 
 
+def test_the_resolver_lets_go_of_hrefs_once_every_page_is_converted(make_site):
+    """What sped up resolving while pages converted is dropped before they render (the build's
+    memory peaks at its end), and the sections are still made from every link."""
+    site = make_site(
+        {
+            "index.md": "# Home\n\nSee [target](target.md) and cite [w](https://w.example.com/).\n",
+            "target.md": "# Target\n\nBack [home](index.md), [w](https://w.example.com/) again.\n",
+        }
+    )
+    config = load_config(str(site.config_file))
+    plugin = config.plugins["backlinks"]
+    seen: dict[str, int] = {}
+
+    def watch(env, **kwargs):  # runs first in on_env: the resolver as conversion left it
+        seen["external"] = len(plugin.links.site._external)
+        return env
+
+    config.plugins.events["env"].insert(0, watch)
+    build(config)
+    assert seen["external"] == 1  # one outside URL, remembered while pages converted
+    assert plugin.links.site._external == {} and plugin.links.site._known == {}
+    assert [s for s, _t in backlink_sources(site.graph(), "target.md")] == ["index.md"]
+    assert "w.example.com" in raw_section(page_html(site, "target.md"), "credits")
+
+
 # ---------------------------------------------------------------------------------------------
 # Strict mode and configuration errors
 # ---------------------------------------------------------------------------------------------
