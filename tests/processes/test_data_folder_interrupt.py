@@ -131,7 +131,9 @@ def test_the_lists_are_written_before_the_ledger_that_vouches_for_them(tmp_path:
 
 GATE_HOOK = """
 import os
-from mkdocs_backlinks.outreach import lists as outreach
+# The lists import the report where they are made, so the report module's function is the one
+# a build calls.
+from mkdocs_backlinks.outreach import report as outreach
 
 _build_report = outreach.build_report
 
