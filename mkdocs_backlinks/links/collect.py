@@ -97,6 +97,11 @@ class Rules:
     show it (the credits do not), so without them it is never cut, and its row says ''."""
 
 
+def _no_page(_href: str) -> Target | None:
+    """The resolver while no page is being collected: it holds nothing of any page's folder."""
+    return None
+
+
 class LinkCollector:
     """Owns the per-page collection; the plugin calls `start_page` and `finish_page` around
     each page's conversion and the Markdown extension calls `collect` in between."""
@@ -108,7 +113,7 @@ class LinkCollector:
         self._page: str | None = None
         self._links: list[LinkRow] = []
         self._refs: list[PendingRef] = []
-        self._resolve_href: Callable[[str], Target | None] = lambda _href: None
+        self._resolve_href: Callable[[str], Target | None] = _no_page
 
     @property
     def site(self) -> SiteMap:
@@ -129,7 +134,7 @@ class LinkCollector:
         """Every page is converted: what made resolving their links fast is let go
         (`SiteMap.forget_resolved`). A page converted after this (MkDocs converts none, another
         plugin might) gets a new resolver from `start_page`."""
-        self._resolve_href = lambda _href: None
+        self._resolve_href = _no_page
         self.site.forget_resolved()
 
     def start_page(self, src_uri: str | None) -> None:

@@ -362,11 +362,15 @@ def test_resolve_html_urls(href: str, src: str, expected: Target | None) -> None
     assert site.resolve(href, src) == expected
 
 
-@pytest.mark.parametrize(
+EVERY_LAYOUT = pytest.mark.parametrize(
     ("pages", "cases"),
     [(DIRECTORY_PAGES, COMMON_CASES + DIRECTORY_CASES), (HTML_PAGES, COMMON_CASES + HTML_CASES)],
     ids=["directory", "html"],
 )
+"""Each URL layout's pages with every resolution case that holds for it."""
+
+
+@EVERY_LAYOUT
 def test_resolver_answers_as_resolve_and_again_from_memory(
     pages: list[tuple[str, str]], cases: list[tuple[str, str, Target | None]]
 ) -> None:
@@ -407,11 +411,7 @@ def test_resolver_memory_is_bounded_and_kept_for_one_folder(
             assert site._folder == src.rpartition("/")[0]
 
 
-@pytest.mark.parametrize(
-    ("pages", "cases"),
-    [(DIRECTORY_PAGES, COMMON_CASES + DIRECTORY_CASES), (HTML_PAGES, COMMON_CASES + HTML_CASES)],
-    ids=["directory", "html"],
-)
+@EVERY_LAYOUT
 def test_forget_resolved_lets_go_and_answers_alike(
     pages: list[tuple[str, str]], cases: list[tuple[str, str, Target | None]]
 ) -> None:
