@@ -196,6 +196,8 @@ class SizeResult:
     samples: list[Sample] = field(default_factory=list)
     instructions: dict[str, int] = field(default_factory=dict)
     """With --instructions: each build's instruction count under Valgrind, by config."""
+    misses: dict[str, int] = field(default_factory=dict)
+    """With --misses: each build's misses of the modelled second-level cache, by config."""
 
 
 # --------------------------------------------------------------------------
@@ -735,11 +737,13 @@ def bench_peers(
                 f"user {sample.user_s:6.2f}s rss {sample.maxrss_kib / 1024:6.1f} MiB"
             )
     if args.instructions:
-        result.instructions = count_instructions(
+        counted = count_instructions(
             configs, root, args.variants,
             lambda name: _prepare_peer_build(root, name, indexes, args.rounds),
-            jobs=args.jobs,
+            jobs=args.jobs, cache=second_level_cache() if args.misses else None,
         )  # fmt: skip
+        result.instructions = {name: count for name, (count, _) in counted.items()}
+        result.misses = {name: miss for name, (_, miss) in counted.items() if miss is not None}
     if not args.keep:
         for name in args.variants:
             shutil.rmtree(root / f"out-{name}", ignore_errors=True)
@@ -751,6 +755,32 @@ def bench_peers(
 # the program and its input, not on what else the machine is doing.
 VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
 _INSTRUCTIONS = re.compile(r"==\d+== I\s+refs:\s+([\d,]+)")
+_LAST_LEVEL_MISSES = re.compile(r"==\d+== LL misses:\s+([\d,]+)")
+_SYSFS_CACHE = Path("/sys/devices/system/cpu/cpu0/cache")
+
+
+def second_level_cache(sysfs: Path = _SYSFS_CACHE) -> tuple[int, int, int]:
+    """Size in bytes, ways and line size of this machine's second-level cache.
+
+    Cachegrind models two levels, the first and the last, and takes the machine's last level
+    for its own: on a shared server that is a third-level cache tens of MiB large (shared with
+    other tenants, or reported as hundreds by a virtual machine), which a build's working set
+    never misses. Modelling the per-core second level instead counts what does cost time: the
+    misses that go out to the shared level or to memory. Linux says what the level is in
+    sysfs; elsewhere a common one is assumed (1 MiB, 8 ways, 64-byte lines).
+    """
+    for index in sorted(sysfs.glob("index*")):
+        try:
+            level = (index / "level").read_text().strip()
+            kind = (index / "type").read_text().strip()
+            size = (index / "size").read_text().strip()
+            ways = int((index / "ways_of_associativity").read_text())
+            line = int((index / "coherency_line_size").read_text())
+        except (OSError, ValueError):
+            continue
+        if level == "2" and kind in ("Unified", "Data") and size.endswith("K") and ways > 0:
+            return int(size[:-1]) * 1024, ways, line
+    return 1024 * 1024, 8, 64
 
 
 def count_instructions(
@@ -759,47 +789,79 @@ def count_instructions(
     names: Iterable[str],
     prepare: Callable[[str], None],
     jobs: int = 1,
-) -> dict[str, int]:
-    """One build of each named config under Valgrind: the instructions it executed.
+    cache: tuple[int, int, int] | None = None,
+) -> dict[str, tuple[int, int | None]]:
+    """One build of each named config under Valgrind: the instructions it executed and, with
+    `cache` (size, ways and line of the cache to model as the last level), its misses there.
 
     Steadier than CPU time by far on a busy or small machine (the same count, to within a few
     parts in a hundred thousand, whatever else runs), so a change of a percent is visible in
-    one build; it does not see what costs time without costing instructions (cache misses,
-    the memory a build touches), which the timed rounds do. For the same reason `jobs` builds
-    may run at once: each is counted alone whatever runs beside it.
+    one build; for the same reason `jobs` builds may run at once, each counted alone whatever
+    runs beside it. Instructions alone do not see what costs time without costing
+    instructions: the memory a build touches beyond its core's caches, which the misses count
+    (simulated, so as steady; about twice as slow again).
     """
     names = tuple(names)
     for name in names:  # each touches only its own folders
         prepare(name)
+    wrapper: tuple[str, ...] = VALGRIND
+    if cache is not None:
+        size, ways, line = cache
+        wrapper = (
+            "valgrind", "--tool=cachegrind", "--cache-sim=yes", f"--LL={size},{ways},{line}",
+            "--cachegrind-out-file=/dev/null",
+        )  # fmt: skip
 
-    def count(name: str) -> int:
+    def count(name: str) -> tuple[int, int | None]:
         _, stderr = run_build(
-            configs[name], root / f"out-{name}", root / f"{name}.log", name=name, wrapper=VALGRIND
+            configs[name], root / f"out-{name}", root / f"{name}.log", name=name, wrapper=wrapper
         )
         found = _INSTRUCTIONS.findall(stderr)
         if not found:
             raise BuildFailed(f"no instruction count from Valgrind for {name}:\n{stderr[-2000:]}")
         instructions = int(found[-1].replace(",", ""))
-        log(f"[{root.name}] instructions {name:11}: {instructions / 1e9:7.2f} billion")
-        return instructions
+        misses = None
+        if cache is not None:
+            missed = _LAST_LEVEL_MISSES.findall(stderr)
+            if not missed:
+                raise BuildFailed(f"no cache misses from Valgrind for {name}:\n{stderr[-2000:]}")
+            misses = int(missed[-1].replace(",", ""))
+        extra = "" if misses is None else f", {misses / 1e6:7.2f} million misses"
+        log(f"[{root.name}] instructions {name:11}: {instructions / 1e9:7.2f} billion{extra}")
+        return instructions, misses
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
         return dict(zip(names, pool.map(count, names), strict=True))
 
 
 def instructions_table(results: list[SizeResult], labels: Mapping[str, str]) -> str:
-    """Each build's instruction count against plain MkDocs' build of the same site."""
-    lines = [
-        "| pages | build | instructions (billions) | vs plain |",
-        "|---:|---|---:|---:|",
-    ]
+    """Each build's instruction count (and, with --misses, its second-level cache misses)
+    against plain MkDocs' build of the same site."""
+    misses = any(result.misses for result in results)
+    header = "| pages | build | instructions (billions) | vs plain |"
+    rule = "|---:|---|---:|---:|"
+    if misses:
+        header += " L2 misses (millions) | vs plain |"
+        rule += "---:|---:|"
+    lines = [header, rule]
     for result in results:
         plain = result.instructions.get("plain")
+        plain_misses = result.misses.get("plain")
         for name, count in result.instructions.items():
-            change = "" if name == "plain" or not plain else f"{(count / plain - 1) * 100:+.1f}%"
             cells = [str(result.site.total_pages), labels.get(name, name), f"{count / 1e9:.2f}"]
-            lines.append("| " + " | ".join([*cells, change]) + " |")
+            cells.append(_versus(count, plain, name))
+            if misses:
+                missed = result.misses.get(name)
+                cells.append("" if missed is None else f"{missed / 1e6:.2f}")
+                cells.append(_versus(missed, plain_misses, name))
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _versus(value: int | None, plain: int | None, name: str) -> str:
+    if name == "plain" or not plain or value is None:
+        return ""
+    return f"{(value / plain - 1) * 100:+.1f}%"
 
 
 def peers_table(results: list[SizeResult]) -> str:
@@ -1064,6 +1126,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--rounds 0 skips the timed rounds)",
     )
     parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="with --instructions: also model this machine's second-level cache and count "
+        "each build's misses there (what costs time without costing instructions; about "
+        "twice as slow again)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=1,
@@ -1078,6 +1147,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.rounds < (0 if args.instructions else 1) or any(n < 1 for n in args.pages):
         parser.error("--rounds and --pages must be positive (--rounds 0 with --instructions)")
+    if args.misses and not args.instructions:
+        parser.error("--misses comes with --instructions")
     if args.instructions and not args.peers:
         parser.error("--instructions counts the --peers builds: add --peers")
     if args.instructions and shutil.which(VALGRIND[0]) is None:
@@ -1138,7 +1209,11 @@ def print_peers(args: argparse.Namespace, results: list[SizeResult]) -> None:
     if args.rounds:
         print(peers_table(results))
     if args.instructions:
-        print("\nInstructions executed, one build of each under Valgrind (cachegrind):\n")
+        counted = "Instructions executed"
+        if args.misses:
+            size, ways, _ = second_level_cache()
+            counted += f" and misses of a modelled {size // 1024} KiB {ways}-way L2 cache"
+        print(f"\n{counted}, one build of each under Valgrind (cachegrind):\n")
         print(instructions_table(results, PEER_LABELS))
     print(
         "\nInternal backlinks only: credits, export, metadata, outreach and mentions off. First "
@@ -1214,6 +1289,7 @@ def main(argv: list[str] | None = None) -> int:
                     },
                     "samples": [asdict(s) for s in r.samples],
                     "instructions": r.instructions,
+                    "l2_misses": r.misses,
                 }
             )
         payload = {
