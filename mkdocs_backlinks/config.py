@@ -59,7 +59,9 @@ class StringsConfig(base.Config):
 
     section_separator = opt.Optional(opt.Type(str))
     """Placed between a citing page's title and the title of the section that links. In
-    every shipped language: " \u203a "."""
+    every shipped language: " \u203a ". On a site whose pages are otherwise plain ASCII, an
+    ASCII one (" - ") keeps each page's HTML one byte a character in memory, which makes the
+    build a little faster (see Performance)."""
 
     cited_times = opt.Optional(opt.Type(str))
     """Shown after a work the page links to more than once; `{count}` is replaced. In
