@@ -169,11 +169,13 @@ def test_bench_big_page(tmp_path: Path) -> None:
     assert "backlinks, ledger written whole vs plugins: []:" in out
 
 
-def _bench_build() -> ModuleType:
+def _bench_build(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """`benchmarks/bench_build.py` as a module (the benchmarks are scripts, not a package)."""
     spec = importlib.util.spec_from_file_location("bench_build", BENCHMARKS / "bench_build.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_build", module)  # its dataclasses look their module up
+    # Its dataclasses look their module up while it loads; gone again after the test.
+    monkeypatch.setitem(sys.modules, "bench_build", module)
     spec.loader.exec_module(module)
     return module
 
@@ -190,8 +192,10 @@ def _cache_level(folder: Path, level: str, kind: str, size: str, ways: str) -> N
         (folder / name).write_text(value + "\n")
 
 
-def test_the_modelled_cache_is_the_second_level_linux_describes(tmp_path: Path) -> None:
-    bench = _bench_build()
+def test_the_modelled_cache_is_the_second_level_linux_describes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bench = _bench_build(monkeypatch)
     sysfs = tmp_path / "cache"
     _cache_level(sysfs / "index0", "1", "Data", "32K", "8")
     _cache_level(sysfs / "index1", "1", "Instruction", "32K", "8")
