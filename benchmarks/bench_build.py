@@ -753,7 +753,7 @@ def bench_peers(
 # Valgrind's cachegrind counts the instructions a process executes; without its cache
 # simulation it runs a build about 16 times slower than natively. The count depends only on
 # the program and its input, not on what else the machine is doing.
-VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
+VALGRIND = "valgrind"
 _INSTRUCTIONS = re.compile(r"==\d+== I\s+refs:\s+([\d,]+)")
 _LAST_LEVEL_MISSES = re.compile(r"==\d+== LL misses:\s+([\d,]+)")
 _SYSFS_CACHE = Path("/sys/devices/system/cpu/cpu0/cache")
@@ -783,6 +783,17 @@ def second_level_cache(sysfs: Path = _SYSFS_CACHE) -> tuple[int, int, int]:
     return 1024 * 1024, 8, 64
 
 
+def cachegrind(cache: tuple[int, int, int] | None = None) -> tuple[str, ...]:
+    """The command a counted build runs under: cachegrind, simulating no cache, or with `cache`
+    (size, ways and line in bytes) as the modelled last level."""
+    simulation = (
+        ("--cache-sim=no",)
+        if cache is None
+        else ("--cache-sim=yes", "--LL={},{},{}".format(*cache))
+    )
+    return (VALGRIND, "--tool=cachegrind", *simulation, "--cachegrind-out-file=/dev/null")
+
+
 def count_instructions(
     configs: dict[str, Path],
     root: Path,
@@ -804,13 +815,7 @@ def count_instructions(
     names = tuple(names)
     for name in names:  # each touches only its own folders
         prepare(name)
-    wrapper: tuple[str, ...] = VALGRIND
-    if cache is not None:
-        size, ways, line = cache
-        wrapper = (
-            "valgrind", "--tool=cachegrind", "--cache-sim=yes", f"--LL={size},{ways},{line}",
-            "--cachegrind-out-file=/dev/null",
-        )  # fmt: skip
+    wrapper = cachegrind(cache)
 
     def count(name: str) -> tuple[int, int | None]:
         _, stderr = run_build(
@@ -1151,7 +1156,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--misses comes with --instructions")
     if args.instructions and not args.peers:
         parser.error("--instructions counts the --peers builds: add --peers")
-    if args.instructions and shutil.which(VALGRIND[0]) is None:
+    if args.instructions and shutil.which(VALGRIND) is None:
         parser.error("--instructions needs Valgrind (Debian: apt-get install valgrind)")
     if args.plugin_options is not None and not isinstance(args.plugin_options, dict):
         parser.error("--plugin-options must be a JSON object")
