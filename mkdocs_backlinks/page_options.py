@@ -4,7 +4,7 @@ mistake names the page and the key before the page is collected."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from mkdocs.config import base
 from mkdocs.config import config_options as opt
@@ -30,11 +30,28 @@ class PageOptionsError(ValueError):
     """Front matter that does not validate; the message names the key."""
 
 
-def page_options(meta: Mapping[str, Any], src_uri: str) -> PageOptions:
+class PageSwitches(NamedTuple):
+    """A page's three switches once validated: what the build reads on every page.
+
+    A plain tuple rather than the `PageOptions` it was validated with: each attribute of a
+    MkDocs `Config` is read through a descriptor and a mapping lookup, code that would run
+    for every page of a site although nearly none has the key.
+    """
+
+    track: bool = True
+    credits: bool = True
+    backlinks: bool = True
+
+
+ALL_ON = PageSwitches()
+"""The switches of a page without the key: everything on."""
+
+
+def page_options(meta: Mapping[str, Any], src_uri: str) -> PageSwitches:
     """Validate a page's `backlinks` front-matter key, defaulting every switch to on."""
     raw = meta.get("backlinks", True)
     if raw is True:
-        return _ALL_ON  # the common case: no front matter, no validation to run
+        return ALL_ON  # the common case: no front matter, no validation to run
     if isinstance(raw, bool):
         raw = {"track": raw, "credits": raw, "backlinks": raw}
     if not isinstance(raw, dict):
@@ -51,9 +68,4 @@ def page_options(meta: Mapping[str, Any], src_uri: str) -> PageOptions:
         raise PageOptionsError(
             f"{src_uri}: front matter 'backlinks' is invalid: " + "; ".join(problems)
         )
-    return options
-
-
-_ALL_ON = PageOptions()
-_ALL_ON.load_dict({})
-_ALL_ON.validate()
+    return PageSwitches(options.track, options.credits, options.backlinks)

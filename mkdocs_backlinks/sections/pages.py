@@ -72,12 +72,13 @@ class Sections:
         self._renderer: SectionRenderer | None = None
 
     def remember(self, src_uri: str, *, credits: bool, backlinks: bool) -> None:
-        """What the page's front matter asks for, kept until its template renders."""
-        shown = Shown(credits, backlinks)
-        if shown != _ALL:
-            self._shown[src_uri] = shown
-        else:
-            self._shown.pop(src_uri, None)
+        """What the page's front matter asks for, kept until its template renders; only a
+        page that turns a section off is kept, so the others cost a test."""
+        if credits and backlinks:
+            if self._shown:  # a page converted again (serve) may have turned one off before
+                self._shown.pop(src_uri, None)
+            return
+        self._shown[src_uri] = Shown(credits, backlinks)
 
     def start(self, loader: jinja2.BaseLoader | None) -> None:
         """Every page is converted: the theme's loader is known, so templates can load (a

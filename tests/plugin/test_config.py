@@ -22,7 +22,7 @@ from mkdocs_backlinks.option_types import (
     RegexList,
     RelativeFile,
 )
-from mkdocs_backlinks.page_options import PageOptions, PageOptionsError, page_options
+from mkdocs_backlinks.page_options import ALL_ON, PageOptionsError, PageSwitches, page_options
 from mkdocs_backlinks.settings import section_settings
 
 
@@ -295,8 +295,11 @@ def test_relative_file_rejects(value: str) -> None:
 
 def test_page_options_default_when_key_absent() -> None:
     options = page_options({}, "a.md")
-    assert isinstance(options, PageOptions)
+    assert options is ALL_ON
     assert (options.track, options.credits, options.backlinks) == (True, True, True)
+    # Validated or not, the switches are the same plain tuple.
+    assert page_options({"backlinks": {}}, "a.md") == options
+    assert type(page_options({"backlinks": {"credits": False}}, "a.md")) is PageSwitches
 
 
 @pytest.mark.parametrize("value", [True, False])
