@@ -83,6 +83,9 @@ CONFIGS = ("plain", "plugin")
 # With --floor: the same site built with `floor_hooks.py` at its two levels (see that file).
 FLOOR_CONFIGS = ("floor-keep", "floor-show")
 FLOOR_HOOKS = Path(__file__).resolve().parent / "floor_hooks.py"
+# With --steady-gc: the counted builds run mkdocs through this file (see that file).
+STEADY_GC = Path(__file__).resolve().parent / "steady_gc.py"
+MKDOCS = ("-m", "mkdocs")
 # With --peers: the same site built by plain MkDocs, by the fastest peer and by this plugin with
 # its internal backlinks only and with every feature, then every feature on a first build (its
 # data folder emptied) and after an edit (a page changed since its last build).
@@ -520,16 +523,17 @@ def run_build(
     name: str | None = None,
     extra_env: dict[str, str] | None = None,
     wrapper: Iterable[str] = (),
+    launcher: Iterable[str] = MKDOCS,
 ) -> tuple[Sample, str]:
     """Run one ``mkdocs build`` child (under `wrapper`, a command such as Valgrind's, when
-    given); return its measurements and its stderr."""
+    given); return its measurements and its stderr. `launcher` is what Python runs to start
+    MkDocs: `-m mkdocs`, or a script that runs it (`steady_gc.py`)."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
     cmd = [
         *wrapper,
         sys.executable,
-        "-m",
-        "mkdocs",
+        *launcher,
         "build",
         *(["-q"] if quiet else []),
         "-f",
@@ -741,6 +745,7 @@ def bench_peers(
             configs, root, args.variants,
             lambda name: _prepare_peer_build(root, name, indexes, args.rounds),
             jobs=args.jobs, cache=second_level_cache() if args.misses else None,
+            steady_gc=args.steady_gc,
         )  # fmt: skip
         result.instructions = {name: count for name, (count, _) in counted.items()}
         result.misses = {name: miss for name, (_, miss) in counted.items() if miss is not None}
@@ -801,6 +806,7 @@ def count_instructions(
     prepare: Callable[[str], None],
     jobs: int = 1,
     cache: tuple[int, int, int] | None = None,
+    steady_gc: bool = False,
 ) -> dict[str, tuple[int, int | None]]:
     """One build of each named config under Valgrind: the instructions it executed and, with
     `cache` (size, ways and line of the cache to model as the last level), its misses there.
@@ -810,17 +816,22 @@ def count_instructions(
     one build; for the same reason `jobs` builds may run at once, each counted alone whatever
     runs beside it. Instructions alone do not see what costs time without costing
     instructions: the memory a build touches beyond its core's caches, which the misses count
-    (simulated, so as steady; about twice as slow again).
+    (simulated, so as steady; about twice as slow again). With `steady_gc` each build
+    collects its garbage at fixed points (`steady_gc.py`), so that where one variant's
+    allocations would have set off one more full collection than another's, the misses still
+    compare.
     """
     names = tuple(names)
     for name in names:  # each touches only its own folders
         prepare(name)
     wrapper = cachegrind(cache)
+    launcher = (str(STEADY_GC),) if steady_gc else MKDOCS
 
     def count(name: str) -> tuple[int, int | None]:
         _, stderr = run_build(
-            configs[name], root / f"out-{name}", root / f"{name}.log", name=name, wrapper=wrapper
-        )
+            configs[name], root / f"out-{name}", root / f"{name}.log", name=name,
+            wrapper=wrapper, launcher=launcher,
+        )  # fmt: skip
         found = _INSTRUCTIONS.findall(stderr)
         if not found:
             raise BuildFailed(f"no instruction count from Valgrind for {name}:\n{stderr[-2000:]}")
@@ -1138,6 +1149,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "twice as slow again)",
     )
     parser.add_argument(
+        "--steady-gc",
+        action="store_true",
+        help="with --instructions: the counted builds collect garbage at fixed points "
+        "(benchmarks/steady_gc.py) instead of when allocations set it off, so one variant's "
+        "extra collection does not move its misses",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=1,
@@ -1154,6 +1172,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--rounds and --pages must be positive (--rounds 0 with --instructions)")
     if args.misses and not args.instructions:
         parser.error("--misses comes with --instructions")
+    if args.steady_gc and not args.instructions:
+        parser.error("--steady-gc comes with --instructions")
     if args.instructions and not args.peers:
         parser.error("--instructions counts the --peers builds: add --peers")
     if args.instructions and shutil.which(VALGRIND) is None:
@@ -1218,6 +1238,8 @@ def print_peers(args: argparse.Namespace, results: list[SizeResult]) -> None:
         if args.misses:
             size, ways, _ = second_level_cache()
             counted += f" and misses of a modelled {size // 1024} KiB {ways}-way L2 cache"
+        if args.steady_gc:
+            counted += ", garbage collected at fixed points (steady_gc.py)"
         print(f"\n{counted}, one build of each under Valgrind (cachegrind):\n")
         print(instructions_table(results, PEER_LABELS))
     print(

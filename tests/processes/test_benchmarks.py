@@ -7,6 +7,7 @@ output, not in tests; what is checked is that each finishes and prints its table
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 import shutil
@@ -95,9 +96,10 @@ def test_bench_build_peers(tmp_path: Path) -> None:
 def test_bench_build_counts_instructions(tmp_path: Path) -> None:
     pytest.importorskip("mkdocs_backlinks_section_plugin", reason="the peer is not installed")
     out = run(
-        tmp_path, "bench_build.py", "--peers", "--instructions", "--misses", "--jobs", "2",
-        "--pages", "5", "--rounds", "0", "--variants", "plain", "internal", "every-edit",
-        "--workdir", str(tmp_path), "--keep", timeout=900,
+        tmp_path, "bench_build.py", "--peers", "--instructions", "--misses", "--steady-gc",
+        "--jobs", "2", "--pages", "5", "--rounds", "0",
+        "--variants", "plain", "internal", "every-edit", "--workdir", str(tmp_path), "--keep",
+        timeout=900,
     )  # fmt: skip
     assert "| user CPU (s) |" not in out  # --rounds 0: no timed rounds, no table of them
     rows = [line for line in out.splitlines() if line.startswith("| ") and "billions" not in line]
@@ -105,6 +107,7 @@ def test_bench_build_counts_instructions(tmp_path: Path) -> None:
     misses = {row.split(" | ")[1]: float(row.split(" | ")[4]) for row in rows}
     assert all(count > 0 for count in misses.values()), out
     assert "| L2 misses (millions) | vs plain |" in out
+    assert "garbage collected at fixed points (steady_gc.py)" in out
     assert list(counts) == [
         "plain MkDocs (`plugins: []`)",
         "backlinks, internal backlinks only",
@@ -169,15 +172,19 @@ def test_bench_big_page(tmp_path: Path) -> None:
     assert "backlinks, ledger written whole vs plugins: []:" in out
 
 
-def _bench_build(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """`benchmarks/bench_build.py` as a module (the benchmarks are scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_build", BENCHMARKS / "bench_build.py")
+def _script(monkeypatch: pytest.MonkeyPatch, name: str) -> ModuleType:
+    """`benchmarks/<name>.py` as a module (the benchmarks are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    # Its dataclasses look their module up while it loads; gone again after the test.
-    monkeypatch.setitem(sys.modules, "bench_build", module)
+    # Dataclasses look their module up while it loads; gone again after the test.
+    monkeypatch.setitem(sys.modules, name, module)
     spec.loader.exec_module(module)
     return module
+
+
+def _bench_build(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return _script(monkeypatch, "bench_build")
 
 
 def _cache_level(folder: Path, level: str, kind: str, size: str, ways: str) -> None:
@@ -206,3 +213,50 @@ def test_the_modelled_cache_is_the_second_level_linux_describes(
     assert bench.second_level_cache(tmp_path / "nothing") == (1024 * 1024, 8, 64)
     (sysfs / "index2" / "ways_of_associativity").write_text("many\n")
     assert bench.second_level_cache(sysfs) == (1024 * 1024, 8, 64)
+
+
+def test_steady_gc_collects_at_the_same_points_of_every_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steady = _script(monkeypatch, "steady_gc")
+    from mkdocs.commands import build
+    from mkdocs.config import load_config
+
+    for name in steady.STEPS:  # put back as they were after the test
+        monkeypatch.setattr(build, name, getattr(build, name))
+    monkeypatch.setattr(steady, "YOUNG_EVERY", 2)
+    monkeypatch.setattr(steady, "FULL_EVERY", 5)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(4):
+        (docs / f"page-{n}.md").write_text(
+            f"# Page {n}\n\nOn to [the next](page-{(n + 1) % 4}.md).\n"
+        )
+    (tmp_path / "mkdocs.yml").write_text("site_name: Steady\n")
+    started: list[int] = []
+
+    def record(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    gc.callbacks.append(record)
+    try:
+        steady.install()
+        assert not gc.isenabled()
+        build.build(load_config(str(tmp_path / "mkdocs.yml"), site_dir=str(tmp_path / "site")))
+    finally:
+        gc.callbacks.remove(record)
+        gc.enable()
+    # Four pages converted, then four rendered: eight steps. The young generations at steps
+    # 2, 4, 6 and 8, everything at step 5, and nothing else.
+    assert started == [1, 1, 2, 1, 1]
+    assert (tmp_path / "site" / "page-3" / "index.html").is_file()
+
+
+def test_steady_gc_is_for_counted_builds(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = _bench_build(monkeypatch)
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--peers", "--steady-gc"])
+    assert "--steady-gc comes with --instructions" in capsys.readouterr().err
