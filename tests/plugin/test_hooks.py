@@ -211,6 +211,18 @@ def test_a_second_build_under_serve_forgets_a_removed_link(hooks: Any) -> None:
     assert "Home" not in context["backlinks"].backlinks_html
 
 
+def test_a_page_read_again_goes_by_its_last_front_matter(hooks: Any) -> None:
+    """Only a page that turns a section off is remembered; read again without the key (a
+    plugin may convert a page twice), it shows every section again."""
+    site = hooks(outreach={"enabled": False}, mentions={"enabled": False})
+    site.configure()
+    page = site.page("guide.md")
+    for meta, shown in (({"backlinks": {"backlinks": False}}, False), ({}, True)):
+        page.meta = meta
+        site.plugin.on_page_markdown("# Guide\n", page=page, config=site.config, files=site.files)
+        assert site.plugin.sections.wants_mentions("guide.md") is shown
+
+
 def test_the_template_context_carries_the_sections_for_a_theme(hooks: Any) -> None:
     site = hooks(outreach={"enabled": False}, mentions={"enabled": False}, auto_append=False)
     site.configure()
