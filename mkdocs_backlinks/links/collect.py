@@ -59,7 +59,7 @@ _INVISIBLE = ("script", "style", "template")
 _ESCAPED_TEXT = frozenset(("code", "pre", "samp"))
 _TAG = re.compile(r"<[^>]*>")
 _BLOCKS = 256
-"""Blocks read before they are turned into rows (`_TreeReader.sink`)."""
+"""Blocks a long page reads before they are turned into rows (`_TreeReader.sink`)."""
 
 # What mkdocs-autorefs registers its inline processor as; it makes `<autoref>` elements.
 _AUTOREFS = "mkdocs-autorefs"
@@ -104,13 +104,23 @@ def _no_page(_href: str) -> Target | None:
 
 class LinkCollector:
     """Owns the per-page collection; the plugin calls `start_page` and `finish_page` around
-    each page's conversion and the Markdown extension calls `collect` in between."""
+    each page's conversion and the Markdown extension calls `collect` in between.
+
+    `collect` only reads the tree: each block's text and raw links. They are resolved into
+    rows (hrefs looked up, sentences cut) in `finish_page`, once the page's conversion is over.
+    Done inside Markdown's tree processing, between the processors and the serializer that
+    still need the page's tree, the same work evicted more of what they read next; out of it,
+    the build misses the processor's cache less (docs/performance.md has the figures). A long
+    page (over `_BLOCKS` blocks with links) is resolved as it is read instead, a chunk at a
+    time, so that it never holds all of its blocks beside its tree.
+    """
 
     def __init__(self, site: SiteMap, rules: Rules) -> None:
         self.rules = rules
         self.excluded_targets: frozenset[str] = frozenset()
         self.site = site
         self._page: str | None = None
+        self._blocks: list[Block] = []
         self._links: list[LinkRow] = []
         self._refs: list[PendingRef] = []
         self._resolve_href: Callable[[str], Target | None] = _no_page
@@ -140,6 +150,7 @@ class LinkCollector:
     def start_page(self, src_uri: str | None) -> None:
         """Collect the next conversion for `src_uri`; None converts without collecting."""
         self._page = src_uri
+        self._blocks = []
         self._links = []
         self._refs = []
         if src_uri is not None:
@@ -150,6 +161,9 @@ class LinkCollector:
 
         Its cross-references for mkdocs-autorefs are kept apart for `finish_refs`.
         """
+        if self._blocks:
+            blocks, self._blocks = self._blocks, []
+            self._links.extend(self._resolve(blocks))
         links, self._links, self._page = self._links, [], None
         return links
 
@@ -174,9 +188,12 @@ class LinkCollector:
             # heading of the object, whose id mkdocstrings prefixes to every id of the docstring.
             prefix = getattr(md.treeprocessors["mkdocstrings_ids"], "id_prefix", "") or ""
             reader.section = prefix.removesuffix("--")
-        self._take(reader.read(root))
+        self._blocks.extend(reader.read(root))
 
     def _take(self, blocks: list[Block]) -> None:
+        """Resolve a long page's blocks now, after those set aside before them."""
+        if self._blocks:
+            blocks, self._blocks = self._blocks + blocks, []
         self._links.extend(self._resolve(blocks))
 
     def _resolve(self, blocks: list[Block]) -> Iterator[LinkRow]:

@@ -445,6 +445,22 @@ def test_finish_page_resets() -> None:
     assert collector.finish_page() == []
 
 
+def test_a_long_page_keeps_document_order_across_its_chunks() -> None:
+    """A page with more blocks than one chunk is resolved a chunk at a time while it is read,
+    the rest when it is finished; a second conversion of the same page (mkdocstrings converts
+    each docstring on its own) adds its links after. Every row comes once, in order."""
+    collector = make_collector()
+    md = markdown.Markdown(extensions=[*EXTENSIONS, collector.extension()])
+    collector.start_page("index.md")
+    md.convert("\n\n".join(f"See [item {n}](https://x.org/{n})." for n in range(600)))
+    assert len(collector._links) == 512  # two chunks resolved as the page was read
+    md = markdown.Markdown(extensions=[*EXTENSIONS, collector.extension()])
+    md.convert("And [the last](https://x.org/last).")
+    links = [Link._make(row) for row in collector.finish_page()]
+    assert [link.text for link in links] == [f"item {n}" for n in range(600)] + ["the last"]
+    assert links[0].context == "See item 0."
+
+
 def test_each_page_starts_without_a_section() -> None:
     collector = make_collector()
     first, _ = convert(collector, "# Title\n\n[x](https://x.org/)")
