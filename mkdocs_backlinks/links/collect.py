@@ -162,8 +162,7 @@ class LinkCollector:
         Its cross-references for mkdocs-autorefs are kept apart for `finish_refs`.
         """
         if self._blocks:
-            blocks, self._blocks = self._blocks, []
-            self._links.extend(self._resolve(blocks))
+            self._take()
         links, self._links, self._page = self._links, [], None
         return links
 
@@ -188,12 +187,16 @@ class LinkCollector:
             # heading of the object, whose id mkdocstrings prefixes to every id of the docstring.
             prefix = getattr(md.treeprocessors["mkdocstrings_ids"], "id_prefix", "") or ""
             reader.section = prefix.removesuffix("--")
-        self._blocks.extend(reader.read(root))
+        # Read first: a long page's chunks, resolved while it is read, replace `_blocks`.
+        blocks = reader.read(root)
+        self._blocks.extend(blocks)
 
-    def _take(self, blocks: list[Block]) -> None:
-        """Resolve a long page's blocks now, after those set aside before them."""
-        if self._blocks:
-            blocks, self._blocks = self._blocks + blocks, []
+    def _take(self, blocks: list[Block] | None = None) -> None:
+        """Resolve the blocks set aside so far, then `blocks` (read after them), into rows:
+        at the end of the page, or a long page's chunk as it is read."""
+        if blocks:
+            self._blocks.extend(blocks)
+        blocks, self._blocks = self._blocks, []
         self._links.extend(self._resolve(blocks))
 
     def _resolve(self, blocks: list[Block]) -> Iterator[LinkRow]:

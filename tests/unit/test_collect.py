@@ -447,8 +447,9 @@ def test_finish_page_resets() -> None:
 
 def test_a_long_page_keeps_document_order_across_its_chunks() -> None:
     """A page with more blocks than one chunk is resolved a chunk at a time while it is read,
-    the rest when it is finished; a second conversion of the same page (mkdocstrings converts
-    each docstring on its own) adds its links after. Every row comes once, in order."""
+    the rest when it is finished; further conversions of the same page (mkdocstrings converts
+    each docstring on its own), short or long, add their links after. Every row comes once,
+    in order."""
     collector = make_collector()
     md = markdown.Markdown(extensions=[*EXTENSIONS, collector.extension()])
     collector.start_page("index.md")
@@ -456,8 +457,13 @@ def test_a_long_page_keeps_document_order_across_its_chunks() -> None:
     assert len(collector._links) == 512  # two chunks resolved as the page was read
     md = markdown.Markdown(extensions=[*EXTENSIONS, collector.extension()])
     md.convert("And [the last](https://x.org/last).")
+    # A second long conversion: its first chunk comes after the blocks set aside before it.
+    md = markdown.Markdown(extensions=[*EXTENSIONS, collector.extension()])
+    md.convert("\n\n".join(f"Then [more {n}](https://x.org/more/{n})." for n in range(300)))
     links = [Link._make(row) for row in collector.finish_page()]
-    assert [link.text for link in links] == [f"item {n}" for n in range(600)] + ["the last"]
+    assert [link.text for link in links] == (
+        [f"item {n}" for n in range(600)] + ["the last"] + [f"more {n}" for n in range(300)]
+    )
     assert links[0].context == "See item 0."
 
 
