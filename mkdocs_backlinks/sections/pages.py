@@ -75,8 +75,8 @@ class Sections:
         """What the page's front matter asks for, kept until its template renders; only a
         page that turns a section off is kept, so the others cost a test."""
         if credits and backlinks:
-            if self._shown:  # a page converted twice in one build goes by its last reading
-                self._shown.pop(src_uri, None)
+            # A page converted twice in one build goes by its last reading.
+            self._shown.pop(src_uri, None)
             return
         self._shown[src_uri] = Shown(credits, backlinks)
 
