@@ -106,7 +106,9 @@ def parts(site: SiteMap, kept: list[Kept], outside_snippets: bool) -> dict[str, 
     for src, root, raw in kept:
         collector.start_page(src)
         collector.collect(root, _stash(raw))
-        collector.finish_page()
+        read = collector.finish_page()
+        if read is not None:
+            collector.resolve(read)
     times["collect, all"] = time.process_time() - started
     return times
 

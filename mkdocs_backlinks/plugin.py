@@ -38,7 +38,7 @@ from mkdocs_backlinks.files import write_text_atomic
 from mkdocs_backlinks.graph.linkgraph import LinkGraph, cited_urls
 from mkdocs_backlinks.graph.page_info import page_info
 from mkdocs_backlinks.links.autorefs import PendingRef, autorefs_lookup, place_refs, resolve_refs
-from mkdocs_backlinks.links.collect import LinkCollector
+from mkdocs_backlinks.links.collect import LinkCollector, ReadPage
 from mkdocs_backlinks.links.urls import SiteMap
 from mkdocs_backlinks.page_options import PageOptionsError, page_options
 from mkdocs_backlinks.sections.pages import Sections
@@ -64,6 +64,9 @@ if TYPE_CHECKING:
     from mkdocs_backlinks.works.resolver import WorkResolver
 
 log = get_plugin_logger(__name__)
+
+PAGES_PER_BATCH = 32
+"""Converted pages whose links are resolved and graphed together (`_add_converted`)."""
 
 
 class BacklinksPlugin(BasePlugin[BacklinksConfig]):
@@ -92,6 +95,9 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self.nav_files: frozenset[str] = frozenset()
         self.refs: dict[str, list[PendingRef]] = {}
         """Per page, its mkdocs-autorefs cross-references, resolved in `on_env`."""
+        self._converted: list[tuple[Page, ReadPage | None]] = []
+        """Pages converted and not yet in the graph, with what was read of their links."""
+        self._batch = PAGES_PER_BATCH
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Remember whether this is `serve`, where later layers must stay off the network."""
@@ -223,23 +229,41 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         assert self.links is not None
-        links = self.links.finish_page()
-        refs = self.links.finish_refs()
+        read = self.links.finish_page()
         if is_generated(page):
             return html  # a page another plugin made from other pages: not one of ours
-        src = page.file.src_uri
-        self.graph.add_page(page_info(page, links, (ref.section for ref in refs)), links)
-        if refs:
-            self.refs[src] = refs
-        if self.works is not None:
-            # Fetching starts now, while the other pages convert.
-            self.works.want(cited_urls(links))
+        self._converted.append((page, read))
+        if len(self._converted) >= self._batch:
+            self._add_converted()
         return html
+
+    def _add_converted(self) -> None:
+        """Resolve the links of the pages converted since the last call and add the pages to
+        the graph, a batch of pages at a time.
+
+        A page at a time, MkDocs' conversion of the next page evicted this code and its data
+        from the processor's caches before it ran again; a batch pays that once
+        (docs/performance.md). Nothing reads the graph before `on_env`, which adds the last
+        batch first. A batch holds at most a few hundred blocks a page: a longer page was
+        resolved a chunk at a time while it was read.
+        """
+        assert self.links is not None
+        converted, self._converted = self._converted, []
+        for page, read in converted:
+            links, refs = self.links.resolve(read) if read is not None else ([], [])
+            self.graph.add_page(page_info(page, links, (ref.section for ref in refs)), links)
+            if refs:
+                self.refs[page.file.src_uri] = refs
+            if self.works is not None:
+                # Fetching starts now, while the other pages convert.
+                self.works.want(cited_urls(links))
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
         """Every page is converted: collect what was learned about cited works (within
         `metadata.deadline`) and the mentions, before the first section renders."""
         assert self.links is not None and self.sections is not None
+        self._add_converted()
+        self._batch = 1  # a page another plugin converts from now on is added at once
         self.sections.start(env.loader)
         if self.refs:
             self._resolve_refs(config)
@@ -363,6 +387,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
     def on_build_error(self, *, error: Exception) -> None:
         """A failed build leaves no fetch running behind it (under serve, the next rebuild
         starts its own), and no link rows in a temporary file."""
+        self._converted = []
         self.graph.close()
         if self.mentions is not None:
             self.mentions.stop()

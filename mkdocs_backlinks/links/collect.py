@@ -34,7 +34,7 @@ from mkdocs_backlinks.links.rawhtml import (
     tag_attributes,
 )
 from mkdocs_backlinks.links.snippets import Sentences, collapse, sentence_around
-from mkdocs_backlinks.links.urls import SiteMap, Target, domain_matches, host_of
+from mkdocs_backlinks.links.urls import SiteMap, domain_matches, host_of
 
 # Blocks that can hold headings (md_in_html, raw HTML sections); paragraphs and lists cannot.
 _CONTAINERS = frozenset(
@@ -97,9 +97,21 @@ class Rules:
     show it (the credits do not), so without them it is never cut, and its row says ''."""
 
 
-def _no_page(_href: str) -> Target | None:
-    """The resolver while no page is being collected: it holds nothing of any page's folder."""
-    return None
+@dataclass(slots=True)
+class ReadPage:
+    """A page's links as read from its tree, most of them not yet resolved into rows.
+
+    `LinkCollector.finish_page` hands it out and `LinkCollector.resolve` finishes it: the
+    plugin resolves the pages of a batch together, after their conversions, so the resolving
+    code stays in the processor's caches from one page to the next (docs/performance.md).
+    """
+
+    src: str
+    blocks: list[Block]
+    """Blocks read and not yet resolved, in document order, after those of `rows`."""
+    rows: list[LinkRow]
+    """The rows of the chunks a long page resolved while it was read."""
+    refs: list[PendingRef]
 
 
 class LinkCollector:
@@ -107,12 +119,13 @@ class LinkCollector:
     each page's conversion and the Markdown extension calls `collect` in between.
 
     `collect` only reads the tree: each block's text and raw links. They are resolved into
-    rows (hrefs looked up, sentences cut) in `finish_page`, once the page's conversion is over.
-    Done inside Markdown's tree processing, between the processors and the serializer that
-    still need the page's tree, the same work evicted more of what they read next; out of it,
-    the build misses the processor's cache less (docs/performance.md has the figures). A long
-    page (over `_BLOCKS` blocks with links) is resolved as it is read instead, a chunk at a
-    time, so that it never holds all of its blocks beside its tree.
+    rows (hrefs looked up, sentences cut) by `resolve`, once the page's conversion is over,
+    and the plugin does so for a batch of pages at a time. Done inside Markdown's tree
+    processing, between the processors and the serializer that still need the page's tree,
+    the same work evicted more of what they read next; done a page at a time, its own code was
+    evicted by the next page's conversion before it ran again (docs/performance.md has the
+    figures). A long page (over `_BLOCKS` blocks with links) is resolved as it is read
+    instead, a chunk at a time, so that it never holds all of its blocks beside its tree.
     """
 
     def __init__(self, site: SiteMap, rules: Rules) -> None:
@@ -123,7 +136,6 @@ class LinkCollector:
         self._blocks: list[Block] = []
         self._links: list[LinkRow] = []
         self._refs: list[PendingRef] = []
-        self._resolve_href: Callable[[str], Target | None] = _no_page
 
     @property
     def site(self) -> SiteMap:
@@ -141,10 +153,9 @@ class LinkCollector:
         return _CollectorExtension(self)
 
     def conversion_done(self) -> None:
-        """Every page is converted: what made resolving their links fast is let go
-        (`SiteMap.forget_resolved`). A page converted after this (MkDocs converts none, another
-        plugin might) gets a new resolver from `start_page`."""
-        self._resolve_href = _no_page
+        """Every page is converted and resolved: what made resolving their links fast is let
+        go (`SiteMap.forget_resolved`). Resolving still works after this, for a page another
+        plugin converts late."""
         self.site.forget_resolved()
 
     def start_page(self, src_uri: str | None) -> None:
@@ -153,35 +164,33 @@ class LinkCollector:
         self._blocks = []
         self._links = []
         self._refs = []
-        if src_uri is not None:
-            self._resolve_href = self.site.resolver(src_uri)
 
-    def finish_page(self) -> list[LinkRow]:
-        """The links of the page converted since `start_page`, in document order.
+    def finish_page(self) -> ReadPage | None:
+        """What was read of the page converted since `start_page` (None if it was not
+        collected); `resolve` turns it into rows, at once or with a batch of later pages."""
+        src = self._page
+        if src is None:
+            return None
+        read = ReadPage(src, self._blocks, self._links, self._refs)
+        self.start_page(None)
+        return read
 
-        Its cross-references for mkdocs-autorefs are kept apart for `finish_refs`.
-        """
-        if self._blocks:
-            self._take()
-        links, self._links, self._page = self._links, [], None
-        return links
-
-    def finish_refs(self) -> list[PendingRef]:
-        """The autorefs cross-references of the page last converted, in document order.
-
-        They can be resolved only once every page has registered its anchors with autorefs
-        (its `on_env`): `links.autorefs.resolve_refs` then makes them link rows. Call it after
-        `finish_page`, before the next `start_page`.
-        """
-        refs, self._refs = self._refs, []
-        return refs
+    def resolve(self, read: ReadPage) -> tuple[list[LinkRow], list[PendingRef]]:
+        """The page's links in document order, and apart from them its cross-references for
+        mkdocs-autorefs. Those can be resolved only once every page has registered its
+        anchors with autorefs (its `on_env`): `links.autorefs.resolve_refs` then makes them
+        link rows."""
+        if read.blocks:
+            blocks, read.blocks = read.blocks, []
+            read.rows.extend(self._resolve(read.src, blocks, len(read.rows), read.refs))
+        return read.rows, read.refs
 
     def collect(self, root: etree.Element, md: Markdown) -> None:
         """Walk one converted tree; called by the tree processor."""
         if self._page is None:
             return  # a conversion that is not a page (another plugin's snippet), or opted out
         reader = _TreeReader(md.htmlStash.rawHtmlBlocks, _AUTOREFS in md.inlinePatterns)
-        reader.sink = self._take
+        reader.sink = self._take_chunk
         if "mkdocstrings_ids" in md.treeprocessors:
             # A docstring converted by mkdocstrings' own Markdown: its links sit under the
             # heading of the object, whose id mkdocstrings prefixes to every id of the docstring.
@@ -191,33 +200,34 @@ class LinkCollector:
         blocks = reader.read(root)
         self._blocks.extend(blocks)
 
-    def _take(self, blocks: list[Block] | None = None) -> None:
-        """Resolve the blocks set aside so far, then `blocks` (read after them), into rows:
-        at the end of the page, or a long page's chunk as it is read."""
-        if blocks:
-            self._blocks.extend(blocks)
+    def _take_chunk(self, blocks: list[Block]) -> None:
+        """Resolve a long page's blocks set aside so far, then `blocks` (read after them),
+        while the page is still being read."""
+        assert self._page is not None
+        self._blocks.extend(blocks)
         blocks, self._blocks = self._blocks, []
-        self._links.extend(self._resolve(blocks))
+        self._links.extend(self._resolve(self._page, blocks, len(self._links), self._refs))
 
-    def _resolve(self, blocks: list[Block]) -> Iterator[LinkRow]:
-        """The links of the page's blocks as graph rows (a `Link`'s fields, in order).
+    def _resolve(
+        self, src: str, blocks: list[Block], position: int, refs: list[PendingRef]
+    ) -> Iterator[LinkRow]:
+        """The links of page `src`'s blocks as graph rows (a `Link`'s fields, in order);
+        `position` counts the rows of the page before these, and its cross-references go to
+        `refs`.
 
         Runs for every link of the site, so it is written for speed: locals for attribute
         lookups, plain tuples rather than objects. A sentence is cut only for a link whose
         row is kept and whose sentence something shows (`Rules.outside_snippets`).
         """
-        src = self._page
-        assert src is not None
         rules = self.rules
         opt_out = rules.opt_out_class
         ignore_rel = rules.ignore_rel
-        resolve = self._resolve_href
+        resolve = self.site.resolver(src)
         wanted_outside = self._wanted_outside if rules.outside_links else None
         outside_snippets = rules.outside_snippets
         contexts: dict[str, str] = {}  # one string object per distinct context, to save memory
         limit = rules.snippet_length
         excluded = self.excluded_targets
-        position = len(self._links)  # rows of the page before this one (an earlier conversion)
         for block in blocks:
             text = block.text
             # One link: two regex searches; several: the block's sentences are indexed once,
@@ -231,7 +241,7 @@ class LinkCollector:
                 if raw.identifier is not None:
                     if several and not spans:
                         spans = [(link.start, link.end) for link in block.links]
-                    self._refs.append(self._pending(raw, text, spans, position))
+                    refs.append(self._pending(src, raw, text, spans, position))
                     continue
                 rel = tuple(sorted(set(raw.rel.lower().split()))) if raw.rel else ()
                 if rel and ignore_rel.intersection(rel):
@@ -267,13 +277,13 @@ class LinkCollector:
                 )  # fmt: skip
 
     def _pending(
-        self, raw: RawLink, text: str, spans: list[tuple[int, int]], position: int
+        self, src: str, raw: RawLink, text: str, spans: list[tuple[int, int]], position: int
     ) -> PendingRef:
         """A cross-reference of mkdocs-autorefs, with its sentence (`spans`: the block's
         links when it has several, else empty), to be resolved once every page is known."""
-        assert self._page is not None and raw.identifier is not None
+        assert raw.identifier is not None
         return PendingRef(
-            self._page,
+            src,
             raw.identifier,
             raw.slug,
             raw.optional,

@@ -22,6 +22,9 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, ConfigurationError
 
+from mkdocs_backlinks.links.urls import SiteMap
+from mkdocs_backlinks.plugin import PAGES_PER_BATCH
+
 # ---------------------------------------------------------------------------------------------
 # Reading the output
 # ---------------------------------------------------------------------------------------------
@@ -1494,7 +1497,7 @@ def test_serve_like_rebuild_keeps_the_plugin_and_forgets_old_links(make_site):
     assert sections(page_html(site, "index.md")) == []
 
 
-def test_the_resolver_lets_go_of_hrefs_once_every_page_is_converted(make_site):
+def test_the_resolver_lets_go_of_hrefs_once_every_page_is_converted(make_site, monkeypatch):
     """What sped up resolving while pages converted is dropped before they render (the build's
     memory peaks at its end), and the sections are still made from every link."""
     site = make_site(
@@ -1505,18 +1508,59 @@ def test_the_resolver_lets_go_of_hrefs_once_every_page_is_converted(make_site):
     )
     config = load_config(str(site.config_file))
     plugin = config.plugins["backlinks"]
-    seen: dict[str, int] = {}
+    remembered: list[int] = []
+    forget = SiteMap.forget_resolved
 
-    def watch(env, **kwargs):  # runs first in on_env: the resolver as conversion left it
-        seen["external"] = len(plugin.links.site._external)
+    def watch(self: SiteMap) -> None:  # how much the resolver held when it is let go
+        remembered.append(len(self._external))
+        forget(self)
+
+    monkeypatch.setattr(SiteMap, "forget_resolved", watch)
+    build(config)
+    assert remembered == [1]  # one outside URL, remembered while the pages' links resolved
+    assert plugin.links.site._external == {} and plugin.links.site._known == {}
+    assert [s for s, _t in backlink_sources(site.graph(), "target.md")] == ["index.md"]
+    assert "w.example.com" in raw_section(page_html(site, "target.md"), "credits")
+
+
+def test_pages_join_the_graph_in_batches_while_the_site_converts(make_site):
+    """Links are resolved and pages graphed a batch at a time during conversion, the last
+    batch when conversion ends; across batches every link and backlink is kept, in order."""
+    count = 2 * PAGES_PER_BATCH + 6
+    pages = {}
+    for n in range(count):
+        links = [f"[next](p{(n + 1) % count}.md)", f"[previous](p{(n - 1) % count}.md)"]
+        pages[f"p{n}.md"] = (
+            f"# Page {n}\n\n## Part\n\nSee {' and '.join(links)}; "
+            f"cite [w{n}](https://w.example.com/{n}).\n"
+        )
+    site = make_site(pages)
+    config = load_config(str(site.config_file))
+    plugin = config.plugins["backlinks"]
+    graphed: list[int] = []
+
+    def watch(env, **kwargs):  # runs first in on_env: the graph as conversion left it
+        graphed.append(len(plugin.graph.pages))
         return env
 
     config.plugins.events["env"].insert(0, watch)
     build(config)
-    assert seen["external"] == 1  # one outside URL, remembered while pages converted
-    assert plugin.links.site._external == {} and plugin.links.site._known == {}
-    assert [s for s, _t in backlink_sources(site.graph(), "target.md")] == ["index.md"]
-    assert "w.example.com" in raw_section(page_html(site, "target.md"), "credits")
+    assert graphed == [2 * PAGES_PER_BATCH]  # the last 6 pages wait for on_env
+    graph = site.graph()
+    assert sorted(graph["pages"]) == sorted(pages)
+    for n in range(count):
+        src = f"p{n}.md"
+        assert [r["target"] for r in graph["pages"][src]["links"]] == [
+            f"p{(n + 1) % count}.md",
+            f"p{(n - 1) % count}.md",
+        ]
+        assert citation_targets(graph, src) == [f"https://w.example.com/{n}"]
+        assert sorted(backlink_sources(graph, src)) == sorted(
+            [(f"p{(n - 1) % count}.md", "next"), (f"p{(n + 1) % count}.md", "previous")]
+        )
+        incoming = raw_section(page_html(site, src), "incoming")
+        assert incoming.count("See next and previous") == 2
+        assert f"Page {(n + 1) % count} \u203a Part" in incoming
 
 
 # ---------------------------------------------------------------------------------------------

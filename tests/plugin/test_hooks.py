@@ -211,6 +211,28 @@ def test_a_second_build_under_serve_forgets_a_removed_link(hooks: Any) -> None:
     assert "Home" not in context["backlinks"].backlinks_html
 
 
+def test_a_page_converted_after_on_env_joins_the_graph_at_once(hooks: Any) -> None:
+    """Pages join the graph a batch at a time while the site converts, the last batch in
+    on_env; a page another plugin converts after that is added as soon as it converts."""
+    site = hooks(outreach={"enabled": False}, mentions={"enabled": False})
+    site.configure()
+    site.convert()
+    assert site.plugin.graph.pages == {}  # two pages: less than a batch, waiting for on_env
+    site.render("guide.md")
+    assert [link.target for link in site.plugin.graph.links_from("guide.md")] == ["index.md"]
+    page = site.page("guide.md")
+    markdown = "# Guide\n\nSee [the home page](index.md) and [MkDocs](https://www.mkdocs.org/).\n"
+    page.markdown = site.plugin.on_page_markdown(
+        markdown, page=page, config=site.config, files=site.files
+    )
+    page.render(site.config, site.files)
+    site.plugin.on_page_content(page.content or "", page=page, config=site.config, files=site.files)
+    assert [(link.target, link.text) for link in site.plugin.graph.links_from("guide.md")] == [
+        ("index.md", "the home page"),
+        ("https://www.mkdocs.org/", "MkDocs"),
+    ]
+
+
 def test_a_page_read_again_goes_by_its_last_front_matter(hooks: Any) -> None:
     """Only a page that turns a section off is remembered; read again without the key (a
     plugin may convert a page twice), it shows every section again."""

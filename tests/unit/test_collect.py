@@ -10,7 +10,7 @@ import markdown
 import pytest
 
 from mkdocs_backlinks.config import BacklinksConfig
-from mkdocs_backlinks.graph.linkgraph import Link
+from mkdocs_backlinks.graph.linkgraph import Link, LinkRow
 from mkdocs_backlinks.links.collect import TREEPROCESSOR_PRIORITY, LinkCollector, Rules
 from mkdocs_backlinks.links.urls import SiteMap
 from mkdocs_backlinks.settings import link_rules
@@ -42,7 +42,13 @@ def convert(
     collector.start_page(src)
     html = md.convert(textwrap.dedent(text))
     # The collector hands the graph plain rows; tests read them as `Link`s.
-    return [Link._make(row) for row in collector.finish_page()], html
+    return [Link._make(row) for row in finish(collector)], html
+
+
+def finish(collector: LinkCollector) -> list[LinkRow]:
+    """The rows of the page converted since `start_page`, resolved as the plugin does."""
+    read = collector.finish_page()
+    return collector.resolve(read)[0] if read is not None else []
 
 
 def collect(text: str, src: str | None = "index.md", **rules: Any) -> list[Link]:
@@ -442,7 +448,7 @@ def test_outside_sentences_are_cut_only_when_something_shows_them(text: str) -> 
 def test_finish_page_resets() -> None:
     collector = make_collector()
     convert(collector, "[x](https://x.org/)")
-    assert collector.finish_page() == []
+    assert collector.finish_page() is None
 
 
 def test_a_long_page_keeps_document_order_across_its_chunks() -> None:
@@ -460,7 +466,7 @@ def test_a_long_page_keeps_document_order_across_its_chunks() -> None:
     # A second long conversion: its first chunk comes after the blocks set aside before it.
     md = markdown.Markdown(extensions=[*EXTENSIONS, collector.extension()])
     md.convert("\n\n".join(f"Then [more {n}](https://x.org/more/{n})." for n in range(300)))
-    links = [Link._make(row) for row in collector.finish_page()]
+    links = [Link._make(row) for row in finish(collector)]
     assert [link.text for link in links] == (
         [f"item {n}" for n in range(600)] + ["the last"] + [f"more {n}" for n in range(300)]
     )
@@ -704,13 +710,15 @@ def test_autoref_elements_are_pending_refs_with_text_context_and_section() -> No
     md = markdown.Markdown(extensions=["toc", AutorefsExtension(), collector.extension()])
     collector.start_page("index.md")
     md.convert("## Intro\n\nSee [the *Foo* class][pkg.Foo] and [`pkg.Bar`][] here.\n")
-    assert collector.finish_page() == []
-    refs = collector.finish_refs()
+    read = collector.finish_page()
+    assert read is not None
+    rows, refs = collector.resolve(read)
+    assert rows == []
     assert [(r.identifier, r.text, r.context, r.section) for r in refs] == [
         ("pkg.Foo", "the Foo class", "See the Foo class and pkg.Bar here.", "intro"),
         ("pkg.Bar", "pkg.Bar", "See the Foo class and pkg.Bar here.", "intro"),
     ]
-    assert collector.finish_refs() == []
+    assert collector.finish_page() is None
 
 
 def test_resolve_refs_gives_internal_rows_and_skips_the_rest() -> None:
@@ -749,8 +757,9 @@ def test_resolved_refs_go_back_where_they_were_written() -> None:
     md = markdown.Markdown(extensions=[AutorefsExtension(), collector.extension()])
     collector.start_page("index.md")
     md.convert("First [a](a.md), then [Foo][pkg.Foo].\n\nLast [b](dir/b.md) and [Bar][pkg.Bar].\n")
-    links = collector.finish_page()
-    refs = collector.finish_refs()
+    read = collector.finish_page()
+    assert read is not None
+    links, refs = collector.resolve(read)
     assert [ref.position for ref in refs] == [1, 2]
     urls = {"pkg.Foo": "dir/#Foo", "pkg.Bar": "a/#Bar"}
     placed = resolve_refs(refs, lambda i, _src: urls[i], SiteMap(PAGES, None))
@@ -776,7 +785,7 @@ def test_docstring_links_take_the_section_of_their_object() -> None:
     md.treeprocessors.register(IdPrefix(md), "mkdocstrings_ids", 4)
     collector.start_page("index.md")
     md.convert("Uses [a](a.md).\n")
-    assert [Link._make(row).section for row in collector.finish_page()] == ["pkg.Foo.run"]
+    assert [Link._make(row).section for row in finish(collector)] == ["pkg.Foo.run"]
 
 
 def test_a_page_of_many_blocks_keeps_every_link_in_order_with_its_section() -> None:
