@@ -86,16 +86,19 @@ def gather(
     if digest is None:
         observed = list(observed)
         digest = observed_digest(observed, metadata)
-    buckets: dict[str, list[Citation]] = {}
+    # A dict per work, not a list: a work cited from many places would otherwise be scanned
+    # whole for each of its citations, and a site's most cited works grow with the site.
+    buckets: dict[str, dict[Citation, None]] = {}
     normalised: dict[str, str] = {}
     for item in observed:
         url = normalised.get(item.url)
         if url is None:
             url = normalised[item.url] = normalise_url(item.url)
         citation = Citation(item.page, item.page_title, item.page_url, item.text, item.context)
-        bucket = buckets.setdefault(url, [])
-        if citation not in bucket:
-            bucket.append(citation)
+        bucket = buckets.get(url)
+        if bucket is None:
+            bucket = buckets[url] = {}
+        bucket[citation] = None
     by_url = {url: tuple(sorted(bucket, key=_citation_order)) for url, bucket in buckets.items()}
     return Gathered(by_url, digest)
 
