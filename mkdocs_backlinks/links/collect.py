@@ -97,6 +97,39 @@ class Rules:
     show it (the credits do not), so without them it is never cut, and its row says ''."""
 
 
+Held = tuple[str, tuple[tuple[str, str, str, int, int, str, str | None, str, bool], ...]]
+"""A block as the collector holds it until it is resolved: its text and its links' fields
+(`RawLink`'s, in order), in plain tuples of strings and numbers."""
+
+
+def _held(blocks: list[Block]) -> list[Held]:
+    """`blocks` as plain tuples. A batch holds its pages' blocks while the next pages convert,
+    long enough for objects to outlive the garbage collector's young generations, and every
+    object that does brings the next full collection of the whole heap closer; the collector
+    stops tracking a tuple of strings and numbers at the first collection it sees, so these
+    never get that far."""
+    return [
+        (
+            block.text,
+            tuple(
+                (
+                    link.href,
+                    link.classes,
+                    link.rel,
+                    link.start,
+                    link.end,
+                    link.section,
+                    link.identifier,
+                    link.slug,
+                    link.optional,
+                )
+                for link in block.links
+            ),
+        )
+        for block in blocks
+    ]
+
+
 @dataclass(slots=True)
 class ReadPage:
     """A page's links as read from its tree, most of them not yet resolved into rows.
@@ -107,7 +140,7 @@ class ReadPage:
     """
 
     src: str
-    blocks: list[Block]
+    blocks: list[Held]
     """Blocks read and not yet resolved, in document order, after those of `rows`."""
     rows: list[LinkRow]
     """The rows of the chunks a long page resolved while it was read."""
@@ -133,7 +166,7 @@ class LinkCollector:
         self.excluded_targets: frozenset[str] = frozenset()
         self.site = site
         self._page: str | None = None
-        self._blocks: list[Block] = []
+        self._blocks: list[Held] = []
         self._links: list[LinkRow] = []
         self._refs: list[PendingRef] = []
 
@@ -198,18 +231,18 @@ class LinkCollector:
             reader.section = prefix.removesuffix("--")
         # Read first: a long page's chunks, resolved while it is read, replace `_blocks`.
         blocks = reader.read(root)
-        self._blocks.extend(blocks)
+        self._blocks.extend(_held(blocks))
 
     def _take_chunk(self, blocks: list[Block]) -> None:
         """Resolve a long page's blocks set aside so far, then `blocks` (read after them),
         while the page is still being read."""
         assert self._page is not None
-        self._blocks.extend(blocks)
-        blocks, self._blocks = self._blocks, []
-        self._links.extend(self._resolve(self._page, blocks, len(self._links), self._refs))
+        self._blocks.extend(_held(blocks))
+        held, self._blocks = self._blocks, []
+        self._links.extend(self._resolve(self._page, held, len(self._links), self._refs))
 
     def _resolve(
-        self, src: str, blocks: list[Block], position: int, refs: list[PendingRef]
+        self, src: str, blocks: list[Held], position: int, refs: list[PendingRef]
     ) -> Iterator[LinkRow]:
         """The links of page `src`'s blocks as graph rows (a `Link`'s fields, in order);
         `position` counts the rows of the page before these, and its cross-references go to
@@ -228,25 +261,37 @@ class LinkCollector:
         contexts: dict[str, str] = {}  # one string object per distinct context, to save memory
         limit = rules.snippet_length
         excluded = self.excluded_targets
-        for block in blocks:
-            text = block.text
+        for text, links in blocks:
             # One link: two regex searches; several: the block's sentences are indexed once,
             # when the first link that needs its sentence comes.
-            several = len(block.links) > 1
+            several = len(links) > 1
             sentences: Sentences | None = None
             spans: list[tuple[int, int]] = []
-            for raw in block.links:
-                if raw.classes and opt_out in raw.classes.split():
+            for raw in links:
+                raw_href, classes, raw_rel, start, end, section, identifier, slug, optional = raw
+                if classes and opt_out in classes.split():
                     continue
-                if raw.identifier is not None:
+                if identifier is not None:
+                    # A cross-reference of mkdocs-autorefs, resolved once every page is known.
                     if several and not spans:
-                        spans = [(link.start, link.end) for link in block.links]
-                    refs.append(self._pending(src, raw, text, spans, position))
+                        spans = [(link[3], link[4]) for link in links]
+                    refs.append(
+                        PendingRef(
+                            src,
+                            identifier,
+                            slug,
+                            optional,
+                            collapse(text[start:end]),
+                            sentence_around(text, start, end, limit, spans),
+                            section,
+                            position,
+                        )
+                    )
                     continue
-                rel = tuple(sorted(set(raw.rel.lower().split()))) if raw.rel else ()
+                rel = tuple(sorted(set(raw_rel.lower().split()))) if raw_rel else ()
                 if rel and ignore_rel.intersection(rel):
                     continue
-                href = raw.href.strip()
+                href = raw_href.strip()
                 found = resolve(href)
                 if found is None:
                     continue
@@ -259,7 +304,6 @@ class LinkCollector:
                 elif target == href:
                     # The resolver's string, shared by every page citing this URL as written.
                     href = target
-                start, end = raw.start, raw.end
                 if not (internal or outside_snippets):
                     context = ""
                 elif not several:
@@ -267,31 +311,14 @@ class LinkCollector:
                 else:
                     if sentences is None:
                         sentences = Sentences(text)
-                        spans = spans or [(link.start, link.end) for link in block.links]
+                        spans = spans or [(link[3], link[4]) for link in links]
                     context = sentences.around(start, end, limit, spans)
                 context = contexts.setdefault(context, context)
                 position += 1
                 yield (
-                    src, href, target, anchor, collapse(text[start:end]), context, raw.section,
-                    rel, internal,
+                    src, href, target, anchor, collapse(text[start:end]), context, section, rel,
+                    internal,
                 )  # fmt: skip
-
-    def _pending(
-        self, src: str, raw: RawLink, text: str, spans: list[tuple[int, int]], position: int
-    ) -> PendingRef:
-        """A cross-reference of mkdocs-autorefs, with its sentence (`spans`: the block's
-        links when it has several, else empty), to be resolved once every page is known."""
-        assert raw.identifier is not None
-        return PendingRef(
-            src,
-            raw.identifier,
-            raw.slug,
-            raw.optional,
-            collapse(text[raw.start : raw.end]),
-            sentence_around(text, raw.start, raw.end, self.rules.snippet_length, spans),
-            raw.section,
-            position,
-        )
 
     def _wanted_outside(self, url: str) -> bool:
         rules = self.rules
