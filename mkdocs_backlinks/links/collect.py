@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from markdown import Markdown
 from markdown.extensions import Extension
@@ -97,37 +98,33 @@ class Rules:
     show it (the credits do not), so without them it is never cut, and its row says ''."""
 
 
-Held = tuple[str, tuple[tuple[str, str, str, int, int, str, str | None, str, bool], ...]]
-"""A block as the collector holds it until it is resolved: its text and its links' fields
-(`RawLink`'s, in order), in plain tuples of strings and numbers."""
+Held = tuple[Any, ...]
+"""A block as the collector holds it until it is resolved: its text, then the fields of each
+of its links (`RawLink`'s, in order, `_FIELDS` a link), in one flat tuple."""
+
+_FIELDS = 9
 
 
 def _held(blocks: list[Block]) -> list[Held]:
-    """`blocks` as plain tuples. A batch holds its pages' blocks while the next pages convert,
-    long enough for objects to outlive the garbage collector's young generations, and every
-    object that does brings the next full collection of the whole heap closer; the collector
-    stops tracking a tuple of strings and numbers at the first collection it sees, so these
-    never get that far."""
-    return [
-        (
-            block.text,
-            tuple(
-                (
-                    link.href,
-                    link.classes,
-                    link.rel,
-                    link.start,
-                    link.end,
-                    link.section,
-                    link.identifier,
-                    link.slug,
-                    link.optional,
-                )
-                for link in block.links
-            ),
-        )
-        for block in blocks
-    ]
+    """`blocks` as flat tuples of strings and numbers.
+
+    A batch holds its pages' blocks while the next pages convert, long enough for objects to
+    outlive the garbage collector's young generations, and every object that does brings the
+    next collection of the whole heap closer. The collector stops tracking a tuple of strings
+    and numbers at the first collection that sees it; a tuple of tuples only once it has seen
+    the inner ones untracked, which can take as many collections as the nesting is deep. So
+    one flat tuple a block, which never gets that far.
+    """
+    held = []
+    for block in blocks:
+        fields: list[Any] = [block.text]
+        for link in block.links:
+            fields += (
+                link.href, link.classes, link.rel, link.start, link.end, link.section,
+                link.identifier, link.slug, link.optional,
+            )  # fmt: skip
+        held.append(tuple(fields))
+    return held
 
 
 @dataclass(slots=True)
@@ -261,20 +258,24 @@ class LinkCollector:
         contexts: dict[str, str] = {}  # one string object per distinct context, to save memory
         limit = rules.snippet_length
         excluded = self.excluded_targets
-        for text, links in blocks:
+        for block in blocks:
+            text = block[0]
+            at_links = range(1, len(block), _FIELDS)
             # One link: two regex searches; several: the block's sentences are indexed once,
             # when the first link that needs its sentence comes.
-            several = len(links) > 1
+            several = len(at_links) > 1
             sentences: Sentences | None = None
             spans: list[tuple[int, int]] = []
-            for raw in links:
-                raw_href, classes, raw_rel, start, end, section, identifier, slug, optional = raw
+            for at in at_links:
+                raw_href, classes, raw_rel, start, end, section, identifier, slug, optional = block[
+                    at : at + _FIELDS
+                ]
                 if classes and opt_out in classes.split():
                     continue
                 if identifier is not None:
                     # A cross-reference of mkdocs-autorefs, resolved once every page is known.
                     if several and not spans:
-                        spans = [(link[3], link[4]) for link in links]
+                        spans = [(block[i + 3], block[i + 4]) for i in at_links]
                     refs.append(
                         PendingRef(
                             src,
@@ -311,7 +312,7 @@ class LinkCollector:
                 else:
                     if sentences is None:
                         sentences = Sentences(text)
-                        spans = spans or [(link[3], link[4]) for link in links]
+                        spans = spans or [(block[i + 3], block[i + 4]) for i in at_links]
                     context = sentences.around(start, end, limit, spans)
                 context = contexts.setdefault(context, context)
                 position += 1

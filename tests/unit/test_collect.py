@@ -888,3 +888,23 @@ def test_without_outside_links_the_internal_ones_are_unchanged() -> None:
     internal = collect(text, src="dir/b.md", outside_links=False)
     assert len([lk for lk in every if not lk.internal]) == 3
     assert internal and internal == [lk for lk in every if lk.internal]
+
+
+def test_what_a_page_holds_until_resolved_is_nothing_the_garbage_collector_scans() -> None:
+    """A batch holds pages' blocks while later pages convert; tracked objects held that long
+    would count toward the next collection of the whole heap."""
+    import gc
+
+    collector = make_collector()
+    md = markdown.Markdown(extensions=[*EXTENSIONS, collector.extension()])
+    collector.start_page("index.md")
+    md.convert(
+        "See [a](a.md) and [b](https://b.example/x){: .note rel=nofollow }.\n\n"
+        '<p>Raw <a href="dir/b.md">b</a>.</p>\n\n- item [c](dir/index.md#top)\n'
+    )
+    read = collector.finish_page()
+    assert read is not None and len(read.blocks) == 3
+    gc.collect()
+    assert not [block for block in read.blocks if gc.is_tracked(block)]
+    rows, _refs = collector.resolve(read)
+    assert [row[2] for row in rows] == ["a.md", "https://b.example/x", "dir/b.md", "dir/index.md"]
