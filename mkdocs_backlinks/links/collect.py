@@ -14,7 +14,6 @@ import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from markdown import Markdown
 from markdown.extensions import Extension
@@ -26,12 +25,14 @@ from mkdocs_backlinks.links.autorefs import PendingRef
 from mkdocs_backlinks.links.rawhtml import (
     BLOCK_TAGS,
     HEADINGS,
+    LINK_FIELDS,
     SKIP_TAGS,
     STASH_OR_ESCAPE,
     Block,
     FragmentParser,
     RawLink,
     finish_block,
+    make_block,
     tag_attributes,
 )
 from mkdocs_backlinks.links.snippets import Sentences, collapse, sentence_around
@@ -98,35 +99,6 @@ class Rules:
     show it (the credits do not), so without them it is never cut, and its row says ''."""
 
 
-Held = tuple[Any, ...]
-"""A block as the collector holds it until it is resolved: its text, then the fields of each
-of its links (`RawLink`'s, in order, `_FIELDS` a link), in one flat tuple."""
-
-_FIELDS = 9
-
-
-def _held(blocks: list[Block]) -> list[Held]:
-    """`blocks` as flat tuples of strings and numbers.
-
-    A batch holds its pages' blocks while the next pages convert, long enough for objects to
-    outlive the garbage collector's young generations, and every object that does brings the
-    next collection of the whole heap closer. The collector stops tracking a tuple of strings
-    and numbers at the first collection that sees it; a tuple of tuples only once it has seen
-    the inner ones untracked, which can take as many collections as the nesting is deep. So
-    one flat tuple a block, which never gets that far.
-    """
-    held = []
-    for block in blocks:
-        fields: list[Any] = [block.text]
-        for link in block.links:
-            fields += (
-                link.href, link.classes, link.rel, link.start, link.end, link.section,
-                link.identifier, link.slug, link.optional,
-            )  # fmt: skip
-        held.append(tuple(fields))
-    return held
-
-
 @dataclass(slots=True)
 class ReadPage:
     """A page's links as read from its tree, most of them not yet resolved into rows.
@@ -137,7 +109,7 @@ class ReadPage:
     """
 
     src: str
-    blocks: list[Held]
+    blocks: list[Block]
     """Blocks read and not yet resolved, in document order, after those of `rows`."""
     rows: list[LinkRow]
     """The rows of the chunks a long page resolved while it was read."""
@@ -163,7 +135,7 @@ class LinkCollector:
         self.excluded_targets: frozenset[str] = frozenset()
         self.site = site
         self._page: str | None = None
-        self._blocks: list[Held] = []
+        self._blocks: list[Block] = []
         self._links: list[LinkRow] = []
         self._refs: list[PendingRef] = []
 
@@ -228,18 +200,18 @@ class LinkCollector:
             reader.section = prefix.removesuffix("--")
         # Read first: a long page's chunks, resolved while it is read, replace `_blocks`.
         blocks = reader.read(root)
-        self._blocks.extend(_held(blocks))
+        self._blocks.extend(blocks)
 
     def _take_chunk(self, blocks: list[Block]) -> None:
         """Resolve a long page's blocks set aside so far, then `blocks` (read after them),
         while the page is still being read."""
         assert self._page is not None
-        self._blocks.extend(_held(blocks))
-        held, self._blocks = self._blocks, []
-        self._links.extend(self._resolve(self._page, held, len(self._links), self._refs))
+        self._blocks.extend(blocks)
+        blocks, self._blocks = self._blocks, []
+        self._links.extend(self._resolve(self._page, blocks, len(self._links), self._refs))
 
     def _resolve(
-        self, src: str, blocks: list[Held], position: int, refs: list[PendingRef]
+        self, src: str, blocks: list[Block], position: int, refs: list[PendingRef]
     ) -> Iterator[LinkRow]:
         """The links of page `src`'s blocks as graph rows (a `Link`'s fields, in order);
         `position` counts the rows of the page before these, and its cross-references go to
@@ -260,7 +232,7 @@ class LinkCollector:
         excluded = self.excluded_targets
         for block in blocks:
             text = block[0]
-            at_links = range(1, len(block), _FIELDS)
+            at_links = range(1, len(block), LINK_FIELDS)
             # One link: two regex searches; several: the block's sentences are indexed once,
             # when the first link that needs its sentence comes.
             several = len(at_links) > 1
@@ -268,7 +240,7 @@ class LinkCollector:
             spans: list[tuple[int, int]] = []
             for at in at_links:
                 raw_href, classes, raw_rel, start, end, section, identifier, slug, optional = block[
-                    at : at + _FIELDS
+                    at : at + LINK_FIELDS
                 ]
                 if classes and opt_out in classes.split():
                     continue
@@ -460,7 +432,7 @@ class _TreeReader:
                 links.append(_raw_link(anchor, size, size + inside, section))
             size += inside + len(pieces[2 * index + 2])
         if links:
-            self.blocks.append(Block("".join(pieces), links))
+            self.blocks.append(make_block("".join(pieces), links))
         return True
 
     def _flatten_any(self, block: etree.Element) -> bool:
