@@ -32,6 +32,7 @@ from bench_build import generate_site
 from markdown.treeprocessors import Treeprocessor
 
 from mkdocs_backlinks.links.collect import TREEPROCESSOR_PRIORITY, LinkCollector, Rules, _TreeReader
+from mkdocs_backlinks.links.rawhtml import LINK_FIELDS, Block
 from mkdocs_backlinks.links.snippets import Sentences, sentence_around
 from mkdocs_backlinks.links.urls import SiteMap
 
@@ -74,6 +75,12 @@ def _stash(raw: list[Any]) -> Any:
     )
 
 
+def _text_and_links(block: Block) -> tuple[str, list[tuple[str, int, int]]]:
+    """A block's text and its links' href, start and end."""
+    at_links = range(1, len(block), LINK_FIELDS)
+    return block[0], [(block[at], block[at + 3], block[at + 4]) for at in at_links]
+
+
 def parts(site: SiteMap, kept: list[Kept], outside_snippets: bool) -> dict[str, float]:
     """Process time of each part over every page, once."""
     times: dict[str, float] = {}
@@ -81,25 +88,30 @@ def parts(site: SiteMap, kept: list[Kept], outside_snippets: bool) -> dict[str, 
     for _src, root, raw in kept:
         _TreeReader(raw).read(root)
     times["walk"] = time.process_time() - started
-    blocks = [(src, _TreeReader(raw).read(root)) for src, root, raw in kept]  # untimed
+    # Untimed: each block's text and its links' (href, start, end), from the flat tuples the
+    # reader makes (`rawhtml.make_block`), so the parts below time only their own work.
+    blocks = [
+        (src, [_text_and_links(block) for block in _TreeReader(raw).read(root)])
+        for src, root, raw in kept
+    ]
     started = time.process_time()
     for src, page_blocks in blocks:
         resolve = site.resolver(src)
-        for block in page_blocks:
-            for link in block.links:
-                resolve(link.href.strip())
+        for _text, links in page_blocks:
+            for href, _start, _end in links:
+                resolve(href.strip())
     times["resolve"] = time.process_time() - started
     started = time.process_time()
     for _src, page_blocks in blocks:
-        for block in page_blocks:
-            if len(block.links) > 1:
-                sentences = Sentences(block.text)
-                spans = [(link.start, link.end) for link in block.links]
-                for link in block.links:
-                    sentences.around(link.start, link.end, 240, spans)
+        for text, links in page_blocks:
+            if len(links) > 1:
+                sentences = Sentences(text)
+                spans = [(start, end) for _href, start, end in links]
+                for _href, start, end in links:
+                    sentences.around(start, end, 240, spans)
             else:
-                for link in block.links:
-                    sentence_around(block.text, link.start, link.end, 240)
+                for _href, start, end in links:
+                    sentence_around(text, start, end, 240)
     times["sentences"] = time.process_time() - started
     collector = LinkCollector(site, Rules(outside_snippets=outside_snippets))
     started = time.process_time()
