@@ -6,9 +6,11 @@ not quote two hundred sentences: the note quotes the best `QUOTED` places and co
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mkdocs_backlinks.ledger.model import Citation
 
@@ -63,21 +65,59 @@ def best_places(
     by_page: dict[str, list[tuple[str, Citation]]] = {}
     for key, citation in cited:
         by_page.setdefault(citation.page, []).append((key, citation))
-    candidates = []
-    for page, found in by_page.items():
-        contexts = sorted(
-            {c.context.strip() for _, c in found if says_something(c.context, c.text)},
-            key=lambda text: (-len(text), text),
-        )
-        first = found[0][1]
-        url = first.page_url if first.page_url.startswith(("https://", "http://")) else ""
-        works = len({key for key, _ in found})
-        candidates.append((page, first.page_title, url, contexts, works))
-    candidates.sort(key=lambda c: (not c[3], -len(c[3][0]) if c[3] else 0, c[0]))
+    if limit <= 0:
+        return [], len(by_page)
+    # A page's longest sentence bounds the one it quotes (a sentence that says nothing is not
+    # quoted), so pages are judged longest first, and judging stops once no page left can
+    # beat those kept: a contact cited on thousands of pages is not read sentence by sentence.
+    longest = {
+        page: max(len(citation.context.strip()) for _, citation in found)
+        for page, found in by_page.items()
+    }
+    kept: list[_Candidate] = []  # pages with something to quote, best first, at most `limit`
+    silent: list[_Candidate] = []
+    for page in sorted(by_page, key=lambda page: (-longest[page], page)):
+        if len(kept) == limit and longest[page] < len(kept[-1].contexts[0]):
+            break
+        candidate = _candidate(page, by_page[page])
+        if candidate.contexts:
+            bisect.insort(kept, candidate, key=_rank)
+            del kept[limit:]
+        else:
+            silent.append(candidate)
+    # Fewer than `limit` pages quote something only when every page was judged.
+    ranked = kept + sorted(silent, key=lambda candidate: candidate.page)
     quoted: set[str] = set()
     places: list[Place] = []
-    for page, title, url, contexts, works in candidates[:limit]:
-        context = next((text for text in contexts if text not in quoted), "")
+    for candidate in ranked[:limit]:
+        context = next((text for text in candidate.contexts if text not in quoted), "")
         quoted.add(context)
-        places.append(Place(page, title, url, context, works))
-    return places, max(len(candidates) - limit, 0)
+        places.append(
+            Place(candidate.page, candidate.title, candidate.url, context, candidate.works)
+        )
+    return places, max(len(by_page) - limit, 0)
+
+
+class _Candidate(NamedTuple):
+    """A page that may be quoted: its sentences that say something, longest first."""
+
+    page: str
+    title: str
+    url: str
+    contexts: list[str]
+    works: int
+
+
+def _candidate(page: str, found: list[tuple[str, Citation]]) -> _Candidate:
+    contexts = sorted(
+        {c.context.strip() for _, c in found if says_something(c.context, c.text)},
+        key=lambda text: (-len(text), text),
+    )
+    first = found[0][1]
+    url = first.page_url if first.page_url.startswith(("https://", "http://")) else ""
+    return _Candidate(page, first.page_title, url, contexts, len({key for key, _ in found}))
+
+
+def _rank(candidate: _Candidate) -> tuple[int, str]:
+    """Where a page that quotes something comes: longer sentences first, then by path."""
+    return -len(candidate.contexts[0]), candidate.page

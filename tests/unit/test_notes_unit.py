@@ -6,6 +6,7 @@ Each test stands for a defect of issue #15 (named in its docstring) and fails wi
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from typing import Any
 
@@ -308,6 +309,49 @@ def test_best_places_are_distinct_pages_with_the_sentences_that_say_most() -> No
     assert [p.page for p in places] == ["a", "b", "e"]
     assert places[0].context.startswith("A much longer")
     assert more == 2
+
+
+def _every_page_judged(cited: list[tuple[str, Citation]], limit: int) -> tuple[list[Place], int]:
+    """`best_places` as its docstring states it, judging every sentence of every page."""
+    by_page: dict[str, list[tuple[str, Citation]]] = {}
+    for key, c in cited:
+        by_page.setdefault(c.page, []).append((key, c))
+    candidates = []
+    for page, found in by_page.items():
+        contexts = sorted(
+            {c.context.strip() for _, c in found if says_something(c.context, c.text)},
+            key=lambda text: (-len(text), text),
+        )
+        first = found[0][1]
+        url = first.page_url if first.page_url.startswith(("https://", "http://")) else ""
+        candidates.append((page, first.page_title, url, contexts, len({k for k, _ in found})))
+    candidates.sort(key=lambda c: (not c[3], -len(c[3][0]) if c[3] else 0, c[0]))
+    quoted: set[str] = set()
+    places = []
+    for page, title, url, contexts, works in candidates[:limit]:
+        context = next((text for text in contexts if text not in quoted), "")
+        quoted.add(context)
+        places.append(Place(page, title, url, context, works))
+    return places, max(len(candidates) - limit, 0)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_best_places_stops_judging_early_without_changing_the_choice(seed: int) -> None:
+    """Pages are judged longest sentence first and judging stops once no page left can win:
+    the same places as judging them all, with ties of length, sentences that say nothing
+    (long anchor texts alone), a sentence quoted on two pages, and few pages that say much."""
+    rng = random.Random(seed)
+    words = ["alpha", "beta", "gamma", "delta", "epsilon"]
+    sentences = [" ".join(rng.choices(words, k=rng.randint(1, 6))) + "." for _ in range(12)]
+    cited = []
+    for _ in range(rng.randint(1, 60)):
+        page = f"p{rng.randint(0, 25):02}.md"
+        context = rng.choice([*sentences, "", "  padded.  "])
+        # Now and then the sentence is the anchor text alone: long, yet it says nothing.
+        text = context.strip(" .") if rng.random() < 0.3 else rng.choice(words)
+        cited.append((f"w{rng.randint(0, 3)}", citation(page, context, text)))
+    for limit in (0, 1, 3, 5, 100):
+        assert best_places(cited, limit) == _every_page_judged(cited, limit)
 
 
 def test_a_page_without_a_sentence_is_named_not_quoted() -> None:
