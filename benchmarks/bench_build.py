@@ -187,6 +187,8 @@ class Sample:
     user_s: float
     sys_s: float
     maxrss_kib: int
+    partner: str = ""
+    """With --paired, for a plain build: the variant built beside it, started at the same time."""
 
 
 @dataclass
@@ -699,6 +701,73 @@ def _prepare_peer_build(root: Path, name: str, indexes: list[PageSpec], round_: 
         edit_page(root / "docs-edit", indexes, round_)
 
 
+def _timed_rounds(
+    root: Path,
+    configs: Mapping[str, Path],
+    indexes: list[PageSpec],
+    args: argparse.Namespace,
+    n_pages: int,
+) -> list[Sample]:
+    """Rounds of every variant, one build at a time."""
+    samples: list[Sample] = []
+    for rnd in range(args.rounds):
+        # Each round starts one build later, so no build always runs first or after the same
+        # one: on a machine whose speed drifts within a round, a fixed order favours some.
+        shift = rnd % len(args.variants)
+        for name in [*args.variants[shift:], *args.variants[:shift]]:
+            _prepare_peer_build(root, name, indexes, rnd)
+            sample, _ = run_build(
+                configs[name], root / f"out-{name}", root / f"{name}.log", name=name
+            )
+            sample.round = rnd
+            samples.append(sample)
+            log(
+                f"[{n_pages} pages] round {rnd + 1}/{args.rounds} {name:11}: "
+                f"user {sample.user_s:6.2f}s rss {sample.maxrss_kib / 1024:6.1f} MiB"
+            )
+    return samples
+
+
+def _timed_pairs(
+    root: Path,
+    configs: Mapping[str, Path],
+    indexes: list[PageSpec],
+    args: argparse.Namespace,
+    n_pages: int,
+) -> list[Sample]:
+    """Rounds of pairs: each variant built at the same moment as a plain build, one on each
+    core. A machine whose speed drifts (a shared virtual machine's neighbours) then slows both
+    builds of a pair alike, and their ratio holds still where sequential builds minutes apart
+    do not; both builds also share the last-level cache, which weighs on a plugin's misses."""
+    others = [name for name in args.variants if name != "plain"]
+    samples: list[Sample] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for rnd in range(args.rounds):
+            shift = rnd % len(others)
+            for name in [*others[shift:], *others[:shift]]:
+                _prepare_peer_build(root, name, indexes, rnd)
+                beside = pool.submit(
+                    run_build, configs["plain"], root / "out-plain-beside",
+                    root / "plain-beside.log", name="plain",
+                )  # fmt: skip
+                built = pool.submit(
+                    run_build, configs[name], root / f"out-{name}", root / f"{name}.log",
+                    name=name,
+                )  # fmt: skip
+                plain, _ = beside.result()
+                sample, _ = built.result()
+                plain.round = sample.round = rnd
+                plain.partner = name
+                samples += [plain, sample]
+                log(
+                    f"[{n_pages} pages] round {rnd + 1}/{args.rounds} {name:11}: "
+                    f"user {sample.user_s:6.2f}s beside plain {plain.user_s:6.2f}s "
+                    f"({sample.user_s / plain.user_s - 1:+.1%}), rss "
+                    f"{sample.maxrss_kib / 1024:6.1f} MiB"
+                )
+    return samples
+
+
 def bench_peers(
     n_pages: int, base: Path, args: argparse.Namespace, plugin_options: dict[str, Any]
 ) -> SizeResult:
@@ -725,21 +794,8 @@ def bench_peers(
         log(f"[{n_pages} pages] warm-up {name}: {sample.wall_s:.0f}s, {len(warnings)} warnings")
         for line in warnings[:5]:
             log(f"    {line}")
-    for rnd in range(args.rounds):
-        # Each round starts one build later, so no build always runs first or after the same
-        # one: on a machine whose speed drifts within a round, a fixed order favours some.
-        shift = rnd % len(args.variants)
-        for name in [*args.variants[shift:], *args.variants[:shift]]:
-            _prepare_peer_build(root, name, indexes, rnd)
-            sample, _ = run_build(
-                configs[name], root / f"out-{name}", root / f"{name}.log", name=name
-            )
-            sample.round = rnd
-            result.samples.append(sample)
-            log(
-                f"[{n_pages} pages] round {rnd + 1}/{args.rounds} {name:11}: "
-                f"user {sample.user_s:6.2f}s rss {sample.maxrss_kib / 1024:6.1f} MiB"
-            )
+    timed = _timed_pairs if args.paired else _timed_rounds
+    result.samples.extend(timed(root, configs, indexes, args, n_pages))
     if args.instructions:
         counted = count_instructions(
             configs, root, args.variants,
@@ -750,7 +806,7 @@ def bench_peers(
         result.instructions = {name: count for name, (count, _) in counted.items()}
         result.misses = {name: miss for name, (_, miss) in counted.items() if miss is not None}
     if not args.keep:
-        for name in args.variants:
+        for name in [*args.variants, "plain-beside"]:
             shutil.rmtree(root / f"out-{name}", ignore_errors=True)
     return result
 
@@ -880,9 +936,10 @@ def _versus(value: int | None, plain: int | None, name: str) -> str:
     return f"{(value / plain - 1) * 100:+.1f}%"
 
 
-def peers_table(results: list[SizeResult]) -> str:
+def peers_table(results: list[SizeResult], paired: bool = False) -> str:
     """Each build's user CPU and peak memory, medians with their range, against plain."""
-    return versus_plain(results, PEER_CONFIGS, PEER_LABELS, cpu_range=True)
+    per = "per pair" if paired else "per round"
+    return versus_plain(results, PEER_CONFIGS, PEER_LABELS, cpu_range=True, per=per)
 
 
 # --------------------------------------------------------------------------
@@ -929,12 +986,14 @@ def per_round_change(result: SizeResult, config: str, attr: str = "user_s") -> f
     the run moves both sides of each ratio alike, where it moves the two medians apart."""
     by_round: dict[int, dict[str, float]] = {}
     for sample in result.samples:
-        by_round.setdefault(sample.round, {})[sample.config] = getattr(sample, attr)
-    ratios = [
-        builds[config] / builds["plain"]
-        for builds in by_round.values()
-        if builds.get("plain") and config in builds
-    ]
+        # With --paired, each variant is set against the plain build that ran beside it.
+        name = f"plain beside {sample.partner}" if sample.partner else sample.config
+        by_round.setdefault(sample.round, {})[name] = getattr(sample, attr)
+    ratios = []
+    for builds in by_round.values():
+        plain = builds.get(f"plain beside {config}") or builds.get("plain")
+        if plain and config in builds:
+            ratios.append(builds[config] / plain)
     return statistics.median(ratios) - 1 if ratios else None
 
 
@@ -1031,12 +1090,13 @@ def versus_plain(
     labels: Mapping[str, str] | None = None,
     *,
     cpu_range: bool = False,
+    per: str = "per round",
 ) -> str:
     """A Markdown table of the named builds' median user CPU and peak memory, each with its
     change against plain (and, with `cpu_range`, the range of the CPU samples)."""
     names = tuple(names)
     head = ["pages", "build", "user CPU (s)", "vs plain"]
-    head += ["per round", "CPU min-max"] if cpu_range else []
+    head += [per, "CPU min-max"] if cpu_range else []
     head += ["peak RSS (MiB)", "vs plain"]
     lines = ["| " + " | ".join(head) + " |", "|---:|---|" + "---:|" * (len(head) - 2)]
     for result in results:
@@ -1163,6 +1223,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "depend on it, only how long they take",
     )
     parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="with --peers: time each build beside a plain build started at the same moment "
+        "(needs two cores), instead of one build at a time; steadier ratios on a machine whose "
+        "speed drifts",
+    )
+    parser.add_argument(
         "--plain-only",
         action="store_true",
         help="build only plain.yml (smoke test without the plugin)",
@@ -1174,6 +1241,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--misses comes with --instructions")
     if args.steady_gc and not args.instructions:
         parser.error("--steady-gc comes with --instructions")
+    if args.paired and not (args.peers and "plain" in args.variants and len(args.variants) > 1):
+        parser.error("--paired times --peers builds beside plain: add --peers, plain and another")
     if args.instructions and not args.peers:
         parser.error("--instructions counts the --peers builds: add --peers")
     if args.instructions and shutil.which(VALGRIND) is None:
@@ -1220,11 +1289,12 @@ def print_report(
 def print_peers(args: argparse.Namespace, results: list[SizeResult]) -> None:
     """The --peers report: each build against plain, in time and (--instructions) count."""
     print("## mkdocs build: plain MkDocs, the peer, and this plugin\n")
-    timed = (
-        f"{args.rounds} timed round(s) of every build, interleaved"
-        if args.rounds
-        else "no timed rounds"
-    )
+    if not args.rounds:
+        timed = "no timed rounds"
+    elif args.paired:
+        timed = f"{args.rounds} timed round(s), each build beside a plain build started with it"
+    else:
+        timed = f"{args.rounds} timed round(s) of every build, interleaved"
     print(
         f"{timed}, after 1 warm-up each; nav={args.nav}; seed={args.seed}; this plugin offline; "
         f"mkdocs {importlib.metadata.version('mkdocs')}, {PEER_DISTRIBUTION} "
@@ -1232,7 +1302,7 @@ def print_peers(args: argparse.Namespace, results: list[SizeResult]) -> None:
         f"{sys.version.split()[0]}, {platform.machine()}\n"
     )
     if args.rounds:
-        print(peers_table(results))
+        print(peers_table(results, args.paired))
     if args.instructions:
         counted = "Instructions executed"
         if args.misses:
@@ -1249,7 +1319,12 @@ def print_peers(args: argparse.Namespace, results: list[SizeResult]) -> None:
         "docs/ before each build."
         + (
             " Medians of the user CPU and peak RSS of each build's child process (os.wait4);"
-            " 'per round': the median of each round's ratio to that round's plain build."
+            + (
+                " 'per pair': the median of each build's ratio to the plain build beside it;"
+                " plain's figures are those of every plain build of the pairs."
+                if args.paired
+                else " 'per round': the median of each round's ratio to that round's plain build."
+            )
             if args.rounds
             else ""
         )

@@ -92,6 +92,51 @@ def test_bench_build_peers(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_bench_build_pairs_each_build_with_a_plain_one(tmp_path: Path) -> None:
+    pytest.importorskip("mkdocs_backlinks_section_plugin", reason="the peer is not installed")
+    out = run(
+        tmp_path, "bench_build.py", "--peers", "--paired", "--variants", "plain", "peer",
+        "internal", "--pages", "20", "--rounds", "1", "--workdir", str(tmp_path), "--keep",
+    )  # fmt: skip
+    assert "| user CPU (s) | vs plain | per pair | CPU min-max |" in out
+    assert "| backlinks, internal backlinks only |" in out
+    assert "each build beside a plain build started with it" in out
+    # Each variant and the plain build beside it wrote their own site.
+    site = tmp_path / "site-20"
+    assert 'class="backlinks' in (site / "out-internal" / "index.html").read_text()
+    assert "backlinks" not in (site / "out-plain-beside" / "index.html").read_text()
+
+
+def test_a_paired_build_is_set_against_the_plain_build_beside_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bench = _bench_build(monkeypatch)
+    result = bench.SizeResult(pages=2, site=None)
+    rounds = ((10.0, 11.0, 20.0, 21.0), (5.0, 6.0, 4.0, 5.0))
+    for rnd, (plain_a, a, plain_b, b) in enumerate(rounds):
+        result.samples += [
+            bench.Sample("plain", rnd, 0.0, plain_a, 0.0, 1, partner="a"),
+            bench.Sample("a", rnd, 0.0, a, 0.0, 1),
+            bench.Sample("plain", rnd, 0.0, plain_b, 0.0, 1, partner="b"),
+            bench.Sample("b", rnd, 0.0, b, 0.0, 1),
+        ]
+    # a: 11/10 and 6/5; b: 21/20 and 5/4. Medians of two: their means.
+    assert bench.per_round_change(result, "a") == pytest.approx((0.1 + 0.2) / 2)
+    assert bench.per_round_change(result, "b") == pytest.approx((0.05 + 0.25) / 2)
+
+
+def test_paired_is_for_the_peers_beside_plain(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = _bench_build(monkeypatch)
+    for argv in (["--paired"], ["--peers", "--paired", "--variants", "plain"]):
+        with pytest.raises(SystemExit):
+            bench.parse_args(argv)
+        assert "--paired times --peers builds beside plain" in capsys.readouterr().err
+    assert bench.parse_args(["--peers", "--paired", "--variants", "plain", "every"]).paired
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="Valgrind is not installed")
 def test_bench_build_counts_instructions(tmp_path: Path) -> None:
     pytest.importorskip("mkdocs_backlinks_section_plugin", reason="the peer is not installed")
