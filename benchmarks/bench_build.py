@@ -701,6 +701,14 @@ def _prepare_peer_build(root: Path, name: str, indexes: list[PageSpec], round_: 
         edit_page(root / "docs-edit", indexes, round_)
 
 
+def _round_order(names: list[str], rnd: int) -> list[str]:
+    """`names` in round `rnd`'s order: each round starts one build later, so no build always
+    runs first or after the same one (on a machine whose speed drifts within a round, a fixed
+    order favours some)."""
+    shift = rnd % len(names)
+    return [*names[shift:], *names[:shift]]
+
+
 def _timed_rounds(
     root: Path,
     configs: Mapping[str, Path],
@@ -711,10 +719,7 @@ def _timed_rounds(
     """Rounds of every variant, one build at a time."""
     samples: list[Sample] = []
     for rnd in range(args.rounds):
-        # Each round starts one build later, so no build always runs first or after the same
-        # one: on a machine whose speed drifts within a round, a fixed order favours some.
-        shift = rnd % len(args.variants)
-        for name in [*args.variants[shift:], *args.variants[:shift]]:
+        for name in _round_order(args.variants, rnd):
             _prepare_peer_build(root, name, indexes, rnd)
             sample, _ = run_build(
                 configs[name], root / f"out-{name}", root / f"{name}.log", name=name
@@ -743,8 +748,7 @@ def _timed_pairs(
     samples: list[Sample] = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         for rnd in range(args.rounds):
-            shift = rnd % len(others)
-            for name in [*others[shift:], *others[:shift]]:
+            for name in _round_order(others, rnd):
                 _prepare_peer_build(root, name, indexes, rnd)
                 beside = pool.submit(
                     run_build, configs["plain"], root / "out-plain-beside",
