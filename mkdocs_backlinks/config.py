@@ -341,8 +341,9 @@ class BacklinksConfig(base.Config):
     """Titles, authors, contact routes and link health of cited works."""
 
     cache_dir = opt.Type(str, default=".cache/backlinks")
-    """Disposable HTTP cache, relative to mkdocs.yml. Not to be committed: deleting it only
-    costs requests."""
+    """Disposable cache, relative to mkdocs.yml: HTTP answers, and the plugin's templates as
+    Jinja compiled them (each compiled again when its source changes). Not to be committed:
+    deleting it only costs requests and a first build's compiling."""
 
     mentions = opt.SubConfig(MentionsConfig)
     """Incoming webmentions: sources, store, rendering."""

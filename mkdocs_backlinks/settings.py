@@ -229,6 +229,7 @@ def outreach_settings(options: BacklinksConfig, config: MkDocsConfig) -> Outreac
         reference_sites=out.reference_sites,
         config_file=config_file_as_run(config.config_file_path),
         today=build_date(),
+        template_cache=site_paths(options, config).cache,
     )
 
 
@@ -317,4 +318,5 @@ def section_settings(options: BacklinksConfig, config: MkDocsConfig) -> SectionS
         strings=section_strings(options, config),
         toc=options.toc,
         headings=toc_settings(config.mdx_configs),
+        cache=site_paths(options, config).cache,
     )

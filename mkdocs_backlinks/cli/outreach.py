@@ -69,7 +69,9 @@ def outreach_settings(plugin: BacklinksPlugin, config: MkDocsConfig) -> Settings
 def save_with_lists(path: Path, ledger: Ledger, settings: Settings) -> Ledger:
     """Save `ledger` at `path` and rewrite the lists beside it, so they stay in step with the
     ledger without a rebuild; the ledger as saved, its list state updated to match."""
-    updated, report = lists_for(ledger, settings, NoteWriter(settings.note_template))
+    updated, report = lists_for(
+        ledger, settings, NoteWriter(settings.note_template, settings.template_cache)
+    )
     save_ledger(path, updated)
     write_lists(path.parent, report)
     return updated
@@ -78,7 +80,9 @@ def save_with_lists(path: Path, ledger: Ledger, settings: Settings) -> Ledger:
 def _report(plugin: BacklinksPlugin, config: MkDocsConfig) -> Report:
     settings = outreach_settings(plugin, config)
     ledger = load_ledger(site_paths(plugin.config, config).ledger)
-    return build_report(ledger, settings, NoteWriter(settings.note_template))
+    return build_report(
+        ledger, settings, NoteWriter(settings.note_template, settings.template_cache)
+    )
 
 
 def run_outreach(args: argparse.Namespace) -> int:

@@ -101,8 +101,9 @@ class OutreachDesk:
         self.folder = folder
         self.path = folder / LEDGER_FILE
         self.settings = settings
-        self.writer = NoteWriter(settings.note_template)
-        thanks_writer(settings.thanks_template)  # one that cannot load fails now, not at the end
+        self.writer = NoteWriter(settings.note_template, settings.template_cache)
+        # A thank-you template that cannot load fails now, not at the end.
+        thanks_writer(settings.thanks_template, settings.template_cache)
         self.contact_of = contact_keys(settings.people_hosts)
         self._body_hash = ""
         self.stored: dict[str, WorkMeta] = {}

@@ -59,7 +59,9 @@ def lists_fingerprint(body_hash: str, settings: Settings, writer: NoteWriter) ->
     digest.update(repr(anywhere).encode())
     digest.update(writer.source.encode())
     if settings.thanks_template is not None:
-        digest.update(thanks_writer(settings.thanks_template).source.encode())
+        digest.update(
+            thanks_writer(settings.thanks_template, settings.template_cache).source.encode()
+        )
     digest.update(__version__.encode())
     return digest.hexdigest()
 

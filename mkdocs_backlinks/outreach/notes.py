@@ -12,6 +12,8 @@ from typing import Any
 
 import jinja2
 
+from mkdocs_backlinks.template_cache import template_cache
+
 # Not in the theme's template folder: MkDocs copies the non-HTML files found there into the
 # site, and these are private.
 OUTREACH_TEMPLATES = Path(__file__).parent / "templates"
@@ -36,7 +38,8 @@ class NoteWriter:
     SHIPPED = NOTE_TEMPLATE
     WHAT = "note template"
 
-    def __init__(self, template_file: Path | None) -> None:
+    def __init__(self, template_file: Path | None, cache: Path | None = None) -> None:
+        """`cache` is the plugin's cache folder, where the compiled template is kept."""
         if template_file is not None:
             loader: jinja2.BaseLoader = jinja2.FileSystemLoader(str(template_file.parent))
             name = template_file.name
@@ -52,6 +55,7 @@ class NoteWriter:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             undefined=jinja2.StrictUndefined,
+            bytecode_cache=template_cache(cache, "notes"),
         )
         try:
             self._template = env.get_template(name)
@@ -178,11 +182,11 @@ def _quote(word: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _thanks_writer(path: Path | None, stamp: float) -> ThanksWriter:
-    return ThanksWriter(path)
+def _thanks_writer(path: Path | None, stamp: float, cache: Path | None) -> ThanksWriter:
+    return ThanksWriter(path, cache)
 
 
-def thanks_writer(path: Path | None) -> ThanksWriter:
+def thanks_writer(path: Path | None, cache: Path | None = None) -> ThanksWriter:
     """The public thank-you's writer, loaded once per template file and version of it (a
     report is made per build, and under `mkdocs serve` per rebuild); TemplateError naming
     `outreach.thanks_template` when it does not load."""
@@ -190,4 +194,4 @@ def thanks_writer(path: Path | None) -> ThanksWriter:
         stamp = path.stat().st_mtime if path is not None else 0.0
     except OSError:
         stamp = -1.0  # gone since the options were read: loading says so, naming the option
-    return _thanks_writer(path, stamp)
+    return _thanks_writer(path, stamp, cache)

@@ -51,7 +51,7 @@ def build_report(ledger: Ledger, settings: Settings, writer: NoteWriter) -> Repo
     for work in ledger.works.values():
         works_of.setdefault(work.contact, []).append(work)
     me = {"name": settings.author, "url": settings.author_url, "site_name": settings.site_name}
-    thanks = thanks_writer(settings.thanks_template)
+    thanks = thanks_writer(settings.thanks_template, settings.template_cache)
     rows: list[ContactRow] = []
     relationships: list[RelationshipRow] = []
     broken: list[BrokenRow] = []

@@ -103,7 +103,7 @@ class ReviewDesk:
 
     def __init__(self, site: ReviewSite, today: Callable[[], str] | None = None) -> None:
         self.site = site
-        self.writer = NoteWriter(site.settings.note_template)
+        self.writer = NoteWriter(site.settings.note_template, site.settings.template_cache)
         # Today as a build would date it, asked at each action: a server left open overnight
         # dates the next morning's marks right.
         self._today = today or build_date

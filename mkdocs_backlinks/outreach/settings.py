@@ -6,7 +6,7 @@ plugin's options.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mkdocs_backlinks.ledger.people import PEOPLE_HOSTS, REFERENCE_SITES
@@ -35,6 +35,10 @@ class Settings:
     """Sites credited but left out of the notes to send."""
     thanks_template: Path | None = None
     """The author's template for the public thank-you, replacing the shipped one."""
+    template_cache: Path | None = field(default=None, repr=False)
+    """The plugin's cache folder, where the compiled note templates are kept; None for none.
+    Not in the repr, which the lists' fingerprint reads (`lists.lists_fingerprint`): where a
+    build keeps its cache says nothing of what the lists hold."""
 
 
 def setup_warnings(settings: Settings) -> tuple[str, ...]:

@@ -67,8 +67,11 @@ class _Template(jinja2.Template):
         return template
 
 
-def environment(loader: jinja2.BaseLoader | None) -> jinja2.Environment:
-    """An autoescaping environment over `loader` (the theme's), then our own templates.
+def environment(
+    loader: jinja2.BaseLoader | None, cache: jinja2.BytecodeCache | None = None
+) -> jinja2.Environment:
+    """An autoescaping environment over `loader` (the theme's), then our own templates,
+    compiled ones kept in `cache` (`template_cache`).
 
     MkDocs' theme environment does not escape, and every value the sections show (anchor
     text, snippets, other sites' names) is data, not markup. A missing variable is an error,
@@ -83,6 +86,7 @@ def environment(loader: jinja2.BaseLoader | None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         # One build's environment: its templates do not change while it renders.
         auto_reload=False,
+        bytecode_cache=cache,
     )
     env.template_class = _Template
     return env

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -49,6 +50,8 @@ class SectionSettings:
     """List the sections' headings in the page's table of contents."""
     headings: TocSettings = NO_PERMALINKS
     """How the site's `toc` extension links headings, so the sections' link the same way."""
+    cache: Path | None = None
+    """The plugin's cache folder, where the compiled templates are kept; None for none."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class Sections:
             dict(self.settings.strings or {}),
             self.settings.max_entries,
             self.settings.headings,
+            self.settings.cache,
         )
 
     def render(

@@ -24,6 +24,7 @@ from mkdocs_backlinks.links.urls import relative_url
 from mkdocs_backlinks.mentions.views import PageMentions
 from mkdocs_backlinks.sections.engine import TEMPLATES_DIR, Prepared, Strings, environment
 from mkdocs_backlinks.sections.headings import DEFAULT_IDS, NO_PERMALINKS, SectionIds, TocSettings
+from mkdocs_backlinks.template_cache import template_cache
 from mkdocs_backlinks.works.model import WorkMeta
 
 __all__ = [
@@ -125,8 +126,9 @@ class SectionRenderer:
         strings: Mapping[str, Any],
         max_entries: int = 20,
         toc: TocSettings | None = None,
+        cache: Path | None = None,
     ) -> None:
-        env = environment(loader)
+        env = environment(loader, template_cache(cache, "sections"))
         # A heading depends only on its arguments, and nearly every page passes the same: its
         # macro's output is kept for the build instead of being rendered twice per page.
         macro = getattr(env.get_template(HEADING_TEMPLATE).module, "heading", None)
