@@ -17,8 +17,9 @@ changes a byte of what a template writes:
   plain dict that fails, raises and is caught before the key is tried. `Strings` has each
   word as an attribute too.
 
-The templates are compiled by Jinja once per build (`mkdocs serve` starts a new environment
-each rebuild, so an edited template is read again).
+Each build loads the templates into a new environment (`mkdocs serve` makes one each rebuild,
+so an edited template is read again); Jinja's code for them is kept in the cache folder
+between builds (`template_cache`), and compiled again only when a template's source changes.
 """
 
 from __future__ import annotations

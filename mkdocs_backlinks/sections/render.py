@@ -2,7 +2,8 @@
 
 Templates ship in `templates/backlinks/` and are looked up through the theme's loader, so a
 file of the same name in the user's `custom_dir` wins. Whichever file is found is the one
-source of the section's HTML: it is compiled once per build and rendered for every page from
+source of the section's HTML: it is loaded once per build (compiled, or from the cache folder
+when its source is unchanged: `template_cache`) and rendered for every page from
 a context prepared once (`sections.engine` says how that is kept cheap), in an environment
 with autoescaping on: MkDocs' theme environment does not escape, and every value here
 (anchor text, snippets, other sites' names) is data, not markup.
