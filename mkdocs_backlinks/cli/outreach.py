@@ -73,7 +73,7 @@ def save_with_lists(path: Path, ledger: Ledger, settings: Settings) -> Ledger:
         ledger, settings, NoteWriter(settings.note_template, settings.template_cache)
     )
     save_ledger(path, updated)
-    write_lists(path.parent, report)
+    write_lists(path.parent, report, settings.template_cache)
     return updated
 
 

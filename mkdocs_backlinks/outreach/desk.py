@@ -220,7 +220,7 @@ class OutreachDesk:
         # and its other formats in `lists`: a build that changes nothing never loads them.)
         from mkdocs_backlinks.outreach.formats import review_template
 
-        review_template()
+        review_template(self.settings.template_cache)
         gathered = gather(observed, metadata, digest)
         if isinstance(observed, ObservedCitations):
             observed.release()
@@ -247,7 +247,7 @@ class OutreachDesk:
         # old ones, and the next build makes the lists again. (The other way round, the
         # ledger would vouch for lists that were never written.)
         if report is not None:
-            write_lists(self.folder, report)
+            write_lists(self.folder, report, self.settings.template_cache)
         del report
         if head != old_head or body_hash != old_hash:
             write_text_atomic(self.path, itertools.chain((head,), records_chunks(merged)))

@@ -14,12 +14,14 @@ import json
 import shlex
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from mkdocs_backlinks.outreach.notes import OUTREACH_TEMPLATES
 from mkdocs_backlinks.outreach.records import ContactRow, Note, Record, Report
+from mkdocs_backlinks.template_cache import template_cache
 from mkdocs_backlinks.works.model import DEAD
 
 REVIEW_TEMPLATE = "review.html"
@@ -288,13 +290,15 @@ class ServedPage:
     edits: Mapping[str, Note] = field(default_factory=dict)
 
 
-def render_html(report: Report, served: ServedPage | None = None) -> str:
+def render_html(report: Report, served: ServedPage | None = None, cache: Path | None = None) -> str:
     """The self-contained review page (works from the file system, no server), or with
-    `served`, the review server's page of it."""
-    return "".join(html_chunks(report, served))
+    `served`, the review server's page of it; `cache` as for `review_template`."""
+    return "".join(html_chunks(report, served, cache))
 
 
-def html_chunks(report: Report, served: ServedPage | None = None) -> Iterator[str]:
+def html_chunks(
+    report: Report, served: ServedPage | None = None, cache: Path | None = None
+) -> Iterator[str]:
     """`render_html`'s text as the template makes it."""
     if served is None:
         cards, brief = report.contacts[:FULL_CARDS], report.contacts[FULL_CARDS:]
@@ -302,7 +306,7 @@ def html_chunks(report: Report, served: ServedPage | None = None) -> Iterator[st
     else:
         offset = max(0, min(served.offset, len(report.contacts)))
         cards, brief = report.contacts[offset : offset + served.page_size], ()
-    return review_template().generate(
+    return review_template(cache).generate(
         report=report, cards=cards, brief=brief, offset=offset, served=served
     )
 
@@ -333,14 +337,17 @@ class _ReportEnvironment(jinja2.Environment):
 
 
 @functools.cache
-def review_template() -> jinja2.Template:
-    """The shipped review page, compiled once per process (`mkdocs serve` rebuilds and the
-    commands reuse it): it is part of the package, not something the author edits."""
+def review_template(cache: Path | None = None) -> jinja2.Template:
+    """The shipped review page, loaded once per process (`mkdocs serve` rebuilds and the
+    commands reuse it): it is part of the package, not something the author edits. With
+    `cache` (the plugin's cache folder) it is compiled once and kept there, as the sections'
+    and the notes' templates are (`template_cache`)."""
     env = _ReportEnvironment(
         loader=jinja2.FileSystemLoader(str(OUTREACH_TEMPLATES)),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=template_cache(cache, "review"),
     )
     env.globals.update(
         mark_command_for=mark_command_for,

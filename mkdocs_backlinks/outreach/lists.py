@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 LIST_FILES = ("outreach.md", "outreach.csv", "outreach.json", "outreach.html")
 
 
-def write_lists(folder: Path, report: Report) -> None:
-    """Write the four views of the list, each atomically."""
+def write_lists(folder: Path, report: Report, cache: Path | None = None) -> None:
+    """Write the four views of the list, each atomically; `cache` is the plugin's cache
+    folder, where the review page's template is kept compiled."""
     from mkdocs_backlinks.outreach.formats import (
         csv_chunks,
         html_chunks,
@@ -42,7 +43,7 @@ def write_lists(folder: Path, report: Report) -> None:
     write_text_atomic(folder / "outreach.csv", csv_chunks(report))
     # Compact: it is for tools, and the indented encoder is slow on a large site.
     write_text_atomic(folder / "outreach.json", json_chunks(report))
-    write_text_atomic(folder / "outreach.html", html_chunks(report))
+    write_text_atomic(folder / "outreach.html", html_chunks(report, cache=cache))
 
 
 def lists_fingerprint(body_hash: str, settings: Settings, writer: NoteWriter) -> str:

@@ -118,7 +118,7 @@ class ReviewDesk:
         report = build_report(ledger, settings, self.writer)
         edits = {key: edit.note for key, edit in load_edits(self.site.folder).items()}
         served = ServedPage(token=token, offset=offset, page_size=PAGE_SIZE, edits=edits)
-        return render_html(report, served)
+        return render_html(report, served, settings.template_cache)
 
     # ------------------------------------------------------------------ the actions
 
@@ -176,9 +176,10 @@ class ReviewDesk:
 
     def _save(self, ledger: Ledger) -> Ledger:
         """Save as `mark` does: the ledger, and the lists rewritten from it."""
-        updated, report = lists_for(ledger, self._settings(), self.writer)
+        settings = self._settings()
+        updated, report = lists_for(ledger, settings, self.writer)
         save_ledger(self.site.ledger, updated)
-        write_lists(self.site.folder, report)
+        write_lists(self.site.folder, report, settings.template_cache)
         return updated
 
     def _generated_note(self, ledger: Ledger, contact_id: str) -> Note:

@@ -15,7 +15,8 @@ from typing import Any
 import jinja2
 import pytest
 
-from mkdocs_backlinks.outreach import notes
+from mkdocs_backlinks.outreach import formats, notes
+from mkdocs_backlinks.outreach.formats import REVIEW_TEMPLATE
 from mkdocs_backlinks.outreach.notes import NoteWriter
 from mkdocs_backlinks.template_cache import TemplateCache, template_cache
 
@@ -67,12 +68,31 @@ def test_a_second_build_compiles_none_of_ours_and_writes_the_same(
     assert set(OURS + NOTES) <= set(compiled)
     first = _pages(site)
     kept = sorted(p.name for p in (site.root / ".cache" / "backlinks" / "templates").iterdir())
-    assert len(kept) == len(OURS + NOTES)
+    assert len(kept) == len(OURS + NOTES) + 1  # and the review page (the lists were written)
     compiled.clear()
     site.build()
     assert not set(OURS + NOTES) & set(compiled)
     assert "main.html" in compiled  # the theme's own environment is not ours to cache
     assert _pages(site) == first
+
+
+def test_the_review_page_is_compiled_once_across_processes(
+    make_site: Any, compiled: list[str]
+) -> None:
+    """The lists' review page is loaded once per process; a later process that writes the
+    lists (a build after an edit, here) takes it from the cache folder."""
+    site = _site(make_site)
+    site.build()
+    assert compiled.count(REVIEW_TEMPLATE) == 1
+    formats.review_template.cache_clear()  # as a new process would start
+    site.write(
+        "guide.md", "# Guide\n\nBack [home](index.md), and [a new work](https://example.com/).\n"
+    )
+    compiled.clear()
+    site.build()
+    assert REVIEW_TEMPLATE not in compiled
+    lists = (site.root / "backlinks" / "outreach.html").read_text(encoding="utf-8")
+    assert "example.com" in lists
 
 
 def test_an_edited_override_is_compiled_again_and_shows(
@@ -107,7 +127,8 @@ def test_damaged_files_are_compiled_again_and_replaced(
     site.build()
     first = _pages(site)
     folder = site.root / ".cache" / "backlinks" / "templates"
-    good = {path: path.read_bytes() for path in folder.iterdir()}
+    # The review page's is read only by a build that writes the lists, which this one is not.
+    good = {path: path.read_bytes() for path in folder.glob("[!r]*")}
     for path, data in good.items():
         path.write_bytes(damage(data))
     notes._thanks_writer.cache_clear()  # as a new process would, instead of this one's writer
@@ -115,7 +136,7 @@ def test_damaged_files_are_compiled_again_and_replaced(
     site.build()
     assert set(OURS + NOTES) <= set(compiled)
     assert _pages(site) == first
-    assert {path: path.read_bytes() for path in folder.iterdir()} == good
+    assert {path: path.read_bytes() for path in folder.glob("[!r]*")} == good
 
 
 def test_a_cache_folder_that_cannot_be_written_only_costs_time(
