@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,6 +64,14 @@ class Site:
     def html(self, path: str) -> str:
         return (self.site_dir / path).read_text(encoding="utf-8")
 
+    def pages(self) -> dict[str, str]:
+        """Every HTML page of the output by its path, without the build date MkDocs' own
+        themes end a page with, so two builds of the same site compare equal."""
+        return {
+            str(path.relative_to(self.site_dir)): _BUILD_DATE.sub("", path.read_text("utf-8"))
+            for path in sorted(self.site_dir.rglob("*.html"))
+        }
+
     def graph(self, name: str = "backlinks.json") -> dict[str, Any]:
         return json.loads((self.site_dir / name).read_text(encoding="utf-8"))
 
@@ -71,6 +80,8 @@ class Site:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(textwrap.dedent(text), encoding="utf-8")
 
+
+_BUILD_DATE = re.compile(r"Build Date UTC : [^\n]*")
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_site"
 OFFLINE = {"MKDOCS_BACKLINKS_OFFLINE": "1"}

@@ -8,7 +8,6 @@ but the time.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +41,6 @@ def compiled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return names
 
 
-def _pages(site: Any) -> dict[str, str]:
-    build_date = re.compile(r"Build Date UTC : [^\n]*")
-    return {
-        str(path.relative_to(site.site_dir)): build_date.sub("", path.read_text("utf-8"))
-        for path in sorted(site.site_dir.rglob("*.html"))
-    }
-
-
 def _site(make_site: Any, **options: Any) -> Any:
     site = make_site(
         PAGES,
@@ -66,14 +57,14 @@ def test_a_second_build_compiles_none_of_ours_and_writes_the_same(
     site = _site(make_site)
     site.build()
     assert set(OURS + NOTES) <= set(compiled)
-    first = _pages(site)
+    first = site.pages()
     kept = sorted(p.name for p in (site.root / ".cache" / "backlinks" / "templates").iterdir())
     assert len(kept) == len(OURS + NOTES) + 1  # and the review page (the lists were written)
     compiled.clear()
     site.build()
     assert not set(OURS + NOTES) & set(compiled)
     assert "main.html" in compiled  # the theme's own environment is not ours to cache
-    assert _pages(site) == first
+    assert site.pages() == first
 
 
 def test_the_review_page_is_compiled_once_across_processes(
@@ -125,7 +116,7 @@ def test_damaged_files_are_compiled_again_and_replaced(
 ) -> None:
     site = _site(make_site)
     site.build()
-    first = _pages(site)
+    first = site.pages()
     folder = site.root / ".cache" / "backlinks" / "templates"
     # The review page's is read only by a build that writes the lists, which this one is not.
     good = {path: path.read_bytes() for path in folder.glob("[!r]*")}
@@ -135,7 +126,7 @@ def test_damaged_files_are_compiled_again_and_replaced(
     compiled.clear()
     site.build()
     assert set(OURS + NOTES) <= set(compiled)
-    assert _pages(site) == first
+    assert site.pages() == first
     assert {path: path.read_bytes() for path in folder.glob("[!r]*")} == good
 
 
