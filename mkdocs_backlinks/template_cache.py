@@ -1,9 +1,10 @@
 """The plugin's templates, compiled once and kept in the cache folder between builds.
 
 Jinja turns a template's source into Python code whenever an environment first loads it, and
-every build loads the sections' three templates and the note and thank-you templates again:
-tens of milliseconds a build, and a rebuild of `mkdocs serve`, spent compiling sources that
-have not changed (docs/performance.md). Jinja's bytecode cache interface keeps the code
+every build loads the sections' three templates and the note and thank-you templates again,
+as does every process that writes the lists with the review page's: tens of milliseconds a
+build (over a hundred for the review page), and a rebuild of `mkdocs serve`, spent compiling
+sources that have not changed (docs/performance.md). Jinja's bytecode cache interface keeps the code
 instead, under a key made of the template's name and file, and hands it back only while a
 checksum of the source matches, so an edited template (a user's own in `custom_dir` among
 them) is compiled again.

@@ -36,7 +36,8 @@ class Settings:
     thanks_template: Path | None = None
     """The author's template for the public thank-you, replacing the shipped one."""
     template_cache: Path | None = field(default=None, repr=False)
-    """The plugin's cache folder, where the compiled note templates are kept; None for none.
+    """The plugin's cache folder, where the compiled note, thank-you and review page templates
+    are kept; None for none.
     Not in the repr, which the lists' fingerprint reads (`lists.lists_fingerprint`): where a
     build keeps its cache says nothing of what the lists hold."""
 
