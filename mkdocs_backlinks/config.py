@@ -341,9 +341,10 @@ class BacklinksConfig(base.Config):
     """Titles, authors, contact routes and link health of cited works."""
 
     cache_dir = opt.Type(str, default=".cache/backlinks")
-    """Disposable cache, relative to mkdocs.yml: HTTP answers, and the plugin's templates as
-    Jinja compiled them (each compiled again when its source changes). Not to be committed:
-    deleting it only costs requests and a first build's compiling."""
+    """Disposable cache, relative to mkdocs.yml: HTTP answers, the plugin's templates as
+    Jinja compiled them (each compiled again when its source changes), and the last graph
+    export (copied into the site while no link, page or site URL it shows changed). Not to
+    be committed: deleting it only costs requests and a first build's work."""
 
     mentions = opt.SubConfig(MentionsConfig)
     """Incoming webmentions: sources, store, rendering."""

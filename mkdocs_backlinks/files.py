@@ -12,13 +12,14 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from mkdocs.plugins import get_plugin_logger
 
@@ -108,16 +109,35 @@ def write_bytes_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
         _write_locked(path, data)
 
 
+def copy_file_atomic(source: Path, path: Path) -> None:
+    """Replace `path` with a copy of `source`, atomically as `write_bytes_atomic` does.
+
+    The system copies the bytes (`os.sendfile` where it copies between files), so a large file
+    (a graph export kept in the cache folder) never passes through this process's memory.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with source.open("rb") as origin, locked(path.parent):
+        _replace_locked(path, lambda handle: _copy_stream(origin, handle))
+
+
 def _write_locked(path: Path, data: bytes | Iterable[bytes]) -> None:
+    def fill(handle: BinaryIO) -> None:
+        if isinstance(data, bytes):
+            handle.write(data)
+        else:
+            handle.writelines(data)
+
+    _replace_locked(path, fill)
+
+
+def _replace_locked(path: Path, fill: Callable[[BinaryIO], object]) -> None:
+    """Give `fill` a new temporary file beside `path`, then put it in `path`'s place."""
     mode = _mode_for(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         Path(tmp).chmod(mode)
         with os.fdopen(fd, "wb") as handle:
-            if isinstance(data, bytes):
-                handle.write(data)
-            else:
-                handle.writelines(data)
+            fill(handle)
             handle.flush()
             os.fsync(handle.fileno())
         Path(tmp).replace(path)
@@ -125,6 +145,26 @@ def _write_locked(path: Path, data: bytes | Iterable[bytes]) -> None:
         with contextlib.suppress(FileNotFoundError):
             Path(tmp).unlink()
         raise
+
+
+def _copy_stream(origin: BinaryIO, target: BinaryIO) -> None:
+    """Copy what is left of `origin` into `target` (both files, `target` with nothing
+    buffered): by `os.sendfile` on Linux, in the kernel; elsewhere, or where the file system
+    refuses it, a mebibyte at a time."""
+    copied = 0
+    if sys.platform.startswith("linux"):
+        size = os.fstat(origin.fileno()).st_size
+        try:
+            while copied < size:
+                sent = os.sendfile(target.fileno(), origin.fileno(), copied, size - copied)
+                if not sent:
+                    break
+                copied += sent
+        except OSError as exc:
+            log.debug("Copying in the kernel failed (%s); copying through memory.", exc)
+    origin.seek(copied)
+    target.seek(copied)
+    shutil.copyfileobj(origin, target, 1 << 20)
 
 
 TEMP_SUFFIX = ".tmp"

@@ -34,7 +34,7 @@ from mkdocs_backlinks.companions import (
     page_aliases,
 )
 from mkdocs_backlinks.config import BacklinksConfig
-from mkdocs_backlinks.files import write_text_atomic
+from mkdocs_backlinks.graph.export import write_export
 from mkdocs_backlinks.graph.linkgraph import LinkGraph, cited_urls
 from mkdocs_backlinks.graph.page_info import page_info
 from mkdocs_backlinks.links.autorefs import PendingRef, autorefs_lookup, place_refs, resolve_refs
@@ -342,8 +342,14 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         pages, internal, citations = self.graph.counts()
         if self.config.export:
-            path = Path(config.site_dir) / language_folder(config) / self.config.export_path
-            write_text_atomic(path, self.graph.export_text(self.site_url))
+            name = language_folder(config) + self.config.export_path
+            write_export(
+                self.graph,
+                Path(config.site_dir) / name,
+                self.site_url,
+                cache=site_paths(self.config, config).cache / "export",
+                name=name,
+            )
         summary = f"{pages} pages, {internal} internal links"
         if self.links is not None and self.links.rules.outside_links:
             summary += f", {citations} citations"

@@ -7,6 +7,7 @@ tested on its own and the export is the same bytes for the same input.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import json
 import marshal
@@ -15,8 +16,10 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _q
+from pathlib import Path
 from typing import Any, Final, NamedTuple, cast
 
+from mkdocs_backlinks import __version__
 from mkdocs_backlinks.graph.spool import Spool
 from mkdocs_backlinks.links.urls import relative_urls_from, site_of
 from mkdocs_backlinks.works.identity import work_key
@@ -283,8 +286,8 @@ class LinkGraph:
         check (`metadata`) ended at the same final URL. The entry keeps the first link, under
         the URL whose metadata says something when the first one's says nothing.
 
-        Plain tuples: this is the one grouping behind both `credit_groups` (the objects a theme
-        sees) and the renderer's fast path, which would otherwise pay for an object per work.
+        Plain tuples, made into the objects a theme sees by `credit_groups` only once each
+        work's place is settled.
         """
         known = metadata or {}
         first: dict[str, Link] = {}
@@ -417,6 +420,26 @@ class LinkGraph:
             separator = ",\n"
         yield "\n}\n}\n"
 
+    def export_key(self, site_url: str | None) -> str:
+        """A digest of all the export is made of: the site's URL, each page's URL, title and
+        rows (the links it makes), and the export's format (this module's source). Two
+        graphs with one key give the same export bytes, so a build can keep the export and
+        copy it while the key holds (`graph/export.py`). Reading the rows back is a small
+        part of writing them out as JSON."""
+        digest = hashlib.blake2b(_format_digest(), digest_size=20)
+        digest.update(_framed(site_url or ""))
+        for src in sorted(self.pages):
+            info = self.pages[src]
+            # Marshalled again, not hashed as stored: marshal marks an object shared when
+            # anything else holds it as it writes, so the stored bytes of equal rows differ
+            # with what the process held (a rebuild of `mkdocs serve` holds other things).
+            # Rows just read back are new objects, shared only among themselves.
+            data = marshal.dumps(self._rows_from(src))
+            digest.update(_framed(src) + _framed(info.url) + _framed(info.title))
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+        return digest.hexdigest()
+
     def export(self, site_url: str | None) -> dict[str, Any]:
         """The whole export as one document, read back from `export_text`."""
         document: dict[str, Any] = json.loads("".join(self.export_text(site_url)))
@@ -430,6 +453,22 @@ def _section_title(page: PageInfo, section: str) -> str:
         return ""
     title = page.sections.get(section, "")
     return "" if title == page.title else title
+
+
+@functools.cache
+def _format_digest() -> bytes:
+    """What the export's bytes depend on besides the graph: its schema and version, and the
+    code that writes it (this file; the package's version where the file cannot be read)."""
+    try:
+        code = Path(__file__).read_bytes()
+    except OSError:
+        code = __version__.encode()
+    return f"{EXPORT_SCHEMA} {EXPORT_VERSION}\n".encode() + hashlib.blake2b(code).digest()
+
+
+def _framed(text: str) -> bytes:
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data).to_bytes(8, "little") + data
 
 
 def _load(data: bytes) -> Any:

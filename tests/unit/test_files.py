@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 
 from mkdocs_backlinks import files as storage
 from mkdocs_backlinks.files import (
+    copy_file_atomic,
     dump_json,
     write_bytes_atomic,
     write_json_atomic,
@@ -229,3 +232,66 @@ def test_chunks_that_fail_midway_leave_the_old_file(tmp_path: Path) -> None:
         write_text_atomic(path, pieces())
     assert path.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["list.md"]
+
+
+@pytest.fixture
+def large(tmp_path: Path) -> Path:
+    """A file of 3 MiB and a bit, of bytes that repeat nowhere, to copy."""
+    source = tmp_path / "kept" / "export.json"
+    source.parent.mkdir()
+    source.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    return source
+
+
+def test_copy_file_atomic_copies_every_byte_and_keeps_the_mode(tmp_path: Path, large: Path) -> None:
+    path = tmp_path / "site" / "backlinks.json"
+    path.parent.mkdir()
+    path.write_text("old\n", encoding="utf-8")
+    path.chmod(0o640)
+    copy_file_atomic(large, path)
+    assert path.read_bytes() == large.read_bytes()
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert listing(path.parent) == ["backlinks.json"]
+    copy_file_atomic(large, tmp_path / "new" / "graph.json")  # a folder made on the way
+    assert (tmp_path / "new" / "graph.json").read_bytes() == large.read_bytes()
+
+
+@pytest.mark.parametrize("after", [0, 1 << 20], ids=["refused", "refused midway"])
+def test_copy_file_atomic_without_the_kernel_copy(
+    tmp_path: Path, large: Path, monkeypatch: pytest.MonkeyPatch, after: int
+) -> None:
+    """Where the system refuses to copy between two files (an old kernel, some file
+    systems), at once or after a part, the rest is copied through memory."""
+    sendfile = os.sendfile
+
+    def refusing(out_fd: int, in_fd: int, offset: int | None, count: int) -> int:
+        if offset is not None and offset + count > after:
+            if offset < after:
+                return sendfile(out_fd, in_fd, offset, after - offset)
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return sendfile(out_fd, in_fd, offset, count)
+
+    monkeypatch.setattr(storage.os, "sendfile", refusing, raising=False)
+    path = tmp_path / "backlinks.json"
+    copy_file_atomic(large, path)
+    assert path.read_bytes() == large.read_bytes()
+
+
+def test_copy_file_atomic_failure_keeps_the_old_file(
+    tmp_path: Path, large: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "backlinks.json"
+    path.write_text("old\n", encoding="utf-8")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storage.os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="No space left"):
+        copy_file_atomic(large, path)
+    assert path.read_text(encoding="utf-8") == "old\n"
+    assert listing(tmp_path) == ["backlinks.json", "kept"]
+    with pytest.raises(FileNotFoundError):
+        copy_file_atomic(tmp_path / "missing.json", path)
+    assert path.read_text(encoding="utf-8") == "old\n"
+    assert listing(tmp_path) == ["backlinks.json", "kept"]
