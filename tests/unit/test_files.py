@@ -111,16 +111,22 @@ def test_unserialisable_document_creates_nothing(tmp_path: Path) -> None:
     assert listing(tmp_path) == []
 
 
-def test_failure_during_write_leaves_old_file_and_no_temp(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "graph.json"
-    path.write_text("old\n", encoding="utf-8")
+@pytest.fixture
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Every fsync fails as on a full disk, until the test undoes the returned patch."""
 
     def broken_fsync(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(storage.os, "fsync", broken_fsync)
+    return monkeypatch
+
+
+def test_failure_during_write_leaves_old_file_and_no_temp(
+    tmp_path: Path, full_disk: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "graph.json"
+    path.write_text("old\n", encoding="utf-8")
     with pytest.raises(OSError, match="No space left"):
         write_text_atomic(path, "new\n")
     assert path.read_text(encoding="utf-8") == "old\n"
@@ -182,22 +188,17 @@ def test_written_file_is_complete_before_rename(tmp_path: Path) -> None:
 
 
 def test_write_bytes_atomic_failure_keeps_the_old_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, full_disk: pytest.MonkeyPatch
 ) -> None:
     """What the avatar cache relies on: an interrupted download never leaves a short file
     that later builds would take for the cached image."""
     path = tmp_path / "avatar.png"
     path.write_bytes(b"old image")
-
-    def broken_fsync(fd: int) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(storage.os, "fsync", broken_fsync)
     with pytest.raises(OSError, match="No space left"):
         write_bytes_atomic(path, b"\x89PNG new image")
     assert path.read_bytes() == b"old image"
     assert listing(tmp_path) == ["avatar.png"]
-    monkeypatch.undo()
+    full_disk.undo()
     write_bytes_atomic(path, [b"\x89PNG", b" new"])
     assert path.read_bytes() == b"\x89PNG new"
 
@@ -278,15 +279,10 @@ def test_copy_file_atomic_without_the_kernel_copy(
 
 
 def test_copy_file_atomic_failure_keeps_the_old_file(
-    tmp_path: Path, large: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, large: Path, full_disk: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "backlinks.json"
     path.write_text("old\n", encoding="utf-8")
-
-    def broken_fsync(fd: int) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(storage.os, "fsync", broken_fsync)
     with pytest.raises(OSError, match="No space left"):
         copy_file_atomic(large, path)
     assert path.read_text(encoding="utf-8") == "old\n"
