@@ -33,15 +33,16 @@ log = get_plugin_logger(__name__)
 
 def write_export(
     graph: LinkGraph, path: Path, site_url: str | None, *, cache: Path, name: str
-) -> bool:
-    """Write the export of `graph` to `path`; whether it was copied from `cache`.
+) -> None:
+    """Write the export of `graph` to `path`, or copy the one kept in `cache` for its key.
 
     `name` tells this export's kept file from another's in the same folder (a site built
     once per language writes one export per language): the export's path in the site.
     """
-    key = graph.export_key(site_url)
-    stem = hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-    kept = _find(cache, f"export-{stem}-{key}-")
+    digest = hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    stem = f"export-{digest}-"
+    prefix = f"{stem}{graph.export_key(site_url)}-"
+    kept = _find(cache, prefix)
     if kept is not None:
         try:
             copy_file_atomic(kept, path)
@@ -49,10 +50,9 @@ def write_export(
             log.debug("The kept graph export %s could not be copied (%s).", kept, exc)
         else:
             log.debug("The graph export shows what the last one did: copied from %s.", kept)
-            return True
+            return
     write_text_atomic(path, graph.export_text(site_url))
-    _keep(cache, path, f"export-{stem}-", f"{key}-")
-    return False
+    _keep(cache, path, stem, prefix)
 
 
 def _find(cache: Path, prefix: str) -> Path | None:
@@ -70,12 +70,12 @@ def _find(cache: Path, prefix: str) -> Path | None:
     return None
 
 
-def _keep(cache: Path, export: Path, stem: str, key: str) -> None:
-    """Copy the export just written into the cache under its key and size, and remove the
-    ones kept for earlier keys of the same export; quietly, as the cache is disposable."""
+def _keep(cache: Path, export: Path, stem: str, prefix: str) -> None:
+    """Copy the export just written into the cache under `prefix` (its key) and its size, and
+    remove the other files of `stem` (earlier keys of the same export); quietly, as the cache
+    is disposable."""
     try:
-        size = export.stat().st_size
-        kept = cache / f"{stem}{key}{size}.json"
+        kept = cache / f"{prefix}{export.stat().st_size}.json"
         copy_file_atomic(export, kept)
         for entry in os.scandir(cache):
             if entry.name.startswith(stem) and entry.name != kept.name:
