@@ -343,7 +343,8 @@ class BacklinksConfig(base.Config):
     cache_dir = opt.Type(str, default=".cache/backlinks")
     """Disposable cache, relative to mkdocs.yml: HTTP answers, the plugin's templates as
     Jinja compiled them (each compiled again when its source changes), and the last graph
-    export (copied into the site while no link, page or site URL it shows changed). Not to
+    export (copied into the site while no link, page or site URL it shows changed, and
+    after an edit, copied entry by entry where the edit changed nothing). Not to
     be committed: deleting it only costs requests and a first build's work."""
 
     mentions = opt.SubConfig(MentionsConfig)

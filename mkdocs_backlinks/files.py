@@ -12,14 +12,13 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from mkdocs.plugins import get_plugin_logger
 
@@ -97,8 +96,19 @@ def _encoded_batches(chunks: Iterable[str]) -> Iterator[bytes]:
         yield "".join(batch).encode("utf-8")
 
 
-def write_bytes_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
-    """Replace `path` with `data` (bytes or chunks of them) atomically.
+class FileRange(NamedTuple):
+    """`length` bytes at `offset` of the open file `source`: a piece of what
+    `write_bytes_atomic` writes that the system copies from file to file (the entries of a
+    graph export that a build copies from the one it kept)."""
+
+    source: BinaryIO
+    offset: int
+    length: int
+
+
+def write_bytes_atomic(path: Path, data: bytes | Iterable[bytes | FileRange]) -> None:
+    """Replace `path` with `data` (bytes, or pieces: bytes or ranges of other files)
+    atomically.
 
     Temp file in the same folder, fsync, then rename: readers see the old file or the new one.
     The folder is locked meanwhile (`locked`), so two processes never interleave their writes
@@ -117,15 +127,22 @@ def copy_file_atomic(source: Path, path: Path) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     with source.open("rb") as origin, locked(path.parent):
-        _replace_locked(path, lambda handle: _copy_stream(origin, handle))
+        whole = FileRange(origin, 0, os.fstat(origin.fileno()).st_size)
+        _replace_locked(path, lambda handle: _copy_range(whole, handle))
 
 
-def _write_locked(path: Path, data: bytes | Iterable[bytes]) -> None:
+def _write_locked(path: Path, data: bytes | Iterable[bytes | FileRange]) -> None:
     def fill(handle: BinaryIO) -> None:
         if isinstance(data, bytes):
             handle.write(data)
-        else:
-            handle.writelines(data)
+            return
+        write = handle.write
+        for piece in data:
+            if isinstance(piece, FileRange):
+                handle.flush()
+                _copy_range(piece, handle)
+            else:
+                write(piece)
 
     _replace_locked(path, fill)
 
@@ -147,24 +164,29 @@ def _replace_locked(path: Path, fill: Callable[[BinaryIO], object]) -> None:
         raise
 
 
-def _copy_stream(origin: BinaryIO, target: BinaryIO) -> None:
-    """Copy what is left of `origin` into `target` (both files, `target` with nothing
-    buffered): by `os.sendfile` on Linux, in the kernel; elsewhere, or where the file system
-    refuses it, a mebibyte at a time."""
-    copied = 0
+def _copy_range(piece: FileRange, target: BinaryIO) -> None:
+    """Append `piece` to `target` (a file being written front to back, nothing buffered): by
+    `os.sendfile` on Linux, in the kernel; elsewhere, or where the file system refuses it, a
+    mebibyte at a time. A source shorter than the range is an OSError."""
+    origin = piece.source.fileno()
+    end = piece.offset + piece.length
+    at = piece.offset
     if sys.platform.startswith("linux"):
-        size = os.fstat(origin.fileno()).st_size
         try:
-            while copied < size:
-                sent = os.sendfile(target.fileno(), origin.fileno(), copied, size - copied)
+            while at < end:
+                sent = os.sendfile(target.fileno(), origin, at, end - at)
                 if not sent:
                     break
-                copied += sent
+                at += sent
         except OSError as exc:
             log.debug("Copying in the kernel failed (%s); copying through memory.", exc)
-    origin.seek(copied)
-    target.seek(copied)
-    shutil.copyfileobj(origin, target, 1 << 20)
+        target.seek(0, os.SEEK_END)  # the system moved the file's position, not the buffer's
+    while at < end:
+        block = os.pread(origin, min(end - at, 1 << 20), at)
+        if not block:
+            raise OSError(f"{piece.source.name} ends at byte {at}, before byte {end}")
+        target.write(block)
+        at += len(block)
 
 
 TEMP_SUFFIX = ".tmp"
@@ -364,6 +386,20 @@ def conflict_marker(text: str) -> tuple[int, str] | None:
     start = found.start()
     end = text.find("\n", start)
     return text.count("\n", 0, start) + 1, text[start : end if end >= 0 else len(text)]
+
+
+def spool_text(pieces: Iterable[str], into: BinaryIO) -> str:
+    """Write the text `pieces` make, UTF-8, to `into` and return its `text_digest`.
+
+    For a file whose first line names the digest of what follows (the ledger): the rest is
+    encoded once, held on disk rather than in memory until that line is known, and then
+    copied after it (`FileRange`)."""
+    digest = hashlib.sha256()
+    for batch in _encoded_batches(pieces):
+        digest.update(batch)
+        into.write(batch)
+    into.flush()
+    return digest.hexdigest()
 
 
 def text_digest(pieces: Iterable[str]) -> str:

@@ -35,6 +35,10 @@ _INTERNAL: Final = 8
 _CHUNK: Final = 512
 """Rows of one page marshalled together; a page with more is written in several chunks."""
 EXPORT_VERSION = 1
+EXPORT_TAIL = "\n}\n}\n"
+"""The export's text after its last page entry."""
+ENTRY_SEPARATOR = ",\n"
+"""What the export has between two page entries (the first follows a newline alone)."""
 
 
 class Link(NamedTuple):
@@ -379,65 +383,96 @@ class LinkGraph:
         return {"schema": EXPORT_SCHEMA, "version": EXPORT_VERSION, "site_url": site_url or None}
 
     def export_text(self, site_url: str | None) -> Iterator[str]:
-        """The export (see the README for the schema) as chunks of JSON text, page by page.
+        """The export (see the README for the schema) as chunks of JSON text, page by page:
+        `export_head`, each page's `export_entry` on a line of its own, `EXPORT_TAIL`.
 
         The same bytes as `files.dump_json_lines` gives for the export as plain data (a
-        test holds them equal), written out by hand: the export has a record for every link
-        and every backlink of the site, and building a dict for each only to have `json`
-        take it apart again was most of the export's cost (benchmarks/README.md has figures).
-        Keys are in sorted order below, as `sort_keys` would put them.
+        test holds them equal).
         """
-        base = site_url.rstrip("/") + "/" if site_url else ""
-        head = self.export_header(site_url)
-        yield json.dumps(head, ensure_ascii=False, sort_keys=True, separators=(",", ":"))[:-1]
-        yield ',\n"pages":{'
+        base = export_base(site_url)
+        yield self.export_head(site_url)
         separator = "\n"
         for src in sorted(self.pages):
-            info = self.pages[src]
-            citations: list[str] = []
-            links: list[str] = []
-            for row in self._rows_from(src):
-                _source, href, target, anchor, text, context, section, rel, internal = row
-                fields = (
-                    f'"context":{_q(context)},"href":{_q(href)},"rel":{_rel(rel)},'
-                    f'"section":{_q(section)},"target":{_q(target)},"text":{_q(text)}}}'
-                )
-                if internal:
-                    links.append(f'{{"anchor":{_q(anchor)},{fields}')
-                else:
-                    citations.append("{" + fields)
-            backlinks = [
-                f'{{"anchor":{_q(row[3])},"context":{_q(row[5])},"href":{_q(row[1])},'
-                f'"section":{_q(row[6])},"source":{_q(row[0])},"text":{_q(row[4])}}}'
-                for row in self._rows_to(src)
-            ]
-            absolute = _q(base + info.url) if base else "null"
-            yield (
-                f'{separator}{_q(src)}:{{"absolute_url":{absolute},'
-                f'"backlinks":[{",".join(backlinks)}],"citations":[{",".join(citations)}],'
-                f'"links":[{",".join(links)}],"title":{_q(info.title)},"url":{_q(info.url)}}}'
-            )
-            separator = ",\n"
-        yield "\n}\n}\n"
+            yield separator + self.export_entry(src, base)
+            separator = ENTRY_SEPARATOR
+        yield EXPORT_TAIL
 
-    def export_key(self, site_url: str | None) -> str:
-        """A digest of all the export is made of: the site's URL, each page's URL, title and
-        rows (the links it makes), and the export's format (this module's source). Two
-        graphs with one key give the same export bytes, so a build can keep the export and
-        copy it while the key holds (`graph/export.py`). Reading the rows back is a small
-        part of writing them out as JSON."""
-        digest = hashlib.blake2b(_format_digest(), digest_size=20)
-        digest.update(_framed(site_url or ""))
+    def export_head(self, site_url: str | None) -> str:
+        """The export's text before its first page entry."""
+        head = self.export_header(site_url)
+        text = json.dumps(head, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return text[:-1] + ',\n"pages":{'
+
+    def export_entry(self, src: str, base: str) -> str:
+        """Page `src`'s entry in the export, `"src":{...}` with no separator; `base` is
+        `export_base(site_url)`.
+
+        Written out by hand: the export has a record for every link and every backlink of the
+        site, and building a dict for each only to have `json` take it apart again was most
+        of the export's cost (benchmarks/README.md has figures). Keys are in sorted order, as
+        `sort_keys` would put them. The entry shows the page's own URL, title and rows, and
+        the internal rows of other pages that link to it (`export_inputs` says which).
+        """
+        info = self.pages[src]
+        citations: list[str] = []
+        links: list[str] = []
+        for row in self._rows_from(src):
+            _source, href, target, anchor, text, context, section, rel, internal = row
+            fields = (
+                f'"context":{_q(context)},"href":{_q(href)},"rel":{_rel(rel)},'
+                f'"section":{_q(section)},"target":{_q(target)},"text":{_q(text)}}}'
+            )
+            if internal:
+                links.append(f'{{"anchor":{_q(anchor)},{fields}')
+            else:
+                citations.append("{" + fields)
+        backlinks = [
+            f'{{"anchor":{_q(row[3])},"context":{_q(row[5])},"href":{_q(row[1])},'
+            f'"section":{_q(row[6])},"source":{_q(row[0])},"text":{_q(row[4])}}}'
+            for row in self._rows_to(src)
+        ]
+        absolute = _q(base + info.url) if base else "null"
+        return (
+            f'{_q(src)}:{{"absolute_url":{absolute},'
+            f'"backlinks":[{",".join(backlinks)}],"citations":[{",".join(citations)}],'
+            f'"links":[{",".join(links)}],"title":{_q(info.title)},"url":{_q(info.url)}}}'
+        )
+
+    def linked_pages(self, src: str) -> set[str]:
+        """The targets of page `src`'s internal links: the pages whose export entries show
+        its rows as backlinks."""
+        return {row[_TARGET] for row in self._rows_from(src) if row[_INTERNAL]}
+
+    def export_inputs(self) -> dict[str, bytes]:
+        """For each page, sorted by source path, a digest of what its export entry shows of
+        the page itself: its URL, title and rows (the links it makes).
+
+        An entry also shows the rows of the pages that link to it, so two builds whose
+        digests for a page agree give it the same entry as long as no page linking to it (in
+        either build) has a digest that changed (`graph/export.py` reuses entries so).
+        """
+        inputs: dict[str, bytes] = {}
         for src in sorted(self.pages):
             info = self.pages[src]
             # Marshalled again, not hashed as stored: marshal marks an object shared when
             # anything else holds it as it writes, so the stored bytes of equal rows differ
             # with what the process held (a rebuild of `mkdocs serve` holds other things).
             # Rows just read back are new objects, shared only among themselves.
-            data = marshal.dumps(self._rows_from(src))
-            digest.update(_framed(src) + _framed(info.url) + _framed(info.title))
-            digest.update(len(data).to_bytes(8, "little"))
-            digest.update(data)
+            digest = hashlib.blake2b(_framed(info.url), digest_size=16)
+            digest.update(_framed(info.title))
+            digest.update(marshal.dumps(self._rows_from(src)))
+            inputs[src] = digest.digest()
+        return inputs
+
+    def export_key(self, site_url: str | None, inputs: Mapping[str, bytes] | None = None) -> str:
+        """A digest of all the export is made of: its format and site URL (`export_basis`)
+        and each page's `export_inputs` (`inputs`, when the caller has them). Two graphs with
+        one key give the same export bytes, so a build can keep the export and copy it while
+        the key holds (`graph/export.py`). Reading the rows back is a small part of writing
+        them out as JSON."""
+        digest = hashlib.blake2b(export_basis(site_url), digest_size=20)
+        for src, page in (self.export_inputs() if inputs is None else inputs).items():
+            digest.update(_framed(src) + page)
         return digest.hexdigest()
 
     def export(self, site_url: str | None) -> dict[str, Any]:
@@ -464,6 +499,17 @@ def _format_digest() -> bytes:
     except OSError:
         code = __version__.encode()
     return f"{EXPORT_SCHEMA} {EXPORT_VERSION}\n".encode() + hashlib.blake2b(code).digest()
+
+
+def export_base(site_url: str | None) -> str:
+    """What a page's URL is joined to for its `absolute_url` in the export ('' for none)."""
+    return site_url.rstrip("/") + "/" if site_url else ""
+
+
+def export_basis(site_url: str | None) -> bytes:
+    """What every entry of the export depends on besides the graph: its format
+    (`_format_digest`) and the site's URL."""
+    return _format_digest() + _framed(site_url or "")
 
 
 def _framed(text: str) -> bytes:

@@ -65,10 +65,10 @@ def records_chunks(ledger: Ledger) -> Iterator[str]:
     records, which the first line's digests describe. `head_line(ledger) +
     "".join(records_chunks(ledger))` is `dumps(ledger)`.
 
-    Made afresh for each use, never kept: a build hashes them, then (once the first line,
-    which names that hash, is known) makes them again to write them. On a large site they are
-    megabytes, and a list of them was held through the writing of the outreach lists, at the
-    build's peak; encoding them twice costs less than that."""
+    Made as they are read, never kept: on a large site they are megabytes, and the end of a
+    build, where they are written, is its peak of memory. A build writes them to a temporary
+    file as it hashes them, and copies that after the first line, which names the hash
+    (`files.spool_text`)."""
     chunks = _chunks(ledger)
     next(chunks)  # the head, less its closing brace
     # The next piece opens the first section on the second line: ',\n"contacts":{'.

@@ -49,13 +49,22 @@ def observed_digest(
     # raised that peak. The bytes are those ledgers were written with.
     update = digest.update
     for item in observed:
-        update(("\x1f".join(item) + "\x1e").encode())
+        update(_observed_bytes(item))
+    return _with_metadata(digest, metadata)
+
+
+def _observed_bytes(item: Observed) -> bytes:
+    return ("\x1f".join(item) + "\x1e").encode()
+
+
+def _with_metadata(digest: Any, metadata: Mapping[str, WorkMeta] | None) -> str:
+    """`observed_digest` from the digest of the citations: what it adds for `metadata`."""
     if metadata:
         digest.update(b"\x1dmeta")
         for url in sorted(metadata):
             record = json.dumps(meta_record(metadata[url]), sort_keys=True, ensure_ascii=False)
             digest.update(f"{url}\x1f{record}\x1e".encode())
-    return digest.hexdigest()
+    return str(digest.hexdigest())
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +90,17 @@ def gather(
 
     Separate from the merge so a build can let its link graph go before it reads the old
     ledger: both are large, and together they made the peak of a build after an edit.
-    `digest` is `observed_digest(observed, metadata)` when the caller already has it.
+    `digest` is `observed_digest(observed, metadata)` when the caller already has it;
+    otherwise it is taken in the same pass.
     """
-    if digest is None:
-        observed = list(observed)
-        digest = observed_digest(observed, metadata)
+    hashing = hashlib.sha256() if digest is None else None
     # A dict per work, not a list: a work cited from many places would otherwise be scanned
     # whole for each of its citations, and a site's most cited works grow with the site.
     buckets: dict[str, dict[Citation, None]] = {}
     normalised: dict[str, str] = {}
     for item in observed:
+        if hashing is not None:
+            hashing.update(_observed_bytes(item))
         url = normalised.get(item.url)
         if url is None:
             url = normalised[item.url] = normalise_url(item.url)
@@ -100,6 +110,8 @@ def gather(
             bucket = buckets[url] = {}
         bucket[citation] = None
     by_url = {url: tuple(sorted(bucket, key=_citation_order)) for url, bucket in buckets.items()}
+    if digest is None:
+        digest = _with_metadata(hashing, metadata)
     return Gathered(by_url, digest)
 
 

@@ -8,16 +8,16 @@ what the desk takes.
 
 from __future__ import annotations
 
-import itertools
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.utils import get_build_datetime
 
-from mkdocs_backlinks.files import locked, text_digest, write_text_atomic
+from mkdocs_backlinks.files import FileRange, locked, spool_text, write_bytes_atomic
 from mkdocs_backlinks.graph.linkgraph import LinkGraph
 from mkdocs_backlinks.ledger.contacts import linked_back
 from mkdocs_backlinks.ledger.file import (
@@ -33,7 +33,7 @@ from mkdocs_backlinks.ledger.file import (
 )
 from mkdocs_backlinks.ledger.format import head_line, records_chunks
 from mkdocs_backlinks.ledger.gather import Observed, gather, merge_gathered, observed_digest
-from mkdocs_backlinks.ledger.model import Ledger
+from mkdocs_backlinks.ledger.model import Ledger, ListsState
 from mkdocs_backlinks.ledger.people import contact_keys
 from mkdocs_backlinks.outreach.lists import (
     LIST_FILES,
@@ -175,9 +175,13 @@ class OutreachDesk:
             # A one-pass iterator (a generator): the digest would spend it, and the merge
             # would then record no citation and mark every work no longer cited.
             observed = list(observed)
-        digest = observed_digest(observed, metadata)
         head = read_head(self.path) if self._body_hash else None
         lists_ok = all((self.folder / name).exists() for name in LIST_FILES)
+        if head is None:
+            # Nothing to compare a digest with (a first build, a ledger to be read whole): the
+            # citations are gathered at once, and their digest taken on the way.
+            return self._record_changes(observed, None, lists_ok, metadata)
+        digest = observed_digest(observed, metadata)
         # Nothing changed, so nothing is written, not even a date: `last_build` is the last
         # build that changed the records (`ledger.gather`), and a committed ledger stays as it
         # was checked out. Only if the records are still those `load` checked: a file edited
@@ -185,8 +189,7 @@ class OutreachDesk:
         # and a damaged one stops the build untouched. Only their digest is needed for that,
         # so the file is read a block at a time, never held whole.
         if (
-            head is not None
-            and head.observed == digest
+            head.observed == digest
             and lists_ok
             and head.lists.fingerprint == self._fingerprint(self._body_hash)
             and read_records_hash(self.path) == self._body_hash
@@ -205,7 +208,7 @@ class OutreachDesk:
     def _record_changes(
         self,
         observed: Iterable[Observed],
-        digest: str,
+        digest: str | None,
         lists_ok: bool,
         metadata: Mapping[str, WorkMeta] | None,
     ) -> dict[str, Any]:
@@ -235,7 +238,24 @@ class OutreachDesk:
         merged = linked_back(merged, latest, self.settings.today)
         old_lists = old.lists
         del old
-        body_hash = text_digest(records_chunks(merged))
+        # The records are encoded once, into a temporary file beside the ledger, and copied
+        # after the first line, which names their digest and is known only after the lists.
+        with tempfile.TemporaryFile(dir=self.folder) as body:
+            body_hash = spool_text(records_chunks(merged), body)
+            return self._write(merged, body, body_hash, old_lists, old_head, old_hash, lists_ok)
+
+    def _write(
+        self,
+        merged: Ledger,
+        body: BinaryIO,
+        body_hash: str,
+        old_lists: ListsState,
+        old_head: str,
+        old_hash: str,
+        lists_ok: bool,
+    ) -> dict[str, Any]:
+        """Write the lists, when their fingerprint changed, and then the ledger: its first
+        line and the records already encoded in `body`."""
         fingerprint = self._fingerprint(body_hash)
         report = None
         if not lists_ok or fingerprint != old_lists.fingerprint:
@@ -250,7 +270,8 @@ class OutreachDesk:
             write_lists(self.folder, report, self.settings.template_cache)
         del report
         if head != old_head or body_hash != old_hash:
-            write_text_atomic(self.path, itertools.chain((head,), records_chunks(merged)))
+            records = FileRange(body, 0, body.tell())
+            write_bytes_atomic(self.path, (head.encode("utf-8"), records))
         self._body_hash = body_hash
         return self._summary(merged)
 

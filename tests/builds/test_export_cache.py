@@ -1,14 +1,17 @@
-"""The graph export is kept in the cache folder and copied while nothing it shows changed.
+"""The graph export is kept in the cache folder: copied while nothing it shows changed, and
+only the entries that changed written after an edit.
 
-Each site is built for real, with the export's writer counted: a build whose links, pages
-and site URL are those of the build before copies the kept export (in process or not, as a
-rebuild of `mkdocs serve` and a later `mkdocs build` are), and any change the export shows
-writes it again, byte for byte what a build without the cache writes. A damaged or unusable
-cache folder changes nothing but the time.
+Each site is built for real, with the export's page entries counted as they are formatted: a
+build whose links, pages and site URL are those of the build before copies the kept export
+(in process or not, as a rebuild of `mkdocs serve` and a later `mkdocs build` are); any change
+the export shows writes the entries it changes, and only those, and the export is byte for
+byte what a build without the cache writes. A damaged or unusable cache folder changes
+nothing but the time.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -28,23 +31,34 @@ PAGES = {
 SITE_URL = "https://docs.example.com/"
 
 
+ALL = ["about.md", "guide.md", "index.md"]
+"""The pages of `PAGES`, in the export's order: what a build that writes it whole formats."""
+
+
 @pytest.fixture
-def written(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
-    """The site URL of each export the graph writes out from its rows from now on."""
-    calls: list[str | None] = []
-    export_text = LinkGraph.export_text
+def written(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The source path of each page entry the graph formats for the export from now on."""
+    calls: list[str] = []
+    export_entry = LinkGraph.export_entry
 
-    def counted(self: LinkGraph, site_url: str | None) -> Any:
-        calls.append(site_url)
-        return export_text(self, site_url)
+    def counted(self: LinkGraph, src: str, base: str) -> str:
+        calls.append(src)
+        return export_entry(self, src, base)
 
-    monkeypatch.setattr(LinkGraph, "export_text", counted)
+    monkeypatch.setattr(LinkGraph, "export_entry", counted)
     return calls
 
 
-def _kept(site: Any) -> list[Path]:
+def _cache(site: Any) -> list[Path]:
     folder = site.root / ".cache" / "backlinks" / "export"
     return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def _kept(site: Any) -> list[Path]:
+    """The kept exports; each has its index beside it."""
+    kept = [path for path in _cache(site) if path.suffix == ".json"]
+    assert sorted(_cache(site)) == sorted([*kept, *(path.with_suffix(".pages") for path in kept)])
+    return kept
 
 
 def _export(site: Any, name: str = "backlinks.json") -> bytes:
@@ -61,7 +75,7 @@ def _uncached(site: Any, name: str = "backlinks.json") -> bytes:
 def test_a_second_build_copies_the_kept_export(make_site: Any, written: list[Any]) -> None:
     site = make_site(PAGES, site_url=SITE_URL)
     site.build()
-    assert written == [SITE_URL]
+    assert written == ALL
     first = _export(site)
     (kept,) = _kept(site)
     assert kept.read_bytes() == first
@@ -97,43 +111,117 @@ def test_rebuilds_in_one_process_copy_it(
     site = Site(copy_sample(tmp_path))
     site.build()
     first = _export(site)
-    assert len(written) == 1
+    assert written
+    written.clear()
     site.build()
     site.build()
-    assert len(written) == 1
+    assert written == []
     assert _export(site) == first
 
 
 @pytest.mark.parametrize(
-    ("path", "text"),
+    ("path", "text", "formatted"),
     [
-        ("guide.md", "# Guide\n\n## Setup\n\nBack [home](index.md#home), as written.\n"),
-        ("guide.md", "# Guide\n\n## Setup\n\nBack [to the start](index.md#home), as said.\n"),
-        ("guide.md", "# Guide\n\n## Install\n\nBack [home](index.md#home), as said.\n"),
-        ("about.md", "# About us\n\nNo links here.\n"),
-        ("new.md", "# New\n\nNothing yet.\n"),
+        (
+            "guide.md",
+            "# Guide\n\n## Setup\n\nBack [home](index.md#home), as written.\n",
+            ["guide.md", "index.md"],
+        ),
+        (
+            "guide.md",
+            "# Guide\n\n## Setup\n\nBack [to the start](index.md#home), as said.\n",
+            ["guide.md", "index.md"],
+        ),
+        (
+            "guide.md",
+            "# Guide\n\n## Install\n\nBack [home](index.md#home), as said.\n",
+            ["guide.md", "index.md"],
+        ),
+        ("about.md", "# About us\n\nNo links here.\n", ["about.md"]),
+        ("new.md", "# New\n\nNothing yet.\n", ["new.md"]),
         (
             "index.md",
             "# Home\n\nRead [the guide](guide.md) and [an essay](https://example.org/).\n",
+            ["guide.md", "index.md"],
         ),
+        ("about.md", "# About\n\nSee [the guide](guide.md).\n", ["about.md", "guide.md"]),
+        ("guide.md", "# Guide\n\n## Setup\n\nNo way back.\n", ["guide.md", "index.md"]),
+        ("about.md", None, []),
+        ("guide.md", None, ["index.md"]),
     ],
-    ids=["sentence", "anchor text", "section", "title", "new page", "citation"],
+    ids=[
+        "sentence",
+        "anchor text",
+        "section",
+        "title",
+        "new page",
+        "citation",
+        "link added",
+        "link removed",
+        "page removed",
+        "linked page removed",
+    ],
 )
-def test_what_the_export_shows_writes_it_again(
-    make_site: Any, written: list[Any], path: str, text: str
+def test_what_the_export_shows_writes_what_changed(
+    make_site: Any, written: list[str], path: str, text: str | None, formatted: list[str]
 ) -> None:
+    """An entry shows its page and the links to it: a change formats the entries of the
+    pages it touched and of the pages they link to, before or after, and copies the rest
+    from the kept export."""
     site = make_site(PAGES, site_url=SITE_URL)
     site.build()
     before = _export(site)
-    site.write(path, text)
+    if text is None:
+        (site.root / "docs" / path).unlink()
+    else:
+        site.write(path, text)
     written.clear()
     site.build()
-    assert written == [SITE_URL]
+    assert sorted(written) == formatted
     after = _export(site)
     assert after != before
     (kept,) = _kept(site)  # the earlier one is gone
     assert kept.read_bytes() == after
     assert _uncached(site) == after
+
+
+def test_an_edit_on_a_larger_site_copies_the_rest(make_site: Any, written: list[str]) -> None:
+    """Forty pages, each linking to two others: an edit that moves one page's links
+    formats that page and the pages it linked to and links to now, and copies the other
+    entries, in runs between them, from the kept export."""
+    count = 40
+
+    def page(number: int, first: int, second: int) -> str:
+        return (
+            f"# Page {number}\n\n## Part\n\nSee [page {first}](p{first:02}.md) for this, "
+            f"and [page {second}](p{second:02}.md#part) for that. "
+            f"Also [a source](https://example.org/{number}).\n"
+        )
+
+    pages = {f"p{n:02}.md": page(n, (n + 1) % count, (n * 7) % count) for n in range(count)}
+    site = make_site(pages, site_url=SITE_URL)
+    site.build()
+    site.write("p10.md", page(10, 30, 33))
+    written.clear()
+    site.build()
+    # p10 linked to p11 and p30 (10 * 7 % 40), and now to p30 and p33.
+    assert sorted(written) == ["p10.md", "p11.md", "p30.md", "p33.md"]
+    edited = _export(site)
+    assert _uncached(site) == edited
+    graph = site.graph()
+    assert [b["source"] for b in graph["pages"]["p33.md"]["backlinks"]] == [
+        "p10.md",
+        "p32.md",
+        "p39.md",
+    ]
+    assert [b["source"] for b in graph["pages"]["p11.md"]["backlinks"]] == ["p13.md"]
+    # Most pages changed: every entry is formatted, none read back.
+    for n in range(25):
+        site.write(f"p{n:02}.md", page(n, (n + 2) % count, (n * 3) % count))
+    written.clear()
+    site.build()
+    assert sorted(written) == sorted(pages)
+    assert _uncached(site) == _export(site)
 
 
 def test_another_site_url_writes_it_again(make_site: Any, written: list[Any]) -> None:
@@ -142,7 +230,7 @@ def test_another_site_url_writes_it_again(make_site: Any, written: list[Any]) ->
     written.clear()
     moved = "https://elsewhere.example/docs/"
     site.build(site_url=moved)
-    assert written == [moved]
+    assert written == ALL  # every entry shows its page's absolute URL
     assert b'"absolute_url":"https://elsewhere.example/docs/guide/"' in _export(site)
     assert len(_kept(site)) == 1
 
@@ -163,11 +251,56 @@ def test_a_damaged_kept_export_is_written_again(
         kept.rename(kept.with_name(kept.name.replace(f"-{len(first)}.", f"-{len(first) + 1}.")))
     written.clear()
     site.build()
-    assert written == [SITE_URL]
+    assert written == ALL
     assert _export(site) == first
     (replaced,) = _kept(site)
     assert replaced.name == kept.name
     assert replaced.read_bytes() == first
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["missing", "not JSON", "truncated", "shifted", "past the end", "another site URL", "types"],
+)
+def test_an_index_that_does_not_match_writes_the_export_whole(
+    make_site: Any, written: list[str], damage: str
+) -> None:
+    """An index that cannot be read, or whose entries are not where it says, is not used;
+    the next build after an edit uses the index this one kept."""
+    site = make_site(PAGES, site_url=SITE_URL)
+    site.build()
+    (kept,) = _kept(site)
+    index = kept.with_suffix(".pages")
+    text = index.read_text(encoding="utf-8")
+    document = json.loads(text)
+    if damage == "missing":
+        index.unlink()
+    elif damage == "not JSON":
+        index.write_text("{not json", encoding="utf-8")
+    elif damage == "truncated":
+        index.write_text(text[: len(text) // 2], encoding="utf-8")
+    elif damage in ("shifted", "past the end"):
+        # The entry of a page the edit leaves alone, which the build would copy.
+        (about,) = [entry for entry in document["pages"] if entry[0] == "about.md"]
+        about[2] = about[2] + 1 if damage == "shifted" else kept.stat().st_size - 3
+        index.write_text(json.dumps(document), encoding="utf-8")
+    elif damage == "another site URL":
+        document["basis"] = "0" * len(document["basis"])
+        index.write_text(json.dumps(document), encoding="utf-8")
+    else:
+        document["pages"][0][2] = str(document["pages"][0][2])
+        index.write_text(json.dumps(document), encoding="utf-8")
+    site.write("guide.md", "# Guide\n\n## Setup\n\nBack [home](index.md#home), as written.\n")
+    written.clear()
+    site.build()
+    assert written == ALL
+    edited = _export(site)
+    site.write("about.md", "# About us\n\nNo links here.\n")
+    written.clear()
+    site.build()
+    assert written == ["about.md"]
+    assert _export(site) != edited
+    assert _uncached(site) == _export(site)
 
 
 def test_an_unusable_cache_folder_only_costs_time(make_site: Any, written: list[Any]) -> None:
@@ -176,7 +309,7 @@ def test_an_unusable_cache_folder_only_costs_time(make_site: Any, written: list[
     site.build()
     first = _export(site)
     site.build()
-    assert written == [SITE_URL, SITE_URL]
+    assert written == ALL + ALL
     assert _export(site) == first
     assert (site.root / "cache-file").read_text(encoding="utf-8") == "not a folder\n"
 
