@@ -168,13 +168,12 @@ def _copy_range(piece: FileRange, target: BinaryIO) -> None:
     """Append `piece` to `target` (a file being written front to back, nothing buffered): by
     `os.sendfile` on Linux, in the kernel; elsewhere, or where the file system refuses it, a
     mebibyte at a time. A source shorter than the range is an OSError."""
-    origin = piece.source.fileno()
     end = piece.offset + piece.length
     at = piece.offset
     if sys.platform.startswith("linux"):
         try:
             while at < end:
-                sent = os.sendfile(target.fileno(), origin, at, end - at)
+                sent = os.sendfile(target.fileno(), piece.source.fileno(), at, end - at)
                 if not sent:
                     break
                 at += sent
@@ -182,11 +181,20 @@ def _copy_range(piece: FileRange, target: BinaryIO) -> None:
             log.debug("Copying in the kernel failed (%s); copying through memory.", exc)
         target.seek(0, os.SEEK_END)  # the system moved the file's position, not the buffer's
     while at < end:
-        block = os.pread(origin, min(end - at, 1 << 20), at)
+        block = read_at(piece.source, at, min(end - at, 1 << 20))
         if not block:
             raise OSError(f"{piece.source.name} ends at byte {at}, before byte {end}")
         target.write(block)
         at += len(block)
+
+
+def read_at(handle: BinaryIO, offset: int, length: int) -> bytes:
+    """Up to `length` bytes at `offset` of the open file `handle`: one `os.pread` where the
+    system has it (not on Windows, where the file's position moves instead)."""
+    if hasattr(os, "pread"):
+        return os.pread(handle.fileno(), length, offset)
+    handle.seek(offset)
+    return handle.read(length)
 
 
 TEMP_SUFFIX = ".tmp"

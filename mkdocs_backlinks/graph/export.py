@@ -39,6 +39,7 @@ from mkdocs.plugins import get_plugin_logger
 from mkdocs_backlinks.files import (
     FileRange,
     copy_file_atomic,
+    read_at,
     write_bytes_atomic,
     write_text_atomic,
 )
@@ -163,7 +164,7 @@ def _linked_from(kept: BinaryIO, src: str, entry: _Entry) -> set[str]:
 
 def _read_entry(kept: BinaryIO, src: str, entry: _Entry) -> bytes:
     """The bytes of a kept entry, checked to be the entry of `src` and whole."""
-    data = os.pread(kept.fileno(), entry.length, entry.offset)
+    data = read_at(kept, entry.offset, entry.length)
     if not (data.startswith(_entry_start(src)) and data.endswith(b"}")):
         raise _Unusable(f"the index does not point at the entry of {src}")
     return data
@@ -172,11 +173,10 @@ def _read_entry(kept: BinaryIO, src: str, entry: _Entry) -> bytes:
 def _check_entry(kept: BinaryIO, src: str, entry: _Entry) -> None:
     """`_read_entry`'s check, reading only the ends of the entry."""
     start = _entry_start(src)
-    fd = kept.fileno()
     if not (
         entry.length > len(start)
-        and os.pread(fd, len(start), entry.offset) == start
-        and os.pread(fd, 1, entry.offset + entry.length - 1) == b"}"
+        and read_at(kept, entry.offset, len(start)) == start
+        and read_at(kept, entry.offset + entry.length - 1, 1) == b"}"
     ):
         raise _Unusable(f"the index does not point at the entry of {src}")
 

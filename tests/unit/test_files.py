@@ -13,6 +13,7 @@ import pytest
 
 from mkdocs_backlinks import files as storage
 from mkdocs_backlinks.files import (
+    FileRange,
     copy_file_atomic,
     dump_json,
     write_bytes_atomic,
@@ -276,6 +277,47 @@ def test_copy_file_atomic_without_the_kernel_copy(
     path = tmp_path / "backlinks.json"
     copy_file_atomic(large, path)
     assert path.read_bytes() == large.read_bytes()
+
+
+@pytest.mark.parametrize("system", ["linux", "no kernel copy", "no pread"])
+def test_ranges_of_a_file_are_written_between_bytes(
+    tmp_path: Path, large: Path, monkeypatch: pytest.MonkeyPatch, system: str
+) -> None:
+    """Pieces of another file (kept export entries) between bytes made now, in order, each
+    where the last left off; copied in the kernel, or read (by `pread`, or by seeking where
+    the system has no `pread`) where it is not."""
+    if system != "linux":
+
+        def refusing(out_fd: int, in_fd: int, offset: int | None, count: int) -> int:
+            raise OSError(errno.EINVAL, "Invalid argument")
+
+        monkeypatch.setattr(storage.os, "sendfile", refusing, raising=False)
+    if system == "no pread":
+        monkeypatch.delattr(storage.os, "pread")
+    data = large.read_bytes()
+    path = tmp_path / "backlinks.json"
+    with large.open("rb") as kept:
+        pieces = [
+            b"head ",
+            FileRange(kept, 5, 3 << 20),
+            b" middle ",
+            FileRange(kept, 0, 10),
+            FileRange(kept, len(data) - 7, 7),
+            b" tail",
+        ]
+        storage.write_bytes_atomic(path, pieces)
+    expected = b"head " + data[5 : 5 + (3 << 20)] + b" middle " + data[:10] + data[-7:] + b" tail"
+    assert path.read_bytes() == expected
+
+
+def test_a_range_past_the_end_of_its_file_keeps_the_old_file(tmp_path: Path, large: Path) -> None:
+    path = tmp_path / "backlinks.json"
+    path.write_text("old\n", encoding="utf-8")
+    size = large.stat().st_size
+    with large.open("rb") as kept, pytest.raises(OSError, match="before byte"):
+        storage.write_bytes_atomic(path, [b"head", FileRange(kept, size - 4, 8)])
+    assert path.read_text(encoding="utf-8") == "old\n"
+    assert listing(tmp_path) == ["backlinks.json", "kept"]
 
 
 def test_copy_file_atomic_failure_keeps_the_old_file(
