@@ -951,6 +951,16 @@ def test_observed_digest_is_the_one_ledgers_were_written_with() -> None:
     assert observed_digest(iter(BASIC)) == reference.hexdigest()
 
 
+def test_gathering_takes_the_same_digest_in_its_one_pass() -> None:
+    """A first build gathers its citations without a digest pass of its own; the digest it
+    writes must be the one the next build compares with (`observed_digest`)."""
+    meta = {"https://beta.net/": WorkMeta(status="ok", title="Beta", author="B")}
+    for metadata in (None, meta):
+        expected = observed_digest(BASIC, metadata)
+        assert gather(iter(BASIC), metadata).digest == expected
+        assert gather(BASIC, metadata, "given").digest == "given"
+
+
 def test_observed_citations_read_twice_give_the_same() -> None:
     graph = LinkGraph()
     citation = ("a/b.md", "https://x.org/?a=1", "https://x.org/?a=1", "", "T", "C", "", (), False)
