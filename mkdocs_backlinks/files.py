@@ -125,10 +125,8 @@ def copy_file_atomic(source: Path, path: Path) -> None:
     The system copies the bytes (`os.sendfile` where it copies between files), so a large file
     (a graph export kept in the cache folder) never passes through this process's memory.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with source.open("rb") as origin, locked(path.parent):
-        whole = FileRange(origin, 0, os.fstat(origin.fileno()).st_size)
-        _replace_locked(path, lambda handle: _copy_range(whole, handle))
+    with source.open("rb") as origin:
+        write_bytes_atomic(path, [FileRange(origin, 0, os.fstat(origin.fileno()).st_size)])
 
 
 def _write_locked(path: Path, data: bytes | Iterable[bytes | FileRange]) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 from typing import Any
 
 from mkdocs_backlinks.files import dump_json_lines
+from mkdocs_backlinks.graph.export import write_export
 from mkdocs_backlinks.graph.linkgraph import (
     EXPORT_SCHEMA,
     EXPORT_VERSION,
@@ -435,35 +437,55 @@ AWKWARD = [
 ]
 
 
-def test_export_text_is_the_reference_encoding_byte_for_byte() -> None:
+def _awkward_graph(words: list[str]) -> LinkGraph:
+    """Five pages with links whose every field is one of `words`, chosen at random (seeded)."""
     rng = random.Random(7)
     srcs = ["index.md", "a.md", "dir/b.md", "dir/\u00fcber.md", 'q"uote.md']
     graph = LinkGraph()
     for src in srcs:
         links: list[Link] = []
         for _ in range(rng.randrange(0, 6)):
-            words: dict[str, Any] = {
-                "text": rng.choice(AWKWARD),
-                "context": rng.choice(AWKWARD),
-                "section": rng.choice(AWKWARD),
+            fields: dict[str, Any] = {
+                "text": rng.choice(words),
+                "context": rng.choice(words),
+                "section": rng.choice(words),
             }
             if rng.random() < 0.5:
                 target = rng.choice(srcs)
                 links.append(
-                    link(src, target, href=target + "#x", anchor=rng.choice(AWKWARD), **words)
+                    link(src, target, href=target + "#x", anchor=rng.choice(words), **fields)
                 )
             else:
                 rel = tuple(
                     sorted(rng.sample(["nofollow", "noopener", "me", 'x"y'], rng.randrange(3)))
                 )
-                links.append(cite(src, "https://x.org/" + rng.choice(AWKWARD), rel=rel, **words))
-        graph.add_page(page(src, src[:-3] + "/", rng.choice(AWKWARD)), links)
-    for site_url in ("https://example.com/sub/", "https://example.com/sub", None, ""):
+                links.append(cite(src, "https://x.org/" + rng.choice(words), rel=rel, **fields))
+        graph.add_page(page(src, src[:-3] + "/", rng.choice(words)), links)
+    return graph
+
+
+SITE_URLS = ("https://example.com/sub/", "https://example.com/sub", None, "")
+
+
+def test_export_text_is_the_reference_encoding_byte_for_byte() -> None:
+    graph = _awkward_graph(AWKWARD)
+    for site_url in SITE_URLS:
         assert "".join(graph.export_text(site_url)) == reference_export_text(graph, site_url)
     assert "".join(LinkGraph().export_text(None)) == reference_export_text(LinkGraph(), None)
     assert "".join(build_graph(["index.md", "a.md", "dir/b.md"]).export_text(None)) == (
         reference_export_text(build_graph(["index.md", "a.md", "dir/b.md"]), None)
     )
+
+
+def test_what_a_build_writes_is_the_reference_encoding(tmp_path: Path) -> None:
+    """`write_export` lays the entries out itself (to copy some from a kept export), not by
+    `export_text`. Without the lone surrogate: no page can hold one (the link collector reads
+    `&#xD800;` as U+FFFD), and a UTF-8 file cannot."""
+    graph = _awkward_graph([word for word in AWKWARD if "\ud800" not in word])
+    for number, site_url in enumerate(SITE_URLS):
+        written = tmp_path / f"{number}.json"
+        write_export(graph, written, site_url, cache=tmp_path / "cache", name=written.name)
+        assert written.read_text(encoding="utf-8") == reference_export_text(graph, site_url)
 
 
 # --------------------------------------------------------------------------- counts
