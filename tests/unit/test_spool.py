@@ -84,6 +84,29 @@ def test_without_pread_a_read_does_not_move_where_the_next_batch_goes(
     assert not spool.in_memory
 
 
+@pytest.mark.parametrize("pwritev", [True, False], ids=["pwritev", "joined"])
+def test_batches_of_many_appends_are_written_whole_and_in_order(
+    pwritev: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many small appends (more than a batch holds) and a few large ones, read back after the
+    # batches went to the file, with the pieces written as they are or joined first (Windows
+    # has no `os.pwritev`).
+    if not pwritev:
+        monkeypatch.setattr(spool_module, "_PWRITEV", None)
+    elif spool_module._PWRITEV is None:
+        pytest.skip("no os.pwritev here")
+    spool = Spool()
+    pieces = [bytes([n % 251]) * (n % 7 + 1) for n in range(3 * spool_module._PIECES)]
+    pieces[100] = b"L" * 100_000
+    pieces[500] = b"M" * 200_000
+    offsets = [spool.append(piece) for piece in pieces]
+    assert offsets[-1] + len(pieces[-1]) == spool.size == sum(map(len, pieces))
+    assert spool.read(0, spool.size) == b"".join(pieces)
+    for offset, piece in zip(offsets, pieces, strict=True):
+        assert spool.read(offset, len(piece)) == piece
+    assert not spool.in_memory
+
+
 def test_a_read_past_the_end_is_an_error_not_short_data() -> None:
     spool = Spool()
     spool.append(b"abc")
