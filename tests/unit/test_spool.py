@@ -96,9 +96,10 @@ def test_batches_of_many_appends_are_written_whole_and_in_order(
     elif spool_module._PWRITEV is None:
         pytest.skip("no os.pwritev here")
     spool = Spool()
-    pieces = [bytes([n % 251]) * (n % 7 + 1) for n in range(3 * spool_module._PIECES)]
-    pieces[100] = b"L" * 100_000
-    pieces[500] = b"M" * 200_000
+    # More small pieces than one `pwritev` call takes (1,024 on Linux), were they one batch,
+    # then one large piece, more small ones, and one more than a batch.
+    small = [bytes([n % 251]) * (n % 7 + 1) for n in range(5 * spool_module._PIECES)]
+    pieces = [*small, b"L" * 100_000, *small[:10], b"M" * 300_000, b"tail"]
     offsets = [spool.append(piece) for piece in pieces]
     assert offsets[-1] + len(pieces[-1]) == spool.size == sum(map(len, pieces))
     assert spool.read(0, spool.size) == b"".join(pieces)
