@@ -326,7 +326,8 @@ class BacklinksConfig(base.Config):
 
     allow_networks = NetworkList()
     """Private networks (CIDR) the plugin may connect to, say an intranet that pages cite.
-    Loopback, private, link-local and reserved addresses are refused unless listed here."""
+    Loopback, private, link-local and reserved addresses are refused unless listed here, and
+    a link to one of them (or to `localhost`, a dev server) is not counted as a citation."""
 
     ca_bundle = CaBundle()
     """CA bundle (PEM file, or folder) to verify TLS with, relative to mkdocs.yml; it replaces

@@ -204,7 +204,9 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         assert self.links is not None
         pages = [(f.src_uri, f.url) for f in files.documentation_pages()]
-        self.links.site = SiteMap(pages, self.site_url, page_aliases(files, config))
+        self.links.site = SiteMap(
+            pages, self.site_url, page_aliases(files, config), self.config.allow_networks
+        )
         self.nav_files = nav_files(config)
         return nav
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from mkdocs_backlinks.http.addresses import IPAddress, address_problem
 from mkdocs_backlinks.http.options import IPNetwork
 
 __all__ = [
@@ -26,69 +27,7 @@ __all__ = [
     "proxied_problem",
 ]
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
 DEFAULT_PORTS = {"http": 80, "https": 443}
-
-# IPv6 prefixes that carry an IPv4 address a gateway will connect to (NAT64, RFC 6052/8215).
-_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-# Deprecated IPv4-compatible addresses (::a.b.c.d): `ipaddress` calls them global.
-_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
-
-
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address stands for, if a stack or gateway would reach it.
-
-    `::ffff:10.0.0.1` is 10.0.0.1 on a dual-stack socket; 6to4 and NAT64 addresses are relayed
-    to the IPv4 address inside them. Checking only the IPv6 form would let those through.
-    """
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if any(address in network for network in _NAT64):
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
-
-
-def address_problem(address: IPAddress, allow_networks: Iterable[IPNetwork] = ()) -> str | None:
-    """Why the plugin must not connect to `address`, or None when it may.
-
-    Only globally routable unicast addresses pass: loopback, private, link-local (cloud
-    metadata), shared (100.64/10), unspecified, multicast, reserved, documentation and other
-    special-purpose ranges are refused, also when wrapped in an IPv6 form. An address inside
-    one of `allow_networks` always passes (or whose embedded IPv4 address is inside one).
-    """
-    allowed = tuple(allow_networks)
-    embedded = _embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else None
-    for candidate in (address, embedded):
-        if candidate is not None and any(
-            candidate.version == network.version and candidate in network for network in allowed
-        ):
-            return None
-    if address.is_loopback:
-        return "loopback"
-    if address.is_unspecified:
-        return "unspecified"
-    if address.is_link_local:
-        return "link-local"
-    if address.is_multicast:
-        return "multicast"
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.is_site_local:
-            return "site-local"
-        if address in _IPV4_COMPATIBLE:
-            return "IPv4-compatible (deprecated)"
-        if embedded is not None:
-            inner = address_problem(embedded)
-            return None if inner is None else f"embeds {embedded}, which is {inner}"
-    if address.is_private:
-        return "private"
-    if address.is_reserved:
-        return "reserved"
-    if not address.is_global:
-        return "not globally routable"
-    return None
 
 
 def proxied_problem(target: Target, allow_networks: Iterable[IPNetwork] = ()) -> str | None:

@@ -15,6 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from mkdocs_backlinks.http.addresses import local_host_problem
+from mkdocs_backlinks.http.options import IPNetwork
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Query parameters that only track the click; dropping them groups the same work together.
@@ -173,13 +176,20 @@ class SiteMap:
         pages: Iterable[tuple[str, str]],
         site_url: str | None,
         aliases: Mapping[str, str] | None = None,
+        allow_networks: Iterable[IPNetwork] = (),
     ) -> None:
         """`pages` holds `(src_uri, url)` pairs as MkDocs' `File` objects give them.
 
         `aliases` maps other source paths to a page's: a link to one counts for that page
         (a redirected old path; in a translated build, the untranslated name of a page).
         A name that is a page itself is never an alias.
+
+        A link to `localhost` or to an address that is not globally routable (a dev server
+        at `http://127.0.0.1:8000/`, a router at 192.168.1.1) is no one's work to credit or
+        tell, and resolves to nothing, unless the address is in `allow_networks` (the
+        plugin's option of that name, which lets the HTTP layer reach it too).
         """
+        self._allow_networks = tuple(allow_networks)
         self.pages: dict[str, str] = {}
         self._by_key: dict[str, str] = {}
         self._canonical: dict[str, str] = {}
@@ -318,6 +328,8 @@ class SiteMap:
                 rest = self._under_site_path(unquote(parts.path or "/"))
                 page = None if rest is None else self.page_for_url_path(rest)
                 return Target(True, page, anchor) if page else None
+            if local_host_problem(host, self._allow_networks):
+                return None
             return Target(False, normalise_url(href if scheme else "https:" + href))
         return self._resolve_local(unquote(parts.path), anchor, src_uri)
 

@@ -240,6 +240,41 @@ def test_first_build_writes_the_ledger(make_site: MakeSite, on_day: SetDay) -> N
     assert doc["works"]["https://beta.net/"]["citations"][0]["context"] == "Also see Beta's blog."
 
 
+def test_a_dev_server_or_a_private_address_is_nobody_to_tell(
+    make_site: MakeSite, on_day: SetDay
+) -> None:
+    # What a tutorial links to: its own dev server, a router, a box on the LAN. None is a
+    # work anyone published: no credit, no contact, no citation in the export; a public
+    # site in the same paragraph stays.
+    pages = {
+        **PAGES,
+        "setup.md": (
+            "# Setup\n\nRun `mkdocs serve` and open [the preview](http://127.0.0.1:8000/), "
+            "or [localhost](http://localhost:8000/setup/). The router is at "
+            "[192.168.1.1](http://192.168.1.1/), the wiki at [10.0.0.5](https://10.0.0.5/wiki). "
+            "The [docs](https://gamma.io/docs) say more.\n"
+        ),
+    }
+    site = new_site(make_site, pages)
+    site.build()
+    assert list(ledger(site)["contacts"]) == ["alpha.org", "beta.net", "gamma.io"]
+    assert "https://gamma.io/docs" in ledger(site)["works"]
+    assert [c["site"] for c in report(site)["contacts"]] == ["alpha.org", "beta.net", "gamma.io"]
+    cited = [c["target"] for c in site.graph()["pages"]["setup.md"]["citations"]]
+    assert cited == ["https://gamma.io/docs"]
+    html = site.html("setup/index.html")
+    start = html.index('<section class="backlinks backlinks-credits"')
+    credits = html[start : html.index("</section>", start)]
+    assert "gamma.io" in credits
+    assert "127.0.0.1" not in credits and "192.168" not in credits and "10.0.0.5" not in credits
+
+    # Allowed networks (an intranet the pages cite) are citations again.
+    intranet = new_site(make_site, pages, {"allow_networks": ["10.0.0.0/8"]})
+    intranet.build()
+    contacts = list(ledger(intranet)["contacts"])
+    assert contacts == ["10.0.0.5", "alpha.org", "beta.net", "gamma.io"]
+
+
 def test_first_build_writes_the_four_lists(make_site: MakeSite, on_day: SetDay) -> None:
     site = new_site(make_site)
     site.build()

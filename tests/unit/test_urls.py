@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import posixpath
+from ipaddress import ip_network
 
 import pytest
 
@@ -507,13 +508,60 @@ def test_resolve_site_url_at_domain_root() -> None:
     [
         ("http://localhost:8000/a/", internal("a.md")),
         ("https://localhost:8000/a/", internal("a.md")),
-        ("http://localhost/a/", external("http://localhost/a/")),
-        ("http://localhost:8001/a/", external("http://localhost:8001/a/")),
+        # Another port of this machine is not this site, nor anyone's to credit.
+        ("http://localhost/a/", None),
+        ("http://localhost:8001/a/", None),
     ],
 )
-def test_resolve_site_url_with_port(href: str, expected: Target) -> None:
+def test_resolve_site_url_with_port(href: str, expected: Target | None) -> None:
     site = SiteMap(DIRECTORY_PAGES, "http://localhost:8000/")
     assert site.resolve(href, "index.md") == expected
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "http://127.0.0.1:8000/",
+        "http://localhost:8000/getting-started/",
+        "HTTP://LOCALHOST/",
+        "http://app.localhost/",
+        "http://[::1]:8000/",
+        "http://192.168.1.1/admin",
+        "https://10.0.0.5/wiki/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://0.0.0.0:8000/",
+        "//127.0.0.1/x",
+        "http://[::ffff:127.0.0.1]/",
+    ],
+)
+def test_links_to_this_machine_or_a_private_address_are_no_citation(href: str) -> None:
+    site = SiteMap(DIRECTORY_PAGES, SITE_URL)
+    assert site.resolve(href, "index.md") is None
+
+
+def test_allowed_networks_make_their_addresses_citations_again() -> None:
+    site = SiteMap(DIRECTORY_PAGES, SITE_URL, allow_networks=[ip_network("127.0.0.0/8")])
+    assert site.resolve("http://127.0.0.1:8000/a", "index.md") == external(
+        "http://127.0.0.1:8000/a"
+    )
+    assert site.resolve("http://localhost:8000/", "index.md") == external("http://localhost:8000/")
+    assert site.resolve("http://192.168.1.1/", "index.md") is None
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "https://93.184.216.34/paper",  # a public address
+        "https://[2606:4700::1111]/",
+        "https://localhost.example.org/",  # names are not looked up
+        "https://10.example.com/",
+        "https://my-localhost.dev/",
+    ],
+)
+def test_public_addresses_and_names_stay_citations(href: str) -> None:
+    site = SiteMap(DIRECTORY_PAGES, SITE_URL)
+    found = site.resolve(href, "index.md")
+    assert found is not None and not found.internal
 
 
 def test_resolve_strips_surrounding_white_space() -> None:
