@@ -76,16 +76,19 @@ def address_problem(address: IPAddress, allow_networks: Iterable[IPNetwork] = ()
 
 
 def local_host_problem(host: str, allow_networks: Iterable[IPNetwork] = ()) -> str | None:
-    """Why a URL's `host` (lower case, no brackets, as `urlsplit` gives it) names no one's
-    site, or None: an address that is not globally routable (outside `allow_networks`), or
-    `localhost`, which every resolver answers with loopback. Other names are not looked up."""
-    if host == "localhost" or host.endswith(".localhost"):
+    """Why a URL's `host` (lower case, no brackets, as `urlsplit` gives it) is this machine or
+    a private network, or None: an address written in it that is not globally routable
+    (outside `allow_networks`), or `localhost`, which every resolver answers with loopback.
+    Other names are not looked up: what they resolve to is checked where they are resolved
+    (`http/dns.py`), or by the proxy."""
+    name = host.rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
         problem = address_problem(ipaddress.ip_address("127.0.0.1"), allow_networks)
         return None if problem is None else "localhost is loopback"
     if not host or not (host[0].isdigit() or ":" in host):
         return None  # a name: the common case, decided without parsing
     try:
-        address = ipaddress.ip_address(host.partition("%")[0])
+        address = ipaddress.ip_address(host)
     except ValueError:
         return None
     problem = address_problem(address, allow_networks)

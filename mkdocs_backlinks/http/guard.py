@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from mkdocs_backlinks.http.addresses import IPAddress, address_problem
+from mkdocs_backlinks.http.addresses import IPAddress, address_problem, local_host_problem
 from mkdocs_backlinks.http.options import IPNetwork
 
 __all__ = [
@@ -37,16 +37,7 @@ def proxied_problem(target: Target, allow_networks: Iterable[IPNetwork] = ()) ->
     be checked: an address written in it, and `localhost`, which every resolver answers with
     loopback. A name that the proxy's DNS maps to a private address is not seen here; that
     is the trade-off of `proxy`, documented with the option."""
-    if target.host_is_ip:
-        problem = address_problem(ipaddress.ip_address(target.host), allow_networks)
-        return None if problem is None else f"address {target.host} is {problem}"
-    name = target.host.rstrip(".").lower()
-    loopback = ipaddress.ip_address("127.0.0.1")
-    if (name == "localhost" or name.endswith(".localhost")) and address_problem(
-        loopback, allow_networks
-    ):
-        return "localhost is loopback"
-    return None
+    return local_host_problem(target.host.lower(), allow_networks)
 
 
 @dataclass(frozen=True)
