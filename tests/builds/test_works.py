@@ -922,6 +922,28 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> Resolver:
     return fake
 
 
+def test_a_cited_name_on_a_private_address_is_not_checked_and_not_a_warning(
+    make_site: MakeSite,
+    server: HttpServer,
+    resolver: Resolver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A name is a citation whatever it resolves to; the address guard refuses to connect
+    # when it resolves to this machine (an intranet name, say), which is news, not a fault.
+    post = server.url("/post", host="live.test")
+    site = make_site(
+        citing(post), {"metadata": {}}, site_url="https://me.example/", site_author="Pat"
+    )
+    with caplog.at_level(logging.INFO):
+        site.build()
+    assert warnings_in(caplog) == []
+    assert "Not checked, private or local address" in caplog.text
+    assert post in caplog.text
+    assert server.requests == []
+    assert work_items(credits(site))  # still credited, with its anchor text
+    site.build(strict=True)
+
+
 @pytest.mark.slow
 def test_names_that_do_not_exist_are_broken_and_not_a_network_that_is_down(
     make_site: MakeSite,
