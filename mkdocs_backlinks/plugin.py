@@ -110,6 +110,10 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         # against the real one must stay internal, as the build that publishes them sees them.
         self.site_url = configured_site_url(config)
         self.links = LinkCollector(SiteMap((), self.site_url), link_rules(options))
+        # What a page links to is kept for the features that read it, which are those that
+        # keep outside links too (credits, export, metadata, outreach); backlinks alone
+        # need only what links to each page.
+        self.graph.outbound = self.links.rules.outside_links
         # MkDocs builds a Markdown instance per page from this list, so our tree processor
         # runs inside every page's conversion.
         config.markdown_extensions.append(self.links.extension())  # type: ignore[arg-type]
@@ -253,7 +257,9 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         converted, self._converted = self._converted, []
         for page, read in converted:
             links, refs = self.links.resolve(read) if read is not None else ([], [])
-            self.graph.add_page(page_info(page, links, (ref.section for ref in refs)), links)
+            info = page_info(page, links, (ref.section for ref in refs))
+            # A page with cross-references is read back once they resolve (`_resolve_refs`).
+            self.graph.add_page(info, links, outbound=True if refs else None)
             if refs:
                 self.refs[page.file.src_uri] = refs
             if self.works is not None:

@@ -171,9 +171,16 @@ class LinkGraph:
     once per page as it converts: the page's rows together, for what a page links to, and each
     internal row on its own, for what links to a page. Memory holds only `pages` and the
     offsets. Call `close` when done with the graph to drop the file at once.
+
+    With `outbound` False the page's rows together are not kept, only the internal rows for
+    the pages they point at: what a page links to is read by the credits, the export, the
+    metadata and the outreach, and a build with all four off shows only backlinks, which need
+    the rows to a page and never the rows from it. `links_from` and `citations` then give
+    nothing, except for a page added with `outbound=True`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, outbound: bool = True) -> None:
+        self.outbound = outbound
         self.pages: dict[str, PageInfo] = {}
         self._spool = Spool()
         self._blocks: dict[str, tuple[int, int, int, int]] = {}
@@ -186,19 +193,26 @@ class LinkGraph:
         as pages are added, in the order backlinks show once `_incoming_index` sorts them."""
         self._sorted = True
 
-    def add_page(self, info: PageInfo, links: Iterable[LinkRow]) -> None:
+    def add_page(
+        self, info: PageInfo, links: Iterable[LinkRow], *, outbound: bool | None = None
+    ) -> None:
         """Record a converted page and the links it makes (replacing any earlier record).
 
         `links` may be `Link`s or plain rows, of plain strings (marshal takes nothing else).
+        `outbound` says whether the page's own rows are kept (the graph's `outbound` when
+        None): a page whose rows will be read back, as autorefs' pass does, keeps them.
         """
         rows = tuple(link if type(link) is tuple else cast(LinkRow, tuple(link)) for link in links)
         self.pages[info.src_uri] = info
         self._sorted = False
         # A long page's rows are written a chunk at a time, each chunk on its own: marshalled
         # whole, or joined, they would be held twice while the page's tree is still in memory.
+        # Not kept, they take no room: the block is empty, and its start may be the next
+        # block's (the rows to other pages, after it, still tell which page wrote them).
         start = self._spool.size
-        for first in range(0, max(len(rows), 1), _CHUNK):
-            self._spool.append(marshal.dumps(rows[first : first + _CHUNK]))
+        if self.outbound if outbound is None else outbound:
+            for first in range(0, max(len(rows), 1), _CHUNK):
+                self._spool.append(marshal.dumps(rows[first : first + _CHUNK]))
         length = self._spool.size - start
         parts: list[bytes] = []
         offset = start + length
@@ -230,8 +244,8 @@ class LinkGraph:
 
     def _rows_from(self, src_uri: str) -> tuple[LinkRow, ...]:
         block = self._blocks.get(src_uri)
-        if block is None or not block[2]:
-            return ()
+        if block is None or not block[2] or not block[1]:
+            return ()  # no record, no rows, or rows not kept (`outbound`)
         data = self._spool.read(block[0], block[1])
         if block[2] <= _CHUNK:
             rows: tuple[LinkRow, ...] = _load(data)

@@ -130,3 +130,45 @@ def test_autorefs_without_backlinks_tracking_leaves_pages_alone(make_site: Any) 
     )
     site.build()
     assert rows(site.graph(), "index.md") == [("guide.md", "", "Guide", "start", "guide.md")]
+
+
+@pytest.mark.slow
+def test_cross_references_with_backlinks_alone(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With only the backlinks on, the graph keeps no page's own links, except a page with
+    cross-references, which is read back when they resolve: its plain links stay backlinks."""
+    site = make_site(
+        PAGES,
+        plugins=[
+            "autorefs",
+            {"mkdocstrings": {"handlers": {"python": {"paths": ["src"]}}}},
+            {
+                "backlinks": {
+                    "credits": False,
+                    "export": False,
+                    "metadata": {"enabled": False},
+                    "outreach": {"enabled": False},
+                    "mentions": {"enabled": False},
+                }
+            },
+        ],
+    )
+    (site.root / "src/pkg").mkdir(parents=True)
+    (site.root / "src/pkg/__init__.py").write_text(PACKAGE, encoding="utf-8")
+    monkeypatch.chdir(site.root)
+    site.build()
+
+    def incoming(path: str) -> str:
+        html = site.html(path)
+        return html.split('id="backlinks-incoming-title"')[1].split("</section>")[0]
+
+    guide = incoming("guide/index.html")
+    # The home page's plain link, beside its cross-references, and the docstrings' links.
+    assert '<a href="../#start">Home \u203a Start</a>' in guide
+    assert '<a href="../api/#pkg.Foo">API \u203a Foo</a>' in guide
+    assert '<a href="../api/#pkg.Foo.run">API \u203a run</a>' in guide
+    api = incoming("api/index.html")
+    assert '<a href="../#start">Home \u203a Start</a>' in api
+    assert '<a href="../guide/#setup">Guide \u203a Setup</a>' in api
+    assert '<a href="guide/#install-it">Guide \u203a Install it</a>' in incoming("index.html")

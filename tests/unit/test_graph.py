@@ -241,6 +241,68 @@ def test_pages_added_after_a_lookup_join_the_index_in_order() -> None:
     assert graph.counts() == (4, 3, 0)
 
 
+def test_links_to_match_a_plain_model_through_records_replaced_before_and_after_lookups() -> None:
+    # Pages added in a shuffled order, some twice (a page recorded again, as autorefs' pass
+    # does), with lookups in between that sort the index: what links to each page is always
+    # the current records' internal links to it, by citing page, then document order.
+    rng = random.Random(7)
+    names = [f"p{n:02d}.md" for n in range(30)]
+    graph = LinkGraph()
+    current: dict[str, list[Link]] = {}
+    for step in range(120):
+        src = rng.choice(names)
+        rows = [
+            link(src, rng.choice(names), f"{src} {step} {n}")
+            if rng.random() < 0.8
+            else cite(src, f"https://site{n}.org/")
+            for n in range(rng.randrange(6))
+        ]
+        graph.add_page(page(src, src[:-3] + "/", src), rows)
+        current[src] = rows
+        if step % 17 == 0:
+            target = rng.choice(names)
+            assert graph.links_to(target) == _model_links_to(current, target)
+    for target in names:
+        assert graph.links_to(target) == _model_links_to(current, target)
+    internal = sum(row.internal for rows in current.values() for row in rows)
+    assert graph.counts()[1] == internal
+
+
+def _model_links_to(current: dict[str, list[Link]], target: str) -> list[Link]:
+    if target not in current:
+        return []
+    return [
+        row
+        for src in sorted(current)
+        for row in current[src]
+        if row.internal and row.target == target
+    ]
+
+
+def test_a_graph_without_outbound_rows_still_knows_what_links_to_each_page() -> None:
+    # Backlinks alone: no page's own rows are kept, only the rows to each page, and records
+    # replaced (some empty, so two blocks start at one offset) still drop their old rows.
+    graph = LinkGraph(outbound=False)
+    graph.add_page(page("t.md", "t/", "T"), [])
+    graph.add_page(
+        page("a.md", "a/", "A"), [link("a.md", "t.md", "a1"), link("a.md", "b.md", "ab")]
+    )
+    graph.add_page(page("e.md", "e/", "E"), [])
+    graph.add_page(page("b.md", "b/", "B"), [link("b.md", "t.md", "b1")])
+    assert [lk.text for lk in graph.links_to("t.md")] == ["a1", "b1"]
+    assert graph.links_from("a.md") == () and graph.citations("a.md") == []
+    graph.add_page(page("a.md", "a/", "A"), [])
+    graph.add_page(page("e.md", "e/", "E"), [link("e.md", "t.md", "e1")])
+    assert [lk.text for lk in graph.links_to("t.md")] == ["b1", "e1"]
+    assert graph.links_to("b.md") == []
+    # A page whose rows will be read back keeps them.
+    rows = [link("k.md", "t.md", "k1")]
+    graph.add_page(page("k.md", "k/", "K"), rows, outbound=True)
+    assert graph.links_from("k.md") == tuple(rows)
+    assert [lk.text for lk in graph.links_to("t.md")] == ["b1", "e1", "k1"]
+    assert graph.counts() == (5, 3, 0)
+
+
 def test_rows_come_back_as_written() -> None:
     graph = LinkGraph()
     odd = "tab\tnull\x00 \x1f unit sep, \u00e9 and \U0001f600"
