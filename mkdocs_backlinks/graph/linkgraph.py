@@ -301,8 +301,10 @@ class LinkGraph:
 
         One work is one entry however it was written (`works.identity.work_key`): `http://`
         and `https://`, with and without `www.` or a trailing slash, or an old address whose
-        check (`metadata`) ended at the same final URL. The entry keeps the first link, under
-        the URL whose metadata says something when the first one's says nothing.
+        check (`metadata`) ended at the same final URL, even on another site (an address
+        that moved to a new domain): the entry stays in the group of the site first cited for
+        it. The entry keeps the first link, under the URL whose metadata says something when
+        the first one's says nothing.
 
         Plain tuples, made into the objects a theme sees by `credit_groups` only once each
         work's place is settled.
@@ -318,17 +320,17 @@ class LinkGraph:
                 first[url] = link
                 count[url] = 1
         sites: dict[str, list[CitedWork]] = {}
-        at: dict[str, int] = {}  # work key to the work's place in its site's list
+        at: dict[str, tuple[list[CitedWork], int]] = {}  # work key to its site's list, place
         for url, link in first.items():
-            site = site_of(url)
-            works = sites.setdefault(site, [])
             meta = known.get(url)
             key = work_key(url, meta.final_url if meta is not None else "")
-            place = at.get(key)
-            if place is None:
-                at[key] = len(works)
+            found = at.get(key)
+            if found is None:
+                works = sites.setdefault(site_of(url), [])
+                at[key] = (works, len(works))
                 works.append((url, link, count[url]))
                 continue
+            works, place = found
             kept, kept_link, kept_count = works[place]
             shown = url if meta and not known.get(kept) else kept
             works[place] = (shown, kept_link, kept_count + count[url])

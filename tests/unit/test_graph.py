@@ -19,6 +19,7 @@ from mkdocs_backlinks.graph.linkgraph import (
     LinkGraph,
     PageInfo,
 )
+from mkdocs_backlinks.works.model import WorkMeta
 
 
 def cite(
@@ -95,6 +96,29 @@ def test_credit_groups_count_duplicates_and_keep_first_text() -> None:
             ),
         )
     ]
+
+
+def test_an_address_that_moved_to_another_site_is_one_work_in_either_order() -> None:
+    # The old address's check ended at the new one, on another domain: one work, in the group
+    # of the site the page cited first, shown under the address whose check says something.
+    moved = {"https://old.org/a": WorkMeta(title="A", final_url="https://new.org/a")}
+    for first, second in (
+        ("https://old.org/a", "https://new.org/a"),
+        ("https://new.org/a", "https://old.org/a"),
+    ):
+        graph = LinkGraph()
+        graph.add_page(
+            page("p.md", "p/", "P"),
+            [
+                cite("p.md", first, "one"),
+                cite("p.md", "https://x.org/", "x"),
+                cite("p.md", second, "two"),
+            ],
+        )
+        groups = graph.credit_groups("p.md", moved)
+        assert [group.site for group in groups] == sorted([first[8:15], "x.org"])
+        (work,) = next(group.entries for group in groups if group.site == first[8:15])
+        assert (work.url, work.text, work.count, work.title) == ("https://old.org/a", "one", 2, "A")
 
 
 def test_credit_entry_without_text_uses_url() -> None:
