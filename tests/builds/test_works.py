@@ -46,6 +46,9 @@ CANONICAL = """<!doctype html><html><head><title>Moved Post</title>
 <link rel="canonical" href="/canonical-home"><meta name="author" content="Grace Hopper">
 </head><body><p>Moved.</p></body></html>"""
 
+MOVED_AWAY = """<!doctype html><html><head><title>Moved Away</title>
+<link rel="canonical" href="http://localhost/new-home"></head><body><p>Moved.</p></body></html>"""
+
 HOSTILE = (
     "<!doctype html><html><head><title>"
     + "&lt;script&gt;alert(1)&lt;/script&gt; "
@@ -83,6 +86,10 @@ def server() -> Iterator[HttpServer]:
         @srv.route("/moved")
         def moved(h: Handler) -> None:
             h.reply(200, CANONICAL.encode())
+
+        @srv.route("/moved-away")
+        def moved_away(h: Handler) -> None:
+            h.reply(200, MOVED_AWAY.encode())
 
         @srv.route("/hostile")
         def hostile(h: Handler) -> None:
@@ -263,6 +270,21 @@ def test_redirect_and_canonical(make_site: MakeSite, server: HttpServer) -> None
     assert "Moved Post" in item["text"] and "Grace Hopper" in item["text"]
     assert item["links"] == [old]  # the author's href stays
     assert "--" not in item["class"]
+
+
+def test_an_address_and_its_new_home_on_another_site_are_one_credit(
+    make_site: MakeSite, server: HttpServer
+) -> None:
+    """The check learns that the cited page now lives on another host (its canonical URL);
+    the page also cites that new address: one work, under the site cited first."""
+    old, new = server.url("/moved-away"), "http://localhost/new-home"
+    pages = {"index.md": f"# Home\n\nSee [the old]({old}), then [the new]({new}).\n"}
+    site = make_site(pages, options(allow_networks=["127.0.0.0/8", "::1/128"]))
+    site.build()
+    assert ledger_meta(site)[old].final_url == new
+    (item,) = work_items(credits(site))
+    assert item["links"] == [old]
+    assert "Moved Away" in item["text"] and "(cited 2 times)" in item["text"]
 
 
 @pytest.mark.slow
