@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from typing import NamedTuple, Protocol
 
 from mkdocs_backlinks.ledger.contacts import with_status
 from mkdocs_backlinks.ledger.model import Citation, Contact, Event, Ledger, Work
@@ -57,14 +57,22 @@ def _observed_bytes(item: Observed) -> bytes:
     return ("\x1f".join(item) + "\x1e").encode()
 
 
-def _with_metadata(digest: Any, metadata: Mapping[str, WorkMeta] | None) -> str:
+class _Digest(Protocol):
+    """What `_with_metadata` needs of a `hashlib` object."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
+def _with_metadata(digest: _Digest, metadata: Mapping[str, WorkMeta] | None) -> str:
     """`observed_digest` from the digest of the citations: what it adds for `metadata`."""
     if metadata:
         digest.update(b"\x1dmeta")
         for url in sorted(metadata):
             record = json.dumps(meta_record(metadata[url]), sort_keys=True, ensure_ascii=False)
             digest.update(f"{url}\x1f{record}\x1e".encode())
-    return str(digest.hexdigest())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +118,9 @@ def gather(
             bucket = buckets[url] = {}
         bucket[citation] = None
     by_url = {url: tuple(sorted(bucket, key=_citation_order)) for url, bucket in buckets.items()}
-    if digest is None:
+    if hashing is not None:
         digest = _with_metadata(hashing, metadata)
+    assert digest is not None  # the caller's, or taken above
     return Gathered(by_url, digest)
 
 
@@ -124,7 +133,7 @@ def merge_build(
     ledger: Ledger,
     observed: Iterable[Observed],
     today: str,
-    contact_of: Any = site_of,
+    contact_of: Callable[[str], str] = site_of,
     metadata: Mapping[str, WorkMeta] | None = None,
 ) -> Ledger:
     """The ledger after a build that saw `observed` citations on date `today`.
@@ -147,7 +156,7 @@ def merge_gathered(
     ledger: Ledger,
     gathered: Gathered,
     today: str,
-    contact_of: Any = site_of,
+    contact_of: Callable[[str], str] = site_of,
     metadata: Mapping[str, WorkMeta] | None = None,
 ) -> Ledger:
     """`merge_build` of citations already gathered."""
@@ -176,7 +185,7 @@ def _merged_works(
     by_url: Mapping[str, tuple[Citation, ...]],
     today: str,
     previous: str,
-    contact_of: Any,
+    contact_of: Callable[[str], str],
     metadata: Mapping[str, WorkMeta],
 ) -> dict[str, Work]:
     """The ledger's works no longer cited, marked so, then every work cited now."""
