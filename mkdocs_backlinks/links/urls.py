@@ -54,7 +54,7 @@ def url_key(path: str) -> str:
     `a/b/`, `a/b`, `a/b/index.html` and `/a/b/` all name the same page.
     """
     path = path.lstrip("/")
-    if path.endswith("index.html"):
+    if path == "index.html" or path.endswith("/index.html"):  # not `reindex.html`
         path = path[: -len("index.html")]
     path = path.rstrip("/")
     return "" if path == "." else path  # MkDocs gives the home page the URL './'
@@ -254,7 +254,9 @@ class SiteMap:
         href = href.strip()
         if not href or href.startswith("#"):
             return None
-        if href.startswith(("http:", "https:", "HTTP", "//")):
+        # A scheme in any case, but not a relative path that merely starts with the letters
+        # (`HTTP%20status.md`, `https-guide/`), which the citing page's folder resolves.
+        if href[:6].lower().startswith(("http:", "https:")) or href.startswith("//"):
             try:
                 return self._external[href]
             except KeyError:

@@ -223,6 +223,10 @@ def test_domain_matches_accepts_any_iterable() -> None:
         ("", ""),
         ("/", ""),
         ("a.html", "a.html"),
+        # a page whose name ends in "index" is not its folder's index page
+        ("reindex.html", "reindex.html"),
+        ("re/reindex.html", "re/reindex.html"),
+        ("re/index.html", "re"),
     ],
 )
 def test_url_key(path: str, expected: str) -> None:
@@ -657,3 +661,52 @@ def test_outside_urls_resolve_the_same_past_the_cache() -> None:
     first = [site.resolve(url, "index.md") for url in urls]
     assert first[0] == (False, "https://forge.example.com/pr/0", "")
     assert [site.resolve(url, "index.md") for url in urls] == first
+
+
+@pytest.mark.parametrize("use_directory_urls", [True, False])
+def test_a_folder_index_and_a_page_named_like_it_stay_apart(use_directory_urls: bool) -> None:
+    """`reindex.md` is served at `reindex.html` beside `re/index.md` at `re/index.html`:
+    reduced to one key, a link to the folder went to the other page."""
+    suffix = "/" if use_directory_urls else ".html"
+    pages = [
+        ("index.md", "" if use_directory_urls else "index.html"),
+        ("re/index.md", "re/" if use_directory_urls else "re/index.html"),
+        ("reindex.md", "reindex" + suffix),
+    ]
+    site = SiteMap(pages, None)
+    folder = "re/" if use_directory_urls else "re/index.html"
+    assert site.resolve(folder, "index.md") == internal("re/index.md")
+    assert site.resolve("/re/", "index.md") == internal("re/index.md")
+    assert site.resolve("reindex" + suffix, "index.md") == internal("reindex.md")
+    assert site.page_for_url_path("reindex" + suffix) == "reindex.md"
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        ("HTTP%20status.md", "net/HTTP status.md"),
+        ("HTTP status.md", "net/HTTP status.md"),
+        ("HTTP%20status.md#codes", "net/HTTP status.md"),
+        ("https-guide/", "net/https-guide.md"),
+        ("Http-Guide.md?x=1", "net/Http-Guide.md"),
+        ("../net/HTTP%20status.md", "net/HTTP status.md"),
+    ],
+)
+def test_a_relative_path_starting_with_http_is_not_an_address(href: str, expected: str) -> None:
+    """Only a scheme (`http:`, `HTTPS:`) makes an address: a file whose name starts with
+    the letters is resolved from the citing page's folder, as MkDocs resolves it."""
+    pages = [
+        ("index.md", ""),
+        ("HTTP status.md", "HTTP%20status/"),  # a page of the same name at the root
+        ("net/index.md", "net/"),
+        ("net/HTTP status.md", "net/HTTP%20status/"),
+        ("net/https-guide.md", "net/https-guide/"),
+        ("net/Http-Guide.md", "net/Http-Guide/"),
+    ]
+    site = SiteMap(pages, None)
+    for resolve in (lambda h: site.resolve(h, "net/index.md"), site.resolver("net/index.md")):
+        found = resolve(href)
+        assert found is not None and found.internal and found.target == expected, href
+    # and the answer is not remembered for another folder's page
+    assert site.resolve("HTTP%20status.md", "index.md") == internal("HTTP status.md")
+    assert site.resolve("HTTP://x.org/A", "net/index.md") == external("http://x.org/A")
