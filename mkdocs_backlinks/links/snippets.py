@@ -98,13 +98,14 @@ def _shorten(text: str, begin: int, finish: int, start: int, end: int, limit: in
     if high - low > limit - 2:
         # The link's own clause is too long: a window centred on the link, as a last resort.
         return _cut(text, begin, finish, start, end, limit)
-    # Grow by whole clauses, earlier ones first (they lead to the link), while it fits.
+    # Grow by whole clauses, earlier ones first (they lead to the link), while it fits with
+    # the ellipsis each side still cut will get.
     for cut_end in [*sorted((e for _s, e in cuts if e < low), reverse=True), begin]:
-        if high - cut_end > limit:
+        if high - cut_end + (cut_end != begin) + (high != finish) > limit:
             break
         low = cut_end
     for cut_start in [*sorted(s for s, _e in cuts if s > high), finish]:
-        if cut_start - low > limit:
+        if cut_start - low + (low != begin) + (cut_start != finish) > limit:
             break
         high = cut_start
     prefix = "" if low == begin else _ELLIPSIS

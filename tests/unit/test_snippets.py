@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from mkdocs_backlinks.links.snippets import Sentences, collapse, sentence_around
@@ -335,3 +337,32 @@ def test_clause_longer_than_the_limit_falls_back_to_a_window() -> None:
     got = sentence_around(text, start, end, 40)
     assert got.startswith("\u2026") and got.endswith("\u2026") and "[link]" in got
     assert len(got) <= 40
+
+
+def test_a_snippet_is_never_longer_than_the_limit() -> None:
+    """Random sentences of words, commas and dashes, links anywhere: the snippet, ellipses
+    included, fits the limit (the clauses grown around a link once left no room for the
+    ellipsis of the side still cut: one character over)."""
+    rng = random.Random(7)
+    words = ["then", "over", "the", "lazy,", "some", "brown", "dog", "a", "fox;", "-", "x:"]
+    over = []
+    for _ in range(4000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(3, 40))) + "."
+        limit = rng.randint(8, 60)
+        start = rng.randrange(len(text))
+        end = min(len(text), start + rng.randint(1, 8))
+        for got in (
+            sentence_around(text, start, end, limit),
+            Sentences(text).around(start, end, limit),
+        ):
+            if len(got) > limit:
+                over.append((text, start, end, limit, got))
+    assert not over, over[:3]
+
+
+def test_the_reported_snippet_fits() -> None:
+    text = "then over the lazy, then some brown the some, dog over some."
+    start = text.index("then some")
+    got = sentence_around(text, start, start + 4, 40)
+    assert len(got) <= 40
+    assert "then" in got
