@@ -257,7 +257,8 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         converted, self._converted = self._converted, []
         for page, read in converted:
             links, refs = self.links.resolve(read) if read is not None else ([], [])
-            info = page_info(page, links, (ref.section for ref in refs))
+            ids = read.ids if read is not None else None
+            info = page_info(page, links, (ref.section for ref in refs), ids)
             # A page with cross-references is read back once they resolve (`_resolve_refs`).
             self.graph.add_page(info, links, outbound=True if refs else None)
             if refs:

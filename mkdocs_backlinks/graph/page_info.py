@@ -3,7 +3,7 @@ from, read as text from the page MkDocs converted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from html import unescape
 from typing import TYPE_CHECKING
 
@@ -16,16 +16,22 @@ if TYPE_CHECKING:
 __all__ = ["page_info", "page_title", "section_titles"]
 
 
-def page_info(page: Page, links: Sequence[LinkRow], more: Iterable[str] = ()) -> PageInfo:
+def page_info(
+    page: Page,
+    links: Sequence[LinkRow],
+    more: Iterable[str] = (),
+    ids: Mapping[str, str] | None = None,
+) -> PageInfo:
     """The page as the graph holds it, for the links it made.
 
     Only the sections this page links from are ever named (in the backlinks of the pages it
     links to), so only their titles are kept, not every heading of the page until the build
     ends. `more` names sections whose links are known only later (autorefs' references): the
-    page's table of contents is not at hand then.
+    page's table of contents is not at hand then. `ids` maps a heading id as the table of
+    contents holds it to the one the links name, where they differ (`ReadPage.ids`).
     """
     linking = sections_linking_in(links).union(section for section in more if section)
-    sections = section_titles(page, linking) if linking else {}
+    sections = section_titles(page, linking, ids) if linking else {}
     return PageInfo(page.file.src_uri, page.url, page_title(page), sections)
 
 
@@ -45,15 +51,20 @@ def page_title(page: Page) -> str:
     return str(title)
 
 
-def section_titles(page: Page, wanted: set[str]) -> dict[str, str]:
-    """Heading id to heading text, for the ids in `wanted`. MkDocs' toc titles are HTML text,
-    unescaped here so the sections (which escape what they show) print 'Q&A', not 'Q&amp;A'."""
+def section_titles(
+    page: Page, wanted: set[str], ids: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Heading id to heading text, for the ids in `wanted`, each entry of the table of
+    contents read under `ids.get(id, id)`. MkDocs' toc titles are HTML text, unescaped here
+    so the sections (which escape what they show) print 'Q&A', not 'Q&amp;A'."""
     titles: dict[str, str] = {}
+    renamed = ids or {}
 
     def walk(items: list[AnchorLink]) -> None:
         for item in items:
-            if item.id in wanted and item.id not in titles:
-                titles[item.id] = unescape(item.title)
+            anchor_id = renamed.get(item.id, item.id) if renamed else item.id
+            if anchor_id in wanted and anchor_id not in titles:
+                titles[anchor_id] = unescape(item.title)
             walk(item.children)
 
     walk(list(page.toc))

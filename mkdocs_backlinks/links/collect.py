@@ -38,22 +38,9 @@ from mkdocs_backlinks.links.rawhtml import (
 from mkdocs_backlinks.links.snippets import Sentences, collapse, sentence_around
 from mkdocs_backlinks.links.urls import SiteMap, domain_matches, host_of
 
-# Blocks that can hold headings (md_in_html, raw HTML sections); paragraphs and lists cannot.
-_CONTAINERS = frozenset(
-    (
-        "div",
-        "section",
-        "article",
-        "details",
-        "aside",
-        "main",
-        "header",
-        "footer",
-        "blockquote",
-        "body",
-        "nav",
-    )
-)
+# Blocks that can hold headings: every block but a paragraph, a rule or preformatted text.
+# Lists too: Markdown makes `- ## Setup` a heading inside a list item.
+_CONTAINERS = BLOCK_TAGS - HEADINGS - {"p", "hr", "pre"}
 # Not shown to the reader: arithmatex repeats a formula's preview in a `<script>`.
 _INVISIBLE = ("script", "style", "template")
 # Elements whose text Markdown has already escaped (`code_escape`), or whose stashed HTML is
@@ -114,6 +101,10 @@ class ReadPage:
     rows: list[LinkRow]
     """The rows of the chunks a long page resolved while it was read."""
     refs: list[PendingRef]
+    ids: dict[str, str] = field(default_factory=dict)
+    """Heading ids as Markdown's tree (and so the page's table of contents) holds them, to
+    the id the page's HTML gives the heading, for the few that differ (`_TreeReader.heading_id`):
+    the sections of the links are the latter, and `page_info` finds their titles by the former."""
 
 
 class LinkCollector:
@@ -138,6 +129,7 @@ class LinkCollector:
         self._blocks: list[Block] = []
         self._links: list[LinkRow] = []
         self._refs: list[PendingRef] = []
+        self._ids: dict[str, str] = {}
 
     @property
     def site(self) -> SiteMap:
@@ -166,6 +158,7 @@ class LinkCollector:
         self._blocks = []
         self._links = []
         self._refs = []
+        self._ids = {}
 
     def finish_page(self) -> ReadPage | None:
         """What was read of the page converted since `start_page` (None if it was not
@@ -173,7 +166,7 @@ class LinkCollector:
         src = self._page
         if src is None:
             return None
-        read = ReadPage(src, self._blocks, self._links, self._refs)
+        read = ReadPage(src, self._blocks, self._links, self._refs, self._ids)
         self.start_page(None)
         return read
 
@@ -193,6 +186,7 @@ class LinkCollector:
             return  # a conversion that is not a page (another plugin's snippet), or opted out
         reader = _TreeReader(md.htmlStash.rawHtmlBlocks, _AUTOREFS in md.inlinePatterns)
         reader.sink = self._take_chunk
+        reader.ids = self._ids
         if "mkdocstrings_ids" in md.treeprocessors:
             # A docstring converted by mkdocstrings' own Markdown: its links sit under the
             # heading of the object, whose id mkdocstrings prefixes to every id of the docstring.
@@ -309,6 +303,8 @@ class _TreeReader:
         # looked for, so pages converted without autorefs pay nothing for them.
         self.autorefs = autorefs
         self.section = ""
+        self.ids: dict[str, str] = {}
+        """Heading ids read with Markdown's placeholders in them, to their id in the HTML."""
         self.blocks: list[Block] = []
         self.sink: Callable[[list[Block]], None] | None = None
         """Takes the blocks read so far, every `_BLOCKS` blocks: a page of thousands of links
@@ -352,7 +348,7 @@ class _TreeReader:
         for child in elem:
             tag = child.tag
             if tag in HEADINGS:
-                self.section = child.get("id") or self.section
+                self.section = self.heading_id(child) or self.section
             if tag in SKIP_TAGS:
                 continue
             if not self._holds_link(child):
@@ -368,7 +364,26 @@ class _TreeReader:
     def _track_headings(self, elem: etree.Element) -> None:
         for node in elem.iter():
             if node.tag in HEADINGS:
-                self.section = node.get("id") or self.section
+                self.section = self.heading_id(node) or self.section
+
+    def heading_id(self, heading: etree.Element) -> str:
+        """The id the heading has in the page's HTML ('' for none).
+
+        Markdown's tree may still hold a placeholder there: an id written with an entity
+        (`{: id="r&amp;d" }`) holds the entity's, which the page's HTML gets back as `&amp;`,
+        so the id a link must name is `r&d`. Such ids are remembered in `ids`, since the
+        page's table of contents keeps the placeholder."""
+        found = heading.get("id") or ""
+        if "\x02" not in found:
+            return found
+        real = self.ids.get(found)
+        if real is None:
+            stash = self.stash
+            expanded = STASH_OR_ESCAPE.sub(
+                lambda match: _stash_text(match, stash), found.replace(AMP_SUBSTITUTE, "&")
+            )
+            real = self.ids[found] = html.unescape(expanded)
+        return real
 
     def _flatten_block(self, block: etree.Element) -> bool:
         """Record the plain text of `block` (nested blocks left out) with its links' offsets.
