@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from markdown.extensions.toc import strip_tags
 from mkdocs.structure.toc import AnchorLink, TableOfContents
@@ -61,29 +61,37 @@ def _entry(level: str, attributes: str, inner: str, settings: TocSettings) -> _E
     return strip_tags(inner), html.unescape(anchor_id), int(level)
 
 
-def _after(items: list[AnchorLink], anchor_id: str) -> list[AnchorLink] | None:
-    """The entries from the top down to the one with `anchor_id`, or None if none has it."""
-    for item in items:
-        if item.id == anchor_id:
-            return [item]
-        below = _after(item.children, anchor_id)
-        if below is not None:
-            return [item, *below]
-    return None
-
-
 def _insert(toc: list[AnchorLink], path: list[AnchorLink], new: AnchorLink) -> list[AnchorLink]:
-    """Put `new` right after the entry at the end of `path` (the entries above it, from the
-    top) in document order: under the deepest of them whose level is above its own, as the
-    toc extension nests a heading under the last one before it of a higher level. Returns
-    the path to `new`, for the next heading of the same section."""
+    """Put `new` after the last entry of the TOC, at the end of `path` (the entries above it,
+    from the top): under the deepest of them whose level is above its own, as the toc
+    extension nests a heading under the last one before it of a higher level. Returns the
+    path to `new`, for the next heading of the same section."""
     depth = len(path)
     while depth and path[depth - 1].level >= new.level:
         depth -= 1
-    siblings = path[depth - 1].children if depth else toc
-    before = path[depth] if depth < len(path) else None
-    siblings.insert(siblings.index(before) + 1 if before is not None else len(siblings), new)
+    (path[depth - 1].children if depth else toc).append(new)
     return [*path[:depth], new]
+
+
+def _in_order(items: list[AnchorLink]) -> Iterator[AnchorLink]:
+    """Every entry of a TOC, in document order."""
+    for item in items:
+        yield item
+        yield from _in_order(item.children)
+
+
+def _nest(entries: list[AnchorLink]) -> list[AnchorLink]:
+    """Entries in document order nested as the toc extension nests headings: each under the
+    last one before it of a higher level (`markdown.extensions.toc.nest_toc_tokens`)."""
+    top: list[AnchorLink] = []
+    above: list[AnchorLink] = []
+    for entry in entries:
+        entry.children = []
+        while above and above[-1].level >= entry.level:
+            above.pop()
+        (above[-1].children if above else top).append(entry)
+        above.append(entry)
+    return top
 
 
 def _end_path(toc: list[AnchorLink]) -> list[AnchorLink]:
@@ -106,16 +114,22 @@ def add_headings(
         return
     items = toc.items
     if not _ANY_HEADING.search(content, position):
-        path = _end_path(items)  # no heading after it: the common case scans nothing back
-    else:
-        path = []
-        # The last heading before it that the TOC lists (`toc_depth` may leave some out).
-        for anchor_id in reversed(_HEADING_ID.findall(content, 0, position)):
-            path = _after(items, html.unescape(anchor_id)) or []
-            if path:
-                break
-        if not path:  # before every listed heading: first in the TOC
-            items.insert(0, headings[0])
-            path, headings = [headings[0]], headings[1:]
-    for heading in headings:
-        path = _insert(items, path, heading)
+        # No heading after it (the common case): the section follows the last entry.
+        path = _end_path(items)
+        for heading in headings:
+            path = _insert(items, path, heading)
+        return
+    # Between the page's headings: the section's go after the last heading before it that
+    # the TOC lists (`toc_depth` may leave some out), or first, and the whole TOC is nested
+    # again, so that the headings after it nest under the section's as they would under a
+    # heading of the page's own.
+    entries = list(_in_order(items))
+    at = 0
+    for anchor_id in reversed(_HEADING_ID.findall(content, 0, position)):
+        anchor_id = html.unescape(anchor_id)
+        found = next((i for i, entry in enumerate(entries) if entry.id == anchor_id), None)
+        if found is not None:
+            at = found + 1
+            break
+    entries[at:at] = headings
+    items[:] = _nest(entries)

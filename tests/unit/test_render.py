@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 from urllib.parse import urljoin
 
 import pytest
+from markdown.extensions.toc import nest_toc_tokens
 from markupsafe import Markup
-from mkdocs.structure.toc import AnchorLink, TableOfContents
+from mkdocs.structure.toc import AnchorLink, TableOfContents, get_toc
 
 from mkdocs_backlinks.config import BacklinksConfig
 from mkdocs_backlinks.graph.linkgraph import BacklinkEntry, CreditEntry, CreditGroup
@@ -27,7 +29,7 @@ from mkdocs_backlinks.sections.render import (
     place,
     placements,
 )
-from mkdocs_backlinks.sections.toc import add_headings, section_headings
+from mkdocs_backlinks.sections.toc import _nest, add_headings, section_headings
 
 C = "<section>credits</section>"
 B = "<section>backlinks</section>"
@@ -415,3 +417,38 @@ def test_add_headings_at_a_placeholder_go_after_the_heading_before_it() -> None:
     empty = TableOfContents([])
     add_headings(empty, END_MARKER, 0, section_headings(SECTION, toc_settings({})))
     assert anchors(empty) == [("s", 2, 0), ("m", 3, 1)]
+
+
+def test_add_headings_right_after_a_heading_go_before_its_sub_headings() -> None:
+    """The last heading before the placeholder has sub-headings: they come after the section
+    in the page, so the section's headings come first among its children (they were listed
+    after them, out of the page's order)."""
+    toc = page_toc()
+    content = CONTENT.replace("@", "").replace('<h2 id="a">', '@<h2 id="a">')
+    add_headings(toc, content, content.index("@"), section_headings(SECTION, toc_settings({})))
+    assert anchors(toc) == [
+        ("t", 1, 0), ("s", 2, 1), ("m", 3, 2), ("a", 2, 1), ("a1", 3, 2), ("b", 2, 1),
+    ]  # fmt: skip
+    # between a heading and its sub-heading: what follows nests under the section's heading,
+    # as the toc extension would nest it under a heading of the page's own
+    toc = page_toc()
+    content = CONTENT.replace("@", "").replace('<h3 id="a1">', '@<h3 id="a1">')
+    add_headings(toc, content, content.index("@"), section_headings(SECTION, toc_settings({})))
+    assert anchors(toc) == [
+        ("t", 1, 0), ("a", 2, 1), ("s", 2, 1), ("m", 3, 2), ("a1", 3, 2), ("b", 2, 1),
+    ]  # fmt: skip
+
+
+def test_the_toc_is_nested_again_as_the_toc_extension_nests_it() -> None:
+    """Random heading levels in document order: the TOC the plugin nests again after putting
+    a section between the page's headings is the one Python-Markdown's toc extension makes
+    from the same headings (`nest_toc_tokens`)."""
+    rng = random.Random(3)
+    for _ in range(300):
+        levels = [rng.randint(1, 6) for _ in range(rng.randint(1, 12))]
+        tokens = [
+            {"level": level, "id": f"h{i}", "name": f"H{i}"} for i, level in enumerate(levels)
+        ]
+        expected = get_toc(nest_toc_tokens(tokens))
+        flat = [AnchorLink(f"H{i}", f"h{i}", level) for i, level in enumerate(levels)]
+        assert anchors(TableOfContents(_nest(flat))) == anchors(expected), levels
