@@ -254,6 +254,8 @@ class SiteMap:
         href = href.strip()
         if not href or href.startswith("#"):
             return None
+        if "\\" in href:
+            href = _as_browsers_read(href)
         # A scheme in any case, but not a relative path that merely starts with the letters
         # (`HTTP%20status.md`, `https-guide/`), which the citing page's folder resolves.
         if href[:6].lower().startswith(("http:", "https:")) or href.startswith("//"):
@@ -362,6 +364,25 @@ class SiteMap:
             joined = ""
         page = self.page_for_url_path(joined)
         return Target(True, page, anchor) if page else None
+
+
+def _as_browsers_read(href: str) -> str:
+    """An absolute http(s) or scheme-relative `href` with its backslashes read as slashes, as
+    browsers read them before the query: `https://good.example\\@evil.example/` opens
+    good.example, so the work is good.example's, not the site named after the `@`. A relative
+    path is left as written (MkDocs does not find `a\\b.md` either)."""
+    if not (href[:6].lower().startswith(("http:", "https:")) or href[:2] in _SLASHES):
+        return href
+    end = len(href)
+    for mark in "?#":
+        found = href.find(mark)
+        if 0 <= found < end:
+            end = found
+    return href[:end].replace("\\", "/") + href[end:]
+
+
+_SLASHES = frozenset(("//", "\\\\", "\\/", "/\\"))
+"""How a scheme-relative URL starts, to a browser."""
 
 
 def _join(folder: str, path: str) -> str | None:

@@ -6,6 +6,7 @@ tool would."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +139,32 @@ def test_a_snippet_fits_the_snippet_length(make_site: Any) -> None:
     context = site.graph()["pages"]["index.md"]["links"][0]["context"]
     assert len(context) <= 40
     assert "then some brown" in context
+
+
+def test_a_backslash_in_a_cited_address_credits_the_site_a_browser_opens(
+    make_site: Any,
+) -> None:
+    """`https://good.example\\@evil.example/x` opens good.example in a browser (a backslash
+    before the query is a slash to it): the credit, the export and the outreach list file it
+    there, not under the name after the `@`."""
+    site = make_site(
+        {
+            "index.md": "# Home\n\n"
+            '<a href="https://good.example\\@evil.example/x">raw</a> and '
+            "[md](https://good.example\\@evil.example/z) and "
+            '<a href="https://good.example\\evil.example/y">raw2</a>.\n',
+        },
+        site_url="https://example.org/",
+    )
+    site.build()
+    targets = [c["target"] for c in site.graph()["pages"]["index.md"]["citations"]]
+    assert targets == [
+        "https://good.example/@evil.example/x",
+        "https://good.example/@evil.example/z",
+        "https://good.example/evil.example/y",
+    ]
+    sites = re.findall(r'class="backlinks-credits__site-name">([^<]*)<', site.html("index.html"))
+    assert sites == ["good.example"]
+    outreach = (site.root / "backlinks" / "outreach.md").read_text("utf-8")
+    assert "### good.example" in outreach
+    assert "### evil.example" not in outreach

@@ -710,3 +710,26 @@ def test_a_relative_path_starting_with_http_is_not_an_address(href: str, expecte
     # and the answer is not remembered for another folder's page
     assert site.resolve("HTTP%20status.md", "index.md") == internal("HTTP status.md")
     assert site.resolve("HTTP://x.org/A", "net/index.md") == external("http://x.org/A")
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        # a browser reads a backslash before the query as a slash: these open good.example
+        ("https://good.example\\@evil.example/x", external("https://good.example/@evil.example/x")),
+        ("https://good.example\\evil.example/y", external("https://good.example/evil.example/y")),
+        ("HTTP://good.example\\a\\b", external("http://good.example/a/b")),
+        ("\\\\good.example\\x", external("https://good.example/x")),
+        ("/\\good.example/x", external("https://good.example/x")),
+        # after the query or fragment it is the query's own character
+        ("https://good.example/a?b=c\\d", external("https://good.example/a?b=c\\d")),
+        # a relative path is left as written: no page `a\b.md`
+        ("a\\b.md", None),
+    ],
+)
+def test_backslashes_in_an_address_are_read_as_browsers_read_them(
+    href: str, expected: Target | None
+) -> None:
+    site = SiteMap(DIRECTORY_PAGES, SITE_URL)
+    assert site.resolve(href, "index.md") == expected
+    assert site.resolver("index.md")(href) == expected
