@@ -59,6 +59,8 @@ def decode_json(text: str) -> object:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DocumentError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    except ValueError as exc:  # a number of more digits than Python converts (4,300)
+        raise DocumentError(f"not readable JSON ({exc})") from exc
     except RecursionError as exc:  # only if the depth check missed a shape it should catch
         raise DocumentError("the JSON nests too deeply") from exc
 
@@ -72,7 +74,10 @@ def decode_yaml(text: str) -> object:
         """Plain data only, timestamps read as text."""
 
     def timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
-        value: Any = loader.construct_yaml_timestamp(node)
+        try:
+            value: Any = loader.construct_yaml_timestamp(node)
+        except ValueError:  # shaped like a date but none (2024-02-30): the text, to refuse
+            return str(node.value)
         return value.isoformat() if isinstance(value, datetime | date) else str(value)
 
     Loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
@@ -83,5 +88,7 @@ def decode_yaml(text: str) -> object:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "unreadable"
         raise DocumentError(f"not valid YAML ({problem}{where})") from exc
+    except ValueError as exc:  # a number of more digits than Python converts (4,300)
+        raise DocumentError(f"not readable YAML ({exc})") from exc
     except RecursionError as exc:
         raise DocumentError("the YAML nests too deeply") from exc

@@ -24,6 +24,7 @@ __all__ = [
     "URL_LIMIT",
     "first_value",
     "iso_date",
+    "no_controls",
     "no_surrogates",
     "one_line",
     "plain_id",
@@ -53,11 +54,14 @@ _WHITESPACE = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?")
-_UNSAFE_URL_CHAR = re.compile(r"[\x00-\x20\x7f\ud800-\udfff]")
+# In a URL also the C1 controls and the bidirectional overrides: `https://a.example/\u202egnp.exe`
+# shows its end reversed.
+_UNSAFE_URL_CHAR = re.compile(r"[\x00-\x20\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # http(s), a host of plain characters (so no user info, no port), then anything printable:
 # what `safe_url` accepts after parsing, recognised without it.
 _SAFE_URL = re.compile(
-    r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?:[/?#][^\x00-\x20\x7f\ud800-\udfff]*)?"
+    r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?"
+    r"(?:[/?#][^\x00-\x20\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]*)?"
 )
 
 
@@ -130,6 +134,13 @@ def _host_name(host: str) -> bool:
     return True
 
 
+def no_controls(text: str) -> str:
+    """`text` without the control characters and bidirectional overrides `one_line` and
+    `plain_text` remove (tabs and line breaks kept): for a stranger's HTML once sanitised,
+    whose character references (`&#x2;`) the sanitiser has turned into the characters."""
+    return _CONTROLS.sub("", text)
+
+
 def no_surrogates(text: str) -> str:
     """`text` with each lone surrogate replaced by U+FFFD, so it can be written as UTF-8 and
     handed to the sanitiser (which refuses them)."""
@@ -169,7 +180,7 @@ def utc_moment(value: str) -> datetime | None:
 
 
 def plain_id(value: object) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**ID_LIMIT:
         return str(value)
     if isinstance(value, str) and len(value) <= ID_LIMIT and _ID.fullmatch(value.strip()):
         return value.strip()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 
-from mkdocs_backlinks.mentions.fields import no_surrogates, safe_url
+from mkdocs_backlinks.mentions.fields import no_controls, no_surrogates, safe_url
 
 __all__ = ["HTML_LIMIT", "LINK_REL", "html_to_text", "sanitize_html"]
 
@@ -63,7 +63,7 @@ def _clean(html: str) -> str:
     # Imported here: a site without mentions never needs the sanitiser.
     import nh3
 
-    return nh3.clean(
+    cleaned: str = nh3.clean(
         html,
         tags=set(_ALLOWED_TAGS),
         clean_content_tags=set(_DROPPED_WITH_CONTENT),
@@ -73,6 +73,9 @@ def _clean(html: str) -> str:
         link_rel=LINK_REL,
         url_schemes=set(_URL_SCHEMES),
     ).translate(_BRACES)
+    # After the sanitiser, which writes `&#x2;` back as the character it names: no control
+    # character or direction override reaches a page, nor one of Markdown's placeholders.
+    return no_controls(cleaned)
 
 
 def sanitize_html(html: str) -> str:

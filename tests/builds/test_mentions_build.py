@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -607,6 +608,42 @@ def test_the_links_format_from_a_local_file(make_site: MakeSite) -> None:
     (site.root / "export.json").write_text(json.dumps(links), encoding="utf-8")
     site.build()
     assert "From the <strong>links</strong> API" in site.html("posts/hello/index.html")
+
+
+def test_a_hostile_feed_file_leaves_no_control_character_and_no_traceback(
+    make_site: MakeSite,
+) -> None:
+    """A feed file naming control characters and direction overrides (by reference too), an
+    id of 150 digits, and a second file with a number Python cannot convert: the page shows
+    the reply without them, the other file is a warning, and the next build (from the store
+    it wrote, without the cache that trusts it) still builds."""
+    site = make_site(
+        PAGES,
+        {
+            "mentions": {
+                "sources": [{"file": "feed.json"}, {"file": "huge.json"}],
+                "avatars": "none",
+            }
+        },
+        site_url=SITE_URL,
+    )
+    hostile = entry(
+        int("1" * 150),
+        author={"name": "A", "url": "https://a.example/\u009f\u202egnp.exe"},
+        content={"html": "<p>x \u0002wzxhzdk:0\u0003 &#x2;wzxhzdk:1&#x3; \u202eevil\u0001</p>"},
+    )
+    (site.root / "feed.json").write_text(json.dumps({"children": [hostile]}), encoding="utf-8")
+    (site.root / "huge.json").write_text('{"children": [{"x": ' + "9" * 5000 + "}]}", "utf-8")
+    for _ in range(2):
+        result = site.run_cli()
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "huge.json" in result.stderr  # the unreadable file, said
+        page = site.html("posts/hello/index.html")
+        assert "evil" in page
+        for char in ("\x01", "\x02", "\x03", "\x9f", "\u202e"):
+            assert char not in page, repr(char)
+        shutil.rmtree(site.root / ".cache", ignore_errors=True)
 
 
 @pytest.mark.slow

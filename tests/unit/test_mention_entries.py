@@ -162,3 +162,39 @@ def test_jekyll_items_keep_their_names_html_and_dates() -> None:
     # No `raw`: the page path it was filed under, under site_url, is the target.
     assert (like.kind, like.target) == ("like", POST)
     assert like.received.startswith("2019-03-19T08:00:00")
+
+
+def test_a_number_too_long_for_python_refuses_the_document_not_the_build() -> None:
+    """JSON and YAML numbers of more digits than Python converts (4,300) raised a plain
+    `ValueError` out of the build; now the document is refused with a reason, as any other
+    unreadable source is."""
+    huge = "9" * 5000
+    with pytest.raises(DocumentError, match="not readable JSON"):
+        decode_json('{"children": [{"wm-id": 1, "x": ' + huge + "}]}")
+    with pytest.raises(DocumentError, match="not readable YAML"):
+        decode_yaml(f"/posts/hello/:\n  '1':\n    id: {huge}\n")
+
+
+def test_an_id_longer_than_any_id_is_no_id() -> None:
+    """A numeric `wm-id` of 150 digits was kept as the mention's id, which the store then
+    refused on the next load ("damaged"), stopping the build: it gets a digest id instead."""
+    [m], _ = parse_feed({"children": [entry(int("1" * 150))]})
+    assert m.id.startswith("h-")
+    [m], _ = parse_feed({"children": [entry(int("1" * 100))]})
+    assert m.id == "1" * 100  # as long as an id may be
+
+
+def test_an_impossible_date_in_yaml_is_left_empty_and_the_entry_kept(tmp_path: Path) -> None:
+    source = tmp_path / "feed.yml"
+    source.write_text(
+        "/posts/hello/:\n  '1':\n    id: 1\n    uri: https://a.example.net/p\n"
+        "    source: https://a.example.net/p\n    pubdate: 2024-02-30\n    type: reply\n"
+        "    content: hello\n",
+        encoding="utf-8",
+    )
+    assert decode_yaml("day: 2024-02-30\n") == {"day": "2024-02-30"}
+    fetched = read_mentions_file(source, "feed.yml", 1_000_000, "https://example.org/blog")
+    assert fetched.error == ""
+    [m] = fetched.mentions
+    assert (m.id, m.published) == ("1", "")
+    assert "bad date left empty" in summary(fetched.problems)

@@ -1087,3 +1087,30 @@ def test_damaged_moderation_raises_and_is_left_untouched(tmp_path: Path, content
         load_moderation(path)
     assert str(path) in str(caught.value)
     assert path.read_bytes() == content
+
+
+def test_controls_and_direction_overrides_never_reach_a_page() -> None:
+    """A reply's HTML may name control characters by reference (`&#x2;`), which the sanitiser
+    writes back as the characters: Markdown's placeholders, C1 controls and the overrides
+    that show a name or URL reversed are removed after it, and refused in URLs."""
+    good = JF2_FEED["children"][0]
+    hostile = {
+        **good,
+        "url": "https://s.example/p\u0085q",
+        "author": {"name": "A", "url": "https://a.example/\u009f\u202egnp.exe"},
+        "content": {
+            "html": "<p>x \u0002wzxhzdk:0\u0003 &#x2;wzxhzdk:1&#x3; \u202eevil\u0001 "
+            '<a href="https://ok.example/" title="t\u202e\u0007">ok</a></p>'
+        },
+    }
+    [m], _ = parse_feed({"children": [hostile]})
+    assert m.author_url is None
+    assert m.url == good["wm-source"]  # the shown URL refused, its source instead
+    # a source URL like it makes no mention at all, as any other unsafe source
+    assert parse_feed({"children": [{**good, "wm-source": "https://s.example/p\u0085q"}]})[0] == []
+    for value in (m.content_html, m.url, m.author_name):
+        for char in ("\u0002", "\u0003", "\u0001", "\u0007", "\u0085", "\u009f", "\u202e"):
+            assert char not in value, (char, value)
+    assert "evil" in m.content_html and 'href="https://ok.example/"' in m.content_html
+    # (`&#x85;` is the ellipsis to a browser, as to the sanitiser: Windows-1252's, by the spec)
+    assert sanitize_html("<p>a&#x202E;b&#x1;c&#x85;</p>") == "<p>abc\u2026</p>"
