@@ -181,7 +181,8 @@ def test_list_marks_mentions_of_urls_that_are_not_pages(
 def test_list_never_prints_control_characters_from_remote_urls(
     make_site: MakeSite, server: HttpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A URL may carry C1 controls (U+009B is a terminal's CSI); the table shows none."""
+    """A URL may carry C1 controls (U+009B is a terminal's CSI): such a URL is refused, the
+    mention shown under its source, and the table shows no control character."""
     hostile = entry(1)
     hostile["url"] = "https://friend1.example.net/notes/1?\u009b2J\u009b31m"
     server.entries = [hostile]  # type: ignore[attr-defined]
@@ -193,7 +194,7 @@ def test_list_never_prints_control_characters_from_remote_urls(
     capsys.readouterr()
     assert cli(site, "mentions", "list") == 0
     out = capsys.readouterr().out
-    assert "friend1.example.net/notes/1?" in out
+    assert "https://friend1.example.net/notes/1\n" in out
     assert not any(0x80 <= ord(ch) <= 0x9F or (ord(ch) < 0x20 and ch != "\n") for ch in out)
 
 
