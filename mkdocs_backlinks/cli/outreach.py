@@ -1,8 +1,8 @@
 """`outreach` and `mark`: the list of people and sites the pages cite, and what was done.
 
-Everything here that touches the outreach report (the document `build_report` and `lists_for`
-make, and the lists `write_lists` writes from it) stays in this module; the other commands that
-change the ledger keep the lists in step through `save_with_lists`.
+Everything here that touches the outreach report (the document `build_report` makes) stays in
+this module; the commands that change the ledger keep the lists in step through
+`outreach.lists.save_with_lists`.
 """
 
 from __future__ import annotations
@@ -10,18 +10,17 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 
 from mkdocs_backlinks.cli.common import CONFIG_HELP, Subparsers, load_plugin
 from mkdocs_backlinks.files import dump_json
 from mkdocs_backlinks.ledger.contacts import find_contact, mark
-from mkdocs_backlinks.ledger.file import load_ledger, save_ledger
-from mkdocs_backlinks.ledger.model import MARKABLE, STATUSES, Ledger
+from mkdocs_backlinks.ledger.file import load_ledger
+from mkdocs_backlinks.ledger.model import MARKABLE, STATUSES
 from mkdocs_backlinks.mentions.desk import MentionsDesk
 from mkdocs_backlinks.outreach.formats import render_csv, render_markdown, render_table
-from mkdocs_backlinks.outreach.lists import lists_for, write_lists
+from mkdocs_backlinks.outreach.lists import save_with_lists
 from mkdocs_backlinks.outreach.notes import NoteWriter
 from mkdocs_backlinks.outreach.records import Report
 from mkdocs_backlinks.outreach.report import build_report, filter_rows
@@ -64,17 +63,6 @@ def outreach_settings(plugin: BacklinksPlugin, config: MkDocsConfig) -> Settings
     desk = MentionsDesk(mentions_settings(plugin.config, config))
     desk.load()
     return replace(settings, mentions=desk.sites())
-
-
-def save_with_lists(path: Path, ledger: Ledger, settings: Settings) -> Ledger:
-    """Save `ledger` at `path` and rewrite the lists beside it, so they stay in step with the
-    ledger without a rebuild; the ledger as saved, its list state updated to match."""
-    updated, report = lists_for(
-        ledger, settings, NoteWriter(settings.note_template, settings.template_cache)
-    )
-    save_ledger(path, updated)
-    write_lists(path.parent, report, settings.template_cache)
-    return updated
 
 
 def _report(plugin: BacklinksPlugin, config: MkDocsConfig) -> Report:

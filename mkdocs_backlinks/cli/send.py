@@ -28,7 +28,7 @@ from mkdocs_backlinks.cli.common import (
     timeout_argument,
 )
 from mkdocs_backlinks.cli.errors import UsageError
-from mkdocs_backlinks.cli.outreach import outreach_settings, save_with_lists
+from mkdocs_backlinks.cli.outreach import outreach_settings
 from mkdocs_backlinks.http.client import HttpClient
 from mkdocs_backlinks.http.options import (
     OFFLINE_ENV,
@@ -37,6 +37,7 @@ from mkdocs_backlinks.http.options import (
 from mkdocs_backlinks.ledger.file import load_ledger, save_ledger
 from mkdocs_backlinks.ledger.model import Ledger
 from mkdocs_backlinks.links.urls import domain_matches, normalise_url, site_of
+from mkdocs_backlinks.outreach.lists import save_with_lists
 from mkdocs_backlinks.outreach.settings import Settings
 from mkdocs_backlinks.plugin import BacklinksPlugin
 from mkdocs_backlinks.settings import http_options, site_paths

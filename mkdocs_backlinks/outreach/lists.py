@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from mkdocs_backlinks import __version__
 from mkdocs_backlinks.files import text_digest, write_text_atomic
+from mkdocs_backlinks.ledger.file import save_ledger
 from mkdocs_backlinks.ledger.format import records_chunks
 from mkdocs_backlinks.ledger.model import Ledger, ListsState
 from mkdocs_backlinks.outreach.notes import NoteWriter, thanks_writer
@@ -85,3 +86,30 @@ def lists_for(ledger: Ledger, settings: Settings, writer: NoteWriter) -> tuple[L
     commands such as `mark` that change the ledger outside a build)."""
     fingerprint = lists_fingerprint(text_digest(records_chunks(ledger)), settings, writer)
     return with_lists(ledger, fingerprint, settings, writer)
+
+
+def save_with_lists(
+    path: Path, ledger: Ledger, settings: Settings, writer: NoteWriter | None = None
+) -> Ledger:
+    """Save `ledger` at `path` and rewrite the lists beside it, so that a command that
+    changes the ledger outside a build (`mark`, `send`, the review page) keeps them in step;
+    the ledger as saved, its list state updated to match.
+
+    The change is saved first, with the list state the ledger had: if the lists then cannot
+    be written (a full disk), the change is kept, and the ledger's first line still names
+    older lists, so the next build or command writes them. Saved after the lists only, a
+    failure between the two lost the change and left lists showing it, which no later build
+    would correct (their fingerprint matched the ledger's).
+    """
+    writer = writer or NoteWriter(settings.note_template, settings.template_cache)
+    updated, report = lists_for(ledger, settings, writer)
+    save_ledger(path, ledger)
+    try:
+        write_lists(path.parent, report, settings.template_cache)
+    except OSError as exc:
+        raise OSError(
+            f"the change is saved in {path}, but the lists beside it could not be written "
+            f"({exc}); the next build writes them"
+        ) from exc
+    save_ledger(path, updated)
+    return updated

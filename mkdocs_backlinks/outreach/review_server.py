@@ -37,11 +37,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from mkdocs_backlinks.files import locked
 from mkdocs_backlinks.ledger.contacts import find_contact, mark, undo
-from mkdocs_backlinks.ledger.file import load_ledger, save_ledger
+from mkdocs_backlinks.ledger.file import load_ledger
 from mkdocs_backlinks.ledger.model import MARKABLE, STATUSES, Contact, Ledger, LedgerError
 from mkdocs_backlinks.outreach.desk import build_date
 from mkdocs_backlinks.outreach.formats import ServedPage, render_html
-from mkdocs_backlinks.outreach.lists import lists_for, write_lists
+from mkdocs_backlinks.outreach.lists import save_with_lists
 from mkdocs_backlinks.outreach.note_edits import (
     NoteEdit,
     NoteEditsError,
@@ -176,11 +176,7 @@ class ReviewDesk:
 
     def _save(self, ledger: Ledger) -> Ledger:
         """Save as `mark` does: the ledger, and the lists rewritten from it."""
-        settings = self._settings()
-        updated, report = lists_for(ledger, settings, self.writer)
-        save_ledger(self.site.ledger, updated)
-        write_lists(self.site.folder, report, settings.template_cache)
-        return updated
+        return save_with_lists(self.site.ledger, ledger, self._settings(), self.writer)
 
     def _generated_note(self, ledger: Ledger, contact_id: str) -> Note:
         report = build_report(ledger, self._settings(), self.writer)

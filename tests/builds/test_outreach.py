@@ -643,6 +643,34 @@ def test_mark_with_reason(
     assert ledger(site)["contacts"]["beta.net"]["reason"] == reason
 
 
+def test_a_mark_whose_lists_cannot_be_written_is_kept_and_the_next_build_writes_them(
+    make_site: MakeSite, on_day: SetDay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The lists were written after the ledger's new first line, which vouched for them: a
+    full disk between the two left `outreach.html` showing the old status for good, as no
+    later build saw a reason to write it again. Here `outreach.html` cannot be replaced (a
+    folder stands in its way): the mark is saved, the error says so, and once the way is
+    clear the next build writes the lists."""
+    site = new_site(make_site)
+    site.build()
+    on_day(2)
+    html = data(site, "outreach.html")
+    html.unlink()
+    html.mkdir()
+    code, out, err = cli(
+        capsys, "mark", "beta.net", "--status", "replied", "-f", str(site.config_file)
+    )
+    assert code == 1 and out == ""
+    assert "the change is saved in" in err and "the next build writes them" in err
+    assert "Traceback" not in err
+    assert ledger(site)["contacts"]["beta.net"]["status"] == "replied"
+    html.rmdir()
+    on_day(3)
+    site.build()
+    assert 'data-status="replied" data-id="beta.net"' in html.read_text(encoding="utf-8")
+    assert md_groups(markdown(site))["Replied (1)"] == ["beta.net"]
+
+
 def test_mark_with_the_same_status_changes_nothing_and_says_so(
     make_site: MakeSite, on_day: SetDay, capsys: pytest.CaptureFixture[str]
 ) -> None:
