@@ -31,18 +31,28 @@ def find_contact(ledger: Ledger, ref: str) -> Contact:
     if ref in ledger.contacts:
         return ledger.contacts[ref]
     lowered = ref.lower()
+    as_site = _site(lowered)
     for contact in ledger.contacts.values():
-        if contact.site == lowered or contact.site == site_of("https://" + lowered):
+        if contact.site == lowered or contact.site == as_site:
             return contact
-    if "://" in ref:
+    if "://" in ref and _site(ref) is not None:
         work = ledger.works.get(normalise_url(ref))
         if work:
             return ledger.contacts[work.contact]
-        site = site_of(ref)
+        site = _site(ref)
         for contact in ledger.contacts.values():
             if contact.site == site:
                 return contact
     raise LedgerError(f"No contact '{ref}' in the ledger. {_known_contacts(ledger, ref)}")
+
+
+def _site(ref: str) -> str | None:
+    """The site `ref` names as a host or an address, None when it is neither (`a[` reads as a
+    broken IPv6 literal): such a reference can only be an id, and is not found."""
+    try:
+        return site_of(ref if "://" in ref else "https://" + ref)
+    except ValueError:
+        return None
 
 
 _LISTED_CONTACTS = 10

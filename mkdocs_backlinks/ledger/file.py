@@ -107,6 +107,11 @@ class LedgerReader:
                 f"The ledger {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
                 f"{exc.msg}). It was left untouched: fix it or restore it from version control."
             ) from exc
+        except ValueError as exc:  # a number of more digits than Python converts (4,300)
+            raise LedgerError(
+                f"The ledger {path} is damaged: {exc}. It was left untouched: fix it or restore "
+                "it from version control."
+            ) from exc
         except RecursionError as exc:  # the decoder gives up on arrays or objects nested this deep
             raise LedgerError(
                 f"The ledger {path} is damaged: its JSON is nested too deeply to read. It was left "

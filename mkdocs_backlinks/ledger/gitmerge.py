@@ -87,9 +87,10 @@ def _read(path: Path, label: str) -> str:
     return text
 
 
-def _schema(text: str) -> object:
+def _schema(text: str) -> str | None:
     """The `schema` a data file names, read from its first line (the ledger and the store
-    write it there) or, for the indented moderation file, from the whole document."""
+    write it there) or, for the indented moderation file, from the whole document; one that
+    is not text (a list) as written, so it is told apart and named in the error."""
     first = text.partition("\n")[0].rstrip().rstrip(",")
     for candidate in (first + "}", text):
         try:
@@ -97,5 +98,6 @@ def _schema(text: str) -> object:
         except (ValueError, RecursionError):
             continue
         if isinstance(data, dict) and "schema" in data:
-            return data["schema"]
+            schema = data["schema"]
+            return schema if isinstance(schema, str) else json.dumps(schema)
     return None

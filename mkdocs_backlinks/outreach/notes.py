@@ -62,6 +62,12 @@ class NoteWriter:
         except jinja2.TemplateError as exc:
             message = f"Cannot load the {self.WHAT} {template_file}: {exc}"
             raise TemplateError(message, self.OPTION) from exc
+        except UnicodeDecodeError as exc:
+            message = (
+                f"Cannot load the {self.WHAT} {template_file}: it is not UTF-8 text "
+                f"({exc.reason} at byte {exc.start}); save it as UTF-8"
+            )
+            raise TemplateError(message, self.OPTION) from exc
         source = self._template.filename
         self.source = Path(source).read_text(encoding="utf-8") if source else ""
         self.origin = str(template_file) if template_file else f"the shipped {self.WHAT}"

@@ -345,11 +345,14 @@ def _summary(rows: list[ContactRow], citations: int, broken: int) -> Summary:
 def filter_rows(report: Report, statuses: Iterable[str] = (), site: str = "") -> Report:
     """The report with only the contacts of the given statuses and site."""
     wanted = set(statuses)
-    site_name = site_of("https://" + site.strip()) if site else ""
+    try:
+        site_name = site_of("https://" + site.strip()) if site else ""
+    except ValueError:  # no host name (`a[`): only a contact of that id matches
+        site_name = ""
     rows = tuple(
         row
         for row in report.contacts
         if (not wanted or row.status in wanted)
-        and (not site or row.site == site_name or row.id == site)
+        and (not site or (site_name and row.site == site_name) or row.id == site)
     )
     return replace(report, contacts=rows)

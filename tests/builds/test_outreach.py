@@ -713,6 +713,23 @@ def test_mark_unknown_contact_lists_the_known_ones(
     assert snapshot(data(site)) == before
 
 
+@pytest.mark.parametrize("ref", ["a[", "example.com[", "https://[/x"])
+def test_mark_a_reference_that_is_no_address_is_not_found(
+    make_site: MakeSite, on_day: SetDay, capsys: pytest.CaptureFixture[str], ref: str
+) -> None:
+    """A `[` reads as the start of an IPv6 literal: the lookup raised "Invalid IPv6 URL"
+    (and the review page's server dropped the connection with a traceback)."""
+    site = new_site(make_site)
+    site.build()
+    before = snapshot(data(site))
+    code, out, err = cli(capsys, "mark", ref, "--status", "sent", "-f", str(site.config_file))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"mkdocs-backlinks: error: No contact '{ref}' in the ledger.")
+    code, out, err = cli(capsys, "outreach", "--site", ref, "-f", str(site.config_file))
+    assert code == 0 and "Traceback" not in err
+    assert snapshot(data(site)) == before
+
+
 def test_mark_before_any_build(
     make_site: MakeSite, on_day: SetDay, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -1205,6 +1222,19 @@ def test_note_template_syntax_error_fails_clearly(
         logged
     )
     assert str(site.root / "note.txt") in logged
+    assert not data(site).exists()
+
+
+def test_a_note_template_that_is_not_utf8_is_named(
+    make_site: MakeSite, on_day: SetDay, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = new_site(make_site, plugin_options={"outreach": {"note_template": "note.txt"}})
+    (site.root / "note.txt").write_bytes(b"Subject: \xff\xfe bad\n")
+    with pytest.raises(Abort):
+        site.build()
+    logged = errors(caplog)
+    assert "option 'outreach.note_template': Cannot load the note template" in logged
+    assert str(site.root / "note.txt") in logged and "not UTF-8" in logged
     assert not data(site).exists()
 
 

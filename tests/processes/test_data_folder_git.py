@@ -188,6 +188,13 @@ def test_merge_data_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     with pytest.raises(MergeError, match="not all the same kind"):
         merge_files(base, ours, theirs)
     assert ours.read_text(encoding="utf-8") == ledger  # untouched
+    theirs.write_text('{"schema": ["x"], "version": 1}\n', encoding="utf-8")
+    ours.write_text('{"schema": ["x"], "version": 1}\n', encoding="utf-8")
+    with pytest.raises(
+        MergeError, match=r"not a data file of mkdocs-backlinks \(schema '\[\"x\"\]'\)"
+    ):
+        merge_files(base, ours, theirs)  # a schema that is a list was a TypeError
+    ours.write_text(ledger, encoding="utf-8")
     theirs.write_text(ledger, encoding="utf-8")
     assert merge_files(base, ours, theirs) == "mkdocs-backlinks/ledger"  # both added it
 

@@ -598,6 +598,20 @@ def test_load_rejects_a_damaged_ledger(
     assert "\n" not in str(info.value)
 
 
+def test_a_number_too_long_for_python_is_damage_not_a_traceback(tmp_path: Path) -> None:
+    """A number of more digits than Python converts (4,300) raised a plain ValueError out of
+    the build: it is a damaged ledger, named, and left as it is."""
+    path = tmp_path / "ledger.json"
+    write_doc(path, valid_doc())
+    text = path.read_text(encoding="utf-8").replace('"to_do": 0', '"to_do": ' + "1" * 4400, 1)
+    assert "1" * 4400 in text
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LedgerError) as info:
+        load_ledger(path)
+    assert str(path) in str(info.value) and "left untouched" in str(info.value)
+    assert path.read_text(encoding="utf-8") == text
+
+
 def test_load_rejects_missing_field_naming_it(tmp_path: Path) -> None:
     doc = valid_doc()
     del doc["contacts"]["gamma.io"]["first_seen"]
