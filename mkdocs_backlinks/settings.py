@@ -215,9 +215,10 @@ def outreach_settings(options: BacklinksConfig, config: MkDocsConfig) -> Outreac
 
     out = options.outreach
     return OutreachSettings(
-        site_name=config.site_name or "",
+        # One line each, as a note's sentence needs them; blank is unset (and warned about).
+        site_name=" ".join((config.site_name or "").split()),
         site_url=configured_site_url(config) or "",
-        author=out.author or config.site_author or "",
+        author=" ".join((out.author or "").split()) or " ".join((config.site_author or "").split()),
         author_url=out.author_url or configured_site_url(config) or "",
         sign_off=out.sign_off,
         tone=out.tone,

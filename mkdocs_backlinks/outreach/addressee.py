@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mkdocs_backlinks.ledger.people import home_of, is_person_key, name_from_key
+from mkdocs_backlinks.works.clean import author_name
 
 # Local parts (before the @) of addresses that reach a group or a shared inbox.
 _SHARED_LOCAL = re.compile(
@@ -37,6 +38,8 @@ _ORG_WORDS = frozenset(
 )  # fmt: skip
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
 _HONORIFICS = frozenset({"dr", "dr.", "prof", "prof.", "mr", "mr.", "ms", "ms.", "mrs", "mrs."})
+_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "phd", "ph.d.", "md", "esq"})
+_AROUND_WORD = ".,;:!?\"'()[]{}<>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +82,20 @@ def looks_like_organisation(name: str) -> bool:
 
 
 def given_name(name: str) -> str:
-    """The name a person goes by: the first word of a full name, past any honorific."""
-    words = [w for w in name.split() if w.lower() not in _HONORIFICS]
-    return words[0] if words else name.strip()
+    """The name a person goes by: the first word of a full name, past any honorific, or the
+    word after the comma of "Doe, Jane"; '' when no word of it is a name (the note then
+    greets "there")."""
+    last, comma, first = name.partition(",")
+    if comma and "," not in first and first.strip().lower() not in _SUFFIXES:
+        name = first if first.strip() else last  # "Doe, Jane"; not "Jane Doe, Jr."
+    for word in name.split():
+        word = word.strip(_AROUND_WORD)
+        lowered = word.lower()
+        if lowered in _HONORIFICS or lowered.rstrip(".") in _HONORIFICS or lowered in _SUFFIXES:
+            continue
+        if any(char.isalpha() for char in word):
+            return word
+    return ""
 
 
 def addressee(
@@ -98,6 +112,7 @@ def addressee(
     works call their site. A shared address or an organisation's name is greeted as the
     organisation; a platform account without a better name by its handle.
     """
+    name = author_name(name) or "" if name else ""  # a name stored before it was cleaned
     organisation = _organisation(name, site, site_names)
     if address and is_shared_address(address):
         return Addressee("organisation", name, organisation, organisation)

@@ -115,7 +115,19 @@ def _candidate(page: str, found: list[tuple[str, Citation]]) -> _Candidate:
     )
     first = found[0][1]
     url = first.page_url if first.page_url.startswith(("https://", "http://")) else ""
-    return _Candidate(page, first.page_title, url, contexts, len({key for key, _ in found}))
+    title = first.page_title.strip() or _untitled(page)
+    return _Candidate(page, title, url, contexts, len({key for key, _ in found}))
+
+
+def _untitled(page: str) -> str:
+    """What a note calls a page without a title (front matter `title: ""`): its file's name
+    as words (`getting-started.md`: "getting started"), a folder's for its index page."""
+    folder, _, name = page.rpartition("/")
+    stem = name.rpartition(".")[0] or name
+    if stem.lower() in ("index", "readme"):
+        stem = folder.rpartition("/")[2]
+    words = " ".join(stem.replace("-", " ").replace("_", " ").split())
+    return words or "my home page"
 
 
 def _rank(candidate: _Candidate) -> tuple[int, str]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mkdocs_backlinks.works.clean import (
-    NAME_LIMIT,
+    author_name,
     clean_text,
     dedupe,
     emails_in,
@@ -134,7 +134,7 @@ def authorship(
             if author_page:
                 break
             continue
-        name = clean_text(text, NAME_LIMIT)
+        name = author_name(text)
         if name:
             return Found(Author(name=name))
     if author_page is None:
@@ -211,9 +211,7 @@ def _from_card(
 
 
 def _read_card(card: Mapping[str, object], base: str) -> Found:
-    name = next(
-        filter(None, (clean_text(mf2_text(v), NAME_LIMIT) for v in mf2_values(card, "name"))), None
-    )
+    name = next(filter(None, (author_name(mf2_text(v)) for v in mf2_values(card, "name"))), None)
     url = next(filter(None, (http_url(mf2_text(v), base) for v in mf2_values(card, "url"))), None)
     photo = next(
         filter(None, (http_url(mf2_text(v), base) for v in mf2_values(card, "photo"))), None
@@ -233,13 +231,13 @@ def complete(
     whichever it is. A `mailto:` link marked `rel=author` is the author's address by definition.
     """
     author = author or Author()
-    name = first_text(metas, ("author",), NAME_LIMIT)
+    name = next(filter(None, map(author_name, metas.get("author", ()))), None)
     url = None
     for value in metas.get("article:author", ()):
         if is_absolute_http(value.strip()):
             url = url or http_url(value, base)
         else:
-            name = name or clean_text(value, NAME_LIMIT)
+            name = name or author_name(value)
     email = next(
         (e for href in rel_author if href.startswith("mailto:") for e in emails_in(href)), None
     )

@@ -21,6 +21,7 @@ __all__ = [
     "TEXT_WORK_LIMIT",
     "TITLE_LIMIT",
     "URL_LIMIT",
+    "author_name",
     "clean_text",
     "dedupe",
     "emails_in",
@@ -146,6 +147,41 @@ def clean_text(value: str | None, limit: int) -> str | None:
     if space > limit * 2 // 3:  # cut at a word unless that throws away a third
         cut = cut[:space]
     return cut.rstrip() + ELLIPSIS
+
+
+# What a page puts before an author's name in its byline, and around it.
+_BYLINE = re.compile(
+    r"^(?:(?:posted|written|published|authored|created|edited)\s+)?by\b\s*:?\s*"
+    r"|^(?:authors?|written by|posted by)\s*:\s*",
+    re.IGNORECASE,
+)
+_AROUND_NAME = " \t-\u2010\u2011\u2012\u2013\u2014\u2015:;,|/\\\u2022\u00b7*~"
+# What a page says when it has no author's name, or what a template left unfilled.
+_NO_NAME = frozenset(
+    {"none", "null", "nil", "undefined", "unknown", "n/a", "na", "nan", "anonymous", "admin",
+     "administrator", "author", "by"}
+)  # fmt: skip
+
+
+def author_name(value: str | None, limit: int = NAME_LIMIT) -> str | None:
+    """An author's name as a page gives it, for the notes to greet and the lists to show:
+    plain text (`clean_text`) without the byline around it (`by Jane Doe`, `Posted by ...`,
+    `— Jane Doe`), or None when what is left is no name (`None`, `admin`, punctuation, a
+    template's unfilled `{{ author }}`)."""
+    text = clean_text(value, limit)
+    if text is None:
+        return None
+    name = _BYLINE.sub("", text).strip(_AROUND_NAME)
+    if (
+        not any(char.isalpha() for char in name)
+        or name.lower() in _NO_NAME
+        or "{{" in name
+        or "{%" in name
+        or "}}" in name
+        or "${" in name
+    ):
+        return None
+    return name
 
 
 def _drop_raw(text: str) -> str:

@@ -78,6 +78,39 @@ def test_a_configured_site_has_no_setup_warning(
     assert "Thanks,\nRobin Ashe\nhttps://me.example/\n" in body
 
 
+def test_a_blank_author_or_site_name_is_unset_and_a_title_less_page_is_named(
+    make_site: MakeSite, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`site_author: "   "` signed notes "I'm    , and I write    ." without a warning, a
+    name with a line break split the sentence, and a page titled "" was cited as `in ""`."""
+    site = make_site(
+        {
+            "getting-started.md": '---\ntitle: ""\n---\n\nSee [mkdocs.org](https://www.mkdocs.org).\n'
+        },
+        site_url="https://me.example/",
+        site_author="   ",
+        site_name="   ",
+    )
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        site.build()
+    assert any("'site_author'" in w for w in warnings_of(caplog))
+    note = outreach(site)["contacts"][0]["note"]
+    assert note["subject"] == 'I mentioned your work in "getting started"'
+    assert "I'm" not in note["body"] and '""' not in note["body"]
+    assert 'In "getting started" (https://me.example/getting-started/) I wrote:' in note["body"]
+
+    site = make_site(
+        {"index.md": NEW_INDEX},
+        site_url="https://me.example/",
+        site_author='Robin "Bob"\n O\'Hare',
+        site_name="  My\n  Docs ",
+    )
+    site.build()
+    body = outreach(site)["contacts"][0]["note"]["body"]
+    assert "I'm Robin \"Bob\" O'Hare, and I write My Docs." in body
+    assert 'Thanks,\nRobin "Bob" O\'Hare\n' in body
+
+
 SAME_PAGE_TWICE = """\
 # Notes
 

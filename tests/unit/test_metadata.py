@@ -278,6 +278,31 @@ def test_h_entry_author_as_a_url_without_a_card_takes_the_meta_name() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("html", "name"),
+    [
+        ('<meta name="author" content="by Jane Doe">', "Jane Doe"),
+        (
+            '<meta name="author" content="None"><meta property="article:author" content="Posted'
+            ' by Ann Lee">',
+            "Ann Lee",
+        ),
+        (
+            '<div class="h-entry"><span class="p-author h-card">\u2014 Kim Lee</span>'
+            '<p class="e-content">x</p></div>',
+            "Kim Lee",
+        ),
+        ('<div class="h-entry"><span class="p-author">by Sam Roe</span></div>', "Sam Roe"),
+        ('<meta name="author" content="{{ author }}">', None),
+    ],
+)
+def test_a_byline_is_read_as_the_name_alone(html: str, name: str | None) -> None:
+    """Pages put their byline in the author fields ("by Jane Doe", "Posted by ..."), or a
+    template's unfilled placeholder: the notes greeted "Hi by," and "Hi {{,"."""
+    author = extract_metadata(html, "https://x.example/p").author
+    assert (author.name if author else None) == name
+
+
 def test_author_page_that_is_this_page_prefers_the_rel_me_card() -> None:
     # Authorship spec step 6: on the author's page, an h-card whose url is one of the page's
     # rel=me links beats one that merely links to the page.

@@ -32,6 +32,7 @@ from mkdocs_backlinks.outreach.records import ContactRow, Report
 from mkdocs_backlinks.outreach.report import build_report
 from mkdocs_backlinks.outreach.settings import Settings, setup_warnings
 from mkdocs_backlinks.outreach.thanks import profile_of, public_post
+from mkdocs_backlinks.works.clean import author_name
 from mkdocs_backlinks.works.identity import work_key
 from mkdocs_backlinks.works.model import Routes, WorkMeta
 
@@ -212,10 +213,45 @@ def test_reference_sites_are_credited_but_not_listed_unless_marked() -> None:
         ("Dr. Jane Doe", "Jane"),
         ("octocat", "octocat"),
         ("Cher", "Cher"),
+        # as cited pages write them: the greeting was "Hi Doe,," or "Hi ,,"
+        ("Doe, Jane", "Jane"),
+        ("Jane Doe, Jr.", "Jane"),
+        (", Jr.", ""),
+        ("Jr.", ""),
+        ("Dr Ada Lovelace", "Ada"),
+        ('"Jane" Doe', "Jane"),
+        ("—", ""),
+        ("José Ñúñez", "José"),
     ],
 )
 def test_given_name(name: str, given: str) -> None:
     assert given_name(name) == given
+
+
+@pytest.mark.parametrize(
+    ("written", "name", "greeting"),
+    [
+        ("by Jane Doe", "Jane Doe", "Hi Jane,"),
+        ("Posted by Jane Doe", "Jane Doe", "Hi Jane,"),
+        ("— Jane Doe", "Jane Doe", "Hi Jane,"),
+        ("Author: Sam Roe", "Sam Roe", "Hi Sam,"),
+        ("Doe, Jane", "Doe, Jane", "Hi Jane,"),
+        ("Byron Smith", "Byron Smith", "Hi Byron,"),
+        ("{{ me.name }}", None, "Hi there,"),
+        ("None", None, "Hi there,"),
+        ("admin", None, "Hi there,"),
+        (", Jr.", "Jr.", "Hi there,"),
+    ],
+)
+def test_an_author_name_from_a_cited_page_gives_a_sendable_greeting(
+    written: str, name: str | None, greeting: str
+) -> None:
+    """Names as cited pages write them (a byline, a placeholder a template left): the name
+    kept is the name alone, and a note greets by it or says "Hi there"."""
+    assert author_name(written) == name
+    who = addressee("x.example", "x.example", written, "", [])
+    hello = f"Hi {who.greet or 'there'},"
+    assert hello == greeting
 
 
 @pytest.mark.parametrize(
