@@ -74,6 +74,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
 
     def __init__(self) -> None:
         self.command = "build"
+        self.dirty = False
         self.graph = LinkGraph()
         self._reset()
 
@@ -100,8 +101,11 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         self._batch = PAGES_PER_BATCH
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
-        """Remember whether this is `serve`, where later layers must stay off the network."""
+        """Remember whether this is `serve`, where later layers must stay off the network,
+        and whether builds are `--dirty` (`serve --dirty` too), which convert only the pages
+        whose source changed: the graph then holds those pages alone."""
         self.command = command
+        self.dirty = dirty
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self._reset()
@@ -350,6 +354,15 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         pages, internal, citations = self.graph.counts()
+        if self.dirty:
+            # A partial graph: written out, the export would list these pages alone and the
+            # ledger would take every work they do not cite as no longer cited.
+            log.info(
+                "A --dirty build converts only the pages that changed: their sections show "
+                "the links of those pages alone, and the graph export and the outreach ledger "
+                "are left as the last full build wrote them."
+            )
+            return
         if self.config.export:
             name = language_folder(config) + self.config.export_path
             write_export(

@@ -170,12 +170,16 @@ def _read_entry(kept: BinaryIO, src: str, entry: _Entry) -> bytes:
 
 def _check_entry(kept: BinaryIO, src: str, entry: _Entry) -> None:
     """Check that `entry` is where the kept export holds the entry of `src`, whole, reading
-    only its two ends (most entries are copied by the system, never read here)."""
+    only its two ends (most entries are copied by the system, never read here): its key
+    first, and after its last `}` the separator or the export's end. An entry is one line
+    (JSON strings hold no raw line break), so no `}` inside one is followed by either."""
     start = _entry_start(src)
+    end = entry.offset + entry.length
     if not (
         entry.length > len(start)
         and read_at(kept, entry.offset, len(start)) == start
-        and read_at(kept, entry.offset + entry.length - 1, 1) == b"}"
+        and read_at(kept, end - 1, 1) == b"}"
+        and read_at(kept, end, 2) in _AFTER_ENTRY
     ):
         raise _Unusable(f"the index does not point at the entry of {src}")
 
@@ -185,6 +189,8 @@ def _entry_start(src: str) -> bytes:
 
 
 _SEPARATOR = ENTRY_SEPARATOR.encode()
+_AFTER_ENTRY = (_SEPARATOR[:2], EXPORT_TAIL.encode()[:2])
+"""What follows a whole entry: the separator before the next one, or the export's end."""
 
 
 def _export_pieces(
@@ -250,10 +256,18 @@ def _find(cache: Path, prefix: str) -> Path | None:
 
 
 def _whole(kept: Path, prefix: str) -> bool:
-    """Whether the kept export `kept`, named `prefix` and a size, has that size."""
+    """Whether the kept export `kept`, named `prefix` and a size, has that size, and the
+    export's two ends (what it says in between is trusted as the cache folder is)."""
     size = kept.name[len(prefix) :].removesuffix(".json")
+    tail = EXPORT_TAIL.encode()
     try:
-        return size.isdigit() and kept.stat().st_size == int(size)
+        if not (size.isdigit() and kept.stat().st_size == int(size) > len(tail)):
+            return False
+        with kept.open("rb") as handle:
+            return (
+                read_at(handle, 0, 2) == b'{"'
+                and read_at(handle, int(size) - len(tail), len(tail)) == tail
+            )
     except OSError:
         return False
 

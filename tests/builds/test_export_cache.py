@@ -240,7 +240,7 @@ def test_another_site_url_writes_it_again(make_site: Any, written: list[Any]) ->
     assert len(_kept(site)) == 1
 
 
-@pytest.mark.parametrize("damage", ["truncated", "emptied", "renamed"])
+@pytest.mark.parametrize("damage", ["truncated", "emptied", "renamed", "garbage of its size"])
 def test_a_damaged_kept_export_is_written_again(
     make_site: Any, written: list[Any], damage: str
 ) -> None:
@@ -252,6 +252,8 @@ def test_a_damaged_kept_export_is_written_again(
         kept.write_bytes(first[: len(first) // 2])
     elif damage == "emptied":
         kept.write_bytes(b"")
+    elif damage == "garbage of its size":  # was copied into the site as it was
+        kept.write_bytes(b"X" * len(first))
     else:  # a size in the name that is not its own
         kept.rename(kept.with_name(kept.name.replace(f"-{len(first)}.", f"-{len(first) + 1}.")))
     written.clear()
@@ -308,6 +310,31 @@ def test_an_index_that_does_not_match_writes_the_export_whole(
     assert _uncached(site) == _export(site)
 
 
+def test_an_index_entry_cut_short_inside_its_entry_is_not_used(
+    make_site: Any, written: list[str]
+) -> None:
+    """An index whose length for a page ends at a `}` inside the page's entry (the end of its
+    first link) passed the check of the entry's two ends, and the export published was not
+    JSON. What follows a whole entry is the separator or the export's end."""
+    site = make_site(PAGES, site_url=SITE_URL)
+    site.build()
+    (kept,) = _kept(site)
+    index = kept.with_suffix(".pages")
+    document = json.loads(index.read_text(encoding="utf-8"))
+    (guide,) = [entry for entry in document["pages"] if entry[0] == "guide.md"]
+    inner = kept.read_bytes().index(b"}", guide[2]) + 1
+    assert inner < guide[2] + guide[3]
+    guide[3] = inner - guide[2]
+    index.write_text(json.dumps(document), encoding="utf-8")
+    site.write("about.md", "# About us\n\nNo links here.\n")  # guide's entry is copied
+    written.clear()
+    site.build()
+    # found while copying (after the changed page's entry was formatted): written whole
+    assert written[-len(ALL) :] == ALL
+    json.loads(_export(site))
+    assert _uncached(site) == _export(site)
+
+
 def test_an_unusable_cache_folder_only_costs_time(make_site: Any, written: list[Any]) -> None:
     site = make_site(PAGES, {"cache_dir": "cache-file"}, site_url=SITE_URL)
     (site.root / "cache-file").write_text("not a folder\n", encoding="utf-8")
@@ -347,3 +374,21 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_a_dirty_build_leaves_the_export_and_the_ledger_as_they_were(make_site: Any) -> None:
+    """`mkdocs build --dirty` converts only the pages whose source changed: the export listed
+    those alone and the ledger took every work they do not cite as no longer cited."""
+    site = make_site(PAGES, site_url=SITE_URL)
+    result = site.run_cli()
+    assert result.returncode == 0, result.stderr
+    export = _export(site)
+    ledger = (site.root / "backlinks" / "ledger.json").read_bytes()
+    os.utime(site.root / "docs" / "guide.md")  # newer than its page: converted again
+    site.write("guide.md", "# Guide\n\n## Setup\n\nBack [home](index.md#home), as written.\n")
+    result = site.run_cli("--dirty")
+    assert result.returncode == 0, result.stderr
+    assert "A --dirty build converts only the pages that changed" in result.stderr
+    assert _export(site) == export
+    assert (site.root / "backlinks" / "ledger.json").read_bytes() == ledger
+    assert "as written" in site.html("guide/index.html")
