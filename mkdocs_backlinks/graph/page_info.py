@@ -3,6 +3,7 @@ from, read as text from the page MkDocs converted."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from html import unescape
 from typing import TYPE_CHECKING
@@ -40,15 +41,20 @@ def page_title(page: Page) -> str:
 
     MkDocs gives a title taken from the page's h1 as HTML text ('Tips &amp; tricks'), and one
     from nav or front matter as written, which YAML may have read as a number
-    (`- 2024: index.md`).
+    (`- 2024: index.md`). Themes print either as HTML (MkDocs' templates do not escape), so a
+    title written `Q&amp;A <b>x</b>` reads "Q&A x", and that is the text kept.
     """
     title = page.title
     if title is None:
         return ""
-    # Private in MkDocs 1.6; read defensively so another version only loses the unescaping.
-    if title == getattr(page, "_title_from_render", None):
-        return unescape(title)
-    return str(title)
+    text = str(title)
+    if "<" in text:
+        text = " ".join(_MARKUP.sub("", text).split())
+    return unescape(text) if "&" in text else text
+
+
+# A tag or a comment, as a browser reads one: `a < b` is text.
+_MARKUP = re.compile(r"<!--.*?-->|</?[A-Za-z][^>]*>", re.DOTALL)
 
 
 def section_titles(

@@ -168,3 +168,26 @@ def test_a_backslash_in_a_cited_address_credits_the_site_a_browser_opens(
     outreach = (site.root / "backlinks" / "outreach.md").read_text("utf-8")
     assert "### good.example" in outreach
     assert "### evil.example" not in outreach
+
+
+def test_a_title_from_nav_or_front_matter_is_read_as_the_theme_shows_it(
+    make_site: Any,
+) -> None:
+    """MkDocs' themes print a title from `nav` or front matter as HTML: `Q&amp;A <b>x</b>`
+    reads "Q&A x". The export holds that text and the sections escape it once; they showed
+    the markup escaped twice (`Q&amp;amp;A &lt;b&gt;`)."""
+    site = make_site(
+        {
+            "index.md": "# Home\n\nSee [faq](faq.md).\n",
+            "faq.md": "# FAQ\n\nBack [home](index.md).\n",
+            "tips.md": '---\ntitle: "Tips &amp; <i>tricks</i>"\n---\n\nSee [faq](faq.md).\n',
+        },
+        nav=[{"Home": "index.md"}, {"Q&amp;A <b>x</b>": "faq.md"}, "tips.md"],
+    )
+    site.build()
+    pages = site.graph()["pages"]
+    assert (pages["faq.md"]["title"], pages["tips.md"]["title"]) == ("Q&A x", "Tips & tricks")
+    home = site.html("index.html")
+    assert '<a href="faq/#faq">Q&amp;A x \u203a FAQ</a>' in home
+    assert "&amp;amp;" not in home and "&lt;b&gt;" not in home
+    assert ">Tips &amp; tricks</a>" in site.html("faq/index.html")
