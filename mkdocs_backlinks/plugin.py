@@ -353,7 +353,6 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
         return self.sections.place(page.file.src_uri, output)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        pages, internal, citations = self.graph.counts()
         if self.dirty:
             # A partial graph: written out, the export would list these pages alone and the
             # ledger would take every work they do not cite as no longer cited.
@@ -363,6 +362,7 @@ class BacklinksPlugin(BasePlugin[BacklinksConfig]):
                 "are left as the last full build wrote them."
             )
             return
+        pages, internal, citations = self.graph.counts()
         if self.config.export:
             name = language_folder(config) + self.config.export_path
             write_export(

@@ -31,6 +31,7 @@ from mkdocs_backlinks.links.collect import Rules
 from mkdocs_backlinks.sections.headings import toc_settings
 from mkdocs_backlinks.sections.locales import strings_for
 from mkdocs_backlinks.sections.pages import SectionSettings
+from mkdocs_backlinks.text import fold
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -216,9 +217,9 @@ def outreach_settings(options: BacklinksConfig, config: MkDocsConfig) -> Outreac
     out = options.outreach
     return OutreachSettings(
         # One line each, as a note's sentence needs them; blank is unset (and warned about).
-        site_name=" ".join((config.site_name or "").split()),
+        site_name=fold(config.site_name or ""),
         site_url=configured_site_url(config) or "",
-        author=" ".join((out.author or "").split()) or " ".join((config.site_author or "").split()),
+        author=fold(out.author or "") or fold(config.site_author or ""),
         author_url=out.author_url or configured_site_url(config) or "",
         sign_off=out.sign_off,
         tone=out.tone,

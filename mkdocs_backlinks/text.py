@@ -6,6 +6,11 @@ from __future__ import annotations
 ELLIPSIS = "\u2026"
 
 
+def fold(text: str) -> str:
+    """`text` on one line: runs of white space as one space, none at either end."""
+    return " ".join(text.split())
+
+
 def cut(text: str, limit: int, *, strip: bool = True) -> str:
     """`text` when it fits in `limit` characters, else its start and an ellipsis, `limit` long
     at most. `strip` drops the white space the cut leaves before the ellipsis ("word …" reads

@@ -9,6 +9,7 @@ from html import unescape
 from typing import TYPE_CHECKING
 
 from mkdocs_backlinks.graph.linkgraph import LinkRow, PageInfo, sections_linking_in
+from mkdocs_backlinks.text import fold
 
 if TYPE_CHECKING:
     from mkdocs.structure.pages import Page
@@ -49,7 +50,7 @@ def page_title(page: Page) -> str:
         return ""
     text = str(title)
     if "<" in text:
-        text = " ".join(_MARKUP.sub("", text).split())
+        text = fold(_MARKUP.sub("", text))
     return unescape(text) if "&" in text else text
 
 

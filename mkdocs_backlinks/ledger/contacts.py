@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from mkdocs_backlinks.ledger.model import MARKABLE, Contact, Event, Ledger, LedgerError
-from mkdocs_backlinks.links.urls import normalise_url, site_of
+from mkdocs_backlinks.links.urls import normalise_url, site_or_none
 
 
 def with_status(contact: Contact, status: str, today: str, reason: str = "") -> Contact:
@@ -31,28 +31,20 @@ def find_contact(ledger: Ledger, ref: str) -> Contact:
     if ref in ledger.contacts:
         return ledger.contacts[ref]
     lowered = ref.lower()
-    as_site = _site(lowered)
+    # A reference that is no address (`a[`) names no site: it can only be an id, not found.
+    as_site = site_or_none(lowered if "://" in lowered else "https://" + lowered)
     for contact in ledger.contacts.values():
         if contact.site == lowered or contact.site == as_site:
             return contact
-    if "://" in ref and _site(ref) is not None:
+    site = site_or_none(ref) if "://" in ref else None
+    if site is not None:
         work = ledger.works.get(normalise_url(ref))
         if work:
             return ledger.contacts[work.contact]
-        site = _site(ref)
         for contact in ledger.contacts.values():
             if contact.site == site:
                 return contact
     raise LedgerError(f"No contact '{ref}' in the ledger. {_known_contacts(ledger, ref)}")
-
-
-def _site(ref: str) -> str | None:
-    """The site `ref` names as a host or an address, None when it is neither (`a[` reads as a
-    broken IPv6 literal): such a reference can only be an id, and is not found."""
-    try:
-        return site_of(ref if "://" in ref else "https://" + ref)
-    except ValueError:
-        return None
 
 
 _LISTED_CONTACTS = 10

@@ -7,6 +7,8 @@ import operator
 import re
 from collections.abc import Sequence
 
+from mkdocs_backlinks.text import fold
+
 # A sentence ends at . ! ? or an ellipsis, optionally followed by closing quotes or brackets,
 # then white space. Abbreviations ("e.g. ") split too early; a short snippet is still useful.
 _SENTENCE_END = re.compile(r"([.!?\u2026][\"'\u201d\u2019)\]]*)\s+")
@@ -18,13 +20,11 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 _ELLIPSIS = "\u2026"
 _punctuation_end = operator.methodcaller("end", 1)
 
+collapse = fold
+"""Fold runs of white space into single spaces and trim the ends (`text.fold`)."""
+
 Span = tuple[int, int]
 """Start and end offsets of a link's text in its block's text."""
-
-
-def collapse(text: str) -> str:
-    """Fold runs of white space into single spaces and trim the ends."""
-    return " ".join(text.split())
 
 
 class Sentences:

@@ -145,6 +145,15 @@ def site_of(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+def site_or_none(url: str) -> str | None:
+    """`site_of(url)`, or None for what `urlsplit` cannot split (`https://a[` reads as a
+    broken IPv6 literal): for a reference a person typed, which may be no address."""
+    try:
+        return site_of(url)
+    except ValueError:
+        return None
+
+
 def domain_matches(host: str, patterns: Iterable[str]) -> bool:
     """True when `host` is one of the domains or (for plain names) a subdomain of one."""
     for pattern in patterns:
@@ -256,9 +265,7 @@ class SiteMap:
             return None
         if "\\" in href:
             href = _as_browsers_read(href)
-        # A scheme in any case, but not a relative path that merely starts with the letters
-        # (`HTTP%20status.md`, `https-guide/`), which the citing page's folder resolves.
-        if href[:6].lower().startswith(("http:", "https:")) or href.startswith("//"):
+        if _is_address(href):
             try:
                 return self._external[href]
             except KeyError:
@@ -371,7 +378,7 @@ def _as_browsers_read(href: str) -> str:
     browsers read them before the query: `https://good.example\\@evil.example/` opens
     good.example, so the work is good.example's, not the site named after the `@`. A relative
     path is left as written (MkDocs does not find `a\\b.md` either)."""
-    if not (href[:6].lower().startswith(("http:", "https:")) or href[:2] in _SLASHES):
+    if not (_is_address(href) or href[:2] in _BACKSLASHED):
         return href
     end = len(href)
     for mark in "?#":
@@ -381,8 +388,15 @@ def _as_browsers_read(href: str) -> str:
     return href[:end].replace("\\", "/") + href[end:]
 
 
-_SLASHES = frozenset(("//", "\\\\", "\\/", "/\\"))
-"""How a scheme-relative URL starts, to a browser."""
+_BACKSLASHED = frozenset(("\\\\", "\\/", "/\\"))
+"""How a scheme-relative URL may start besides `//`, to a browser."""
+
+
+def _is_address(href: str) -> bool:
+    """Whether `href` is an http(s) address (its scheme in any case) or a scheme-relative
+    one, not a relative path that merely starts with the letters (`HTTP%20status.md`,
+    `https-guide/`), which the citing page's folder resolves."""
+    return href[:6].lower().startswith(("http:", "https:")) or href.startswith("//")
 
 
 def _join(folder: str, path: str) -> str | None:

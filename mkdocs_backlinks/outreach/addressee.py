@@ -91,7 +91,7 @@ def given_name(name: str) -> str:
     for word in name.split():
         word = word.strip(_AROUND_WORD)
         lowered = word.lower()
-        if lowered in _HONORIFICS or lowered.rstrip(".") in _HONORIFICS or lowered in _SUFFIXES:
+        if lowered in _HONORIFICS or lowered in _SUFFIXES:  # stripped of its full stop
             continue
         if any(char.isalpha() for char in word):
             return word
@@ -112,7 +112,7 @@ def addressee(
     works call their site. A shared address or an organisation's name is greeted as the
     organisation; a platform account without a better name by its handle.
     """
-    name = author_name(name) or "" if name else ""  # a name stored before it was cleaned
+    name = author_name(name) or ""  # a name stored before it was cleaned
     organisation = _organisation(name, site, site_names)
     if address and is_shared_address(address):
         return Addressee("organisation", name, organisation, organisation)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from mkdocs_backlinks.ledger.model import Citation
+from mkdocs_backlinks.text import fold
 
 # What `_bare` drops: neither letter, digit nor white space (`str.isalnum`, `str.isspace`;
 # `\w` is `isalnum` plus the underscore). One regex pass instead of a test per character, for
@@ -126,8 +127,7 @@ def _untitled(page: str) -> str:
     stem = name.rpartition(".")[0] or name
     if stem.lower() in ("index", "readme"):
         stem = folder.rpartition("/")[2]
-    words = " ".join(stem.replace("-", " ").replace("_", " ").split())
-    return words or "my home page"
+    return fold(stem.replace("-", " ").replace("_", " ")) or "my home page"
 
 
 def _rank(candidate: _Candidate) -> tuple[int, str]:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from mkdocs_backlinks.ledger.model import STATUSES, Contact, Ledger, Work
 from mkdocs_backlinks.ledger.people import home_of, is_reference, name_from_key
-from mkdocs_backlinks.links.urls import domain_matches, normalise_url, site_of
+from mkdocs_backlinks.links.urls import domain_matches, normalise_url, site_or_none
 from mkdocs_backlinks.outreach.addressee import Addressee, addressee
 from mkdocs_backlinks.outreach.notes import NoteWriter, ThanksWriter, mark_command, thanks_writer
 from mkdocs_backlinks.outreach.places import Place, best_places
@@ -345,10 +345,8 @@ def _summary(rows: list[ContactRow], citations: int, broken: int) -> Summary:
 def filter_rows(report: Report, statuses: Iterable[str] = (), site: str = "") -> Report:
     """The report with only the contacts of the given statuses and site."""
     wanted = set(statuses)
-    try:
-        site_name = site_of("https://" + site.strip()) if site else ""
-    except ValueError:  # no host name (`a[`): only a contact of that id matches
-        site_name = ""
+    # No host name (`a[`): only a contact of that id matches.
+    site_name = (site_or_none("https://" + site.strip()) or "") if site else ""
     rows = tuple(
         row
         for row in report.contacts

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from mkdocs_backlinks.links.urls import is_web_url, url_identity
-from mkdocs_backlinks.text import ELLIPSIS
+from mkdocs_backlinks.text import ELLIPSIS, fold
 
 __all__ = [
     "DESCRIPTION_LIMIT",
@@ -201,10 +201,6 @@ def _drop_raw(text: str) -> str:
         kept.append(" ")
     kept.append(text[position:])
     return "".join(kept)
-
-
-def fold(text: str) -> str:
-    return " ".join(text.split())
 
 
 def dedupe(values: Iterable[str], key: Callable[[str], str]) -> tuple[str, ...]:
